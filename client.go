@@ -1,0 +1,335 @@
+package nbserv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is the SDK's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Defaults applied when the matching Config field is zero.
+const (
+	DefaultTimeout          = 30 * time.Second
+	DefaultRetryMax         = 2
+	DefaultRetryWaitMin     = 100 * time.Millisecond
+	DefaultRetryWaitMax     = 2 * time.Second
+	DefaultMaxResponseBytes = 64 << 20
+)
+
+// NoRetries, as Config.RetryMax, disables retries.
+const NoRetries = -1
+
+// Config configures a Client. Only BaseURL is required.
+type Config struct {
+	// BaseURL is the server's base URL, including any prefix, such as
+	// "http://127.0.0.1:8888" or "https://hub.example.org/user/alice/".
+	// The trailing slash is optional.
+	BaseURL string
+	// Token is sent as "Authorization: token <Token>". Empty sends none.
+	Token string
+	// Header is added to every request (after the SDK's own headers, so it
+	// can override Accept or User-Agent but not Authorization).
+	Header http.Header
+	// UserAgent is prepended to the SDK's own "go-nbserv/<Version>".
+	UserAgent string
+	// HTTPClient carries the requests; set it for TLS settings, proxies
+	// or a custom transport. Its Timeout, if any, applies per attempt.
+	// Nil uses a pooled client with keep-alive.
+	HTTPClient *http.Client
+	// Timeout bounds each call as a whole: every attempt, every wait
+	// between attempts and reading the body. Zero means DefaultTimeout;
+	// negative means no timeout beyond the context's.
+	Timeout time.Duration
+	// RetryMax is how many times a failed attempt is retried (see the
+	// README's Reliability section). Zero means DefaultRetryMax;
+	// NoRetries disables retries.
+	RetryMax int
+	// RetryWaitMin and RetryWaitMax bound the jittered exponential wait
+	// between attempts. A Retry-After longer than RetryWaitMax stops the
+	// retries. Zero means the defaults.
+	RetryWaitMin, RetryWaitMax time.Duration
+	// MaxResponseBytes caps the size of a response body; a larger one
+	// fails with ErrResponseTooLarge. Zero means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+}
+
+// String describes the configuration with the token redacted.
+func (c Config) String() string {
+	tok := ""
+	if c.Token != "" {
+		tok = "[REDACTED]"
+	}
+	return fmt.Sprintf("nbserv.Config{BaseURL: %q, Token: %q, Timeout: %v, RetryMax: %d}",
+		c.BaseURL, tok, c.Timeout, c.RetryMax)
+}
+
+// GoString is String, so that %#v does not print the token either.
+func (c Config) GoString() string { return c.String() }
+
+// Client talks to one Jupyter Server. It is safe for concurrent use; create
+// one per server and reuse it, so that connections are reused.
+type Client struct {
+	// Sessions manages sessions: /api/sessions.
+	Sessions *SessionsService
+	// Kernels reads and stops kernels: /api/kernels.
+	Kernels *KernelsService
+
+	base      *url.URL // always ends with "/"
+	token     string
+	header    http.Header
+	userAgent string
+	timeout   time.Duration
+	maxBody   int64
+	waitMax   time.Duration
+	http      *retryablehttp.Client
+}
+
+// NewClient validates cfg and returns a Client. A malformed BaseURL is an
+// error here, not at the first call.
+func NewClient(cfg Config) (*Client, error) {
+	base, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:      base,
+		token:     cfg.Token,
+		header:    cfg.Header.Clone(),
+		userAgent: strings.TrimSpace(cfg.UserAgent + " go-nbserv/" + Version),
+		timeout:   orDefault(cfg.Timeout, DefaultTimeout),
+		maxBody:   orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
+	}
+	rc := &retryablehttp.Client{
+		HTTPClient:     cfg.HTTPClient,
+		RetryWaitMin:   orDefault(cfg.RetryWaitMin, DefaultRetryWaitMin),
+		RetryWaitMax:   orDefault(cfg.RetryWaitMax, DefaultRetryWaitMax),
+		RetryMax:       max(orDefault(cfg.RetryMax, DefaultRetryMax), 0),
+		CheckRetry:     c.checkRetry,
+		Backoff:        backoff,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: countAttempt,
+	}
+	if rc.HTTPClient == nil {
+		rc.HTTPClient = cleanhttp.DefaultPooledClient()
+	}
+	if rc.RetryWaitMin > rc.RetryWaitMax {
+		return nil, &ValidationError{Field: "RetryWaitMin", Problem: "greater than RetryWaitMax"}
+	}
+	c.waitMax = rc.RetryWaitMax
+	c.http = rc
+	c.Sessions = &SessionsService{c: c}
+	c.Kernels = &KernelsService{c: c}
+	return c, nil
+}
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// parseBaseURL accepts an absolute http(s) URL with an optional path
+// prefix, and returns it with the path ending in "/".
+func parseBaseURL(raw string) (*url.URL, error) {
+	invalid := func(problem string) error {
+		return &ValidationError{Field: "BaseURL", Problem: problem}
+	}
+	if raw == "" {
+		return nil, invalid("empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, invalid("not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, invalid("scheme must be http or https")
+	case u.Host == "":
+		return nil, invalid("no host")
+	case u.User != nil:
+		return nil, invalid("must not carry credentials; use Config.Token")
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, invalid("must not have a query or fragment")
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return u, nil
+}
+
+// BaseURL returns the server's base URL, always ending in "/".
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// String describes the client without its token.
+func (c *Client) String() string {
+	return fmt.Sprintf("nbserv.Client{BaseURL: %q}", c.base.String())
+}
+
+// GoString is String, so that %#v does not print the token either.
+func (c *Client) GoString() string { return c.String() }
+
+// Response is the HTTP metadata of a call, for the few callers who need
+// it: pass WithResponse(&r) to any method. It is filled whenever the
+// server answered, on errors too.
+type Response struct {
+	// StatusCode is the final answer's HTTP status.
+	StatusCode int
+	// Header is the final answer's header (Location after Create).
+	Header http.Header
+	// Body is the raw body of the final answer.
+	Body []byte
+	// Attempts is how many requests the call sent, retries included.
+	Attempts int
+}
+
+// CallOption adjusts one call.
+type CallOption func(*callOptions)
+
+type callOptions struct {
+	timeout  time.Duration
+	header   http.Header
+	response *Response
+}
+
+// WithTimeout overrides Config.Timeout for one call; negative means none.
+func WithTimeout(d time.Duration) CallOption {
+	return func(o *callOptions) { o.timeout = d }
+}
+
+// WithHeader adds a header to one call's request.
+func WithHeader(key, value string) CallOption {
+	return func(o *callOptions) {
+		if o.header == nil {
+			o.header = http.Header{}
+		}
+		o.header.Add(key, value)
+	}
+}
+
+// WithResponse makes the call fill r with its HTTP metadata: the
+// equivalent of the Python client's *_with_http_info methods.
+func WithResponse(r *Response) CallOption {
+	return func(o *callOptions) { o.response = r }
+}
+
+// attemptsKey carries a call's attempt counter through the request
+// context to countAttempt, which go-retryablehttp calls before each try.
+type attemptsKey struct{}
+
+func countAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
+	if p, ok := req.Context().Value(attemptsKey{}).(*int); ok {
+		*p = n + 1
+	}
+}
+
+// do sends one API call: method to path (relative to the base URL, no
+// leading slash, already escaped: see idPath), with in marshalled as the JSON body when non-nil, and
+// decodes a 2xx body with decode when non-nil. Every non-2xx answer
+// becomes an *Error.
+func (c *Client) do(ctx context.Context, method, path string, in any, decode func([]byte) error, opts []CallOption) (*Response, error) {
+	o := callOptions{timeout: c.timeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	r := o.response
+	if r == nil {
+		r = new(Response)
+	}
+	*r = Response{}
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	ctx = context.WithValue(ctx, attemptsKey{}, &r.Attempts)
+
+	fullPath := c.base.EscapedPath() + path
+
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return r, fmt.Errorf("nbserv: %s %s: encoding request: %w", method, fullPath, err)
+		}
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, c.base.String()+path, body)
+	if err != nil {
+		return r, fmt.Errorf("nbserv: %s %s: %w", method, fullPath, err)
+	}
+	c.setHeaders(req.Header, o.header, body != nil)
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if resp != nil {
+			drain(resp.Body)
+		}
+		return r, fmt.Errorf("nbserv: %s %s: %w", method, fullPath, err)
+	}
+	defer drain(resp.Body)
+	r.StatusCode, r.Header = resp.StatusCode, resp.Header
+	if r.Body, err = readBounded(resp.Body, c.maxBody); err != nil {
+		return r, fmt.Errorf("nbserv: %s %s: reading %d response: %w", method, fullPath, resp.StatusCode, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return r, newError(method, fullPath, resp.StatusCode, resp.Header, r.Body, c.token)
+	}
+	if decode != nil {
+		if err := decode(r.Body); err != nil {
+			return r, fmt.Errorf("nbserv: %s %s: decoding %d response: %w", method, fullPath, resp.StatusCode, err)
+		}
+	}
+	return r, nil
+}
+
+func (c *Client) setHeaders(h, extra http.Header, hasBody bool) {
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", c.userAgent)
+	if hasBody {
+		h.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.header {
+		h[k] = v
+	}
+	for k, v := range extra {
+		h[k] = v
+	}
+	if c.token != "" {
+		h.Set("Authorization", "token "+c.token)
+	}
+}
+
+// readBounded reads all of r, failing with ErrResponseTooLarge past limit
+// bytes rather than holding an unbounded body in memory.
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// drain reads a little of what is left of a body, so the connection can be
+// reused, then closes it.
+func drain(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	_ = body.Close()
+}

@@ -1,0 +1,147 @@
+package refserver
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+)
+
+type kernelModel struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	LastActivity   string `json:"last_activity"`
+	ExecutionState string `json:"execution_state"`
+	Connections    int    `json:"connections"`
+}
+
+func (k *kernel) model() kernelModel {
+	return kernelModel{ID: k.id, Name: k.name, LastActivity: isoformat(k.lastActivity), ExecutionState: k.state}
+}
+
+// startKernel simulates a kernel start. A real kernel reports "starting"
+// until a client connects to its channels, which REST-only clients never
+// do. The caller holds s.mu and has checked the name.
+func (s *Server) startKernel(name string) *kernel {
+	k := &kernel{id: newID(), name: name, lastActivity: time.Now().UTC(), state: "starting"}
+	s.kernels[k.id] = k
+	s.kOrder = append(s.kOrder, k)
+	return k
+}
+
+// shutdownKernel removes a kernel; sessions on it are pruned when next
+// read. The caller holds s.mu.
+func (s *Server) shutdownKernel(id string) {
+	k := s.kernels[id]
+	if k == nil {
+		return
+	}
+	delete(s.kernels, id)
+	if i := slices.Index(s.kOrder, k); i >= 0 {
+		s.kOrder = slices.Delete(s.kOrder, i, i+1)
+	}
+}
+
+func (s *Server) hasSpec(name any) bool {
+	str, ok := name.(string)
+	return ok && slices.Contains(s.specs, str)
+}
+
+func (s *Server) kernelsRoot(w http.ResponseWriter, r *http.Request, _ string) {
+	if r.Method == http.MethodGet {
+		s.mu.Lock()
+		list := make([]kernelModel, len(s.kOrder))
+		for i, k := range s.kOrder {
+			list[i] = k.model()
+		}
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, list)
+		return
+	}
+	v, err := readJSON(r)
+	if err != nil && err != errNoJSON {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	name := any(s.specs[0])
+	if model, ok := v.(map[string]any); ok {
+		if n, ok := model["name"]; ok {
+			name = n
+		}
+	} else if v != nil {
+		writeCrash(w, fmt.Sprintf("AttributeError: '%s' object has no attribute 'setdefault'", pyType(v)))
+		return
+	}
+	if !s.hasSpec(name) {
+		writeCrash(w, "jupyter_client.kernelspec.NoSuchKernel: No such kernel named "+pyStr(name))
+		return
+	}
+	s.mu.Lock()
+	k := s.startKernel(name.(string))
+	m := k.model()
+	s.mu.Unlock()
+	w.Header().Set("Location", s.prefix+"api/kernels/"+k.id)
+	writeJSON(w, http.StatusCreated, m)
+}
+
+func (s *Server) kernelByID(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.kernels[id]
+	if k == nil {
+		writeError(w, http.StatusNotFound, "Kernel does not exist: "+id)
+		return
+	}
+	if r.Method == http.MethodDelete {
+		s.shutdownKernel(id)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, k.model())
+}
+
+func (s *Server) kernelspecs(w http.ResponseWriter, _ *http.Request, _ string) {
+	type spec struct {
+		Argv          []string          `json:"argv"`
+		Env           map[string]string `json:"env"`
+		DisplayName   string            `json:"display_name"`
+		Language      string            `json:"language"`
+		InterruptMode string            `json:"interrupt_mode"`
+		Metadata      map[string]any    `json:"metadata"`
+	}
+	type entry struct {
+		Name      string            `json:"name"`
+		Spec      spec              `json:"spec"`
+		Resources map[string]string `json:"resources"`
+	}
+	specs := map[string]entry{}
+	for _, name := range s.specs {
+		display := name
+		if name == "python3" {
+			display = "Python 3 (ipykernel)"
+		}
+		specs[name] = entry{
+			Name: name,
+			Spec: spec{
+				Argv:        []string{"/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+				Env:         map[string]string{},
+				DisplayName: display, Language: "python", InterruptMode: "signal",
+				Metadata: map[string]any{"debugger": true},
+			},
+			Resources: map[string]string{
+				"logo-svg":   s.prefix + "kernelspecs/" + name + "/logo-svg.svg",
+				"logo-64x64": s.prefix + "kernelspecs/" + name + "/logo-64x64.png",
+				"logo-32x32": s.prefix + "kernelspecs/" + name + "/logo-32x32.png",
+			},
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"default": s.specs[0], "kernelspecs": specs})
+}
+
+func (s *Server) status(w http.ResponseWriter, _ *http.Request, _ string) {
+	s.mu.Lock()
+	body := map[string]any{"connections": 0, "kernels": len(s.kernels),
+		"last_activity": isoformat(s.lastAct), "started": isoformat(s.started)}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}

@@ -1,0 +1,228 @@
+package nbserv
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Session types Jupyter knows; any other string is accepted too.
+const (
+	TypeNotebook = "notebook"
+	TypeFile     = "file"
+	TypeConsole  = "console"
+)
+
+// Session ties a path (a notebook, a file, a console) to a running kernel.
+type Session struct {
+	// ID is the session's UUID.
+	ID string `json:"id"`
+	// Path is the file the session belongs to, relative to the server's
+	// root. Empty when the server holds null.
+	Path string `json:"path"`
+	// Name is the session's display name. Empty when never given (null).
+	Name string `json:"name"`
+	// Type is "notebook", "file", "console", or any string a client chose.
+	Type string `json:"type"`
+	// Kernel is the kernel the session runs on.
+	Kernel *Kernel `json:"kernel"`
+	// Notebook is the legacy {"path", "name"} pair that Jupyter still sends
+	// for notebook sessions. When a server sends only this key, Path and
+	// Name are filled from it.
+	Notebook *NotebookRef `json:"notebook,omitempty"`
+
+	// Malformed holds, by JSON key, the raw value of each field whose JSON
+	// type did not fit (a server stores whatever a client sent, so
+	// {"name": 5} is possible). The typed field is left zero and the raw
+	// value kept here, so one odd session never fails a whole List. Keys
+	// inside the kernel are prefixed "kernel.". Nil for well-formed
+	// sessions.
+	Malformed map[string]json.RawMessage `json:"-"`
+}
+
+// NotebookRef is the legacy notebook model of a notebook session.
+type NotebookRef struct {
+	// Path is the notebook's path.
+	Path string `json:"path"`
+	// Name is the notebook's name.
+	Name string `json:"name"`
+}
+
+// Kernel is a running kernel as the server reports it.
+type Kernel struct {
+	// ID is the kernel's UUID.
+	ID string `json:"id"`
+	// Name is the kernelspec name, such as "python3".
+	Name string `json:"name"`
+	// LastActivity is when the kernel last sent or received a message.
+	LastActivity time.Time `json:"last_activity"`
+	// ExecutionState is "starting", "idle", "busy", "dead", ...
+	ExecutionState string `json:"execution_state"`
+	// Connections counts the clients connected to the kernel's channels.
+	Connections int `json:"connections"`
+	// Reason says why a kernel failed (Jupyter Server 2.x only).
+	Reason string `json:"reason,omitempty"`
+}
+
+// CreateSessionRequest is the body of Create.
+type CreateSessionRequest struct {
+	// Path is required: the file the session is for.
+	Path string `json:"path"`
+	// Type is required: TypeNotebook, TypeFile, TypeConsole or any string.
+	Type string `json:"type"`
+	// Name is optional; Jupyter stores null when it is empty.
+	Name string `json:"name,omitempty"`
+	// Kernel optionally picks the kernel; nil starts the server's default.
+	Kernel *KernelRequest `json:"kernel,omitempty"`
+}
+
+// KernelRequest picks a kernel: ID attaches to a running kernel, Name
+// starts a new kernel of that kernelspec. When both are set the server
+// uses ID.
+type KernelRequest struct {
+	// ID of a running kernel to attach to.
+	ID string `json:"id,omitempty"`
+	// Name of the kernelspec to start a new kernel from.
+	Name string `json:"name,omitempty"`
+	// Env sets environment variables of a new kernel (Jupyter Server 2.x;
+	// 1.x ignores it).
+	Env map[string]string `json:"env,omitempty"`
+}
+
+// UpdateSessionRequest is the body of Update. Nil fields are not sent, so
+// the server leaves them unchanged.
+type UpdateSessionRequest struct {
+	// Path moves the session to another path.
+	Path *string `json:"path,omitempty"`
+	// Name renames the session.
+	Name *string `json:"name,omitempty"`
+	// Type changes the session's type.
+	Type *string `json:"type,omitempty"`
+	// Kernel switches kernels: by Name the server starts a new kernel, by
+	// ID it attaches to a running one; either way the old kernel is shut
+	// down.
+	Kernel *KernelRequest `json:"kernel,omitempty"`
+}
+
+// Ptr returns a pointer to v, for the optional fields of
+// UpdateSessionRequest: Ptr("renamed").
+func Ptr[T any](v T) *T { return &v }
+
+// fill copies the legacy notebook model into Path and Name when the
+// server sent only that.
+func (s *Session) fill() {
+	if s.Notebook == nil {
+		return
+	}
+	if s.Path == "" {
+		s.Path = s.Notebook.Path
+	}
+	if s.Name == "" {
+		s.Name = s.Notebook.Name
+	}
+	if s.Type == "" {
+		s.Type = TypeNotebook
+	}
+}
+
+// decodeSession decodes one session model. A field of the wrong JSON type
+// is kept in Malformed rather than failing the decode; a body that is not
+// a JSON object is an error.
+func decodeSession(body []byte) (*Session, error) {
+	s := new(Session)
+	if err := json.Unmarshal(body, s); err != nil {
+		if !isTypeError(err) {
+			return nil, err
+		}
+		if s, err = decodeSessionLeniently(body); err != nil {
+			return nil, err
+		}
+	}
+	s.fill()
+	return s, nil
+}
+
+// decodeSessions decodes a list of session models. The fast path is one
+// json.Unmarshal; only if some field has the wrong JSON type is the list
+// decoded again element by element, so that the odd session is kept with
+// its Malformed fields and the others are unaffected.
+func decodeSessions(body []byte) ([]Session, error) {
+	var list []Session
+	err := json.Unmarshal(body, &list)
+	if err != nil {
+		if !isTypeError(err) {
+			return nil, err
+		}
+		var raws []json.RawMessage
+		if err := json.Unmarshal(body, &raws); err != nil {
+			return nil, err
+		}
+		list = make([]Session, len(raws))
+		for i, raw := range raws {
+			s, err := decodeSessionLeniently(raw)
+			if err != nil {
+				return nil, fmt.Errorf("session %d of %d: %w", i, len(raws), err)
+			}
+			list[i] = *s
+		}
+	}
+	if list == nil {
+		list = []Session{}
+	}
+	for i := range list {
+		list[i].fill()
+	}
+	return list, nil
+}
+
+// isTypeError reports whether a decode failed on a value of the wrong type
+// (including a time.Time that would not parse) rather than on bad JSON.
+func isTypeError(err error) bool {
+	var syn *json.SyntaxError
+	return !errors.As(err, &syn)
+}
+
+// decodeSessionLeniently decodes a session field by field.
+func decodeSessionLeniently(raw []byte) (*Session, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, fmt.Errorf("session is not a JSON object: %w", err)
+	}
+	s := new(Session)
+	bad := map[string]json.RawMessage{}
+	decodeFields(obj, "", map[string]any{
+		"id": &s.ID, "path": &s.Path, "name": &s.Name, "type": &s.Type, "notebook": &s.Notebook,
+	}, bad)
+	if k, ok := obj["kernel"]; ok {
+		var kobj map[string]json.RawMessage
+		if err := json.Unmarshal(k, &kobj); err != nil {
+			bad["kernel"] = k
+		} else if kobj != nil {
+			s.Kernel = new(Kernel)
+			decodeFields(kobj, "kernel.", map[string]any{
+				"id": &s.Kernel.ID, "name": &s.Kernel.Name, "last_activity": &s.Kernel.LastActivity,
+				"execution_state": &s.Kernel.ExecutionState, "connections": &s.Kernel.Connections,
+				"reason": &s.Kernel.Reason,
+			}, bad)
+		}
+	}
+	if len(bad) > 0 {
+		s.Malformed = bad
+	}
+	return s, nil
+}
+
+// decodeFields decodes each known key of obj into its destination,
+// recording the keys whose value does not fit in bad (under prefix+key).
+func decodeFields(obj map[string]json.RawMessage, prefix string, dst map[string]any, bad map[string]json.RawMessage) {
+	for key, ptr := range dst {
+		raw, ok := obj[key]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(raw, ptr); err != nil {
+			bad[prefix+key] = raw
+		}
+	}
+}
