@@ -183,6 +183,10 @@ func (c *Client) String() string {
 // GoString is String, so that %#v does not print the token either.
 func (c *Client) GoString() string { return c.String() }
 
+// CloseIdleConnections closes the client's idle keep-alive connections,
+// for a program or test that is done with the server.
+func (c *Client) CloseIdleConnections() { c.http.HTTPClient.CloseIdleConnections() }
+
 // Response is the HTTP metadata of a call, for the few callers who need
 // it: pass WithResponse(&r) to any method. It is filled whenever the
 // server answered, on errors too.

@@ -98,8 +98,11 @@ func Start(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server, closing its connections.
-func (s *Server) Close() { s.http.Close() }
+// Close stops the server and closes the idle connections of Client.
+func (s *Server) Close() {
+	s.Client.CloseIdleConnections()
+	s.http.Close()
+}
 
 // Handler returns the reference server's http.Handler, to mount elsewhere.
 func (s *Server) Handler() http.Handler { return s.ref }

@@ -1,0 +1,95 @@
+package nbserv
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+)
+
+// Bodies as a real Jupyter Server 1.23.3 sent them (see the wire notes).
+const (
+	wireNotebookSession = `{"id": "73293b23-4691-4c77-a951-f2091166b6aa", "path": "foo/nb1.ipynb", "name": "nb1", "type": "notebook", "kernel": {"id": "ee94081f-2d6b-4a43-9a1b-0e7ea6b3a5d1", "name": "python3", "last_activity": "2026-11-27T00:08:47.026443Z", "execution_state": "starting", "connections": 0}, "notebook": {"path": "foo/nb1.ipynb", "name": "nb1"}}`
+	wireConsoleSession  = `{"id": "68bc38d6-91ae-43db-86ac-30c2cf2887a2", "path": "c1", "name": null, "type": "console", "kernel": {"id": "6b02616e-e599-4b17-9f96-051440d71017", "name": "python3", "last_activity": "2026-11-27T00:28:29.793697Z", "execution_state": "starting", "connections": 0}}`
+	wireOddSession      = `{"id": "0caa679e-ef6e-4c3c-bfb4-bd4706324b22", "path": null, "name": 5, "type": "notebook", "kernel": {"id": "21fa6d6d-359b-4db0-a193-4a612e88ac3a", "name": "python3", "last_activity": "2026-11-27T00:28:35.521366Z", "execution_state": "starting", "connections": 0}, "notebook": {"path": null, "name": 5}}`
+
+	testSessionID = "73293b23-4691-4c77-a951-f2091166b6aa"
+	testKernelID  = "ee94081f-2d6b-4a43-9a1b-0e7ea6b3a5d1"
+	testToken     = "s3cr3t-t0ken"
+)
+
+// recorded is what a mock server saw of one request.
+type recorded struct {
+	Method, URL string
+	Header      http.Header
+	Body        string
+}
+
+// mockServer answers from a MockTransport and records every request.
+type mockServer struct {
+	*httpmock.MockTransport
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+func (m *mockServer) requests() []recorded {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]recorded(nil), m.reqs...)
+}
+
+// on registers a responder answering status, body and header for method
+// and url, recording each request it serves.
+func (m *mockServer) on(method, url string, status int, body string, header ...string) {
+	m.RegisterResponder(method, url, func(req *http.Request) (*http.Response, error) {
+		m.record(req)
+		resp := httpmock.NewStringResponse(status, body)
+		resp.Request = req
+		for i := 0; i+1 < len(header); i += 2 {
+			resp.Header.Set(header[i], header[i+1])
+		}
+		return resp, nil
+	})
+}
+
+func (m *mockServer) record(req *http.Request) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+	}
+	m.mu.Lock()
+	m.reqs = append(m.reqs, recorded{Method: req.Method, URL: req.URL.String(), Header: req.Header.Clone(), Body: string(body)})
+	m.mu.Unlock()
+}
+
+// newMock returns a client for base whose requests go to a mock server.
+// Retries wait 1ms so retry tests stay fast.
+func newMock(t *testing.T, base string, adjust ...func(*Config)) (*Client, *mockServer) {
+	t.Helper()
+	m := &mockServer{MockTransport: httpmock.NewMockTransport()}
+	cfg := Config{BaseURL: base, Token: testToken, HTTPClient: &http.Client{Transport: m},
+		RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, m
+}
+
+func mustTime(t testing.TB, s string) time.Time {
+	t.Helper()
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

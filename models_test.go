@@ -1,0 +1,93 @@
+package nbserv
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestListKeepsOddSessionsAndTheOthers(t *testing.T) {
+	c, m := newMock(t, "http://jupyter.test")
+	m.on("GET", "http://jupyter.test/api/sessions", 200, "["+wireNotebookSession+", "+wireOddSession+", "+wireConsoleSession+"]")
+	list, err := c.Sessions.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 3 {
+		t.Fatalf("%d sessions, want 3", len(list))
+	}
+	if list[0].Name != "nb1" || list[0].Malformed != nil {
+		t.Errorf("first session: %+v", list[0])
+	}
+	odd := list[1]
+	wantBad := map[string]json.RawMessage{"name": json.RawMessage(`5`), "notebook": json.RawMessage(`{"path": null, "name": 5}`)}
+	if diff := cmp.Diff(wantBad, odd.Malformed); diff != "" {
+		t.Errorf("Malformed (-want +got):\n%s", diff)
+	}
+	if odd.ID != "0caa679e-ef6e-4c3c-bfb4-bd4706324b22" || odd.Path != "" || odd.Name != "" || odd.Type != "notebook" ||
+		odd.Kernel == nil || odd.Kernel.ID != "21fa6d6d-359b-4db0-a193-4a612e88ac3a" || odd.Kernel.LastActivity.IsZero() {
+		t.Errorf("odd session decoded as %+v (kernel %+v)", odd, odd.Kernel)
+	}
+	if list[2].Name != "" || list[2].Type != "console" || list[2].Notebook != nil {
+		t.Errorf("console session: %+v", list[2])
+	}
+}
+
+func TestDecodeSessionCases(t *testing.T) {
+	cases := []struct {
+		name string
+		body string
+		want *Session
+	}{
+		{"unknown fields ignored",
+			`{"id": "a-b-c-d-e", "path": "p", "name": "n", "type": "file", "kernel": null, "extra": {"x": 1}, "owner": "me"}`,
+			&Session{ID: "a-b-c-d-e", Path: "p", Name: "n", Type: "file"}},
+		{"legacy notebook only fills path, name and type",
+			`{"id": "a-b-c-d-e", "notebook": {"path": "old.ipynb", "name": "old"}}`,
+			&Session{ID: "a-b-c-d-e", Path: "old.ipynb", Name: "old", Type: "notebook", Notebook: &NotebookRef{Path: "old.ipynb", Name: "old"}}},
+		{"bad time kept raw",
+			`{"id": "a-b-c-d-e", "path": "p", "type": "file", "kernel": {"id": "k", "last_activity": "yesterday", "connections": "two"}}`,
+			&Session{ID: "a-b-c-d-e", Path: "p", Type: "file", Kernel: &Kernel{ID: "k"},
+				Malformed: map[string]json.RawMessage{"kernel.last_activity": json.RawMessage(`"yesterday"`), "kernel.connections": json.RawMessage(`"two"`)}}},
+		{"kernel not an object",
+			`{"id": "a-b-c-d-e", "path": "p", "type": "file", "kernel": "k"}`,
+			&Session{ID: "a-b-c-d-e", Path: "p", Type: "file", Malformed: map[string]json.RawMessage{"kernel": json.RawMessage(`"k"`)}}},
+		{"2.x kernel reason",
+			`{"id": "a-b-c-d-e", "path": "p", "type": "file", "kernel": {"id": "k", "execution_state": "dead", "reason": "OOM"}}`,
+			&Session{ID: "a-b-c-d-e", Path: "p", Type: "file", Kernel: &Kernel{ID: "k", ExecutionState: "dead", Reason: "OOM"}}},
+	}
+	for _, tc := range cases {
+		got, err := decodeSession([]byte(tc.body))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestDecodeRejectsNonSessions(t *testing.T) {
+	for _, body := range []string{``, `[]`, `"x"`, `{"id": `, `null x`} {
+		if s, err := decodeSession([]byte(body)); err == nil {
+			t.Errorf("decodeSession(%q) = %+v, want an error", body, s)
+		}
+	}
+	for _, body := range []string{``, `{}`, `[1]`, `[{"id": "a"}, 2]`, `[`} {
+		if l, err := decodeSessions([]byte(body)); err == nil {
+			t.Errorf("decodeSessions(%q) = %+v, want an error", body, l)
+		}
+	}
+}
+
+func TestDecodeEmptyListIsEmptyNotNil(t *testing.T) {
+	for _, body := range []string{`[]`, `null`} {
+		l, err := decodeSessions([]byte(body))
+		if err != nil || l == nil || len(l) != 0 {
+			t.Errorf("decodeSessions(%s) = %#v, %v", body, l, err)
+		}
+	}
+}

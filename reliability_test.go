@@ -1,0 +1,173 @@
+package nbserv
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// serve starts a test server and a client for it, both closed at the end.
+func serve(t *testing.T, h http.HandlerFunc, adjust ...func(*Config)) (*Client, *httptest.Server) {
+	t.Helper()
+	return serveWith(t, httptest.NewUnstartedServer(h), adjust...)
+}
+
+func serveWith(t *testing.T, srv *httptest.Server, adjust ...func(*Config)) (*Client, *httptest.Server) {
+	t.Helper()
+	srv.Start()
+	cfg := Config{BaseURL: srv.URL, RetryMax: NoRetries}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.CloseIdleConnections()
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return c, srv
+}
+
+func TestTimeouts(t *testing.T) {
+	stall := func(w http.ResponseWriter, r *http.Request) { // never sends its headers
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	trickle := func(w http.ResponseWriter, r *http.Request) { // headers, then a byte now and then
+		w.Write([]byte("["))
+		for range 500 {
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			w.Write([]byte(" "))
+		}
+	}
+	for name, h := range map[string]http.HandlerFunc{"stalled headers": stall, "trickled body": trickle} {
+		t.Run(name+"/config", func(t *testing.T) {
+			c, _ := serve(t, h, func(cfg *Config) { cfg.Timeout = 150 * time.Millisecond })
+			start := time.Now()
+			_, err := c.Sessions.List(context.Background())
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v, want DeadlineExceeded", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("call held %v past its 150ms deadline", d)
+			}
+		})
+		t.Run(name+"/per call", func(t *testing.T) {
+			c, _ := serve(t, h, func(cfg *Config) { cfg.Timeout = time.Hour })
+			_, err := c.Sessions.List(context.Background(), WithTimeout(150*time.Millisecond))
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v, want DeadlineExceeded", err)
+			}
+		})
+	}
+}
+
+func TestDefaultTimeoutApplies(t *testing.T) {
+	c, err := NewClient(Config{BaseURL: "http://h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.timeout != DefaultTimeout || c.maxBody != DefaultMaxResponseBytes || c.http.RetryMax != DefaultRetryMax {
+		t.Errorf("defaults: timeout %v, max body %d, retries %d", c.timeout, c.maxBody, c.http.RetryMax)
+	}
+}
+
+func TestBoundedReads(t *testing.T) {
+	big := "[" + strings.Repeat(wireNotebookSession+",", 20) + wireNotebookSession + "]"
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/sessions" {
+			w.Write([]byte(big))
+			return
+		}
+		w.WriteHeader(500)
+		w.Write([]byte(strings.Repeat("x", 4096)))
+	}, func(cfg *Config) { cfg.MaxResponseBytes = 1024 })
+	if _, err := c.Sessions.List(context.Background()); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("List: err = %v, want ErrResponseTooLarge", err)
+	}
+	if _, err := c.Sessions.Get(context.Background(), testSessionID); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("Get of a huge error page: err = %v, want ErrResponseTooLarge", err)
+	}
+	// At the limit exactly, the body is read.
+	c2, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(big)) },
+		func(cfg *Config) { cfg.MaxResponseBytes = int64(len(big)) })
+	if list, err := c2.Sessions.List(context.Background()); err != nil || len(list) != 21 {
+		t.Errorf("List at the limit: %d sessions, %v", len(list), err)
+	}
+}
+
+func TestPathSafety(t *testing.T) {
+	var hits atomic.Int32
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
+	ctx := context.Background()
+	for _, id := range []string{
+		"../kernels", "..", "a/b-c-d-e-f", "a-b-c-d-e/../../kernels", "a-b-c-d-e?x=1", "a-b-c-d-e#x",
+		"a-b-c-d-%65", "a-b-c-d-e ", " a-b-c-d-e", "a-b-c-d-e\n", "a-b-c-d", "a-b-c-d-e-f", "é-b-c-d-e",
+	} {
+		_, err := c.Sessions.Get(ctx, id)
+		err2 := c.Sessions.Delete(ctx, id)
+		_, err3 := c.Sessions.Rename(ctx, id, "x", "")
+		_, err4 := c.Kernels.Get(ctx, id)
+		for _, e := range []error{err, err2, err3, err4} {
+			var ve *ValidationError
+			if !errors.As(e, &ve) || ve.Field != "id" {
+				t.Errorf("id %q: err = %v, want an id *ValidationError", id, e)
+			}
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached the server", n)
+	}
+}
+
+// TestConnectionsAreReused checks that bodies are drained and closed, on
+// success and on error, so that one keep-alive connection serves all calls.
+func TestConnectionsAreReused(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case "DELETE":
+			w.WriteHeader(404)
+			w.Write([]byte(`{"message": "Session not found", "reason": null}` + strings.Repeat(" ", 8192)))
+		default:
+			w.Write([]byte(wireNotebookSession))
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	c, _ := serveWith(t, srv)
+	for range 50 {
+		if _, err := c.Sessions.Get(context.Background(), testSessionID); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Sessions.Delete(context.Background(), testSessionID); !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("100 calls opened %d connections, want 1", n)
+	}
+}
