@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs the end-to-end suite against a real Jupyter Server, twice: once at a
+# bare base URL and once under the JupyterHub-style prefix /user/ci/.
+#
+#   scripts/with-jupyter.sh                 # go test -race -count=1 -run E2E .
+#   scripts/with-jupyter.sh go test -v -run E2ELifecycle .
+#
+# It installs jupyter-server and python3-ipykernel with apt-get when they
+# are missing, starts each server on a free loopback port with a random
+# token and a temporary root dir, waits for GET /api/status, runs the
+# command with NBSERV_JUPYTER_URL and NBSERV_JUPYTER_TOKEN set, and on exit
+# (failure and interrupt included) stops the server and every kernel it
+# started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$#" -eq 0 ]; then
+  set -- go test -race -count=1 -run E2E .
+fi
+
+if ! command -v jupyter-server >/dev/null 2>&1 || ! python3 -c 'import ipykernel' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import ipykernel' >/dev/null 2>&1; then
+  echo "with-jupyter: installing jupyter-server and python3-ipykernel" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq jupyter-server python3-ipykernel >/dev/null
+fi
+
+work=$(mktemp -d)
+server_pid=""
+
+stop_server() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true # Jupyter shuts its kernels down on SIGTERM
+    for _ in $(seq 50); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL -- "-$server_pid" 2>/dev/null || true # the whole process group: server and kernels
+  fi
+  server_pid=""
+}
+cleanup() {
+  stop_server
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+run_against() { # base_url, then the command
+  local base="$1"
+  shift
+  local port token root
+  port=$(free_port)
+  token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  root="$work/root$port"
+  mkdir -p "$root"
+  echo "with-jupyter: Jupyter Server $(jupyter-server --version) on 127.0.0.1:$port base_url $base" >&2
+  JUPYTER_RUNTIME_DIR="$work/runtime" setsid jupyter-server --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
+    --ServerApp.token="$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
+    >"$work/jupyter-$port.log" 2>&1 &
+  server_pid=$!
+  local url="http://127.0.0.1:$port$base"
+  for i in $(seq 120); do
+    if curl -fsS -o /dev/null -H "Authorization: token $token" "${url}api/status" 2>/dev/null; then
+      break
+    fi
+    if ! kill -0 "$server_pid" 2>/dev/null || [ "$i" -eq 120 ]; then
+      echo "with-jupyter: the server did not come up; its log:" >&2
+      cat "$work/jupyter-$port.log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  local rc=0
+  NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" "$@" || rc=$?
+  stop_server
+  return "$rc"
+}
+
+run_against / "$@"
+run_against /user/ci/ "$@"
+echo "with-jupyter: passed against a real Jupyter Server at / and /user/ci/" >&2
