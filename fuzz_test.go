@@ -1,0 +1,55 @@
+package nbserv
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// Response decoding must never panic, whatever a server or a proxy sends.
+
+func FuzzDecodeSession(f *testing.F) {
+	for _, s := range []string{wireNotebookSession, wireConsoleSession, wireOddSession, `{}`, `null`, `[]`,
+		`{"kernel": {"last_activity": 5}}`, `{"notebook": "x", "name": {"a": []}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s, err := decodeSession(body)
+		if err == nil && s == nil {
+			t.Fatal("nil session without an error")
+		}
+	})
+}
+
+func FuzzDecodeSessions(f *testing.F) {
+	for _, s := range []string{"[" + wireNotebookSession + "," + wireOddSession + "]", `[]`, `[null]`, `[{"kernel": []}]`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		list, err := decodeSessions(body)
+		if err == nil && list == nil {
+			t.Fatal("nil list without an error")
+		}
+		if err == nil {
+			// Decoding is deterministic: the lenient path agrees with itself.
+			again, _ := decodeSessions(body)
+			if len(again) != len(list) {
+				t.Fatalf("second decode gave %d sessions, first %d", len(again), len(list))
+			}
+		}
+	})
+}
+
+func FuzzErrorBody(f *testing.F) {
+	for _, s := range []string{`{"message": "Forbidden", "reason": null}`, wire404HTML, ``, `{"message": 5, "traceback": ["x"]}`, `[`} {
+		f.Add(404, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		e := newError("GET", "/api/sessions", status, nil, body, testToken)
+		msg := e.Error()
+		if strings.Contains(msg, testToken) || bytes.Contains(e.Body, []byte(testToken)) {
+			t.Fatalf("token leaked: %q / %q", msg, e.Body)
+		}
+		_ = e.Is(ErrServer)
+	})
+}
