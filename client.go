@@ -85,7 +85,8 @@ type Client struct {
 	// Kernels reads and stops kernels: /api/kernels.
 	Kernels *KernelsService
 
-	base      *url.URL // always ends with "/"
+	baseURL   string // always ends with "/"
+	basePath  string // its escaped path, for error messages
 	token     string
 	header    http.Header
 	userAgent string
@@ -103,7 +104,8 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		base:      base,
+		baseURL:   base.String(),
+		basePath:  base.EscapedPath(),
 		token:     cfg.Token,
 		header:    cfg.Header.Clone(),
 		userAgent: strings.TrimSpace(cfg.UserAgent + " go-nbserv/" + Version),
@@ -173,11 +175,11 @@ func parseBaseURL(raw string) (*url.URL, error) {
 }
 
 // BaseURL returns the server's base URL, always ending in "/".
-func (c *Client) BaseURL() string { return c.base.String() }
+func (c *Client) BaseURL() string { return c.baseURL }
 
 // String describes the client without its token.
 func (c *Client) String() string {
-	return fmt.Sprintf("nbserv.Client{BaseURL: %q}", c.base.String())
+	return fmt.Sprintf("nbserv.Client{BaseURL: %q}", c.baseURL)
 }
 
 // GoString is String, so that %#v does not print the token either.
@@ -262,7 +264,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any, decode fun
 	}
 	ctx = context.WithValue(ctx, attemptsKey{}, &r.Attempts)
 
-	fullPath := c.base.EscapedPath() + path
+	fullPath := c.basePath + path
 
 	var body []byte
 	if in != nil {
@@ -271,7 +273,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any, decode fun
 			return r, fmt.Errorf("nbserv: %s %s: encoding request: %w", method, fullPath, err)
 		}
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, c.base.String()+path, body)
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, c.baseURL+path, body)
 	if err != nil {
 		return r, fmt.Errorf("nbserv: %s %s: %w", method, fullPath, err)
 	}
