@@ -41,9 +41,10 @@ type raw struct {
 	hc          *http.Client
 }
 
-func newRaw(base, token string) *raw {
+func newRaw(b testing.TB, base, token string) *raw {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 100
+	b.Cleanup(tr.CloseIdleConnections)
 	return &raw{base: base, token: token, hc: &http.Client{Transport: tr}}
 }
 
@@ -97,7 +98,7 @@ func BenchmarkGet(b *testing.B) {
 		}
 	})
 	b.Run("raw", func(b *testing.B) {
-		r := newRaw(srv.URL, srv.Token)
+		r := newRaw(b, srv.URL, srv.Token)
 		b.ReportAllocs()
 		for b.Loop() {
 			var out plainSession
@@ -134,7 +135,7 @@ func BenchmarkLifecycle(b *testing.B) {
 		}
 	})
 	b.Run("raw", func(b *testing.B) {
-		r := newRaw(srv.URL, srv.Token)
+		r := newRaw(b, srv.URL, srv.Token)
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -159,9 +160,9 @@ func rawCycle(b testing.TB, r *raw, path string) {
 // Jupyter Server, for the server benchmarks.
 func servers(b *testing.B) map[string]*raw {
 	srv := benchServer(b)
-	m := map[string]*raw{"refserver": newRaw(srv.URL, srv.Token)}
+	m := map[string]*raw{"refserver": newRaw(b, srv.URL, srv.Token)}
 	if u := os.Getenv("NBSERV_JUPYTER_URL"); u != "" {
-		m["jupyter"] = newRaw(u, os.Getenv("NBSERV_JUPYTER_TOKEN"))
+		m["jupyter"] = newRaw(b, u, os.Getenv("NBSERV_JUPYTER_TOKEN"))
 	}
 	return m
 }

@@ -266,18 +266,21 @@ func (c *Client) do(ctx context.Context, method, path string, in any, decode fun
 
 	fullPath := c.basePath + path
 
-	var body []byte
+	// rawBody stays an untyped nil without a body: a nil []byte would give
+	// the request an empty Body, which net/http then probes on every call.
+	var rawBody any
 	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
+		body, err := json.Marshal(in)
+		if err != nil {
 			return r, fmt.Errorf("nbserv: %s %s: encoding request: %w", method, fullPath, err)
 		}
+		rawBody = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, c.baseURL+path, body)
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, c.baseURL+path, rawBody)
 	if err != nil {
 		return r, fmt.Errorf("nbserv: %s %s: %w", method, fullPath, err)
 	}
-	c.setHeaders(req.Header, o.header, body != nil)
+	c.setHeaders(req.Header, o.header, rawBody != nil)
 
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -288,7 +291,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any, decode fun
 	}
 	defer drain(resp.Body)
 	r.StatusCode, r.Header = resp.StatusCode, resp.Header
-	if r.Body, err = readBounded(resp.Body, c.maxBody); err != nil {
+	if r.Body, err = readBounded(resp.Body, resp.ContentLength, c.maxBody); err != nil {
 		return r, fmt.Errorf("nbserv: %s %s: reading %d response: %w", method, fullPath, resp.StatusCode, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -320,8 +323,20 @@ func (c *Client) setHeaders(h, extra http.Header, hasBody bool) {
 }
 
 // readBounded reads all of r, failing with ErrResponseTooLarge past limit
-// bytes rather than holding an unbounded body in memory.
-func readBounded(r io.Reader, limit int64) ([]byte, error) {
+// bytes rather than holding an unbounded body in memory. A known length
+// (Jupyter always sends one; net/http enforces it) is read in one
+// allocation; otherwise the body is read up to the limit.
+func readBounded(r io.Reader, length, limit int64) ([]byte, error) {
+	if length > limit {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrResponseTooLarge, length, limit)
+	}
+	if length >= 0 {
+		body := make([]byte, length)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -256,5 +257,34 @@ func TestModelsDecodeFromWire(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("session (-want +got):\n%s", diff)
+	}
+}
+
+// TestRequestsWithoutBodyHaveNone guards against sending GET and DELETE
+// with an empty body, which makes net/http probe it on every call.
+func TestRequestsWithoutBodyHaveNone(t *testing.T) {
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Body != nil && r.Body != http.NoBody {
+			t.Errorf("%s %s has a body", r.Method, r.URL.Path)
+		}
+		body := "[]"
+		if r.URL.Path != "/api/sessions" {
+			body = wireNotebookSession
+		}
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1, Request: r}, nil
+	})}
+	c, err := NewClient(Config{BaseURL: "http://h", HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Sessions.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sessions.Get(ctx, testSessionID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sessions.Delete(ctx, testSessionID); err != nil {
+		t.Fatal(err)
 	}
 }

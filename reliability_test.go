@@ -108,6 +108,17 @@ func TestBoundedReads(t *testing.T) {
 	if _, err := c.Sessions.Get(context.Background(), testSessionID); !errors.Is(err, ErrResponseTooLarge) {
 		t.Errorf("Get of a huge error page: err = %v, want ErrResponseTooLarge", err)
 	}
+	// A body of unknown length (chunked) is cut off at the limit too.
+	c3, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		for range 10 {
+			w.Write([]byte(strings.Repeat(" ", 512)))
+			w.(http.Flusher).Flush()
+		}
+		w.Write([]byte("[]"))
+	}, func(cfg *Config) { cfg.MaxResponseBytes = 1024 })
+	if _, err := c3.Sessions.List(context.Background()); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("chunked List: err = %v, want ErrResponseTooLarge", err)
+	}
 	// At the limit exactly, the body is read.
 	c2, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(big)) },
 		func(cfg *Config) { cfg.MaxResponseBytes = int64(len(big)) })

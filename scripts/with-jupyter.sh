@@ -5,6 +5,9 @@
 #   scripts/with-jupyter.sh                 # go test -race -count=1 -run E2E .
 #   scripts/with-jupyter.sh go test -v -run E2ELifecycle .
 #
+# WITH_JUPYTER_BASES (default "/ /user/ci/") chooses the base URLs; the
+# benchmarks use one: WITH_JUPYTER_BASES=/ scripts/with-jupyter.sh go test -bench ...
+#
 # It installs jupyter-server and python3-ipykernel with apt-get when they
 # are missing, starts each server on a free loopback port with a random
 # token and a temporary root dir, waits for GET /api/status, runs the
@@ -82,6 +85,8 @@ run_against() { # base_url, then the command
   return "$rc"
 }
 
-run_against / "$@"
-run_against /user/ci/ "$@"
-echo "with-jupyter: passed against a real Jupyter Server at / and /user/ci/" >&2
+bases="${WITH_JUPYTER_BASES:-/ /user/ci/}"
+for base in $bases; do
+  run_against "$base" "$@"
+done
+echo "with-jupyter: passed against a real Jupyter Server at: $bases" >&2
