@@ -93,7 +93,10 @@ func (w *wire) call(method, path, body, auth string) answer {
 	return answer{resp.StatusCode, resp.Header, string(b)}
 }
 
-func (w *wire) ok(method, path, body string) answer { w.t.Helper(); return w.call(method, path, body, "token") }
+func (w *wire) ok(method, path, body string) answer {
+	w.t.Helper()
+	return w.call(method, path, body, "token")
+}
 
 // expectError checks a JSON error answer: status, message, reason null.
 func expectError(t *testing.T, a answer, status int, message string) {
