@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 
@@ -156,11 +157,27 @@ func rawCycle(b testing.TB, r *raw, path string) {
 	r.do(b, "DELETE", "api/sessions/"+s.ID, nil, 204, nil)
 }
 
+const floorSession = `{"id":"9d57c6a3-dc0d-4bd6-832f-36e1a87543ed","path":"bench-get.ipynb","name":null,"type":"notebook","kernel":{"id":"09afe188-8331-492d-aac8-b288c566db1f","name":"python3","last_activity":"2026-11-27T00:33:37.715493Z","execution_state":"starting","connections":0},"notebook":{"path":"bench-get.ipynb","name":null}}`
+
 // servers returns the reference server and, when configured, a real
 // Jupyter Server, for the server benchmarks.
 func servers(b *testing.B) map[string]*raw {
 	srv := benchServer(b)
-	m := map[string]*raw{"refserver": newRaw(b, srv.URL, srv.Token)}
+	floor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+		} else if r.Method == http.MethodDelete {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		io.WriteString(w, floorSession)
+	}))
+	b.Cleanup(floor.Close)
+	m := map[string]*raw{
+		"refserver": newRaw(b, srv.URL, srv.Token),
+		"floor":     newRaw(b, floor.URL+"/", ""),
+	}
 	if u := os.Getenv("NBSERV_JUPYTER_URL"); u != "" {
 		m["jupyter"] = newRaw(b, u, os.Getenv("NBSERV_JUPYTER_TOKEN"))
 	}
@@ -168,9 +185,10 @@ func servers(b *testing.B) map[string]*raw {
 }
 
 // BenchmarkServerGet is GET /api/sessions/{id} from one client: 1e9/ns_op
-// is requests per second.
+// is requests per second. "floor" is a net/http handler that answers a
+// constant session body: the cost of the loopback HTTP round trip alone.
 func BenchmarkServerGet(b *testing.B) {
-	for _, name := range []string{"refserver", "jupyter"} {
+	for _, name := range []string{"floor", "refserver", "jupyter"} {
 		r := servers(b)[name]
 		if r == nil {
 			continue
