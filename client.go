@@ -190,14 +190,15 @@ func (c *Client) GoString() string { return c.String() }
 func (c *Client) CloseIdleConnections() { c.http.HTTPClient.CloseIdleConnections() }
 
 // Response is the HTTP metadata of a call, for the few callers who need
-// it: pass WithResponse(&r) to any method. It is filled whenever the
-// server answered, on errors too.
+// it: pass WithResponse(&r) to any method, one Response per call. It is
+// filled whenever the server answered, on errors too.
 type Response struct {
 	// StatusCode is the final answer's HTTP status.
 	StatusCode int
 	// Header is the final answer's header (Location after Create).
 	Header http.Header
-	// Body is the raw body of the final answer.
+	// Body is the body of the final answer exactly as received (Jupyter's
+	// HTML 404 page embeds the token; Error.Body has it redacted).
 	Body []byte
 	// Attempts is how many requests the call sent, retries included.
 	Attempts int
@@ -244,9 +245,9 @@ func countAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
 }
 
 // do sends one API call: method to path (relative to the base URL, no
-// leading slash, already escaped: see idPath), with in marshalled as the JSON body when non-nil, and
-// decodes a 2xx body with decode when non-nil. Every non-2xx answer
-// becomes an *Error.
+// leading slash, already escaped: see idPath), with in marshalled as the
+// JSON body when non-nil, and decodes a 2xx body with decode when non-nil.
+// Every non-2xx answer becomes an *Error.
 func (c *Client) do(ctx context.Context, method, path string, in any, decode func([]byte) error, opts []CallOption) (*Response, error) {
 	o := callOptions{timeout: c.timeout}
 	for _, opt := range opts {

@@ -21,7 +21,9 @@ if [ "$#" -eq 0 ]; then
   set -- go test -race -count=1 -run E2E .
 fi
 
-if ! command -v jupyter-server >/dev/null 2>&1 || ! python3 -c 'import ipykernel' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import ipykernel' >/dev/null 2>&1; then
+# Debian's packages, and so Debian's python3, are what the server and its
+# kernels run on (a python3 earlier on PATH, such as pyenv's, is not).
+if ! command -v jupyter-server >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import ipykernel' >/dev/null 2>&1; then
   echo "with-jupyter: installing jupyter-server and python3-ipykernel" >&2
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
