@@ -90,6 +90,9 @@ func TestDefaultTimeoutApplies(t *testing.T) {
 	if c.timeout != DefaultTimeout || c.maxBody != DefaultMaxResponseBytes || c.http.RetryMax != DefaultRetryMax {
 		t.Errorf("defaults: timeout %v, max body %d, retries %d", c.timeout, c.maxBody, c.http.RetryMax)
 	}
+	if c.http.Logger != nil {
+		t.Errorf("go-retryablehttp logs requests by default; the SDK must not")
+	}
 }
 
 func TestBoundedReads(t *testing.T) {

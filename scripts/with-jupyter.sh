@@ -2,7 +2,7 @@
 # Runs the end-to-end suite against a real Jupyter Server, twice: once at a
 # bare base URL and once under the JupyterHub-style prefix /user/ci/.
 #
-#   scripts/with-jupyter.sh                 # go test -race -count=1 -run E2E .
+#   scripts/with-jupyter.sh                 # go test -race -count=1 -v -run E2E .
 #   scripts/with-jupyter.sh go test -v -run E2ELifecycle .
 #
 # WITH_JUPYTER_BASES (default "/ /user/ci/") chooses the base URLs; the
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$#" -eq 0 ]; then
-  set -- go test -race -count=1 -run E2E .
+  set -- go test -race -count=1 -v -run E2E .
 fi
 
 # Debian's packages, and so Debian's python3, are what the server and its

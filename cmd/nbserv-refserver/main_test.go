@@ -5,7 +5,10 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -54,5 +57,56 @@ func TestBadFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-addr", "256.0.0.1:1"}, io.Discard); err == nil {
 		t.Error("no error for a bad address")
+	}
+}
+
+// TestMain lets TestSignals run this test binary as the real command.
+func TestMain(m *testing.M) {
+	if os.Getenv("NBSERV_REFSERVER_AS_MAIN") == "1" {
+		os.Args = append([]string{"nbserv-refserver"}, strings.Fields(os.Getenv("NBSERV_REFSERVER_ARGS"))...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestSignalsShutDownCleanly(t *testing.T) {
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "NBSERV_REFSERVER_AS_MAIN=1", "NBSERV_REFSERVER_ARGS=-addr 127.0.0.1:0 -token t")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			url, err := bufio.NewReader(stdout).ReadString('\n')
+			if err != nil {
+				cmd.Process.Kill()
+				t.Fatal(err)
+			}
+			resp, err := http.Get(strings.TrimSpace(url) + "api")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			http.DefaultClient.CloseIdleConnections()
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("exit after %v: %v", sig, err)
+				}
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("still running 10s after %v", sig)
+			}
+		})
 	}
 }
