@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the end-to-end suite against a real Jupyter Server, twice: once at a
+# Runs the end-to-end suite, and the test comparing the reference server's
+# answers with Jupyter's, against a real Jupyter Server, twice: once at a
 # bare base URL and once under the JupyterHub-style prefix /user/ci/.
 #
-#   scripts/with-jupyter.sh                 # go test -race -count=1 -v -run E2E .
+#   scripts/with-jupyter.sh    # the E2E suite and the reference server's differential test
 #   scripts/with-jupyter.sh go test -v -run E2ELifecycle .
 #
 # WITH_JUPYTER_BASES (default "/ /user/ci/") chooses the base URLs; the
@@ -18,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$#" -eq 0 ]; then
-  set -- go test -race -count=1 -v -run E2E .
+  set -- go test -p 1 -race -count=1 -v -run 'E2E|Differential' . ./internal/refserver # -p 1: one server, one package at a time
 fi
 
 # Debian's packages, and so Debian's python3, are what the server and its
