@@ -147,8 +147,8 @@ type exchange struct {
 
 var (
 	anyUUID = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
-	tsRE   = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
-	varRE  = regexp.MustCompile(`\$[A-Z]\w*`)
+	tsRE    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
+	varRE   = regexp.MustCompile(`\$[A-Z]\w*`)
 )
 
 func (p *peer) expand(s string) string {
