@@ -38,12 +38,15 @@ server_pid=""
 stop_server() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true # Jupyter shuts its kernels down on SIGTERM
-    for _ in $(seq 50); do
+    for _ in $(seq 150); do
       kill -0 "$server_pid" 2>/dev/null || break
       sleep 0.2
     done
-    kill -KILL -- "-$server_pid" 2>/dev/null || true # the whole process group: server and kernels
+    kill -KILL "$server_pid" 2>/dev/null || true
   fi
+  # Kernels run in sessions of their own; any the server left behind are
+  # found by their connection files in this run's runtime dir.
+  pkill -KILL -f "$work/runtime/kernel-" 2>/dev/null || true
   server_pid=""
 }
 cleanup() {
@@ -70,6 +73,7 @@ run_against() { # base_url, then the command
     --ServerApp.token="$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
     >"$work/jupyter-$port.log" 2>&1 &
   server_pid=$!
+  disown "$server_pid" # stop_server reports on it; bash need not
   local url="http://127.0.0.1:$port$base"
   for i in $(seq 120); do
     if curl -fsS -o /dev/null -H "Authorization: token $token" "${url}api/status" 2>/dev/null; then

@@ -151,14 +151,16 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if k == nil {
+		k = s.startKernel(kname.(string))
+	}
 	sess := &session{id: newID()}
 	var bad int
 	if sess.path, sess.name, sess.typ, bad = storable(path, name, typ); bad != 0 {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("Error binding parameter %d - probably unsupported type.", bad))
+		// Jupyter has started the kernel before SQLite refuses the row,
+		// and leaves it running.
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("Error binding parameter %d: type '%s' is not supported", bad, pyType([]any{path, name, typ}[bad-2])))
 		return
-	}
-	if k == nil {
-		k = s.startKernel(kname.(string))
 	}
 	sess.kernelID = k.id
 	s.sessions = append(s.sessions, sess)
@@ -233,7 +235,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	path, name, typ, bad := storable(path, name, typ)
 	if bad != 0 {
-		writeCrash(w, fmt.Sprintf("sqlite3.InterfaceError: Error binding parameter %d - probably unsupported type.", bad))
+		writeCrash(w, "sqlite3.ProgrammingError: Error binding parameter: type '"+pyType([]any{path, name, typ}[bad-2])+"' is not supported")
 		return
 	}
 
