@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -286,5 +287,17 @@ func TestRequestsWithoutBodyHaveNone(t *testing.T) {
 	}
 	if err := c.Sessions.Delete(ctx, testSessionID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestValidIDMatchesJupytersRoute(t *testing.T) {
+	route := regexp.MustCompile(`^\w+-\w+-\w+-\w+-\w+$`) // Jupyter's, anchored as Tornado does
+	for _, id := range []string{
+		testSessionID, "a-b-c-d-e", "A_1-b-c-d-e", "", "-", "a-b-c-d", "a-b-c-d-e-f", "a--b-c-d", "-a-b-c-d", "a-b-c-d-",
+		"a-b-c-d-é", "a-b-c-d-e ", "a/b-c-d-e", "a-b-c-d-%41", "..", "a-b-c-d-e\n",
+	} {
+		if got, want := validID(id), route.MatchString(id); got != want {
+			t.Errorf("validID(%q) = %v, Jupyter's route says %v", id, got, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package nbserv
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -51,5 +52,16 @@ func FuzzErrorBody(f *testing.F) {
 			t.Fatalf("token leaked: %q / %q", msg, e.Body)
 		}
 		_ = e.Is(ErrServer)
+	})
+}
+
+func FuzzValidID(f *testing.F) {
+	route := regexp.MustCompile(`^\w+-\w+-\w+-\w+-\w+$`)
+	f.Add(testSessionID)
+	f.Add("a-b--c-d")
+	f.Fuzz(func(t *testing.T, id string) {
+		if got, want := validID(id), route.MatchString(id); got != want {
+			t.Fatalf("validID(%q) = %v, Jupyter's route says %v", id, got, want)
+		}
 	})
 }

@@ -23,7 +23,7 @@ func (k *KernelsService) List(ctx context.Context, opts ...CallOption) ([]Kernel
 // Get returns one kernel (GET /api/kernels/{id}); unknown ids fail with
 // ErrNotFound.
 func (k *KernelsService) Get(ctx context.Context, id string, opts ...CallOption) (*Kernel, error) {
-	path, err := idPath("api/kernels/", "id", id)
+	path, err := idPath("api/kernels/", id)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (k *KernelsService) Start(ctx context.Context, name string, opts ...CallOpt
 // Delete shuts a kernel down (DELETE /api/kernels/{id}); the sessions on
 // it disappear.
 func (k *KernelsService) Delete(ctx context.Context, id string, opts ...CallOption) error {
-	path, err := idPath("api/kernels/", "id", id)
+	path, err := idPath("api/kernels/", id)
 	if err != nil {
 		return err
 	}

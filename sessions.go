@@ -4,46 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
 )
 
 // SessionsService manages sessions (/api/sessions). Reach it as
 // Client.Sessions; the methods mirror the Python client's SessionsApi.
 type SessionsService struct{ c *Client }
-
-// validID reports whether id matches Jupyter's route for session and
-// kernel ids, \w+-\w+-\w+-\w+-\w+ (a UUID is one). Any other id can only
-// reach Jupyter's "no route" 404 page, or, with "/" or "..", another
-// endpoint, so it is refused before any request. (Hand-written rather than
-// a regexp: it runs on every call.)
-func validID(id string) bool {
-	groups, n := 1, 0 // groups seen, word characters in the current one
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case c == '-':
-			if n == 0 {
-				return false
-			}
-			groups, n = groups+1, 0
-		case c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-			n++
-		default:
-			return false
-		}
-	}
-	return groups == 5 && n > 0
-}
-
-// idPath returns prefix + the escaped id, or a *ValidationError.
-func idPath(prefix, field, id string) (string, error) {
-	if id == "" {
-		return "", &ValidationError{Field: field, Problem: "empty"}
-	}
-	if !validID(id) {
-		return "", &ValidationError{Field: field, Problem: "not a Jupyter id (five groups of letters, digits or _ joined by -)"}
-	}
-	return prefix + url.PathEscape(id), nil
-}
 
 // List returns every session on the server (GET /api/sessions), in the
 // server's order. A session with a field of an unexpected JSON type is
@@ -77,7 +42,7 @@ func (s *SessionsService) Create(ctx context.Context, req CreateSessionRequest, 
 // Get returns one session (GET /api/sessions/{id}). An unknown id fails
 // with ErrNotFound.
 func (s *SessionsService) Get(ctx context.Context, id string, opts ...CallOption) (*Session, error) {
-	path, err := idPath("api/sessions/", "id", id)
+	path, err := idPath("api/sessions/", id)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +74,7 @@ func (s *SessionsService) Rename(ctx context.Context, id, newName, newPath strin
 // (an unknown id fails with ErrBadRequest); either way the session's old
 // kernel is shut down, along with any other session that shared it.
 func (s *SessionsService) Update(ctx context.Context, id string, req UpdateSessionRequest, opts ...CallOption) (*Session, error) {
-	path, err := idPath("api/sessions/", "id", id)
+	path, err := idPath("api/sessions/", id)
 	if err != nil {
 		return nil, err
 	}
@@ -125,20 +90,18 @@ func (s *SessionsService) Update(ctx context.Context, id string, req UpdateSessi
 // ErrKernelGone (410) means the kernel vanished first and the session may
 // remain.
 func (s *SessionsService) Delete(ctx context.Context, id string, opts ...CallOption) error {
-	path, err := idPath("api/sessions/", "id", id)
+	path, err := idPath("api/sessions/", id)
 	if err != nil {
 		return err
 	}
 	r, err := s.c.do(ctx, "DELETE", path, nil, nil, opts)
-	if errors.Is(err, ErrNotFound) && r.Attempts > 1 && isJSON(r.Body) {
+	// A JSON 404 is Jupyter's "session not found"; its HTML 404 means "no
+	// such route", which a retry cannot explain away.
+	if errors.Is(err, ErrNotFound) && r.Attempts > 1 && json.Valid(r.Body) {
 		return nil
 	}
 	return err
 }
-
-// isJSON tells Jupyter's "session not found" 404 (JSON) from its "no such
-// route" page (HTML), which a retry cannot explain away.
-func isJSON(b []byte) bool { return json.Valid(b) }
 
 func (s *SessionsService) send(ctx context.Context, method, path string, in any, opts []CallOption) (*Session, error) {
 	var sess *Session
