@@ -1,6 +1,7 @@
 package nbserv
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,6 +131,9 @@ func (s *Session) fill() {
 // is kept in Malformed rather than failing the decode; a body that is not
 // a JSON object is an error.
 func decodeSession(body []byte) (*Session, error) {
+	if string(bytes.TrimSpace(body)) == "null" {
+		return nil, errors.New("null instead of a session")
+	}
 	s := new(Session)
 	if err := json.Unmarshal(body, s); err != nil {
 		if !isTypeError(err) {

@@ -71,7 +71,7 @@ func TestDecodeSessionCases(t *testing.T) {
 }
 
 func TestDecodeRejectsNonSessions(t *testing.T) {
-	for _, body := range []string{``, `[]`, `"x"`, `{"id": `, `null x`} {
+	for _, body := range []string{``, `[]`, `"x"`, `{"id": `, `null x`, `null`, ` null `} {
 		if s, err := decodeSession([]byte(body)); err == nil {
 			t.Errorf("decodeSession(%q) = %+v, want an error", body, s)
 		}
