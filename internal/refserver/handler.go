@@ -44,13 +44,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var h func(http.ResponseWriter, *http.Request, string)
+	var h func(*http.Request, string) reply
 	var id string
 	methods := ""
 	switch {
 	case rel == "api":
 		if r.Method == http.MethodGet { // the version needs no token
-			writeJSON(w, http.StatusOK, map[string]string{"version": s.version})
+			reply{status: http.StatusOK, body: map[string]string{"version": s.version}}.write(w)
 			return
 		}
 		methods = "GET"
@@ -80,17 +80,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// and its message names POST whatever the method.
 			msg = "'_xsrf' argument missing from POST"
 		}
-		writeError(w, http.StatusForbidden, msg)
+		errorReply(http.StatusForbidden, msg).write(w)
 		return
 	}
 	if !strings.Contains(" "+methods+" ", " "+r.Method+" ") || h == nil {
-		writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+		errorReply(http.StatusMethodNotAllowed, "Method Not Allowed").write(w)
 		return
 	}
 	s.mu.Lock()
 	s.lastAct = time.Now().UTC()
 	s.mu.Unlock()
-	h(w, r, id)
+	h(r, id).write(w)
+}
+
+// reply is an answer. Handlers build it holding s.mu and ServeHTTP writes
+// it after the lock is released, so a client slow to read its answer never
+// holds up the others. Its body holds only values nothing mutates later.
+type reply struct {
+	status   int
+	body     any // written as JSON; nil writes no body
+	location string
+}
+
+func (r reply) write(w http.ResponseWriter) {
+	if r.location != "" {
+		w.Header().Set("Location", r.location)
+	}
+	if r.body == nil {
+		w.WriteHeader(r.status)
+		return
+	}
+	b, err := json.Marshal(r.body)
+	if err != nil { // only the server's own models are written; cannot happen
+		r.status, b = http.StatusInternalServerError, []byte(`{"message": "Unhandled error", "reason": null}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+	w.WriteHeader(r.status)
+	_, _ = w.Write(b)
 }
 
 // errNoJSON is a missing or null body: Jupyter's get_json_body gives None.
@@ -122,18 +149,6 @@ func readJSON(r *http.Request) (any, error) {
 	return v, nil
 }
 
-// writeJSON writes v as the whole answer.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil { // only our own models are written; cannot happen
-		status, b = http.StatusInternalServerError, []byte(`{"message": "Unhandled error", "reason": null}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
 // apiError is Jupyter's JSON error body. Reason is always null in the
 // answers sessions produce.
 type apiError struct {
@@ -142,17 +157,18 @@ type apiError struct {
 	Traceback string  `json:"traceback,omitempty"`
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, apiError{Message: msg})
+// errorReply is a Jupyter JSON error answer.
+func errorReply(status int, msg string) reply {
+	return reply{status: status, body: apiError{Message: msg}}
 }
 
-// writeCrash answers where real Jupyter raises an unhandled exception: the
+// crashReply answers where real Jupyter raises an unhandled exception: the
 // same 500 and keys, with a one-line explanation for a traceback.
-func writeCrash(w http.ResponseWriter, explanation string) {
-	writeJSON(w, http.StatusInternalServerError, apiError{
+func crashReply(explanation string) reply {
+	return reply{status: http.StatusInternalServerError, body: apiError{
 		Message:   "Unhandled error",
 		Traceback: "Traceback (simulated by the nbserv reference server; Jupyter Server crashes here):\n" + explanation + "\n",
-	})
+	}}
 }
 
 // notFoundPage is Jupyter's HTML 404 for URLs that match no route. Like

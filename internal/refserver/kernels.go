@@ -47,21 +47,19 @@ func (s *Server) hasSpec(name any) bool {
 	return ok && slices.Contains(s.specs, str)
 }
 
-func (s *Server) kernelsRoot(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) kernelsRoot(r *http.Request, _ string) reply {
 	if r.Method == http.MethodGet {
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		list := make([]kernelModel, len(s.kOrder))
 		for i, k := range s.kOrder {
 			list[i] = k.model()
 		}
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, list)
-		return
+		return reply{status: http.StatusOK, body: list}
 	}
 	v, err := readJSON(r)
 	if err != nil && err != errNoJSON {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return errorReply(http.StatusBadRequest, err.Error())
 	}
 	name := any(s.specs[0])
 	if model, ok := v.(map[string]any); ok {
@@ -69,38 +67,32 @@ func (s *Server) kernelsRoot(w http.ResponseWriter, r *http.Request, _ string) {
 			name = n
 		}
 	} else if v != nil {
-		writeCrash(w, fmt.Sprintf("AttributeError: '%s' object has no attribute 'setdefault'", pyType(v)))
-		return
+		return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'setdefault'", pyType(v)))
 	}
 	if !s.hasSpec(name) {
-		writeCrash(w, "jupyter_client.kernelspec.NoSuchKernel: No such kernel named "+pyStr(name))
-		return
+		return crashReply("jupyter_client.kernelspec.NoSuchKernel: No such kernel named " + pyStr(name))
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	k := s.startKernel(name.(string))
-	m := k.model()
-	s.mu.Unlock()
-	w.Header().Set("Location", s.prefix+"api/kernels/"+k.id)
-	writeJSON(w, http.StatusCreated, m)
+	return reply{status: http.StatusCreated, body: k.model(), location: s.prefix + "api/kernels/" + k.id}
 }
 
-func (s *Server) kernelByID(w http.ResponseWriter, r *http.Request, id string) {
+func (s *Server) kernelByID(r *http.Request, id string) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.kernels[id]
 	if k == nil {
-		writeError(w, http.StatusNotFound, "Kernel does not exist: "+id)
-		return
+		return errorReply(http.StatusNotFound, "Kernel does not exist: "+id)
 	}
 	if r.Method == http.MethodDelete {
 		s.shutdownKernel(id)
-		w.WriteHeader(http.StatusNoContent)
-		return
+		return reply{status: http.StatusNoContent}
 	}
-	writeJSON(w, http.StatusOK, k.model())
+	return reply{status: http.StatusOK, body: k.model()}
 }
 
-func (s *Server) kernelspecs(w http.ResponseWriter, _ *http.Request, _ string) {
+func (s *Server) kernelspecs(_ *http.Request, _ string) reply {
 	type spec struct {
 		Argv          []string          `json:"argv"`
 		Env           map[string]string `json:"env"`
@@ -135,13 +127,12 @@ func (s *Server) kernelspecs(w http.ResponseWriter, _ *http.Request, _ string) {
 			},
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"default": s.specs[0], "kernelspecs": specs})
+	return reply{status: http.StatusOK, body: map[string]any{"default": s.specs[0], "kernelspecs": specs}}
 }
 
-func (s *Server) status(w http.ResponseWriter, _ *http.Request, _ string) {
+func (s *Server) status(_ *http.Request, _ string) reply {
 	s.mu.Lock()
-	body := map[string]any{"connections": 0, "kernels": len(s.kernels),
-		"last_activity": isoformat(s.lastAct), "started": isoformat(s.started)}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	defer s.mu.Unlock()
+	return reply{status: http.StatusOK, body: map[string]any{"connections": 0, "kernels": len(s.kernels),
+		"last_activity": isoformat(s.lastAct), "started": isoformat(s.started)}}
 }

@@ -72,52 +72,46 @@ func (s *Server) forPath(path any) *session {
 	return nil
 }
 
-func (s *Server) sessionsRoot(w http.ResponseWriter, r *http.Request, _ string) {
-	if r.Method == http.MethodGet {
-		s.mu.Lock()
-		list := make([]sessionModel, 0, len(s.sessions))
-		for _, sess := range slices.Clone(s.sessions) {
-			if live, _ := s.lookup(sess.id); live != nil {
-				list = append(list, s.model(live))
-			}
-		}
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, list)
-		return
+func (s *Server) sessionsRoot(r *http.Request, _ string) reply {
+	if r.Method != http.MethodGet {
+		return s.create(r)
 	}
-	s.create(w, r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := make([]sessionModel, 0, len(s.sessions))
+	for _, sess := range slices.Clone(s.sessions) { // lookup may prune
+		if live, _ := s.lookup(sess.id); live != nil {
+			list = append(list, s.model(live))
+		}
+	}
+	return reply{status: http.StatusOK, body: list}
 }
 
 // create is POST /api/sessions: a new session, or the existing one for
 // that path, unchanged.
-func (s *Server) create(w http.ResponseWriter, r *http.Request) {
+func (s *Server) create(r *http.Request) reply {
 	v, err := readJSON(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return errorReply(http.StatusBadRequest, err.Error())
 	}
 	model, ok := v.(map[string]any)
 	if !ok {
-		writeCrash(w, fmt.Sprintf("TypeError: the JSON body is a %s, not an object", pyType(v)))
-		return
+		return crashReply(fmt.Sprintf("TypeError: the JSON body is a %s, not an object", pyType(v)))
 	}
 	legacyNotebook(model)
 	path, ok := model["path"]
 	if !ok {
-		writeError(w, http.StatusBadRequest, "Missing field in JSON data: path")
-		return
+		return errorReply(http.StatusBadRequest, "Missing field in JSON data: path")
 	}
 	typ, ok := model["type"]
 	if !ok {
-		writeError(w, http.StatusBadRequest, "Missing field in JSON data: type")
-		return
+		return errorReply(http.StatusBadRequest, "Missing field in JSON data: type")
 	}
 	name := model["name"]
 	kreq := map[string]any{}
 	if k, ok := model["kernel"]; ok {
 		if kreq, ok = k.(map[string]any); !ok {
-			writeCrash(w, fmt.Sprintf("AttributeError: '%s' object has no attribute 'get'", pyType(k)))
-			return
+			return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'get'", pyType(k)))
 		}
 	}
 	kid, kname := kreq["id"], kreq["name"]
@@ -128,8 +122,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sess := s.forPath(path); sess != nil {
-		s.writeSession(w, http.StatusCreated, sess)
-		return
+		return s.sessionReply(http.StatusCreated, sess)
 	}
 	var k *kernel
 	if id, ok := kid.(string); ok {
@@ -137,80 +130,72 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	if k == nil {
 		if _, ok := path.(string); !ok { // Jupyter calls path.strip() to find the kernel's cwd
-			writeError(w, http.StatusInternalServerError, fmt.Sprintf("'%s' object has no attribute 'strip'", pyType(path)))
-			return
+			return errorReply(http.StatusInternalServerError, fmt.Sprintf("'%s' object has no attribute 'strip'", pyType(path)))
 		}
 		if kname == nil {
 			kname = s.specs[0]
 		}
 		if !s.hasSpec(kname) {
-			writeJSON(w, http.StatusNotImplemented, map[string]string{
+			return reply{status: http.StatusNotImplemented, body: map[string]string{
 				"message":       fmt.Sprintf("The '%s' kernel is not available. Please pick another suitable kernel instead, or install that kernel.", pyStr(kname)),
 				"short_message": fmt.Sprintf("%s not found", pyStr(kname)),
-			})
-			return
+			}}
 		}
-	}
-	if k == nil {
 		k = s.startKernel(kname.(string))
 	}
-	sess := &session{id: newID()}
+	sess := &session{id: newID(), kernelID: k.id}
 	var bad int
-	if sess.path, sess.name, sess.typ, bad = storable(path, name, typ); bad != 0 {
+	var complaint string
+	if sess.path, sess.name, sess.typ, bad, complaint = storable(path, name, typ); bad != 0 {
 		// Jupyter has started the kernel before SQLite refuses the row,
 		// and leaves it running.
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("Error binding parameter %d: type '%s' is not supported", bad, pyType([]any{path, name, typ}[bad-2])))
-		return
+		return errorReply(http.StatusInternalServerError, fmt.Sprintf("Error binding parameter %d: %s", bad, complaint))
 	}
-	sess.kernelID = k.id
 	s.sessions = append(s.sessions, sess)
 	s.byID[sess.id] = sess
-	s.writeSession(w, http.StatusCreated, sess)
+	return s.sessionReply(http.StatusCreated, sess)
 }
 
-// writeSession answers with a session model; 201 adds the Location header
+// sessionReply answers with a session model; 201 adds the Location header
 // (prefix included). The caller holds s.mu.
-func (s *Server) writeSession(w http.ResponseWriter, status int, sess *session) {
+func (s *Server) sessionReply(status int, sess *session) reply {
+	r := reply{status: status, body: s.model(sess)}
 	if status == http.StatusCreated {
-		w.Header().Set("Location", s.prefix+"api/sessions/"+sess.id)
+		r.location = s.prefix + "api/sessions/" + sess.id
 	}
-	writeJSON(w, status, s.model(sess))
+	return r
 }
 
-func (s *Server) sessionByID(w http.ResponseWriter, r *http.Request, id string) {
+func (s *Server) sessionByID(r *http.Request, id string) reply {
 	switch r.Method {
-	case http.MethodGet:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		sess, msg := s.lookup(id)
-		if sess == nil {
-			writeError(w, http.StatusNotFound, msg)
-			return
-		}
-		s.writeSession(w, http.StatusOK, sess)
 	case http.MethodPatch:
-		s.patch(w, r, id)
+		return s.patch(r, id)
 	case http.MethodDelete:
-		s.delete(w, id)
+		return s.delete(id)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, msg := s.lookup(id)
+	if sess == nil {
+		return errorReply(http.StatusNotFound, msg)
+	}
+	return s.sessionReply(http.StatusOK, sess)
 }
 
 // patch is PATCH /api/sessions/{id}: only the keys present change. A new
 // kernel (by name) or another running kernel (by id, which wins) replaces
 // the session's kernel, and the old kernel is shut down. Every check runs
 // before any change, so a refused PATCH changes nothing.
-func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
+func (s *Server) patch(r *http.Request, id string) reply {
 	v, err := readJSON(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return errorReply(http.StatusBadRequest, err.Error())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess, msg := s.lookup(id)
 	if sess == nil {
-		writeError(w, http.StatusNotFound, msg)
-		return
+		return errorReply(http.StatusNotFound, msg)
 	}
 	var model map[string]any
 	switch v := v.(type) {
@@ -218,8 +203,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 		model = v
 	case []any: // Jupyter finds none of its keys "in" a list: nothing changes
 	default:
-		writeCrash(w, fmt.Sprintf("TypeError: argument of type '%s' is not iterable", pyType(v)))
-		return
+		return crashReply(fmt.Sprintf("TypeError: argument of type '%s' is not iterable", pyType(v)))
 	}
 	legacyNotebook(model)
 
@@ -233,10 +217,9 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 	if t, ok := model["type"]; ok {
 		typ = t
 	}
-	path, name, typ, bad := storable(path, name, typ)
+	path, name, typ, bad, complaint := storable(path, name, typ)
 	if bad != 0 {
-		writeCrash(w, "sqlite3.ProgrammingError: Error binding parameter: type '"+pyType([]any{path, name, typ}[bad-2])+"' is not supported")
-		return
+		return crashReply("sqlite3.ProgrammingError: Error binding parameter: " + complaint)
 	}
 
 	newKernel := ""   // id of a running kernel to move to
@@ -244,20 +227,17 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 	if kv, ok := model["kernel"]; ok {
 		kreq, ok := kv.(map[string]any)
 		if !ok {
-			writeCrash(w, fmt.Sprintf("AttributeError: '%s' object has no attribute 'get'", pyType(kv)))
-			return
+			return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'get'", pyType(kv)))
 		}
 		if kid := kreq["id"]; kid != nil {
 			str, _ := kid.(string)
 			if s.kernels[str] == nil {
-				writeError(w, http.StatusBadRequest, "No such kernel: "+pyStr(kid))
-				return
+				return errorReply(http.StatusBadRequest, "No such kernel: "+pyStr(kid))
 			}
 			newKernel = str
 		} else if kn := kreq["name"]; kn != nil {
 			if !s.hasSpec(kn) {
-				writeCrash(w, "jupyter_client.kernelspec.NoSuchKernel: No such kernel named "+pyStr(kn))
-				return
+				return crashReply("jupyter_client.kernelspec.NoSuchKernel: No such kernel named " + pyStr(kn))
 			}
 			startName = kn
 		}
@@ -271,12 +251,12 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 		s.shutdownKernel(sess.kernelID)
 		sess.kernelID = newKernel
 	}
-	s.writeSession(w, http.StatusOK, sess)
+	return s.sessionReply(http.StatusOK, sess)
 }
 
 // delete is DELETE /api/sessions/{id}: the session goes and its kernel is
 // shut down (any other session on that kernel then disappears too).
-func (s *Server) delete(w http.ResponseWriter, id string) {
+func (s *Server) delete(id string) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gone[id] {
@@ -287,17 +267,15 @@ func (s *Server) delete(w http.ResponseWriter, id string) {
 		if sess := s.byID[id]; sess != nil {
 			s.shutdownKernel(sess.kernelID)
 		}
-		writeError(w, http.StatusGone, "Kernel deleted before session")
-		return
+		return errorReply(http.StatusGone, "Kernel deleted before session")
 	}
 	sess, msg := s.lookup(id)
 	if sess == nil {
-		writeError(w, http.StatusNotFound, msg)
-		return
+		return errorReply(http.StatusNotFound, msg)
 	}
 	s.shutdownKernel(sess.kernelID)
 	s.removeSession(sess)
-	w.WriteHeader(http.StatusNoContent)
+	return reply{status: http.StatusNoContent}
 }
 
 // legacyNotebook applies the deprecated {"notebook": {"path": p}} form.
@@ -311,23 +289,23 @@ func legacyNotebook(model map[string]any) {
 }
 
 // storable converts values as Python's sqlite3 stores them: strings,
-// numbers and null as they are, booleans as 1 or 0. It returns the SQL
-// parameter number (2 for path, 3 name, 4 type) of an object or array,
-// which SQLite cannot bind, or 0.
-func storable(path, name, typ any) (any, any, any, int) {
+// numbers and null as they are, booleans as 1 or 0. An object or array
+// cannot be bound: bad is then its SQL parameter number (2 path, 3 name,
+// 4 type, as in Jupyter's INSERT) and msg SQLite's complaint.
+func storable(path, name, typ any) (p, n, t any, bad int, msg string) {
 	out := [3]any{path, name, typ}
 	for i, v := range out {
-		switch v := v.(type) {
+		switch b := v.(type) {
 		case bool:
 			out[i] = json.Number("0")
-			if v {
+			if b {
 				out[i] = json.Number("1")
 			}
 		case map[string]any, []any:
-			return nil, nil, nil, i + 2
+			return nil, nil, nil, i + 2, fmt.Sprintf("type '%s' is not supported", pyType(v))
 		}
 	}
-	return out[0], out[1], out[2], 0
+	return out[0], out[1], out[2], 0, ""
 }
 
 // sameValue is SQL equality of two stored values (neither NULL).
