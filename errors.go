@@ -112,7 +112,11 @@ func (e *Error) Error() string {
 	case e.Message != "":
 		s += ": " + e.Message
 	case len(e.Body) > 0:
-		s += fmt.Sprintf(" (%d-byte %s body)", len(e.Body), e.Header.Get("Content-Type"))
+		kind := "body"
+		if ct := e.Header.Get("Content-Type"); ct != "" {
+			kind = ct + " body"
+		}
+		s += fmt.Sprintf(" (%d-byte %s)", len(e.Body), kind)
 	}
 	return s
 }
