@@ -43,10 +43,15 @@ func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) t
 			return min(d, maxWait)
 		}
 	}
-	d := maxWait
-	if attempt < 30 && minWait<<attempt < maxWait && minWait<<attempt > 0 {
-		d = minWait << attempt
+	d := minWait
+	for range attempt {
+		if d > maxWait/2 { // doubling again would pass max (or overflow)
+			d = maxWait
+			break
+		}
+		d *= 2
 	}
+	d = min(d, maxWait)
 	return d/2 + rand.N(d/2+1)
 }
 

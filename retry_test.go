@@ -210,6 +210,13 @@ func TestBackoffBounds(t *testing.T) {
 			t.Errorf("attempt %d: %v outside [%v, %v]", attempt, d, want/2, want)
 		}
 	}
+	for _, c := range []struct{ min, max time.Duration }{{time.Hour, 2 * time.Hour}, {1, 1<<63 - 1}, {time.Second, time.Second}} {
+		for attempt := range 100 {
+			if d := backoff(c.min, c.max, attempt, nil); d < c.min/2 || d > c.max {
+				t.Fatalf("backoff(%v, %v, %d) = %v", c.min, c.max, attempt, d)
+			}
+		}
+	}
 	resp := &http.Response{Header: http.Header{"Retry-After": {"2"}}}
 	if d := backoff(time.Millisecond, 5*time.Second, 0, resp); d != 2*time.Second {
 		t.Errorf("Retry-After 2: waited %v", d)
