@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,6 +63,10 @@ type Config struct {
 	// MaxResponseBytes caps the size of a response body; a larger one
 	// fails with ErrResponseTooLarge. Zero means DefaultMaxResponseBytes.
 	MaxResponseBytes int64
+	// Logger, when set, gets one Debug record per call (method, path,
+	// status, attempts, duration, error) and one per retry. Records never
+	// hold headers, bodies or the token. Nil logs nothing.
+	Logger *slog.Logger
 }
 
 // String describes the configuration with the token redacted.
@@ -93,6 +98,7 @@ type Client struct {
 	timeout   time.Duration
 	maxBody   int64
 	waitMax   time.Duration
+	logger    *slog.Logger
 	http      *retryablehttp.Client
 }
 
@@ -111,6 +117,7 @@ func NewClient(cfg Config) (*Client, error) {
 		userAgent: strings.TrimSpace(cfg.UserAgent + " go-nbserv/" + Version),
 		timeout:   orDefault(cfg.Timeout, DefaultTimeout),
 		maxBody:   orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
+		logger:    cfg.Logger,
 	}
 	rc := &retryablehttp.Client{
 		HTTPClient:     cfg.HTTPClient,
@@ -120,7 +127,7 @@ func NewClient(cfg Config) (*Client, error) {
 		CheckRetry:     c.checkRetry,
 		Backoff:        backoff,
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
-		RequestLogHook: countAttempt,
+		RequestLogHook: c.beforeAttempt,
 	}
 	if rc.HTTPClient == nil {
 		rc.HTTPClient = cleanhttp.DefaultPooledClient()
@@ -235,12 +242,16 @@ func WithResponse(r *Response) CallOption {
 }
 
 // attemptsKey carries a call's attempt counter through the request
-// context to countAttempt, which go-retryablehttp calls before each try.
+// context to beforeAttempt, which go-retryablehttp calls before each try.
 type attemptsKey struct{}
 
-func countAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
+func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
 	if p, ok := req.Context().Value(attemptsKey{}).(*int); ok {
 		*p = n + 1
+	}
+	if n > 0 && c.logger != nil {
+		c.logger.LogAttrs(req.Context(), slog.LevelDebug, "nbserv retry",
+			slog.String("method", req.Method), slog.String("path", req.URL.EscapedPath()), slog.Int("attempt", n+1))
 	}
 }
 
@@ -248,7 +259,7 @@ func countAttempt(_ retryablehttp.Logger, req *http.Request, n int) {
 // leading slash, already escaped: see idPath), with in marshalled as the
 // JSON body when non-nil, and decodes a 2xx body with decode when non-nil.
 // Every non-2xx answer becomes an *Error.
-func (c *Client) do(ctx context.Context, method, path string, in any, decode func([]byte) error, opts []CallOption) (*Response, error) {
+func (c *Client) do(ctx context.Context, method, path string, in any, decode func([]byte) error, opts []CallOption) (_ *Response, err error) {
 	o := callOptions{timeout: c.timeout}
 	for _, opt := range opts {
 		opt(&o)
@@ -283,6 +294,10 @@ func (c *Client) do(ctx context.Context, method, path string, in any, decode fun
 	}
 	c.setHeaders(req.Header, o.header, rawBody != nil)
 
+	start := time.Now()
+	if c.logger != nil {
+		defer func() { c.logCall(ctx, method, fullPath, r, start, err) }()
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if resp != nil {
@@ -339,6 +354,20 @@ func idPath(prefix, id string) (string, error) {
 		return "", &ValidationError{Field: "id", Problem: "not a Jupyter id (five groups of letters, digits or _ joined by -)"}
 	}
 	return prefix + url.PathEscape(id), nil
+}
+
+// logCall records one finished call: the method, the path, the status,
+// the attempts, the duration and the error's message, none of which ever
+// holds the token.
+func (c *Client) logCall(ctx context.Context, method, path string, r *Response, start time.Time, err error) {
+	attrs := []slog.Attr{
+		slog.String("method", method), slog.String("path", path), slog.Int("status", r.StatusCode),
+		slog.Int("attempts", r.Attempts), slog.Duration("duration", time.Since(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "nbserv call", attrs...)
 }
 
 func (c *Client) setHeaders(h, extra http.Header, hasBody bool) {

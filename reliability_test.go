@@ -1,8 +1,11 @@
 package nbserv
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -183,5 +186,39 @@ func TestConnectionsAreReused(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("100 calls opened %d connections, want 1", n)
+	}
+}
+
+func TestLoggingNeverHoldsTheToken(t *testing.T) {
+	var logs bytes.Buffer
+	var n atomic.Int32
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(503)
+			return
+		}
+		w.WriteHeader(404)
+		fmt.Fprintf(w, `{"message": "Session not found: %s", "reason": null}`, r.Header.Get("Authorization"))
+	}, func(cfg *Config) {
+		cfg.Token = testToken
+		cfg.RetryMax = 1
+		cfg.RetryWaitMin, cfg.RetryWaitMax = time.Millisecond, time.Millisecond
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	_, err := c.Sessions.Get(context.Background(), testSessionID)
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v", err)
+	}
+	out := logs.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"msg":"nbserv retry"`) || !strings.Contains(lines[0], `"attempt":2`) ||
+		!strings.Contains(lines[1], `"msg":"nbserv call"`) || !strings.Contains(lines[1], `"status":404`) ||
+		!strings.Contains(lines[1], `"attempts":2`) || !strings.Contains(lines[1], `"path":"/api/sessions/`+testSessionID+`"`) {
+		t.Errorf("log:\n%s", out)
+	}
+	// The server echoed the Authorization header into its message; the
+	// logged error must still not hold the token.
+	if strings.Contains(out, testToken) {
+		t.Errorf("token in the log:\n%s", out)
 	}
 }
