@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/nbservtest"
@@ -106,33 +107,52 @@ func BenchmarkGet(b *testing.B) {
 			r.do(b, "GET", "api/sessions/"+s.ID, nil, 200, &out)
 		}
 	})
+	b.Run("paired", func(b *testing.B) {
+		r := newRaw(b, srv.URL, srv.Token)
+		paired(b, func() {
+			if _, err := srv.Client.Sessions.Get(ctx, s.ID); err != nil {
+				b.Fatal(err)
+			}
+		}, func() {
+			var out plainSession
+			r.do(b, "GET", "api/sessions/"+s.ID, nil, 200, &out)
+		})
+	})
+}
+
+// paired times sdk and raw alternately, one call of each per iteration in
+// alternating order, so that the machine's drifting load hits both alike;
+// it reports each one's ns/op and their ratio, the steadier comparison on
+// a noisy machine than two separate benchmarks.
+func paired(b *testing.B, sdk, raw func()) {
+	var tSDK, tRaw time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		first, second, t1, t2 := sdk, raw, &tSDK, &tRaw
+		if i%2 == 0 {
+			first, second, t1, t2 = raw, sdk, &tRaw, &tSDK
+		}
+		start := time.Now()
+		first()
+		mid := time.Now()
+		second()
+		*t1 += mid.Sub(start)
+		*t2 += time.Since(mid)
+	}
+	b.ReportMetric(float64(tSDK.Nanoseconds())/float64(i), "sdk-ns/op")
+	b.ReportMetric(float64(tRaw.Nanoseconds())/float64(i), "raw-ns/op")
+	b.ReportMetric(float64(tSDK)/float64(tRaw), "sdk/raw")
 }
 
 func BenchmarkLifecycle(b *testing.B) {
 	srv := benchServer(b)
-	ctx := context.Background()
 	b.Run("sdk", func(b *testing.B) {
-		c := srv.Client
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
 			i++
-			s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: fmt.Sprintf("sdk/%d.ipynb", i), Type: nbserv.TypeNotebook})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := c.Sessions.Get(ctx, s.ID); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := c.Sessions.Rename(ctx, s.ID, "renamed", ""); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := c.Sessions.List(ctx); err != nil {
-				b.Fatal(err)
-			}
-			if err := c.Sessions.Delete(ctx, s.ID); err != nil {
-				b.Fatal(err)
-			}
+			sdkCycle(b, srv.Client, fmt.Sprintf("sdk/%d.ipynb", i))
 		}
 	})
 	b.Run("raw", func(b *testing.B) {
@@ -144,6 +164,37 @@ func BenchmarkLifecycle(b *testing.B) {
 			rawCycle(b, r, fmt.Sprintf("raw/%d.ipynb", i))
 		}
 	})
+	b.Run("paired", func(b *testing.B) {
+		r := newRaw(b, srv.URL, srv.Token)
+		i := 0
+		paired(b, func() {
+			i++
+			sdkCycle(b, srv.Client, fmt.Sprintf("paired-sdk/%d.ipynb", i))
+		}, func() {
+			rawCycle(b, r, fmt.Sprintf("paired-raw/%d.ipynb", i))
+		})
+	})
+}
+
+// sdkCycle is create→get→rename→list→delete through the SDK.
+func sdkCycle(b testing.TB, c *nbserv.Client, path string) {
+	ctx := context.Background()
+	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Sessions.Get(ctx, s.ID); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Sessions.Rename(ctx, s.ID, "renamed", ""); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Sessions.List(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Sessions.Delete(ctx, s.ID); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // rawCycle is create→get→rename→list→delete by hand.
