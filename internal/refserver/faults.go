@@ -138,6 +138,9 @@ func (s *Server) beforeRequest(w http.ResponseWriter, r *http.Request) bool {
 // takeFault consumes one use of the first fault matching r; the caller
 // holds s.mu.
 func (s *Server) takeFault(r *http.Request) *Fault {
+	if len(s.faults) == 0 {
+		return nil
+	}
 	rel := "/" + strings.TrimPrefix(r.URL.EscapedPath(), s.prefix)
 	for i, f := range s.faults {
 		if f.Method != "" && f.Method != r.Method {
