@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,8 +40,9 @@ type Config struct {
 	BaseURL string
 	// Token is sent as "Authorization: token <Token>". Empty sends none.
 	Token string
-	// Header is added to every request (after the SDK's own headers, so it
-	// can override Accept or User-Agent but not Authorization).
+	// Header is added to every request. It can override the SDK's Accept
+	// and User-Agent, and carries another Authorization scheme when Token is
+	// empty; when Token is set, Token's Authorization wins.
 	Header http.Header
 	// UserAgent is prepended to the SDK's own "go-nbserv/<Version>".
 	UserAgent string
@@ -93,8 +95,7 @@ type Client struct {
 	baseURL   string // always ends with "/"
 	basePath  string // its escaped path, for error messages
 	token     string
-	header    http.Header
-	userAgent string
+	header    http.Header // every request's headers, built once; cloned per call
 	timeout   time.Duration
 	maxBody   int64
 	waitMax   time.Duration
@@ -113,8 +114,7 @@ func NewClient(cfg Config) (*Client, error) {
 		baseURL:   base.String(),
 		basePath:  base.EscapedPath(),
 		token:     cfg.Token,
-		header:    cfg.Header.Clone(),
-		userAgent: strings.TrimSpace(cfg.UserAgent + " go-nbserv/" + Version),
+		header:    baseHeader(cfg),
 		timeout:   orDefault(cfg.Timeout, DefaultTimeout),
 		maxBody:   orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
 		logger:    cfg.Logger,
@@ -292,7 +292,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any, decode fun
 	if err != nil {
 		return r, fmt.Errorf("nbserv: %s %s: %w", method, fullPath, err)
 	}
-	c.setHeaders(req.Header, o.header, rawBody != nil)
+	c.setHeaders(req, o.header, rawBody != nil)
 
 	start := time.Now()
 	if c.logger != nil {
@@ -370,20 +370,34 @@ func (c *Client) logCall(ctx context.Context, method, path string, r *Response, 
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "nbserv call", attrs...)
 }
 
-func (c *Client) setHeaders(h, extra http.Header, hasBody bool) {
-	h.Set("Accept", "application/json")
-	h.Set("User-Agent", c.userAgent)
-	if hasBody {
-		h.Set("Content-Type", "application/json")
+// baseHeader is the header every request starts from: the SDK's Accept
+// and User-Agent, then Config.Header, then the token.
+func baseHeader(cfg Config) http.Header {
+	h := http.Header{
+		"Accept":     {"application/json"},
+		"User-Agent": {strings.TrimSpace(cfg.UserAgent + " go-nbserv/" + Version)},
 	}
-	for k, v := range c.header {
-		h[k] = v
+	for k, v := range cfg.Header {
+		h[http.CanonicalHeaderKey(k)] = slices.Clone(v)
+	}
+	if cfg.Token != "" {
+		h.Set("Authorization", "token "+cfg.Token)
+	}
+	return h
+}
+
+// setHeaders gives req its headers: the client's, the call's (which, like
+// Config.Header, cannot replace the token), and Content-Type with a body.
+func (c *Client) setHeaders(req *retryablehttp.Request, extra http.Header, hasBody bool) {
+	req.Header = c.header.Clone()
+	if hasBody {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range extra {
-		h[k] = v
-	}
-	if c.token != "" {
-		h.Set("Authorization", "token "+c.token)
+		if k == "Authorization" && c.token != "" {
+			continue
+		}
+		req.Header[k] = v
 	}
 }
 

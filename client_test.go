@@ -301,3 +301,17 @@ func TestValidIDMatchesJupytersRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestOtherAuthSchemeWithoutToken(t *testing.T) {
+	c, m := newMock(t, "http://jupyter.test", func(cfg *Config) {
+		cfg.Token = ""
+		cfg.Header = http.Header{"authorization": {"Bearer hub-token"}} // not canonical: still applied
+	})
+	m.on("GET", "http://jupyter.test/api/sessions", 200, "[]")
+	if _, err := c.Sessions.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.requests()[0].Header.Get("Authorization"); got != "Bearer hub-token" {
+		t.Errorf("Authorization = %q", got)
+	}
+}
