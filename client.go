@@ -92,15 +92,15 @@ type Client struct {
 	// Kernels reads and stops kernels: /api/kernels.
 	Kernels *KernelsService
 
-	baseURL   string // always ends with "/"
-	basePath  string // its escaped path, for error messages
-	token     string
-	header    http.Header // every request's headers, built once; cloned per call
-	timeout   time.Duration
-	maxBody   int64
-	waitMax   time.Duration
-	logger    *slog.Logger
-	http      *retryablehttp.Client
+	baseURL  string // always ends with "/"
+	basePath string // its escaped path, for error messages
+	token    string
+	header   http.Header // every request's headers, built once; cloned per call
+	timeout  time.Duration
+	maxBody  int64
+	waitMax  time.Duration
+	logger   *slog.Logger
+	http     *retryablehttp.Client
 }
 
 // NewClient validates cfg and returns a Client. A malformed BaseURL is an
@@ -111,13 +111,13 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		baseURL:   base.String(),
-		basePath:  base.EscapedPath(),
-		token:     cfg.Token,
-		header:    baseHeader(cfg),
-		timeout:   orDefault(cfg.Timeout, DefaultTimeout),
-		maxBody:   orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
-		logger:    cfg.Logger,
+		baseURL:  base.String(),
+		basePath: base.EscapedPath(),
+		token:    cfg.Token,
+		header:   baseHeader(cfg),
+		timeout:  orDefault(cfg.Timeout, DefaultTimeout),
+		maxBody:  orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
+		logger:   cfg.Logger,
 	}
 	rc := &retryablehttp.Client{
 		HTTPClient:     cfg.HTTPClient,
