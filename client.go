@@ -132,8 +132,13 @@ func NewClient(cfg Config) (*Client, error) {
 	if rc.HTTPClient == nil {
 		rc.HTTPClient = cleanhttp.DefaultPooledClient()
 	}
-	if rc.RetryWaitMin > rc.RetryWaitMax {
+	switch {
+	case rc.RetryWaitMin < 0 || rc.RetryWaitMax < 0:
+		return nil, &ValidationError{Field: "RetryWaitMin", Problem: "negative wait"}
+	case rc.RetryWaitMin > rc.RetryWaitMax:
 		return nil, &ValidationError{Field: "RetryWaitMin", Problem: "greater than RetryWaitMax"}
+	case c.maxBody < 0:
+		return nil, &ValidationError{Field: "MaxResponseBytes", Problem: "negative"}
 	}
 	c.waitMax = rc.RetryWaitMax
 	c.http = rc

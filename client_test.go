@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -21,6 +22,19 @@ func TestNewClientRejectsMalformedBaseURL(t *testing.T) {
 		var ve *ValidationError
 		if !errors.As(err, &ve) || ve.Field != "BaseURL" || !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("NewClient(%q) = %v, want a BaseURL *ValidationError", raw, err)
+		}
+	}
+}
+
+func TestNewClientRejectsBadLimits(t *testing.T) {
+	for field, cfg := range map[string]Config{
+		"RetryWaitMin":     {BaseURL: "http://h", RetryWaitMin: 5 * time.Second, RetryWaitMax: time.Second},
+		"RetryWaitMin ":    {BaseURL: "http://h", RetryWaitMin: -time.Second},
+		"MaxResponseBytes": {BaseURL: "http://h", MaxResponseBytes: -1},
+	} {
+		var ve *ValidationError
+		if _, err := NewClient(cfg); !errors.As(err, &ve) || ve.Field != strings.TrimSpace(field) {
+			t.Errorf("%s: err = %v", field, err)
 		}
 	}
 }
