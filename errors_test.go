@@ -144,6 +144,8 @@ func TestValidationFailsBeforeAnyRequest(t *testing.T) {
 		var ve *ValidationError
 		if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("%s: err = %v, want *ValidationError", name, err)
+		} else if want := "nbserv: invalid " + ve.Field + ": " + ve.Problem; err.Error() != want {
+			t.Errorf("%s: Error() = %q, want %q", name, err.Error(), want)
 		}
 	}
 	if n := len(m.requests()); n != 0 {
