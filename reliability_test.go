@@ -85,13 +85,28 @@ func TestTimeouts(t *testing.T) {
 	}
 }
 
+func TestNegativeTimeoutMeansNone(t *testing.T) {
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		w.Write([]byte("[]"))
+	}, func(cfg *Config) { cfg.Timeout = -1 })
+	if _, err := c.Sessions.List(context.Background()); err != nil {
+		t.Errorf("Timeout -1: %v", err)
+	}
+	if _, err := c.Sessions.List(context.Background(), WithTimeout(50*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WithTimeout overriding -1: %v", err)
+	}
+}
+
 func TestDefaultTimeoutApplies(t *testing.T) {
 	c, err := NewClient(Config{BaseURL: "http://h"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.timeout != DefaultTimeout || c.maxBody != DefaultMaxResponseBytes || c.http.RetryMax != DefaultRetryMax {
-		t.Errorf("defaults: timeout %v, max body %d, retries %d", c.timeout, c.maxBody, c.http.RetryMax)
+	if c.timeout != DefaultTimeout || c.maxBody != DefaultMaxResponseBytes || c.http.RetryMax != DefaultRetryMax ||
+		c.http.RetryWaitMin != DefaultRetryWaitMin || c.http.RetryWaitMax != DefaultRetryWaitMax {
+		t.Errorf("defaults: timeout %v, max body %d, retries %d, waits %v-%v", c.timeout, c.maxBody, c.http.RetryMax,
+			c.http.RetryWaitMin, c.http.RetryWaitMax)
 	}
 	if c.http.Logger != nil {
 		t.Errorf("go-retryablehttp logs requests by default; the SDK must not")
