@@ -77,9 +77,9 @@ func uniquePath(t *testing.T, name string) string {
 
 // create creates a session and deletes it when the test ends: on a real
 // server each session is a kernel process.
-func create(t *testing.T, c *nbserv.Client, req nbserv.CreateSessionRequest) *nbserv.Session {
+func create(t *testing.T, c *nbserv.Client, req nbserv.CreateSessionRequest, opts ...nbserv.CallOption) *nbserv.Session {
 	t.Helper()
-	s, err := c.Sessions.Create(context.Background(), req)
+	s, err := c.Sessions.Create(context.Background(), req, opts...)
 	if err != nil {
 		t.Fatalf("Create %+v: %v", req, err)
 	}
@@ -110,10 +110,7 @@ func TestE2ELifecycle(t *testing.T) {
 		ctx := context.Background()
 		path := uniquePath(t, "nb.ipynb")
 		var r nbserv.Response
-		s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook, Name: "nb"}, nbserv.WithResponse(&r))
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := create(t, c, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook, Name: "nb"}, nbserv.WithResponse(&r))
 		if s.Path != path || s.Name != "nb" || s.Type != "notebook" || s.Kernel == nil || s.Kernel.Name != "python3" ||
 			s.Kernel.ExecutionState == "" || s.Kernel.LastActivity.IsZero() || s.Notebook == nil || s.Notebook.Path != path {
 			t.Errorf("created %+v (kernel %+v)", s, s.Kernel)
