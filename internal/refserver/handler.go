@@ -87,9 +87,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		errorReply(http.StatusMethodNotAllowed, "Method Not Allowed").write(w)
 		return
 	}
-	s.mu.Lock()
-	s.lastAct = time.Now().UTC()
-	s.mu.Unlock()
+	if rel != "api/status" { // as Jupyter, which does not count its status endpoint as activity
+		s.mu.Lock()
+		s.lastAct = time.Now().UTC()
+		s.mu.Unlock()
+	}
 	h(r, id).write(w)
 }
 

@@ -199,6 +199,9 @@ func TestWireRouting(t *testing.T) {
 		}
 	}
 	st := w.ok("GET", "/api/status", "").obj(t)
+	if again := w.ok("GET", "/api/status", "").obj(t); again["last_activity"] != st["last_activity"] {
+		t.Errorf("GET /api/status counted as activity: %v then %v", st["last_activity"], again["last_activity"])
+	}
 	if st["connections"] != 0.0 || st["kernels"] != 0.0 || !isoRE.MatchString(st["last_activity"].(string)) || !isoRE.MatchString(st["started"].(string)) {
 		t.Errorf("status %v", st)
 	}
