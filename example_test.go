@@ -28,7 +28,7 @@ func ExampleNewClient() {
 
 	c, err := nbserv.NewClient(nbserv.Config{
 		BaseURL:   srv.URL, // such as https://hub.example.org/user/alice/
-		Token:     srv.Token,
+		Token:     nbserv.Secret(srv.Token),
 		UserAgent: "my-platform/1.0",
 		Timeout:   10 * time.Second,
 		RetryMax:  3,

@@ -61,7 +61,7 @@ func forEachTarget(t *testing.T, f func(t *testing.T, tg target, c *nbserv.Clien
 
 func newClient(t *testing.T, base, token string) *nbserv.Client {
 	t.Helper()
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: base, Token: token, Timeout: time.Minute})
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: base, Token: nbserv.Secret(token), Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

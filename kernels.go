@@ -1,9 +1,6 @@
 package nbserv
 
-import (
-	"context"
-	"encoding/json"
-)
+import "context"
 
 // KernelsService reads, starts and stops kernels (/api/kernels), as far as
 // managing sessions needs: checking that a switched-away kernel is gone,
@@ -13,7 +10,7 @@ type KernelsService struct{ c *Client }
 // List returns the running kernels (GET /api/kernels).
 func (k *KernelsService) List(ctx context.Context, opts ...CallOption) ([]Kernel, error) {
 	var list []Kernel
-	_, err := k.c.do(ctx, "GET", "api/kernels", nil, decodeInto(&list), opts)
+	_, err := k.c.do(ctx, call{method: "GET", path: "api/kernels", decode: decodeInto(&list)}, opts)
 	if err == nil && list == nil {
 		list = []Kernel{}
 	}
@@ -28,7 +25,7 @@ func (k *KernelsService) Get(ctx context.Context, id string, opts ...CallOption)
 		return nil, err
 	}
 	kern := new(Kernel)
-	if _, err := k.c.do(ctx, "GET", path, nil, decodeInto(kern), opts); err != nil {
+	if _, err := k.c.do(ctx, call{method: "GET", path: path, decode: decodeInto(kern)}, opts); err != nil {
 		return nil, err
 	}
 	return kern, nil
@@ -41,7 +38,7 @@ func (k *KernelsService) Start(ctx context.Context, name string, opts ...CallOpt
 		Name string `json:"name,omitempty"`
 	}{name}
 	kern := new(Kernel)
-	if _, err := k.c.do(ctx, "POST", "api/kernels", body, decodeInto(kern), opts); err != nil {
+	if _, err := k.c.do(ctx, call{method: "POST", path: "api/kernels", body: body, decode: decodeInto(kern)}, opts); err != nil {
 		return nil, err
 	}
 	return kern, nil
@@ -54,10 +51,6 @@ func (k *KernelsService) Delete(ctx context.Context, id string, opts ...CallOpti
 	if err != nil {
 		return err
 	}
-	_, err = k.c.do(ctx, "DELETE", path, nil, nil, opts)
+	_, err = k.c.do(ctx, call{method: "DELETE", path: path}, opts)
 	return err
-}
-
-func decodeInto(v any) func([]byte) error {
-	return func(b []byte) error { return json.Unmarshal(b, v) }
 }

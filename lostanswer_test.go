@@ -30,7 +30,7 @@ func loseFirstAnswer(t *testing.T, h http.Handler, method string) *httptest.Serv
 }
 
 func retryingClient(t *testing.T, url, token string) *nbserv.Client {
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: url, Token: token, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: url, Token: nbserv.Secret(token), RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,3 +230,8 @@ func decodeFields(obj map[string]json.RawMessage, prefix string, dst map[string]
 		}
 	}
 }
+
+// decodeInto returns a decoder that unmarshals a body into v.
+func decodeInto(v any) func([]byte) error {
+	return func(b []byte) error { return json.Unmarshal(b, v) }
+}

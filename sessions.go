@@ -15,10 +15,10 @@ type SessionsService struct{ c *Client }
 // still returned, with that field in Session.Malformed.
 func (s *SessionsService) List(ctx context.Context, opts ...CallOption) ([]Session, error) {
 	var list []Session
-	_, err := s.c.do(ctx, "GET", "api/sessions", nil, func(b []byte) (err error) {
+	_, err := s.c.do(ctx, call{method: "GET", path: "api/sessions", decode: func(b []byte) (err error) {
 		list, err = decodeSessions(b)
 		return err
-	}, opts)
+	}}, opts)
 	return list, err
 }
 
@@ -94,7 +94,7 @@ func (s *SessionsService) Delete(ctx context.Context, id string, opts ...CallOpt
 	if err != nil {
 		return err
 	}
-	r, err := s.c.do(ctx, "DELETE", path, nil, nil, opts)
+	r, err := s.c.do(ctx, call{method: "DELETE", path: path}, opts)
 	// A JSON 404 is Jupyter's "session not found"; its HTML 404 means "no
 	// such route", which a retry cannot explain away.
 	if errors.Is(err, ErrNotFound) && r.Attempts > 1 && json.Valid(r.Body) {
@@ -105,9 +105,9 @@ func (s *SessionsService) Delete(ctx context.Context, id string, opts ...CallOpt
 
 func (s *SessionsService) send(ctx context.Context, method, path string, in any, opts []CallOption) (*Session, error) {
 	var sess *Session
-	_, err := s.c.do(ctx, method, path, in, func(b []byte) (err error) {
+	_, err := s.c.do(ctx, call{method: method, path: path, body: in, decode: func(b []byte) (err error) {
 		sess, err = decodeSession(b)
 		return err
-	}, opts)
+	}}, opts)
 	return sess, err
 }

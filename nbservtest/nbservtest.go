@@ -85,7 +85,7 @@ func Start(opts ...Option) (*Server, error) {
 	ref := refserver.New(c.ref)
 	ts := httptest.NewServer(ref)
 	s := &Server{URL: ts.URL + ref.Prefix(), Token: c.ref.Token, ref: ref, http: ts}
-	cfg := nbserv.Config{BaseURL: s.URL, Token: s.Token}
+	cfg := nbserv.Config{BaseURL: s.URL, Token: nbserv.Secret(s.Token)}
 	if c.client != nil {
 		c.client(&cfg)
 	}

@@ -31,7 +31,7 @@ func (f *ServerFlags) Client() (*nbserv.Client, error) {
 	if f.URL == "" {
 		return nil, ErrNoURL
 	}
-	return nbserv.NewClient(nbserv.Config{BaseURL: f.URL, Token: f.Token})
+	return nbserv.NewClient(nbserv.Config{BaseURL: f.URL, Token: nbserv.Secret(f.Token)})
 }
 
 // Ago renders how long ago t was, relative to now, coarsely: "just now",

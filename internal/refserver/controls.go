@@ -1,5 +1,8 @@
 package refserver
 
+// Controls: what tests use to steer and observe the server (faults,
+// latency, kernel deaths, activity, the request count).
+
 import (
 	"errors"
 	"fmt"
