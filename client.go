@@ -272,6 +272,11 @@ type call struct {
 	body any
 	// decode, when non-nil, decodes a 2xx body.
 	decode func([]byte) error
+	// idempotent marks a call whose repetition is harmless even after the
+	// server acted on it (a PUT of a whole file). GET, HEAD and DELETE are
+	// always treated as idempotent; POST, PATCH and PUT without this are
+	// retried only when the server provably did not act (see retry.go).
+	idempotent bool
 }
 
 // do sends one API call and decodes a 2xx body with cl.decode. Every
