@@ -1,11 +1,11 @@
 package nbserv
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 )
 
 // Sentinel errors for errors.Is. A *Error from the server matches the
@@ -28,6 +28,21 @@ var (
 	ErrKernelUnavailable = errors.New("nbserv: kernel not available")
 	// ErrServer matches any 5xx other than 501: the server failed.
 	ErrServer = errors.New("nbserv: server error")
+	// ErrConflict matches a 409: the target already exists (a rename or
+	// copy onto an existing file).
+	ErrConflict = errors.New("nbserv: conflict")
+	// ErrRedirect matches a 3xx the client did not follow: a redirect to
+	// another origin or of a request other than GET (see Config.HTTPClient).
+	// The *Error's Location field names the target.
+	ErrRedirect = errors.New("nbserv: redirect not followed")
+	// ErrNotSupported matches a call the server does not offer, such as
+	// Jupyter Server 2.x's /api/me on a 1.x server.
+	ErrNotSupported = errors.New("nbserv: not supported by this server")
+	// ErrOutcomeUnknown matches a failure after which the server may or
+	// may not have carried out a call that creates or changes something
+	// (its answer was lost), so the call was not repeated. Look before
+	// trying again: a second try may do the work twice.
+	ErrOutcomeUnknown = errors.New("nbserv: outcome unknown")
 
 	// ErrInvalidArgument matches a *ValidationError: the call was refused
 	// by the client before any request was sent.
@@ -58,6 +73,8 @@ type Error struct {
 	Traceback string
 	// Header is the response header (Retry-After, Content-Type, ...).
 	Header http.Header
+	// Location is the target of a redirect answer (ErrRedirect).
+	Location string
 	// Body is the raw response body, with any occurrence of the client's
 	// token replaced by "[REDACTED]" (Jupyter's HTML 404 page embeds it).
 	Body []byte
@@ -74,18 +91,20 @@ type errorBody struct {
 }
 
 // newError builds an *Error from a response, never failing: a body that is
-// not JSON simply leaves the message fields empty.
-func newError(method, path string, status int, header http.Header, body []byte, token string) *Error {
-	if token != "" {
-		body = bytes.ReplaceAll(body, []byte(token), []byte("[REDACTED]"))
-	}
+// not JSON simply leaves the message fields empty. The token is removed
+// from the body in its escaped forms, and from the decoded text.
+func newError(method, path string, status int, header http.Header, body []byte, red *redactor) *Error {
+	body = red.bytes(body)
 	e := &Error{Method: method, Path: path, StatusCode: status, Header: header, Body: body}
+	if status >= 300 && status <= 399 {
+		e.Location = red.string(header.Get("Location"))
+	}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil {
-		e.Message = text(eb.Message)
-		e.Reason = text(eb.Reason)
-		e.ShortMessage = text(eb.ShortMessage)
-		e.Traceback = text(eb.Traceback)
+		e.Message = red.string(text(eb.Message))
+		e.Reason = red.string(text(eb.Reason))
+		e.ShortMessage = red.string(text(eb.ShortMessage))
+		e.Traceback = red.string(text(eb.Traceback))
 	}
 	return e
 }
@@ -104,17 +123,21 @@ func text(v any) string {
 	}
 }
 
-// Error reports the request, the status and the server's message. It never
-// includes the body, the traceback or the token.
+// Error reports the request, the status and the server's message, on one
+// line: control characters in the message are quoted and a long message
+// is cut (the fields hold it whole). It never includes the body, the
+// traceback or the token.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("nbserv: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
 	switch {
+	case e.StatusCode >= 300 && e.StatusCode <= 399:
+		s += fmt.Sprintf(": redirect to %s not followed", oneLine(strconv.Quote(e.Location)))
 	case e.Message != "":
-		s += ": " + e.Message
+		s += ": " + oneLine(e.Message)
 	case len(e.Body) > 0:
 		kind := "body"
 		if ct := e.Header.Get("Content-Type"); ct != "" {
-			kind = ct + " body"
+			kind = oneLine(ct) + " body"
 		}
 		s += fmt.Sprintf(" (%d-byte %s)", len(e.Body), kind)
 	}
@@ -137,23 +160,59 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusNotImplemented
 	case ErrServer:
 		return e.StatusCode >= 500 && e.StatusCode != http.StatusNotImplemented
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrRedirect:
+		return e.StatusCode >= 300 && e.StatusCode <= 399
 	}
 	return false
 }
 
-// ValidationError reports an argument the client refused before sending
-// anything: an empty or malformed id, a missing path or type.
+// ValidationError reports an argument or setting the client refused
+// before sending anything: an empty or malformed id, a missing path or
+// type, a BaseURL that is not an http(s) URL, a negative setting.
 type ValidationError struct {
-	// Field names the offending argument ("id", "path", "type", ...).
+	// Field names the offending argument or Config field ("id", "path",
+	// "BaseURL", "Timeout", ...).
 	Field string
-	// Problem says what is wrong with it.
+	// Value is what was given, when quoting it helps and it holds no
+	// secret (a BaseURL, with any password removed). Often empty.
+	Value string
+	// Problem says what is wrong with it and, where it helps, what is
+	// expected.
 	Problem string
+	// Err is the underlying cause, such as a *url.Error; often nil.
+	Err error
 }
 
 // Error describes the refused argument.
 func (e *ValidationError) Error() string {
-	return "nbserv: invalid " + e.Field + ": " + e.Problem
+	s := "nbserv: invalid " + e.Field
+	if e.Value != "" {
+		s += " " + oneLine(strconv.Quote(e.Value))
+	}
+	s += ": " + e.Problem
+	if e.Err != nil {
+		s += " (" + e.Err.Error() + ")"
+	}
+	return s
 }
 
 // Is makes every *ValidationError match ErrInvalidArgument.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// Unwrap returns the cause, if any.
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+// outcomeUnknown wraps the failure of a call that must not be repeated
+// and that the server may have carried out: it matches ErrOutcomeUnknown
+// and, through Unwrap, the failure itself (a *Error, a net error, ...).
+type outcomeUnknown struct{ err error }
+
+func (e *outcomeUnknown) Error() string {
+	return e.err.Error() + " (the server may have carried the request out; it was not repeated)"
+}
+
+func (e *outcomeUnknown) Unwrap() error { return e.err }
+
+func (e *outcomeUnknown) Is(target error) bool { return target == ErrOutcomeUnknown }

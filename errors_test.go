@@ -113,14 +113,14 @@ func TestErrorStringForHTMLBody(t *testing.T) {
 }
 
 func TestErrorStringWithoutContentType(t *testing.T) {
-	e := newError("GET", "/api/sessions", 502, nil, []byte("bad gateway"), "")
+	e := newError("GET", "/api/sessions", 502, nil, []byte("bad gateway"), nil)
 	if got, want := e.Error(), "nbserv: GET /api/sessions: 502 Bad Gateway (11-byte body)"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
 
 func TestErrorBodyWithOddTypes(t *testing.T) {
-	e := newError("GET", "/api/sessions", 400, nil, []byte(`{"message": ["a", 1], "reason": 7}`), "")
+	e := newError("GET", "/api/sessions", 400, nil, []byte(`{"message": ["a", 1], "reason": 7}`), nil)
 	if e.Message != `["a",1]` || e.Reason != "7" {
 		t.Errorf("Message %q Reason %q", e.Message, e.Reason)
 	}

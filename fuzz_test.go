@@ -46,7 +46,7 @@ func FuzzErrorBody(f *testing.F) {
 		f.Add(404, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		e := newError("GET", "/api/sessions", status, nil, body, testToken)
+		e := newError("GET", "/api/sessions", status, nil, body, newRedactor(testToken))
 		msg := e.Error()
 		if strings.Contains(msg, testToken) || bytes.Contains(e.Body, []byte(testToken)) {
 			t.Fatalf("token leaked: %q / %q", msg, e.Body)

@@ -59,9 +59,15 @@ func forEachTarget(t *testing.T, f func(t *testing.T, tg target, c *nbserv.Clien
 	}
 }
 
-func newClient(t *testing.T, base, token string) *nbserv.Client {
+// newClient is the external tests' one way to make a client: for base
+// with token, a minute per call, adjusted by adjust.
+func newClient(t *testing.T, base, token string, adjust ...func(*nbserv.Config)) *nbserv.Client {
 	t.Helper()
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: base, Token: nbserv.Secret(token), Timeout: time.Minute})
+	cfg := nbserv.Config{BaseURL: base, Token: nbserv.Secret(token), Timeout: time.Minute}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	c, err := nbserv.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,55 +2,70 @@ package nbserv
 
 import "context"
 
-// KernelsService reads, starts and stops kernels (/api/kernels), as far as
-// managing sessions needs: checking that a switched-away kernel is gone,
-// attaching a session to a kernel started beforehand.
+// KernelsService reads, starts and stops kernels (/api/kernels). Reach it
+// as Client.Kernels; the methods mirror the Python client's KernelsApi.
 type KernelsService struct{ c *Client }
 
 // List returns the running kernels (GET /api/kernels).
+//
+// Python: KernelsApi.api_kernels_get.
 func (k *KernelsService) List(ctx context.Context, opts ...CallOption) ([]Kernel, error) {
 	var list []Kernel
-	_, err := k.c.do(ctx, call{method: "GET", path: "api/kernels", decode: decodeInto(&list)}, opts)
-	if err == nil && list == nil {
-		list = []Kernel{}
-	}
+	_, err := k.c.do(ctx, call{method: "GET", path: "api/kernels", decode: func(b []byte) (err error) {
+		list, err = decodeKernels(b)
+		return err
+	}}, opts)
 	return list, err
 }
 
 // Get returns one kernel (GET /api/kernels/{id}); unknown ids fail with
 // ErrNotFound.
+//
+// Python: KernelsApi.api_kernels_kernel_id_get.
 func (k *KernelsService) Get(ctx context.Context, id string, opts ...CallOption) (*Kernel, error) {
 	path, err := idPath("api/kernels/", id)
 	if err != nil {
 		return nil, err
 	}
-	kern := new(Kernel)
-	if _, err := k.c.do(ctx, call{method: "GET", path: path, decode: decodeInto(kern)}, opts); err != nil {
-		return nil, err
-	}
-	return kern, nil
+	return k.send(ctx, call{method: "GET", path: path}, opts)
 }
 
 // Start starts a kernel of the named kernelspec (POST /api/kernels); an
 // empty name starts the server's default.
+//
+// Start is sent again only when the server provably did not act on it: a
+// kernel started by an attempt whose answer was lost cannot be told from
+// other kernels, so the error then matches ErrOutcomeUnknown and a kernel
+// may be running.
+//
+// Python: KernelsApi.api_kernels_post.
 func (k *KernelsService) Start(ctx context.Context, name string, opts ...CallOption) (*Kernel, error) {
 	body := struct {
 		Name string `json:"name,omitempty"`
 	}{name}
-	kern := new(Kernel)
-	if _, err := k.c.do(ctx, call{method: "POST", path: "api/kernels", body: body, decode: decodeInto(kern)}, opts); err != nil {
-		return nil, err
-	}
-	return kern, nil
+	return k.send(ctx, call{method: "POST", path: "api/kernels", body: body}, opts)
 }
 
 // Delete shuts a kernel down (DELETE /api/kernels/{id}); the sessions on
-// it disappear.
+// it disappear. An unknown id fails with ErrNotFound, except when an
+// earlier attempt of this call may have shut the kernel down before its
+// answer was lost: then Delete succeeds.
+//
+// Python: KernelsApi.api_kernels_kernel_id_delete.
 func (k *KernelsService) Delete(ctx context.Context, id string, opts ...CallOption) error {
 	path, err := idPath("api/kernels/", id)
 	if err != nil {
 		return err
 	}
-	_, err = k.c.do(ctx, call{method: "DELETE", path: path}, opts)
-	return err
+	return deleted(k.c.do(ctx, call{method: "DELETE", path: path}, opts))
+}
+
+func (k *KernelsService) send(ctx context.Context, cl call, opts []CallOption) (*Kernel, error) {
+	var kern *Kernel
+	cl.decode = func(b []byte) (err error) {
+		kern, err = decodeKernel(b)
+		return err
+	}
+	_, err := k.c.do(ctx, cl, opts)
+	return kern, err
 }

@@ -2,10 +2,27 @@ package nbserv
 
 import (
 	"bytes"
+	"maps"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+)
+
+// Kernel execution states, as Kernel.ExecutionState reports them. A
+// server may send others; compare with these rather than literals.
+const (
+	// StateStarting: the kernel process is starting, or no client has
+	// connected to its channels yet (Jupyter reports this until one does).
+	StateStarting = "starting"
+	// StateIdle: the kernel is waiting for a request.
+	StateIdle = "idle"
+	// StateBusy: the kernel is running a request.
+	StateBusy = "busy"
+	// StateRestarting: the kernel is being restarted.
+	StateRestarting = "restarting"
+	// StateDead: the kernel died and could not be restarted.
+	StateDead = "dead"
 )
 
 // Session types Jupyter knows; any other string is accepted too.
@@ -26,7 +43,8 @@ type Session struct {
 	Name string `json:"name"`
 	// Type is "notebook", "file", "console", or any string a client chose.
 	Type string `json:"type"`
-	// Kernel is the kernel the session runs on.
+	// Kernel is the kernel the session runs on. Jupyter always sends it,
+	// but it is nil when a server sends none (or null): check before use.
 	Kernel *Kernel `json:"kernel"`
 	// Notebook is the legacy {"path", "name"} pair that Jupyter still sends
 	// for notebook sessions. When a server sends only this key, Path and
@@ -58,7 +76,8 @@ type Kernel struct {
 	Name string `json:"name"`
 	// LastActivity is when the kernel last sent or received a message.
 	LastActivity time.Time `json:"last_activity"`
-	// ExecutionState is "starting", "idle", "busy", "dead", ...
+	// ExecutionState is one of the State constants (StateIdle, StateBusy,
+	// ...) or another string a server sent.
 	ExecutionState string `json:"execution_state"`
 	// Connections counts the clients connected to the kernel's channels.
 	Connections int `json:"connections"`
@@ -127,9 +146,22 @@ func (s *Session) fill() {
 	}
 }
 
+// errNoID marks a model without an id: whatever it is, it is not a
+// session or a kernel a client could act on.
+var errNoID = errors.New("no id")
+
+// check reports a session a client could not act on: one without an id
+// (missing, null, empty or not a string).
+func (s *Session) check() error {
+	if s.ID == "" {
+		return fmt.Errorf("session with %w", errNoID)
+	}
+	return nil
+}
+
 // decodeSession decodes one session model. A field of the wrong JSON type
 // is kept in Malformed rather than failing the decode; a body that is not
-// a JSON object is an error.
+// a JSON object, or a session without an id, is an error.
 func decodeSession(body []byte) (*Session, error) {
 	if string(bytes.TrimSpace(body)) == "null" {
 		return nil, errors.New("null instead of a session")
@@ -144,31 +176,25 @@ func decodeSession(body []byte) (*Session, error) {
 		}
 	}
 	s.fill()
-	return s, nil
+	return s, s.check()
 }
 
 // decodeSessions decodes a list of session models. The fast path is one
 // json.Unmarshal; only if some field has the wrong JSON type is the list
-// decoded again element by element, so that the odd session is kept with
-// its Malformed fields and the others are unaffected.
+// decoded again, element by element from a stream (so no copy of the whole
+// list is held), keeping the odd session with its Malformed fields. null
+// is not a list, and every element must be a session with an id.
 func decodeSessions(body []byte) ([]Session, error) {
+	if string(bytes.TrimSpace(body)) == "null" {
+		return nil, errors.New("null instead of a list of sessions")
+	}
 	var list []Session
-	err := json.Unmarshal(body, &list)
-	if err != nil {
+	if err := json.Unmarshal(body, &list); err != nil {
 		if !isTypeError(err) {
 			return nil, err
 		}
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
+		if list, err = decodeSessionsLeniently(body); err != nil {
 			return nil, err
-		}
-		list = make([]Session, len(raws))
-		for i, raw := range raws {
-			s, err := decodeSessionLeniently(raw)
-			if err != nil {
-				return nil, fmt.Errorf("session %d of %d: %w", i, len(raws), err)
-			}
-			list[i] = *s
 		}
 	}
 	if list == nil {
@@ -176,6 +202,36 @@ func decodeSessions(body []byte) ([]Session, error) {
 	}
 	for i := range list {
 		list[i].fill()
+		if err := list[i].check(); err != nil {
+			return nil, fmt.Errorf("element %d of %d: %w", i, len(list), err)
+		}
+	}
+	return list, nil
+}
+
+// decodeSessionsLeniently decodes a JSON array of sessions one element at
+// a time.
+func decodeSessionsLeniently(body []byte) ([]Session, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, errors.New("not a JSON array of sessions")
+	}
+	var list []Session
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		s := new(Session)
+		if err := json.Unmarshal(raw, s); err != nil {
+			if !isTypeError(err) {
+				return nil, err
+			}
+			if s, err = decodeSessionLeniently(raw); err != nil {
+				return nil, fmt.Errorf("element %d: %w", len(list), err)
+			}
+		}
+		list = append(list, *s)
 	}
 	return list, nil
 }
@@ -212,7 +268,7 @@ func decodeSessionLeniently(raw []byte) (*Session, error) {
 		}
 	}
 	if len(bad) > 0 {
-		s.Malformed = bad
+		s.Malformed = maps.Clone(bad) // sized to what it holds
 	}
 	return s, nil
 }
@@ -231,7 +287,35 @@ func decodeFields(obj map[string]json.RawMessage, prefix string, dst map[string]
 	}
 }
 
-// decodeInto returns a decoder that unmarshals a body into v.
-func decodeInto(v any) func([]byte) error {
-	return func(b []byte) error { return json.Unmarshal(b, v) }
+
+// decodeKernel decodes one kernel model; one without an id is an error.
+func decodeKernel(body []byte) (*Kernel, error) {
+	if string(bytes.TrimSpace(body)) == "null" {
+		return nil, errors.New("null instead of a kernel")
+	}
+	k := new(Kernel)
+	if err := json.Unmarshal(body, k); err != nil {
+		return nil, err
+	}
+	if k.ID == "" {
+		return nil, fmt.Errorf("kernel with %w", errNoID)
+	}
+	return k, nil
+}
+
+// decodeKernels decodes a list of kernel models, each with an id.
+func decodeKernels(body []byte) ([]Kernel, error) {
+	if string(bytes.TrimSpace(body)) == "null" {
+		return nil, errors.New("null instead of a list of kernels")
+	}
+	list := []Kernel{}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == "" {
+			return nil, fmt.Errorf("element %d of %d: kernel with %w", i, len(list), errNoID)
+		}
+	}
+	return list, nil
 }

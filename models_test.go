@@ -84,10 +84,33 @@ func TestDecodeRejectsNonSessions(t *testing.T) {
 }
 
 func TestDecodeEmptyListIsEmptyNotNil(t *testing.T) {
-	for _, body := range []string{`[]`, `null`} {
-		l, err := decodeSessions([]byte(body))
-		if err != nil || l == nil || len(l) != 0 {
-			t.Errorf("decodeSessions(%s) = %#v, %v", body, l, err)
+	l, err := decodeSessions([]byte(`[]`))
+	if err != nil || l == nil || len(l) != 0 {
+		t.Errorf("decodeSessions([]) = %#v, %v", l, err)
+	}
+}
+
+// Issue 10.13: a success that holds no session is an error, not a zero
+// value: null for a list, an object without an id, an id of another type.
+func TestDecodeRefusesSuccessesWithoutASession(t *testing.T) {
+	for _, body := range []string{`null`, ` null `, `[{}]`, `[` + wireConsoleSession + `,{"id": 5}]`, `[null]`, `[{"id": ""}]`} {
+		if l, err := decodeSessions([]byte(body)); err == nil {
+			t.Errorf("decodeSessions(%s) = %v, nil error", body, l)
+		}
+	}
+	for _, body := range []string{`null`, `{}`, `{"id": null}`, `{"id": 7, "path": "a"}`, `{"kernel": {"id": "k"}}`} {
+		if s, err := decodeSession([]byte(body)); err == nil {
+			t.Errorf("decodeSession(%s) = %+v, nil error", body, s)
+		}
+	}
+	for _, body := range []string{`null`, `{}`, `{"name": "python3"}`} {
+		if k, err := decodeKernel([]byte(body)); err == nil {
+			t.Errorf("decodeKernel(%s) = %+v, nil error", body, k)
+		}
+	}
+	for _, body := range []string{`null`, `[{}]`} {
+		if k, err := decodeKernels([]byte(body)); err == nil {
+			t.Errorf("decodeKernels(%s) = %+v, nil error", body, k)
 		}
 	}
 }

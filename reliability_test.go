@@ -85,31 +85,42 @@ func TestTimeouts(t *testing.T) {
 	}
 }
 
-func TestNegativeTimeoutMeansNone(t *testing.T) {
+// Issue 10.8: NoTimeout switches the timeout off; a zero or negative
+// WithTimeout is a spent budget, never "unlimited".
+func TestTimeoutConventions(t *testing.T) {
 	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(300 * time.Millisecond)
 		w.Write([]byte("[]"))
-	}, func(cfg *Config) { cfg.Timeout = -1 })
+	}, func(cfg *Config) { cfg.Timeout = NoTimeout })
 	if _, err := c.Sessions.List(context.Background()); err != nil {
-		t.Errorf("Timeout -1: %v", err)
+		t.Errorf("Timeout NoTimeout: %v", err)
 	}
 	if _, err := c.Sessions.List(context.Background(), WithTimeout(50*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("WithTimeout overriding -1: %v", err)
+		t.Errorf("WithTimeout overriding NoTimeout: %v", err)
+	}
+	for _, d := range []time.Duration{0, -time.Nanosecond, -time.Hour} {
+		if _, err := c.Sessions.List(context.Background(), WithTimeout(d)); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("WithTimeout(%v): %v, want DeadlineExceeded at once", d, err)
+		}
+	}
+	c2, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		w.Write([]byte("[]"))
+	}, func(cfg *Config) { cfg.Timeout = 50 * time.Millisecond })
+	if _, err := c2.Sessions.List(context.Background(), WithTimeout(NoTimeout)); err != nil {
+		t.Errorf("WithTimeout(NoTimeout): %v", err)
 	}
 }
 
-func TestDefaultTimeoutApplies(t *testing.T) {
+func TestDefaultsApply(t *testing.T) {
 	c, err := NewClient(Config{BaseURL: "http://h"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.timeout != DefaultTimeout || c.maxBody != DefaultMaxResponseBytes || c.http.RetryMax != DefaultRetryMax ||
-		c.http.RetryWaitMin != DefaultRetryWaitMin || c.http.RetryWaitMax != DefaultRetryWaitMax {
-		t.Errorf("defaults: timeout %v, max body %d, retries %d, waits %v-%v", c.timeout, c.maxBody, c.http.RetryMax,
-			c.http.RetryWaitMin, c.http.RetryWaitMax)
-	}
-	if c.http.Logger != nil {
-		t.Errorf("go-retryablehttp logs requests by default; the SDK must not")
+	want := settings{timeout: DefaultTimeout, retryMax: DefaultRetryMax, waitMin: DefaultRetryWaitMin,
+		waitMax: DefaultRetryWaitMax, maxBody: DefaultMaxResponseBytes}
+	if c.settings != want {
+		t.Errorf("defaults: %+v, want %+v", c.settings, want)
 	}
 }
 

@@ -1,48 +1,118 @@
 package nbserv
 
 import (
-	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
-// checkRetry is the retry policy: connection errors (but not TLS, scheme
-// or redirect errors, which repeat identically) and the statuses that mean
-// "try again later" — 429, 502, 503, 504. Every other status, 501 and
-// plain 500 included, is final: Jupyter's 500s are bugs that a retry
-// reproduces. A Retry-After longer than RetryWaitMax ends the retries so
-// the caller sees the answer at once instead of a doomed wait.
-func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	if err != nil {
-		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > c.waitMax {
-			return false, nil
+// The retry policy, in one place.
+//
+// An attempt is retried when its failure may be temporary: a connection
+// error (but not a TLS or certificate error, which repeats identically),
+// or a 429, 502, 503 or 504 answer. Every other status, 501 and plain 500
+// included, is final: Jupyter's 500s are bugs that a retry reproduces.
+//
+// Whether the server may have carried the request out decides what may
+// be repeated. It provably did not when the connection was never made or
+// the request never written, or when it answered 429 or 503 (it refused
+// the work). It may have after a 502 or 504 (a gateway's answer: the
+// server behind it may have acted) and after any failure once the request
+// was written (the answer was lost). GET, HEAD and DELETE are repeated
+// either way; POST, PATCH and PUT only when the server provably did not
+// act, unless the call is marked idempotent. The service methods handle
+// what follows a lost answer (Sessions.Create looks for the session it
+// asked for; Delete's 404 after such an attempt is success).
+
+// classify reports whether an attempt may be retried and whether the
+// server may have acted on it.
+func classify(a answer) (retry, acted bool) {
+	if a.err != nil {
+		if errors.Is(a.err, ErrResponseTooLarge) {
+			return false, true
 		}
-		return true, nil
+		return !permanent(a.err), a.sent
 	}
-	return false, nil
+	switch a.resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true, false
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true, true
+	}
+	return false, true
 }
 
-// backoff waits as long as Retry-After asks, when the answer has one
-// (checkRetry has already refused waits past max); otherwise a jittered
-// exponential wait: a random duration in [d/2, d] where d = min·2^attempt,
-// capped at max. The jitter keeps many clients from retrying in lockstep.
-func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return min(d, maxWait)
-		}
+// permanent reports a transport error that a retry would meet again.
+func permanent(err error) bool {
+	var (
+		certErr  *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostErr  x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		recordEr tls.RecordHeaderError
+	)
+	return errors.As(err, &certErr) || errors.As(err, &unknown) || errors.As(err, &hostErr) ||
+		errors.As(err, &invalid) || errors.As(err, &recordEr)
+}
+
+// sendTrace records how far an attempt got, from httptrace's hooks.
+type sendTrace struct {
+	gotConn, wroteHeaders bool
+}
+
+// maybeSent reports whether a failed attempt may have reached the server:
+// not when dialling failed, nor when a connection was had but nothing was
+// written on it. A transport that reports no trace (a caller's custom
+// RoundTripper) is taken to have sent, the safe assumption.
+func (t sendTrace) maybeSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") {
+		return false
 	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return false
+	}
+	return !(t.gotConn && !t.wroteHeaders)
+}
+
+// retryWait is how long to wait before retry number attempt+1, and
+// whether to retry at all: a Retry-After longer than RetryWaitMax, or any
+// wait that would pass the call's deadline (zero: none), ends the retries
+// so the caller gets the server's answer at once.
+func (c *Client) retryWait(attempt int, resp *http.Response, deadline time.Time) (time.Duration, bool) {
+	var d time.Duration
+	if ra, ok := retryAfterOf(resp); ok {
+		if ra > c.settings.waitMax {
+			return 0, false
+		}
+		d = ra
+	} else {
+		d = backoff(c.settings.waitMin, c.settings.waitMax, attempt)
+	}
+	if !deadline.IsZero() && time.Until(deadline) < d {
+		return 0, false
+	}
+	return d, true
+}
+
+// retryAfterOf parses resp's Retry-After, if it has one.
+func retryAfterOf(resp *http.Response) (time.Duration, bool) {
+	if resp == nil {
+		return 0, false
+	}
+	return retryAfter(resp.Header.Get("Retry-After"), time.Now())
+}
+
+// backoff is a jittered exponential wait: a random duration in [d/2, d]
+// where d = min·2^attempt, capped at max. The jitter keeps many clients
+// from retrying in lockstep.
+func backoff(minWait, maxWait time.Duration, attempt int) time.Duration {
 	d := minWait
 	for range attempt {
 		if d > maxWait/2 { // doubling again would pass max (or overflow)

@@ -52,10 +52,14 @@ func TestRetryPolicy(t *testing.T) {
 		{"GET 404 is final", "GET", []int{404, 200}, 1, ErrNotFound},
 		{"GET 400 is final", "GET", []int{400, 200}, 1, ErrBadRequest},
 		{"GET 403 is final", "GET", []int{403, 200}, 1, ErrUnauthorized},
-		{"POST create is retried", "POST", []int{503, 201}, 2, nil},
-		{"PATCH is retried", "PATCH", []int{502, 200}, 2, nil},
-		{"DELETE is retried", "DELETE", []int{503, 204}, 2, nil},
-		{"DELETE 404 after a retry is success", "DELETE", []int{503, 404}, 2, nil},
+		{"POST create is retried after a refusal", "POST", []int{503, 429, 201}, 3, nil},
+		{"POST create is not re-sent after a 502", "POST", []int{502, 201}, 1, ErrOutcomeUnknown},
+		{"PATCH is retried after a refusal", "PATCH", []int{503, 200}, 2, nil},
+		{"PATCH is not re-sent after a 504", "PATCH", []int{504, 200}, 1, ErrOutcomeUnknown},
+		{"DELETE is retried", "DELETE", []int{503, 502, 204}, 3, nil},
+		{"DELETE 404 after a 502 is success", "DELETE", []int{502, 404}, 2, nil},
+		{"DELETE 404 after a 504 is success", "DELETE", []int{504, 404}, 2, nil},
+		{"DELETE 404 after only refusals is not found", "DELETE", []int{503, 429, 404}, 3, ErrNotFound},
 		{"DELETE 410 is final", "DELETE", []int{410, 204}, 1, ErrKernelGone},
 	}
 	for _, tc := range cases {
@@ -135,19 +139,39 @@ func TestRetryAfterBeyondMaxStopsRetrying(t *testing.T) {
 	}
 }
 
+// Issue 10.9: a 429 or 503 whose wait cannot fit in what is left of the
+// call's deadline is returned at once, with its status and Retry-After,
+// rather than a context error after the deadline.
+func TestRetryAfterBeyondDeadlineReturnsTheAnswer(t *testing.T) {
+	c, m := newMock(t, "http://jupyter.test", func(cfg *Config) {
+		cfg.RetryWaitMax, cfg.Timeout = 10*time.Second, time.Second
+	})
+	sequence(m, "GET", "http://jupyter.test/api/sessions", []int{503, 200}, "Retry-After", "3")
+	start := time.Now()
+	_, err := c.Sessions.List(context.Background())
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode != 503 || e.Header.Get("Retry-After") != "3" || len(m.requests()) != 1 {
+		t.Errorf("err = %v after %d requests, want the 503 at once", err, len(m.requests()))
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("returned after %v: it waited for the deadline", d)
+	}
+}
+
 func TestCancelStopsBackoffAtOnce(t *testing.T) {
 	c, m := newMock(t, "http://jupyter.test", func(cfg *Config) {
-		cfg.RetryWaitMin, cfg.RetryWaitMax = time.Hour, time.Hour
+		cfg.RetryWaitMin, cfg.RetryWaitMax, cfg.Timeout = time.Hour, time.Hour, NoTimeout
 	})
 	sequence(m, "GET", "http://jupyter.test/api/sessions", []int{503})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	time.AfterFunc(50*time.Millisecond, cancel)
 	done := make(chan error, 1)
 	go func() { _, err := c.Sessions.List(ctx); done <- err }()
 	select {
 	case err := <-done:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("err = %v, want DeadlineExceeded", err)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("List still waiting 10s after its context ended")
@@ -204,7 +228,7 @@ func TestTransportErrorKeepsCauseAndHidesToken(t *testing.T) {
 
 func TestBackoffBounds(t *testing.T) {
 	for attempt := range 40 {
-		d := backoff(10*time.Millisecond, time.Second, attempt, nil)
+		d := backoff(10*time.Millisecond, time.Second, attempt)
 		want := min(10*time.Millisecond<<min(attempt, 20), time.Second)
 		if d < want/2 || d > want {
 			t.Errorf("attempt %d: %v outside [%v, %v]", attempt, d, want/2, want)
@@ -212,14 +236,41 @@ func TestBackoffBounds(t *testing.T) {
 	}
 	for _, c := range []struct{ min, max time.Duration }{{time.Hour, 2 * time.Hour}, {1, 1<<63 - 1}, {time.Second, time.Second}} {
 		for attempt := range 100 {
-			if d := backoff(c.min, c.max, attempt, nil); d < c.min/2 || d > c.max {
+			if d := backoff(c.min, c.max, attempt); d < c.min/2 || d > c.max {
 				t.Fatalf("backoff(%v, %v, %d) = %v", c.min, c.max, attempt, d)
 			}
 		}
 	}
-	resp := &http.Response{Header: http.Header{"Retry-After": {"2"}}}
-	if d := backoff(time.Millisecond, 5*time.Second, 0, resp); d != 2*time.Second {
-		t.Errorf("Retry-After 2: waited %v", d)
+}
+
+// The one place that decides a wait: Retry-After when sent, the backoff
+// otherwise; no retry when Retry-After passes RetryWaitMax or the wait
+// passes the deadline.
+func TestRetryWait(t *testing.T) {
+	c, err := NewClient(Config{BaseURL: "http://h", RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra := func(v string) *http.Response { return &http.Response{Header: http.Header{"Retry-After": {v}}} }
+	for _, tc := range []struct {
+		name     string
+		resp     *http.Response
+		deadline time.Time
+		want     time.Duration // -1: no retry; 0: any backoff
+	}{
+		{"Retry-After 2", ra("2"), time.Time{}, 2 * time.Second},
+		{"Retry-After past RetryWaitMax", ra("6"), time.Time{}, -1},
+		{"Retry-After past the deadline", ra("3"), time.Now().Add(time.Second), -1},
+		{"backoff within the deadline", nil, time.Now().Add(time.Second), 0},
+		{"backoff past the deadline", nil, time.Now().Add(-time.Second), -1},
+	} {
+		d, ok := c.retryWait(0, tc.resp, tc.deadline)
+		switch {
+		case tc.want < 0 && ok, tc.want >= 0 && !ok:
+			t.Errorf("%s: retry = %v", tc.name, ok)
+		case tc.want > 0 && d != tc.want, tc.want == 0 && ok && d > time.Millisecond:
+			t.Errorf("%s: wait %v, want %v", tc.name, d, tc.want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 )
 
 // SessionsService manages sessions (/api/sessions). Reach it as
@@ -13,6 +14,8 @@ type SessionsService struct{ c *Client }
 // List returns every session on the server (GET /api/sessions), in the
 // server's order. A session with a field of an unexpected JSON type is
 // still returned, with that field in Session.Malformed.
+//
+// Python: SessionsApi.api_sessions_get.
 func (s *SessionsService) List(ctx context.Context, opts ...CallOption) ([]Session, error) {
 	var list []Session
 	_, err := s.c.do(ctx, call{method: "GET", path: "api/sessions", decode: func(b []byte) (err error) {
@@ -29,6 +32,16 @@ func (s *SessionsService) List(ctx context.Context, opts ...CallOption) ([]Sessi
 // started. Compare the returned kernel with what you asked for if it
 // matters. An unknown kernelspec name fails with ErrKernelUnavailable.
 // The Location header of the answer is in Response.Header (WithResponse).
+//
+// Create is sent again only when the server provably did not act on it.
+// When its answer is lost instead (the connection broke after the request
+// was sent, or a gateway answered 502 or 504), it is not re-sent, since a
+// real Jupyter Server still starting the first kernel would make a second
+// session; Create looks for the session at req.Path instead, up to
+// RetryMax times with the retry waits, and returns it if it appears.
+// Otherwise the error matches ErrOutcomeUnknown.
+//
+// Python: SessionsApi.api_sessions_post.
 func (s *SessionsService) Create(ctx context.Context, req CreateSessionRequest, opts ...CallOption) (*Session, error) {
 	if req.Path == "" {
 		return nil, &ValidationError{Field: "path", Problem: "empty"}
@@ -36,11 +49,63 @@ func (s *SessionsService) Create(ctx context.Context, req CreateSessionRequest, 
 	if req.Type == "" {
 		return nil, &ValidationError{Field: "type", Problem: "empty"}
 	}
-	return s.send(ctx, "POST", "api/sessions", req, opts)
+	o := s.c.callOptions(opts)
+	if o.timeout != NoTimeout { // one budget for the create and any search after it
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+		opts = append(opts, WithTimeout(NoTimeout))
+	}
+	sess, err := s.send(ctx, "POST", "api/sessions", req, opts)
+	if !errors.Is(err, ErrOutcomeUnknown) {
+		return sess, err
+	}
+	if found := s.reconcile(ctx, req.Path); found != nil {
+		return found, nil
+	}
+	return nil, err
+}
+
+// reconcile looks for the session a Create whose answer was lost may have
+// made, waiting between looks as between retries.
+func (s *SessionsService) reconcile(ctx context.Context, path string) *Session {
+	deadline, _ := ctx.Deadline()
+	for attempt := 0; attempt <= s.c.settings.retryMax; attempt++ {
+		if attempt > 0 {
+			wait, ok := s.c.retryWait(attempt-1, nil, deadline)
+			if !ok || sleep(ctx, wait) != nil {
+				return nil
+			}
+		}
+		list, err := s.List(ctx, WithTimeout(NoTimeout))
+		if err != nil {
+			continue
+		}
+		for i := range list {
+			if list[i].Path == path {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Get returns one session (GET /api/sessions/{id}). An unknown id fails
 // with ErrNotFound.
+//
+// Python: SessionsApi.api_sessions_session_get.
 func (s *SessionsService) Get(ctx context.Context, id string, opts ...CallOption) (*Session, error) {
 	path, err := idPath("api/sessions/", id)
 	if err != nil {
@@ -52,6 +117,8 @@ func (s *SessionsService) Get(ctx context.Context, id string, opts ...CallOption
 // Rename changes a session's name and/or path (PATCH /api/sessions/{id}).
 // An empty newName or newPath leaves that field as it is; use Update to
 // set a field to the empty string.
+//
+// Python: SessionsApi.api_sessions_session_patch.
 func (s *SessionsService) Rename(ctx context.Context, id, newName, newPath string, opts ...CallOption) (*Session, error) {
 	var req UpdateSessionRequest
 	if newName != "" {
@@ -73,6 +140,11 @@ func (s *SessionsService) Rename(ctx context.Context, id, newName, newPath strin
 // that kernelspec, Kernel.ID attaches the session to a running kernel
 // (an unknown id fails with ErrBadRequest); either way the session's old
 // kernel is shut down, along with any other session that shared it.
+// Since a repeated switch would start another kernel, Update is sent
+// again only when the server provably did not act; after a lost answer
+// the error matches ErrOutcomeUnknown: Get the session to see where it is.
+//
+// Python: SessionsApi.api_sessions_session_patch.
 func (s *SessionsService) Update(ctx context.Context, id string, req UpdateSessionRequest, opts ...CallOption) (*Session, error) {
 	path, err := idPath("api/sessions/", id)
 	if err != nil {
@@ -84,20 +156,31 @@ func (s *SessionsService) Update(ctx context.Context, id string, req UpdateSessi
 // Delete deletes a session and shuts its kernel down
 // (DELETE /api/sessions/{id}).
 //
-// An unknown id fails with ErrNotFound, except when this very call was
-// retried: an earlier attempt may have deleted the session before its
-// answer was lost, so a 404 after a retry counts as success.
-// ErrKernelGone (410) means the kernel vanished first and the session may
-// remain.
+// An unknown id fails with ErrNotFound, except when an earlier attempt of
+// this very call may have reached the server and been carried out before
+// its answer was lost: then the 404 means the session is gone, and Delete
+// succeeds. (A 404 after attempts the server refused, with a 503 say,
+// stays ErrNotFound.)
+//
+// ErrKernelGone (410) means the kernel vanished first: Jupyter has then
+// shut the kernel down and keeps the session's row until its next read
+// prunes it, so the session is gone for every later call (Get answers
+// ErrNotFound); there is nothing left to delete.
+//
+// Python: SessionsApi.api_sessions_session_delete.
 func (s *SessionsService) Delete(ctx context.Context, id string, opts ...CallOption) error {
 	path, err := idPath("api/sessions/", id)
 	if err != nil {
 		return err
 	}
-	r, err := s.c.do(ctx, call{method: "DELETE", path: path}, opts)
-	// A JSON 404 is Jupyter's "session not found"; its HTML 404 means "no
-	// such route", which a retry cannot explain away.
-	if errors.Is(err, ErrNotFound) && r.Attempts > 1 && json.Valid(r.Body) {
+	return deleted(s.c.do(ctx, call{method: "DELETE", path: path}, opts))
+}
+
+// deleted turns the 404 of a DELETE into success when an earlier attempt
+// may have done the deleting. Only a JSON 404 counts: an HTML 404 means
+// "no such route", which no earlier attempt explains.
+func deleted(r *Response, err error) error {
+	if errors.Is(err, ErrNotFound) && r.earlierActed && json.Valid(r.Body) {
 		return nil
 	}
 	return err

@@ -1,0 +1,159 @@
+package nbserv
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Defaults applied when the matching Config field is zero.
+const (
+	DefaultTimeout          = 30 * time.Second
+	DefaultRetryMax         = 2
+	DefaultRetryWaitMin     = 100 * time.Millisecond
+	DefaultRetryWaitMax     = 2 * time.Second
+	DefaultMaxResponseBytes = 64 << 20
+)
+
+// Values that switch a feature off, for the Config fields (and WithTimeout)
+// where zero means "the default".
+const (
+	// NoTimeout, as Config.Timeout or WithTimeout, leaves a call bounded by
+	// its context alone.
+	NoTimeout time.Duration = math.MaxInt64
+	// NoRetries, as Config.RetryMax, sends every call once.
+	NoRetries = -1
+)
+
+// Config configures a Client. Only BaseURL is required.
+//
+// One rule covers every number: zero takes the default (the Default…
+// constants), NoTimeout and NoRetries switch a feature off, and any other
+// negative value is refused by NewClient with a *ValidationError naming
+// the field.
+type Config struct {
+	// BaseURL is the server's base URL, including any prefix, such as
+	// "http://127.0.0.1:8888" or "https://hub.example.org/user/alice/".
+	// The trailing slash is optional.
+	BaseURL string
+	// Token is sent as "Authorization: token <Token>", and only to
+	// BaseURL's origin. Empty sends none.
+	Token Secret
+	// Header is added to every request, and, like Token, never sent to
+	// another origin. It can override the SDK's Accept and User-Agent, and
+	// carries another Authorization scheme when Token is empty; when Token
+	// is set, Token's Authorization wins.
+	Header http.Header
+	// UserAgent is prepended to the SDK's own "go-nbserv/<Version>".
+	UserAgent string
+	// HTTPClient carries the requests; set it for TLS settings, proxies
+	// or a custom transport. Its Timeout, if any, applies per attempt. The
+	// Client uses a copy of it whose redirect policy is the SDK's (see the
+	// README's Reliability section); the value passed is not modified.
+	// Nil uses a pooled client with keep-alive.
+	HTTPClient *http.Client
+	// Timeout bounds each call as a whole: every attempt, every wait
+	// between attempts and reading the body. Zero means DefaultTimeout;
+	// NoTimeout leaves calls bounded by their context alone.
+	Timeout time.Duration
+	// RetryMax is how many times a failed attempt may be retried (see the
+	// README's Reliability section). Zero means DefaultRetryMax; NoRetries
+	// disables retries.
+	RetryMax int
+	// RetryWaitMin and RetryWaitMax bound the jittered exponential wait
+	// between attempts. A Retry-After longer than RetryWaitMax, or than
+	// what is left of the call's deadline, ends the retries at once. Zero
+	// means the defaults.
+	RetryWaitMin, RetryWaitMax time.Duration
+	// MaxResponseBytes caps the size of a response body; a larger one
+	// fails with ErrResponseTooLarge. It also bounds the memory decoding
+	// may take (see the README's Reliability section). Zero means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// Logger, when set, gets one Debug record per call (method, path,
+	// status, attempts, duration, error) and one per retry. Records never
+	// hold headers, bodies or the token. Nil logs nothing.
+	Logger *slog.Logger
+}
+
+// String describes the configuration with the token redacted.
+func (c Config) String() string {
+	return fmt.Sprintf("nbserv.Config{BaseURL: %q, Token: %q, Timeout: %v, RetryMax: %d}",
+		c.BaseURL, c.Token.String(), c.Timeout, c.RetryMax)
+}
+
+// GoString is String, so that %#v does not print the token either.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue makes slog record the configuration without secrets: the
+// token redacted and only the names of Header's keys, whose values may be
+// credentials too.
+func (c Config) LogValue() slog.Value {
+	keys := make([]string, 0, len(c.Header))
+	for k := range c.Header {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return slog.GroupValue(
+		slog.String("base_url", c.BaseURL), slog.String("token", c.Token.String()),
+		slog.Any("header_keys", keys), slog.Duration("timeout", c.Timeout),
+		slog.Int("retry_max", c.RetryMax), slog.Int64("max_response_bytes", c.MaxResponseBytes),
+	)
+}
+
+// settings are a Config's numbers with the defaults applied and checked.
+type settings struct {
+	timeout          time.Duration // NoTimeout for none
+	retryMax         int
+	waitMin, waitMax time.Duration
+	maxBody          int64
+}
+
+// settings applies the defaults and refuses negative values that are not
+// the named "off" constants.
+func (c Config) settings() (settings, error) {
+	negative := func(field string) error {
+		return &ValidationError{Field: field, Problem: "negative (zero takes the default)"}
+	}
+	s := settings{
+		timeout:  orDefault(c.Timeout, DefaultTimeout),
+		retryMax: orDefault(c.RetryMax, DefaultRetryMax),
+		waitMin:  orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
+		waitMax:  orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
+		maxBody:  orDefault(c.MaxResponseBytes, DefaultMaxResponseBytes),
+	}
+	switch {
+	case s.timeout < 0:
+		return s, negative("Timeout")
+	case s.retryMax < 0 && s.retryMax != NoRetries:
+		return s, negative("RetryMax")
+	case s.waitMin < 0:
+		return s, negative("RetryWaitMin")
+	case s.waitMax < 0:
+		return s, negative("RetryWaitMax")
+	case s.maxBody < 0:
+		return s, negative("MaxResponseBytes")
+	case c.RetryWaitMin > 0 && c.RetryWaitMax > 0 && s.waitMin > s.waitMax:
+		return s, &ValidationError{Field: "RetryWaitMin", Problem: "greater than RetryWaitMax"}
+	}
+	// One bound set explicitly and the other defaulted: keep them ordered.
+	if s.waitMin > s.waitMax {
+		if c.RetryWaitMax > 0 {
+			s.waitMin = s.waitMax
+		} else {
+			s.waitMax = s.waitMin
+		}
+	}
+	s.retryMax = max(s.retryMax, 0)
+	return s, nil
+}
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}

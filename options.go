@@ -1,0 +1,65 @@
+package nbserv
+
+import (
+	"net/http"
+	"time"
+)
+
+// CallOption adjusts one call.
+type CallOption func(*callOptions)
+
+type callOptions struct {
+	timeout  time.Duration
+	header   http.Header
+	response *Response
+}
+
+// WithTimeout bounds one call as a whole, instead of Config.Timeout. It
+// is a budget, as in context.WithTimeout: zero or negative means the
+// deadline has passed and the call fails at once with
+// context.DeadlineExceeded. NoTimeout leaves the call bounded by its
+// context alone.
+func WithTimeout(d time.Duration) CallOption {
+	return func(o *callOptions) { o.timeout = d }
+}
+
+// WithHeader adds a header to one call's request. Like Config.Header, it
+// is never sent to another origin, and it cannot replace the token's
+// Authorization header: when Config.Token is set, an "Authorization"
+// given here is dropped.
+func WithHeader(key, value string) CallOption {
+	return func(o *callOptions) {
+		if o.header == nil {
+			o.header = http.Header{}
+		}
+		o.header.Add(key, value)
+	}
+}
+
+// WithResponse makes the call fill r with its HTTP metadata: the
+// equivalent of the Python client's *_with_http_info methods.
+func WithResponse(r *Response) CallOption {
+	return func(o *callOptions) { o.response = r }
+}
+
+// Response is the HTTP metadata of a call, for the few callers who need
+// it: pass WithResponse(&r) to any method, one Response per call. It is
+// filled whenever the server answered, on errors too.
+type Response struct {
+	// StatusCode is the final answer's HTTP status.
+	StatusCode int
+	// Header is the final answer's header (Location after Create).
+	Header http.Header
+	// Body is the body of the final answer exactly as received (Jupyter's
+	// HTML 404 page embeds the token; Error.Body has it redacted).
+	Body []byte
+	// Attempts is how many requests the call sent, retries included.
+	Attempts int
+
+	// earlierActed: an attempt before the final one may have reached the
+	// server and been carried out, its answer lost (see retry.go).
+	earlierActed bool
+	// unknown: the final attempt may have been carried out, and no answer
+	// says whether it was.
+	unknown bool
+}

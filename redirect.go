@@ -1,0 +1,47 @@
+package nbserv
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxRedirects bounds a chain of followed redirects.
+const maxRedirects = 5
+
+// checkRedirect is the redirect policy. Credentials (the token,
+// Config.Header and WithHeader values) go to BaseURL's origin only, and a
+// request's method and body must survive, so a redirect is followed only
+// when the request is a GET or HEAD and the target has the same origin
+// (scheme, host and port: an https base redirected to http is another
+// origin). Any other redirect is returned as it is, becoming an *Error
+// that matches ErrRedirect and names the target. Jupyter's only redirect
+// on its API, the trailing-slash 302, stays on the origin.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	if first.Method != http.MethodGet && first.Method != http.MethodHead {
+		return http.ErrUseLastResponse
+	}
+	if !sameOrigin(c.base, req.URL) || len(via) > maxRedirects {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// sameOrigin compares scheme, host and port, with the scheme's default
+// port filled in.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}

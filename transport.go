@@ -1,0 +1,316 @@
+package nbserv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"time"
+)
+
+// call is one API request: what the service methods hand to do.
+type call struct {
+	method string
+	// path is below the base URL, already escaped, with no leading slash
+	// (see idPath and escapePath).
+	path string
+	// query is added to the URL when non-empty.
+	query url.Values
+	// body is marshalled as the JSON request body when non-nil.
+	body any
+	// decode, when non-nil, decodes a 2xx body.
+	decode func([]byte) error
+	// idempotent marks a call whose repetition is harmless even after the
+	// server acted on it (a PUT of a whole file). GET, HEAD and DELETE are
+	// always treated as idempotent; POST, PATCH and PUT without this are
+	// retried only when the server provably did not act (see retry.go).
+	idempotent bool
+}
+
+// repeatable reports whether cl may be sent again after an attempt the
+// server may have carried out.
+func (cl call) repeatable() bool {
+	switch cl.method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
+		return true
+	}
+	return cl.idempotent
+}
+
+// do sends one API call and decodes a 2xx body with cl.decode. Every
+// non-2xx answer becomes an *Error.
+func (c *Client) do(ctx context.Context, cl call, opts []CallOption) (_ *Response, err error) {
+	o := c.callOptions(opts)
+	r := o.response
+	if o.timeout != NoTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	if c.logger != nil {
+		start := time.Now()
+		defer func() { c.logCall(ctx, cl, r, start, err) }()
+	}
+	deadline, _ := ctx.Deadline()
+	resp, err := c.exchange(ctx, deadline, cl, o.header, r, false)
+	if err != nil {
+		return r, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return r, newError(cl.method, c.basePath+cl.path, resp.StatusCode, resp.Header, r.Body, c.redact)
+	}
+	if cl.decode != nil {
+		if err := c.checkDecodeCost(r.Body); err != nil {
+			return r, c.fail(cl, fmt.Errorf("decoding %d response: %w", resp.StatusCode, err))
+		}
+		if err := cl.decode(r.Body); err != nil {
+			return r, c.fail(cl, fmt.Errorf("decoding %d response: %w", resp.StatusCode, err))
+		}
+	}
+	return r, nil
+}
+
+// stream sends a GET (cl.body and cl.decode must be nil) and, on a 2xx,
+// returns the response body unread for the caller to stream and close,
+// with no limit on its size; every other answer becomes an *Error as in
+// do. The call's timeout bounds the wait for the answer's headers; reading
+// the body is bounded by ctx alone.
+func (c *Client) stream(ctx context.Context, cl call, opts []CallOption) (_ io.ReadCloser, _ *Response, err error) {
+	o := c.callOptions(opts)
+	r := o.response
+	if c.logger != nil {
+		start := time.Now()
+		defer func() { c.logCall(ctx, cl, r, start, err) }()
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	var deadline time.Time
+	var timer *time.Timer
+	if o.timeout != NoTimeout {
+		deadline = time.Now().Add(o.timeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		timer = time.AfterFunc(o.timeout, cancel)
+	}
+	resp, err := c.exchange(sctx, deadline, cl, o.header, r, true)
+	if timer != nil && !timer.Stop() { // the headers came too late
+		if err == nil {
+			drain(resp.Body)
+		}
+		cancel()
+		return nil, r, c.fail(cl, context.DeadlineExceeded)
+	}
+	if err != nil {
+		cancel()
+		return nil, r, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		cancel()
+		return nil, r, newError(cl.method, c.basePath+cl.path, resp.StatusCode, resp.Header, r.Body, c.redact)
+	}
+	return &streamBody{ReadCloser: resp.Body, cancel: cancel}, r, nil
+}
+
+// streamBody releases the request's context when the caller closes it.
+type streamBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *streamBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// answer is what one attempt got.
+type answer struct {
+	resp *http.Response // nil when err is a transport failure
+	body []byte         // the body read, unless the caller keeps it open
+	err  error          // no complete answer: transport failure, or the body cut off
+	sent bool           // the request may have reached the server
+}
+
+// exchange sends cl, retrying as retry.go allows, and returns the final
+// answer with its body in r.Body, or, for a 2xx when keepOpen, with
+// resp.Body unread. deadline (zero: none) is when the call must end.
+func (c *Client) exchange(ctx context.Context, deadline time.Time, cl call, extra http.Header, r *Response, keepOpen bool) (*http.Response, error) {
+	var payload []byte
+	if cl.body != nil {
+		var err error
+		if payload, err = json.Marshal(cl.body); err != nil {
+			return nil, c.fail(cl, fmt.Errorf("encoding request: %w", err))
+		}
+	}
+	target := c.baseURL + cl.path
+	if len(cl.query) > 0 {
+		target += "?" + cl.query.Encode()
+	}
+	for attempt := 0; ; attempt++ {
+		a, err := c.attempt(ctx, cl.method, target, payload, extra, keepOpen)
+		if err != nil { // the request could not be built
+			return nil, c.fail(cl, err)
+		}
+		r.Attempts++
+		retry, acted := classify(a)
+		var wait time.Duration
+		final := !retry || attempt >= c.settings.retryMax || acted && !cl.repeatable()
+		if !final {
+			var ok bool
+			wait, ok = c.retryWait(attempt, a.resp, deadline)
+			final = !ok
+		}
+		if final {
+			r.unknown = acted && (a.err != nil || a.resp.StatusCode == http.StatusBadGateway || a.resp.StatusCode == http.StatusGatewayTimeout)
+			if a.resp != nil {
+				r.StatusCode, r.Header, r.Body = a.resp.StatusCode, a.resp.Header, a.body
+			}
+			if a.err != nil {
+				return nil, c.fail(cl, c.outcome(cl, r, a.err))
+			}
+			if !cl.repeatable() && r.unknown {
+				// A 502/504 to a POST: the server behind the gateway may
+				// have acted.
+				return nil, &outcomeUnknown{newError(cl.method, c.basePath+cl.path, a.resp.StatusCode, a.resp.Header, a.body, c.redact)}
+			}
+			return a.resp, nil
+		}
+		r.earlierActed = r.earlierActed || acted
+		if c.logger != nil {
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "nbserv retry", slog.String("method", cl.method),
+				slog.String("path", c.basePath+cl.path), slog.Int("attempt", attempt+2), slog.Duration("wait", wait))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, c.fail(cl, ctx.Err())
+		}
+	}
+}
+
+// attempt sends the request once and reads its answer. A 2xx body is left
+// open when keepOpen; every other body is read, bounded, and closed, so
+// the connection can serve the next attempt.
+func (c *Client) attempt(ctx context.Context, method, target string, payload []byte, extra http.Header, keepOpen bool) (answer, error) {
+	var tr sendTrace
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn:      func(httptrace.GotConnInfo) { tr.gotConn = true },
+		WroteHeaders: func() { tr.wroteHeaders = true },
+	})
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return answer{}, err
+	}
+	c.setHeaders(req, extra, payload != nil)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return answer{err: err, sent: tr.maybeSent(err)}, nil
+	}
+	a := answer{resp: resp, sent: true}
+	if keepOpen && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return a, nil
+	}
+	a.body, err = readBounded(resp.Body, resp.ContentLength, c.settings.maxBody)
+	drain(resp.Body)
+	if err != nil {
+		a.err = fmt.Errorf("reading %d response: %w", resp.StatusCode, err)
+	}
+	return a, nil
+}
+
+// fail wraps an error of cl with the call's method and path.
+func (c *Client) fail(cl call, err error) error {
+	return fmt.Errorf("nbserv: %s %s: %w", cl.method, c.basePath+cl.path, err)
+}
+
+// outcome marks a failure after which the server may have carried out a
+// call that must not be repeated: the caller cannot know whether it did.
+func (c *Client) outcome(cl call, r *Response, err error) error {
+	if r.unknown && !cl.repeatable() {
+		return &outcomeUnknown{err}
+	}
+	return err
+}
+
+// callOptions applies opts over the client's defaults. Every call gets a
+// Response to fill, the caller's or a throwaway one.
+func (c *Client) callOptions(opts []CallOption) callOptions {
+	o := callOptions{timeout: c.settings.timeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.response == nil {
+		o.response = new(Response)
+	}
+	*o.response = Response{}
+	return o
+}
+
+// setHeaders gives req its headers: the client's, the call's (which, like
+// Config.Header, cannot replace the token), and Content-Type with a body.
+func (c *Client) setHeaders(req *http.Request, extra http.Header, hasBody bool) {
+	req.Header = c.header.Clone()
+	if hasBody {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range extra {
+		if k == "Authorization" && c.token != "" {
+			continue
+		}
+		req.Header[k] = v
+	}
+}
+
+// readBounded reads all of r, failing with ErrResponseTooLarge past limit
+// bytes rather than holding an unbounded body in memory. The buffer grows
+// with the bytes actually received: a Content-Length is trusted only to
+// refuse a body announced too large, never to allocate ahead.
+func readBounded(r io.Reader, length, limit int64) ([]byte, error) {
+	if length > limit {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrResponseTooLarge, length, limit)
+	}
+	var buf bytes.Buffer
+	if length > 0 {
+		buf.Grow(int(min(length, 64<<10)))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// drain reads a little of what is left of a body, so the connection can be
+// reused, then closes it.
+func drain(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	_ = body.Close()
+}
+
+// logCall records one finished call: the method, the path, the status,
+// the attempts, the duration and the error's message, none of which ever
+// holds the token.
+func (c *Client) logCall(ctx context.Context, cl call, r *Response, start time.Time, err error) {
+	attrs := []slog.Attr{
+		slog.String("method", cl.method), slog.String("path", c.basePath+cl.path), slog.Int("status", r.StatusCode),
+		slog.Int("attempts", r.Attempts), slog.Duration("duration", time.Since(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "nbserv call", attrs...)
+}
