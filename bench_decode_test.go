@@ -46,7 +46,7 @@ func BenchmarkListDecode(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for b.Loop() {
-			list, err := decodeSessions(body)
+			list, err := decodeSessions(body, 1<<40)
 			if err != nil || len(list) != 10000 {
 				b.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package nbserv
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -80,6 +81,10 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) { // its message quotes the URL: no password in it
+			err = &url.Error{Op: ue.Op, URL: redactUserinfo(raw), Err: ue.Err}
+		}
 		if !strings.Contains(raw, "://") {
 			return nil, invalid(fmt.Sprintf("not %s; add the scheme: %q", want, "http://"+raw), err)
 		}
@@ -109,12 +114,23 @@ func parseBaseURL(raw string) (*url.URL, error) {
 }
 
 // redactUserinfo hides a password in a URL given as a Config value, so an
-// error can quote what was given.
+// error can quote what was given, even when the URL does not parse.
 func redactUserinfo(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		return u.Redacted()
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
 	}
-	return raw
+	rest := raw[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	colon := strings.Index(rest[:max(at, 0)], ":")
+	if at < 0 || colon < 0 {
+		return raw
+	}
+	return raw[:i+3] + rest[:colon+1] + "xxxxx" + rest[at:]
 }
 
 // BaseURL returns the server's base URL, always ending in "/".

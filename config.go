@@ -88,6 +88,10 @@ func (c Config) String() string {
 // GoString is String, so that %#v does not print the token either.
 func (c Config) GoString() string { return c.String() }
 
+// Format prints String for every verb, so that no verb reaches the token
+// or the Header's values.
+func (c Config) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, c.String()) }
+
 // LogValue makes slog record the configuration without secrets: the
 // token redacted and only the names of Header's keys, whose values may be
 // credentials too.

@@ -19,21 +19,29 @@ import (
 // (a real session takes about 6 bytes of estimate per byte of JSON).
 const (
 	decodeFactor = 8   // decoded values may take 8 × MaxResponseBytes
-	costObject   = 384 // a struct in a slice with growth slack, a small map, or a Session with a small Malformed map
+	costObject   = 256 // a struct in a slice with growth slack, or a small map
 	costArray    = 64  // a slice header with growth slack
-	costScalar   = 48  // a boxed value or a map entry, with growth slack
+	costScalar   = 40  // a boxed value or half a map entry, with growth slack
+	// costMalformed is what the lenient session decoder charges, as it
+	// goes, for each Session.Malformed map it keeps (a small map's table).
+	costMalformed = 512
 	// costPerByte is the most any byte can cost ("{}" is 2 bytes for
 	// costObject): bodies under budget/costPerByte need no count.
 	costPerByte = costObject / 2
 )
 
+// decodeBudget is the memory the decoded values of one body may take.
+func (c *Client) decodeBudget() int64 {
+	if c.settings.maxBody > math.MaxInt64/decodeFactor {
+		return math.MaxInt64
+	}
+	return c.settings.maxBody * decodeFactor
+}
+
 // checkDecodeCost refuses a body whose decoded values could take more
 // than the budget.
 func (c *Client) checkDecodeCost(body []byte) error {
-	budget := int64(math.MaxInt64)
-	if c.settings.maxBody <= math.MaxInt64/decodeFactor {
-		budget = c.settings.maxBody * decodeFactor
-	}
+	budget := c.decodeBudget()
 	if int64(len(body)) <= budget/costPerByte {
 		return nil
 	}

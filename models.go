@@ -184,7 +184,10 @@ func decodeSession(body []byte) (*Session, error) {
 // decoded again, element by element from a stream (so no copy of the whole
 // list is held), keeping the odd session with its Malformed fields. null
 // is not a list, and every element must be a session with an id.
-func decodeSessions(body []byte) ([]Session, error) {
+//
+// budget bounds what the lenient path's Malformed maps may take, on top
+// of the estimate do checked (see decode.go).
+func decodeSessions(body []byte, budget int64) ([]Session, error) {
 	if string(bytes.TrimSpace(body)) == "null" {
 		return nil, errors.New("null instead of a list of sessions")
 	}
@@ -193,7 +196,7 @@ func decodeSessions(body []byte) ([]Session, error) {
 		if !isTypeError(err) {
 			return nil, err
 		}
-		if list, err = decodeSessionsLeniently(body); err != nil {
+		if list, err = decodeSessionsLeniently(body, budget); err != nil {
 			return nil, err
 		}
 	}
@@ -211,7 +214,7 @@ func decodeSessions(body []byte) ([]Session, error) {
 
 // decodeSessionsLeniently decodes a JSON array of sessions one element at
 // a time.
-func decodeSessionsLeniently(body []byte) ([]Session, error) {
+func decodeSessionsLeniently(body []byte, budget int64) ([]Session, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return nil, errors.New("not a JSON array of sessions")
@@ -229,6 +232,12 @@ func decodeSessionsLeniently(body []byte) ([]Session, error) {
 			}
 			if s, err = decodeSessionLeniently(raw); err != nil {
 				return nil, fmt.Errorf("element %d: %w", len(list), err)
+			}
+			if err := s.check(); err != nil {
+				return nil, fmt.Errorf("element %d: %w", len(list), err)
+			}
+			if budget -= costMalformed; budget < 0 {
+				return nil, fmt.Errorf("%w: too many sessions with malformed fields", ErrResponseTooLarge)
 			}
 		}
 		list = append(list, *s)

@@ -77,14 +77,14 @@ func TestDecodeRejectsNonSessions(t *testing.T) {
 		}
 	}
 	for _, body := range []string{``, `{}`, `[1]`, `[{"id": "a"}, 2]`, `[`} {
-		if l, err := decodeSessions([]byte(body)); err == nil {
+		if l, err := decodeSessions([]byte(body), 1<<40); err == nil {
 			t.Errorf("decodeSessions(%q) = %+v, want an error", body, l)
 		}
 	}
 }
 
 func TestDecodeEmptyListIsEmptyNotNil(t *testing.T) {
-	l, err := decodeSessions([]byte(`[]`))
+	l, err := decodeSessions([]byte(`[]`), 1<<40)
 	if err != nil || l == nil || len(l) != 0 {
 		t.Errorf("decodeSessions([]) = %#v, %v", l, err)
 	}
@@ -94,7 +94,7 @@ func TestDecodeEmptyListIsEmptyNotNil(t *testing.T) {
 // value: null for a list, an object without an id, an id of another type.
 func TestDecodeRefusesSuccessesWithoutASession(t *testing.T) {
 	for _, body := range []string{`null`, ` null `, `[{}]`, `[` + wireConsoleSession + `,{"id": 5}]`, `[null]`, `[{"id": ""}]`} {
-		if l, err := decodeSessions([]byte(body)); err == nil {
+		if l, err := decodeSessions([]byte(body), 1<<40); err == nil {
 			t.Errorf("decodeSessions(%s) = %v, nil error", body, l)
 		}
 	}

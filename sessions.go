@@ -19,7 +19,7 @@ type SessionsService struct{ c *Client }
 func (s *SessionsService) List(ctx context.Context, opts ...CallOption) ([]Session, error) {
 	var list []Session
 	_, err := s.c.do(ctx, call{method: "GET", path: "api/sessions", decode: func(b []byte) (err error) {
-		list, err = decodeSessions(b)
+		list, err = decodeSessions(b, s.c.decodeBudget())
 		return err
 	}}, opts)
 	return list, err

@@ -274,24 +274,37 @@ func (c *Client) setHeaders(req *http.Request, extra http.Header, hasBody bool) 
 
 // readBounded reads all of r, failing with ErrResponseTooLarge past limit
 // bytes rather than holding an unbounded body in memory. The buffer grows
-// with the bytes actually received: a Content-Length is trusted only to
-// refuse a body announced too large, never to allocate ahead.
+// with the bytes actually received, doubling from 64 KiB: a Content-Length
+// only caps the growth (an honest one gets a buffer of its size, never
+// more) and refuses a body announced too large, never allocates ahead. So
+// reading allocates at most twice the body.
 func readBounded(r io.Reader, length, limit int64) ([]byte, error) {
 	if length > limit {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrResponseTooLarge, length, limit)
 	}
-	var buf bytes.Buffer
-	if length > 0 {
-		buf.Grow(int(min(length, 64<<10)))
+	ceiling := limit + 1 // one byte past the limit tells a body too large
+	if length >= 0 {
+		ceiling = length + 1 // one byte past the length finds the end
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
+	buf := make([]byte, 0, min(ceiling, 64<<10))
+	for {
+		if len(buf) == cap(buf) {
+			next := make([]byte, len(buf), min(2*int64(cap(buf)), max(ceiling, int64(len(buf))+512)))
+			copy(next, buf)
+			buf = next
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if n > limit {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
-	}
-	return buf.Bytes(), nil
 }
 
 // drain reads a little of what is left of a body, so the connection can be
