@@ -3,15 +3,24 @@ package nbserv
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
 )
 
-// Bodies as a real Jupyter Server 1.23.3 sent them (see the wire notes).
+// The internal tests' ways to reach a server, and nothing else: newMock
+// (a recording mock transport, for exact requests and canned answers),
+// serve (a real loopback server running a handler, for timeouts, bodies,
+// connections) and sequence (canned statuses in turn). The external tests
+// (package nbserv_test) use newClient in integration_test.go; benchmarks
+// use a hand-written raw client as their floor.
+
+// Bodies as a real Jupyter Server 1.23.3 sent them (docs/wire/sessions.md).
 const (
 	wireNotebookSession = `{"id": "73293b23-4691-4c77-a951-f2091166b6aa", "path": "foo/nb1.ipynb", "name": "nb1", "type": "notebook", "kernel": {"id": "ee94081f-2d6b-4a43-9a1b-0e7ea6b3a5d1", "name": "python3", "last_activity": "2026-11-27T00:08:47.026443Z", "execution_state": "starting", "connections": 0}, "notebook": {"path": "foo/nb1.ipynb", "name": "nb1"}}`
 	wireConsoleSession  = `{"id": "68bc38d6-91ae-43db-86ac-30c2cf2887a2", "path": "c1", "name": null, "type": "console", "kernel": {"id": "6b02616e-e599-4b17-9f96-051440d71017", "name": "python3", "last_activity": "2026-11-27T00:28:29.793697Z", "execution_state": "starting", "connections": 0}}`
@@ -81,6 +90,52 @@ func newMock(t *testing.T, base string, adjust ...func(*Config)) (*Client, *mock
 		t.Fatal(err)
 	}
 	return c, m
+}
+
+// serve starts a test server and a client for it, both closed at the end.
+func serve(t *testing.T, h http.HandlerFunc, adjust ...func(*Config)) (*Client, *httptest.Server) {
+	t.Helper()
+	return serveWith(t, httptest.NewUnstartedServer(h), adjust...)
+}
+
+func serveWith(t *testing.T, srv *httptest.Server, adjust ...func(*Config)) (*Client, *httptest.Server) {
+	t.Helper()
+	srv.Start()
+	cfg := Config{BaseURL: srv.URL, RetryMax: NoRetries}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.CloseIdleConnections()
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return c, srv
+}
+
+// sequence answers the i-th request with statuses[i] (the last repeats).
+func sequence(m *mockServer, method, url string, statuses []int, header ...string) {
+	var n atomic.Int32
+	m.RegisterResponder(method, url, func(req *http.Request) (*http.Response, error) {
+		m.record(req)
+		i := min(int(n.Add(1))-1, len(statuses)-1)
+		body := `{"message": "x", "reason": null}`
+		switch statuses[i] {
+		case 200, 201:
+			body = wireNotebookSession
+		case 204:
+			body = ""
+		}
+		resp := httpmock.NewStringResponse(statuses[i], body)
+		for j := 0; j+1 < len(header); j += 2 {
+			resp.Header.Set(header[j], header[j+1])
+		}
+		return resp, nil
+	})
 }
 
 func mustTime(t testing.TB, s string) time.Time {

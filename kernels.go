@@ -10,12 +10,7 @@ type KernelsService struct{ c *Client }
 //
 // Python: KernelsApi.api_kernels_get.
 func (k *KernelsService) List(ctx context.Context, opts ...CallOption) ([]Kernel, error) {
-	var list []Kernel
-	_, err := k.c.do(ctx, call{method: "GET", path: "api/kernels", decode: func(b []byte) (err error) {
-		list, err = decodeKernels(b)
-		return err
-	}}, opts)
-	return list, err
+	return doDecode(ctx, k.c, call{method: "GET", path: "api/kernels"}, decodeKernels, opts)
 }
 
 // Get returns one kernel (GET /api/kernels/{id}); unknown ids fail with
@@ -27,7 +22,7 @@ func (k *KernelsService) Get(ctx context.Context, id string, opts ...CallOption)
 	if err != nil {
 		return nil, err
 	}
-	return k.send(ctx, call{method: "GET", path: path}, opts)
+	return doDecode(ctx, k.c, call{method: "GET", path: path}, decodeKernel, opts)
 }
 
 // Start starts a kernel of the named kernelspec (POST /api/kernels); an
@@ -43,7 +38,7 @@ func (k *KernelsService) Start(ctx context.Context, name string, opts ...CallOpt
 	body := struct {
 		Name string `json:"name,omitempty"`
 	}{name}
-	return k.send(ctx, call{method: "POST", path: "api/kernels", body: body}, opts)
+	return doDecode(ctx, k.c, call{method: "POST", path: "api/kernels", body: body}, decodeKernel, opts)
 }
 
 // Delete shuts a kernel down (DELETE /api/kernels/{id}); the sessions on
@@ -58,14 +53,4 @@ func (k *KernelsService) Delete(ctx context.Context, id string, opts ...CallOpti
 		return err
 	}
 	return deleted(k.c.do(ctx, call{method: "DELETE", path: path}, opts))
-}
-
-func (k *KernelsService) send(ctx context.Context, cl call, opts []CallOption) (*Kernel, error) {
-	var kern *Kernel
-	cl.decode = func(b []byte) (err error) {
-		kern, err = decodeKernel(b)
-		return err
-	}
-	_, err := k.c.do(ctx, cl, opts)
-	return kern, err
 }

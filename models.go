@@ -328,3 +328,8 @@ func decodeKernels(body []byte) ([]Kernel, error) {
 	}
 	return list, nil
 }
+
+// decodeInto returns a decoder that unmarshals a body into v.
+func decodeInto(v any) func([]byte) error {
+	return func(b []byte) error { return json.Unmarshal(b, v) }
+}

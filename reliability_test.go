@@ -13,36 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// serve starts a test server and a client for it, both closed at the end.
-func serve(t *testing.T, h http.HandlerFunc, adjust ...func(*Config)) (*Client, *httptest.Server) {
-	t.Helper()
-	return serveWith(t, httptest.NewUnstartedServer(h), adjust...)
-}
-
-func serveWith(t *testing.T, srv *httptest.Server, adjust ...func(*Config)) (*Client, *httptest.Server) {
-	t.Helper()
-	srv.Start()
-	cfg := Config{BaseURL: srv.URL, RetryMax: NoRetries}
-	for _, f := range adjust {
-		f(&cfg)
-	}
-	c, err := NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.CloseIdleConnections()
-		srv.CloseClientConnections()
-		srv.Close()
-	})
-	return c, srv
-}
 
 func TestTimeouts(t *testing.T) {
 	stall := func(w http.ResponseWriter, r *http.Request) { // never sends its headers

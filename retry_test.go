@@ -9,30 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jarcoal/httpmock"
 )
-
-// sequence answers the i-th request with statuses[i] (the last repeats).
-func sequence(m *mockServer, method, url string, statuses []int, header ...string) {
-	var n atomic.Int32
-	m.RegisterResponder(method, url, func(req *http.Request) (*http.Response, error) {
-		m.record(req)
-		i := min(int(n.Add(1))-1, len(statuses)-1)
-		body := `{"message": "x", "reason": null}`
-		switch statuses[i] {
-		case 200, 201:
-			body = wireNotebookSession
-		case 204:
-			body = ""
-		}
-		resp := httpmock.NewStringResponse(statuses[i], body)
-		for j := 0; j+1 < len(header); j += 2 {
-			resp.Header.Set(header[j], header[j+1])
-		}
-		return resp, nil
-	})
-}
 
 func TestRetryPolicy(t *testing.T) {
 	ctx := context.Background()

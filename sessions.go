@@ -17,12 +17,10 @@ type SessionsService struct{ c *Client }
 //
 // Python: SessionsApi.api_sessions_get.
 func (s *SessionsService) List(ctx context.Context, opts ...CallOption) ([]Session, error) {
-	var list []Session
-	_, err := s.c.do(ctx, call{method: "GET", path: "api/sessions", decode: func(b []byte) (err error) {
-		list, err = decodeSessions(b, s.c.decodeBudget())
-		return err
-	}}, opts)
-	return list, err
+	budget := s.c.decodeBudget()
+	return doDecode(ctx, s.c, call{method: "GET", path: "api/sessions"}, func(b []byte) ([]Session, error) {
+		return decodeSessions(b, budget)
+	}, opts)
 }
 
 // Create starts a session for req.Path (POST /api/sessions) and returns it.
@@ -187,10 +185,5 @@ func deleted(r *Response, err error) error {
 }
 
 func (s *SessionsService) send(ctx context.Context, method, path string, in any, opts []CallOption) (*Session, error) {
-	var sess *Session
-	_, err := s.c.do(ctx, call{method: method, path: path, body: in, decode: func(b []byte) (err error) {
-		sess, err = decodeSession(b)
-		return err
-	}}, opts)
-	return sess, err
+	return doDecode(ctx, s.c, call{method: method, path: path, body: in}, decodeSession, opts)
 }

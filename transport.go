@@ -75,6 +75,21 @@ func (c *Client) do(ctx context.Context, cl call, opts []CallOption) (_ *Respons
 	return r, nil
 }
 
+// doDecode is do for a call whose 2xx body is one value: it returns what
+// decode makes of the body (the zero T on any error).
+func doDecode[T any](ctx context.Context, c *Client, cl call, decode func([]byte) (T, error), opts []CallOption) (T, error) {
+	var v T
+	cl.decode = func(b []byte) (err error) {
+		v, err = decode(b)
+		return err
+	}
+	if _, err := c.do(ctx, cl, opts); err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
 // stream sends a GET (cl.body and cl.decode must be nil) and, on a 2xx,
 // returns the response body unread for the caller to stream and close,
 // with no limit on its size; every other answer becomes an *Error as in

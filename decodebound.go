@@ -2,7 +2,6 @@ package nbserv
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 )
@@ -91,9 +90,4 @@ func jsonCost(b []byte) int64 {
 
 func scalarByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'E'
-}
-
-// decodeInto returns a decoder that unmarshals a body into v.
-func decodeInto(v any) func([]byte) error {
-	return func(b []byte) error { return json.Unmarshal(b, v) }
 }
