@@ -164,11 +164,11 @@ func TestTokenRedactedInEscapedForms(t *testing.T) {
 		red := newRedactor(token)
 		goEsc, _ := json.Marshal("bad token " + token)
 		bodies := map[string]string{
-			"go":     `{"message": ` + string(goEsc) + `}`,
-			"python": `{"message": "bad token ` + pythonJSON(token) + `"}`,
+			"go":      `{"message": ` + string(goEsc) + `}`,
+			"python":  `{"message": "bad token ` + pythonJSON(token) + `"}`,
 			"tornado": `{"message": "bad token ` + strings.ReplaceAll(pythonJSON(token), "</", `<\/`) + `"}`,
-			"upper":  `{"message": "bad token ` + strings.ToUpper(pythonJSON(token)[:0]) + pythonJSON(token) + `"}`,
-			"html":   `<body data-jupyter-api-token="` + strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;").Replace(token) + `">`,
+			"upper":   `{"message": "bad token ` + strings.ToUpper(pythonJSON(token)[:0]) + pythonJSON(token) + `"}`,
+			"html":    `<body data-jupyter-api-token="` + strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;").Replace(token) + `">`,
 		}
 		for name, body := range bodies {
 			e := newError("GET", "/api/sessions", 403, http.Header{}, []byte(body), red)
@@ -196,7 +196,7 @@ func TestConfigNeverEncodesTheToken(t *testing.T) {
 	wrapped, _ := json.Marshal(struct{ C Config }{cfg})
 	for where, s := range map[string]string{
 		"json": string(js), "json of a struct holding it": string(wrapped), "slog json": logged.String(), "slog text": text.String(),
-		"fmt": fmt.Sprintf("%v %+v %#v %s %q %x %X %d %10s", cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token),
+		"fmt":        fmt.Sprintf("%v %+v %#v %s %q %x %X %d %10s", cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token, cfg.Token),
 		"fmt config": fmt.Sprintf("%v %+v %#v %s %d %x", cfg, cfg, cfg, cfg, cfg, cfg),
 	} {
 		if strings.Contains(s, testToken) || strings.Contains(s, fmt.Sprintf("%x", testToken)) {

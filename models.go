@@ -2,10 +2,10 @@ package nbserv
 
 import (
 	"bytes"
-	"maps"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -295,7 +295,6 @@ func decodeFields(obj map[string]json.RawMessage, prefix string, dst map[string]
 		}
 	}
 }
-
 
 // decodeKernel decodes one kernel model; one without an id is an error.
 func decodeKernel(body []byte) (*Kernel, error) {

@@ -36,4 +36,3 @@ func idPath(prefix, id string) (string, error) {
 	}
 	return prefix + url.PathEscape(id), nil
 }
-
