@@ -51,9 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 	var help bytes.Buffer // the flag package's messages and usage, printed once below
 	fs.SetOutput(&help)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	baseURL := fs.String("url", env.BaseURL, "Jupyter Server base URL, prefix included")
+	baseURL := fs.String("url", env.BaseURL, "base `URL` of the Jupyter Server, prefix included")
 	token := env.Token
-	fs.Var((*secretFlag)(&token), "token", "Jupyter Server or JupyterHub API token")
+	fs.Var((*secretFlag)(&token), "token", "API `TOKEN` of the Jupyter Server or JupyterHub")
 	switch err := fs.Parse(args); {
 	case errors.Is(err, flag.ErrHelp):
 		_, _ = stdout.Write(help.Bytes())
