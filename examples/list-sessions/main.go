@@ -1,65 +1,113 @@
-// Command list-sessions prints a server's sessions as a table: id, path,
-// name, type, kernel, state and last activity ("5m ago").
+// Command list-sessions prints a Jupyter Server's sessions as a table: id,
+// path, name, type, kernel, state and last activity ("5m ago").
 //
 //	go run ./examples/list-sessions -url http://127.0.0.1:8888/ -token "$TOKEN"
 //
-// -url and -token default to $JUPYTER_URL and $JUPYTER_TOKEN.
+// -url and -token default to what nbserv.ConfigFromEnv reads: $JUPYTER_URL
+// and $JUPYTER_TOKEN, or inside a JupyterHub single-user server the
+// variables the hub set, so there it needs no flags at all.
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
-	"github.com/nbserv/go-nbserv/internal/cli"
 )
 
+const usage = `Usage: list-sessions [-url URL] [-token TOKEN]
+
+Prints the sessions of a Jupyter Server as a table: id, path, name, type,
+kernel, execution state and last activity.
+
+-url and -token default to $JUPYTER_URL and $JUPYTER_TOKEN or, inside a
+JupyterHub single-user server, to the server's own address and token from
+the hub's variables (see nbserv.ConfigFromEnv).
+
+Flags:
+`
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, time.Now); err != nil {
-		fmt.Fprintln(os.Stderr, "list-sessions:", err)
-		os.Exit(1)
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, time.Now)
+	stop()
+	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, now func() time.Time) error {
-	var server cli.ServerFlags
+// run is the program: it returns the exit status, 0 on success and for
+// -h, 1 when listing fails, 2 for a usage error (printed with the usage).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
+	env, envErr := nbserv.ConfigFromEnv()
 	fs := flag.NewFlagSet("list-sessions", flag.ContinueOnError)
-	server.Register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return err
+	var help bytes.Buffer // the flag package's messages and usage, printed once below
+	fs.SetOutput(&help)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	baseURL := fs.String("url", env.BaseURL, "base `URL` of the Jupyter Server, prefix included")
+	token := env.Token
+	fs.Var((*secretFlag)(&token), "token", "API `TOKEN` of the Jupyter Server or JupyterHub")
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = stdout.Write(help.Bytes())
+		return 0
+	case err != nil:
+		_, _ = stderr.Write(help.Bytes())
+		return 2
 	}
-	c, err := server.Client()
+	usageError := func(err error) int {
+		fmt.Fprintf(stderr, "list-sessions: %v\n", err)
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	case !isSet(fs, "url") && envErr != nil:
+		return usageError(envErr) // a malformed variable the flag did not replace
+	case *baseURL == "":
+		return usageError(errors.New("no server: give -url or set JUPYTER_URL"))
+	}
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: *baseURL, Token: token})
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	defer c.CloseIdleConnections()
-	list, err := c.Sessions.List(ctx)
+	if err := list(ctx, c, stdout, now()); err != nil {
+		fmt.Fprintf(stderr, "list-sessions: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// list prints the table.
+func list(ctx context.Context, c *nbserv.Client, out io.Writer, now time.Time) error {
+	sessions, err := c.Sessions.List(ctx)
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPATH\tNAME\tTYPE\tKERNEL\tSTATE\tLAST ACTIVITY")
-	t := now()
-	for _, s := range list {
+	for _, s := range sessions {
 		k := s.Kernel
-		if k == nil {
+		if k == nil { // a server may send a session without its kernel
 			k = &nbserv.Kernel{}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, orDash(s.Path), orDash(s.Name), orDash(s.Type),
-			orDash(k.Name), orDash(k.ExecutionState), cli.Ago(k.LastActivity, t))
+			orDash(k.Name), orDash(k.ExecutionState), ago(k.LastActivity, now))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%d session(s)\n", len(list))
+	fmt.Fprintf(out, "%d session(s)\n", len(sessions))
 	return nil
 }
 
@@ -70,3 +118,36 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// ago renders how long before now t was, coarsely: "just now", "45s ago",
+// "5m ago", "3h ago", "2d ago"; "-" for an unknown time.
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	switch d := now.Sub(t); {
+	case d < time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	default:
+		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+	}
+}
+
+// isSet reports whether the flag was given on the command line.
+func isSet(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// secretFlag is a flag holding an nbserv.Secret, so that -h shows
+// "[REDACTED]" rather than a token taken from the environment.
+type secretFlag nbserv.Secret
+
+func (s *secretFlag) String() string     { return nbserv.Secret(*s).String() }
+func (s *secretFlag) Set(v string) error { *s = secretFlag(v); return nil }
