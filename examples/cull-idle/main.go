@@ -255,13 +255,13 @@ func (cu culler) pass(ctx context.Context) error {
 // not, why not. It is MappingKernelManager.cull_kernel_if_idle.
 func (r rules) cull(k *nbserv.Kernel, now time.Time) (bool, string) {
 	switch {
-	case k.ExecutionState == "dead":
+	case k.ExecutionState == nbserv.StateDead:
 		return true, ""
 	case k.LastActivity.IsZero():
 		return false, "no last activity reported"
 	case now.Sub(k.LastActivity) <= r.timeout:
 		return false, "active"
-	case k.ExecutionState == "busy" && !r.cullBusy:
+	case k.ExecutionState == nbserv.StateBusy && !r.cullBusy:
 		return false, "busy"
 	case k.Connections > 0 && !r.cullConnected:
 		return false, fmt.Sprintf("%d connection(s)", k.Connections)
