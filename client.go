@@ -89,8 +89,18 @@ func (c Config) GoString() string { return c.String() }
 type Client struct {
 	// Sessions manages sessions: /api/sessions.
 	Sessions *SessionsService
-	// Kernels reads and stops kernels: /api/kernels.
+	// Kernels manages kernels: /api/kernels.
 	Kernels *KernelsService
+	// KernelSpecs lists installable kernels and serves their logos.
+	KernelSpecs *KernelSpecsService
+	// Server reports the server's status, version and API spec.
+	Server *ServerService
+	// ConfigSections reads and merges frontend config: /api/config.
+	ConfigSections *ConfigSectionsService
+	// Identity tells who the token belongs to: /api/me (Jupyter Server 2.x).
+	Identity *IdentityService
+	// Terminals manages terminals: /api/terminals.
+	Terminals *TerminalsService
 
 	baseURL  string // always ends with "/"
 	basePath string // its escaped path, for error messages
@@ -144,6 +154,11 @@ func NewClient(cfg Config) (*Client, error) {
 	c.http = rc
 	c.Sessions = &SessionsService{c: c}
 	c.Kernels = &KernelsService{c: c}
+	c.KernelSpecs = &KernelSpecsService{c: c}
+	c.Server = &ServerService{c: c}
+	c.ConfigSections = &ConfigSectionsService{c: c}
+	c.Identity = &IdentityService{c: c}
+	c.Terminals = &TerminalsService{c: c}
 	return c, nil
 }
 
