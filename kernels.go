@@ -90,9 +90,11 @@ func (k *KernelsService) Interrupt(ctx context.Context, id string, opts ...CallO
 
 // Restart restarts a kernel in place (POST /api/kernels/{id}/restart;
 // Python: KernelsApi.api_kernels_kernel_id_restart_post) and returns it as
-// the server reports it afterwards: the same id, a fresh last_activity and,
-// since Jupyter waits for the new kernel process to be ready before it
-// answers, usually execution_state "idle". Sessions on the kernel keep it.
+// the server reports it afterwards: the same id, and the execution_state
+// of the new process, "idle" once it is ready ("starting" for a kernel
+// restarted before it had finished starting). Jupyter Server 1.x counts
+// the restart as activity (a later last_activity); 2.x leaves
+// last_activity as it was. Sessions on the kernel keep it.
 //
 // A kernel that fails to restart is a 500 (ErrServer) with the message
 // "Exception restarting kernel". Jupyter answers that same 500 for an id

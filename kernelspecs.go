@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -207,14 +208,14 @@ func decodeKernelSpec(raw []byte) (*KernelSpec, error) {
 	}
 	ks = new(KernelSpec)
 	bad := map[string]json.RawMessage{}
-	decodeFields(obj, "", map[string]any{"name": &ks.Name, "resources": &ks.Resources}, bad)
+	decodeFieldsWhole(obj, "", map[string]any{"name": &ks.Name, "resources": &ks.Resources}, bad)
 	if sp, ok := obj["spec"]; ok {
 		var sobj map[string]json.RawMessage
 		if err := json.Unmarshal(sp, &sobj); err != nil {
 			bad["spec"] = sp
 		} else {
 			f := &ks.KernelSpecFile
-			decodeFields(sobj, "spec.", map[string]any{
+			decodeFieldsWhole(sobj, "spec.", map[string]any{
 				"display_name": &f.DisplayName, "language": &f.Language, "argv": &f.Argv, "env": &f.Env,
 				"interrupt_mode": &f.InterruptMode, "metadata": &f.Metadata, "codemirror_mode": &f.CodemirrorMode,
 				"help_links": &f.HelpLinks,
@@ -225,6 +226,26 @@ func decodeKernelSpec(raw []byte) (*KernelSpec, error) {
 		ks.Malformed = bad
 	}
 	return ks, nil
+}
+
+// decodeFieldsWhole decodes each known key of obj into its destination,
+// recording the keys whose value does not fit in bad (under prefix+key).
+// Each value is decoded into a fresh variable and stored only if it
+// decodes whole: json.Unmarshal leaves a map or slice half-filled when an
+// element fails ({"N": 5} into a map[string]string gives {"N": ""}).
+func decodeFieldsWhole(obj map[string]json.RawMessage, prefix string, dst map[string]any, bad map[string]json.RawMessage) {
+	for key, ptr := range dst {
+		raw, ok := obj[key]
+		if !ok {
+			continue
+		}
+		v := reflect.New(reflect.TypeOf(ptr).Elem())
+		if err := json.Unmarshal(raw, v.Interface()); err != nil {
+			bad[prefix+key] = raw
+			continue
+		}
+		reflect.ValueOf(ptr).Elem().Set(v.Elem())
+	}
 }
 
 // validKernelSpecName refuses names that Jupyter's route

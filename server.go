@@ -19,9 +19,11 @@ type ServerService struct{ c *Client }
 type ServerStatus struct {
 	// Started is when the server started.
 	Started time.Time `json:"started"`
-	// LastActivity is the last REST call (other than GET /api/status and
-	// GET /api, which Jupyter does not count) or kernel message, whichever
-	// came last. Culling tools compare it with the current time.
+	// LastActivity is when the server last saw activity: a call to its
+	// JSON API with a valid token (GET /api/status excepted, and on
+	// Jupyter Server 2.x GET /api; files such as spec.yaml and logos do
+	// not count), a kernel message or terminal output. Culling tools
+	// compare it with the current time.
 	LastActivity time.Time `json:"last_activity"`
 	// Connections counts the open WebSocket connections to all kernels.
 	Connections int `json:"connections"`
