@@ -89,7 +89,7 @@ func (c Config) GoString() string { return c.String() }
 type Client struct {
 	// Sessions manages sessions: /api/sessions.
 	Sessions *SessionsService
-	// Kernels manages kernels: /api/kernels.
+	// Kernels reads and stops kernels: /api/kernels.
 	Kernels *KernelsService
 	// KernelSpecs lists installable kernels and serves their logos.
 	KernelSpecs *KernelSpecsService
