@@ -22,6 +22,9 @@ import (
 // reading the kernel back failed, the error says so and wraps the read's
 // error; a WithResponse option reports the interrupt's answer (a 204 means
 // it was sent), not the read's.
+//
+// Like every POST, the interrupt is sent again only when the server
+// provably did not act on it: a second interrupt could stop the next cell.
 func (k *KernelsService) Interrupt(ctx context.Context, id string, opts ...CallOption) (*Kernel, error) {
 	path, err := idPath("api/kernels/", id)
 	if err != nil {
@@ -50,6 +53,9 @@ func (k *KernelsService) Interrupt(ctx context.Context, id string, opts ...CallO
 // it does not know; Restart then asks the server (GET /api/kernels/{id})
 // and, on a 404, returns an error that matches ErrNotFound as well as
 // ErrServer, and still unwraps to the 500's *Error.
+//
+// Like every POST, the restart is sent again only when the server provably
+// did not act on it.
 func (k *KernelsService) Restart(ctx context.Context, id string, opts ...CallOption) (*Kernel, error) {
 	path, err := idPath("api/kernels/", id)
 	if err != nil {

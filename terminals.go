@@ -50,6 +50,10 @@ func (t *TerminalsService) List(ctx context.Context, opts ...CallOption) ([]Term
 // would: in the server process's working directory, which need not be its
 // root directory).
 //
+// Create is sent again only when the server provably did not act on it:
+// a terminal started by an attempt whose answer was lost cannot be told
+// from the others.
+//
 // Jupyter also accepts a "name" for the new terminal, but a name already
 // in use silently replaces that terminal in its table and leaves the old
 // shell running unreachable, so this SDK does not send one.
