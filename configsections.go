@@ -15,8 +15,8 @@ import (
 // directory (serverconfig/{section}.json), so sections outlive the server.
 type ConfigSectionsService struct{ c *Client }
 
-// Get returns a config section (GET /api/config/{section}; Python:
-// ConfigApi.api_config_section_name_get). A section never written is
+// Get returns a config section (GET /api/config/{section}). A section
+// never written is
 // empty, not an error. JSON numbers become float64 (use GetInto for exact
 // types). The section name is ASCII letters, digits and "_" (Jupyter's
 // route); any other fails before any request.
@@ -24,6 +24,8 @@ type ConfigSectionsService struct{ c *Client }
 // Jupyter merges the user's file with the section files of the other
 // config directories (system-wide defaults), so Get may return keys that
 // Update never wrote.
+//
+// Python: ConfigApi.api_config_section_name_get.
 func (s *ConfigSectionsService) Get(ctx context.Context, section string, opts ...CallOption) (map[string]any, error) {
 	path, err := sectionPath(section)
 	if err != nil {
@@ -48,8 +50,7 @@ func (s *ConfigSectionsService) GetInto(ctx context.Context, section string, v a
 }
 
 // Update merges patch into a config section and returns the section as
-// stored afterwards (PATCH /api/config/{section}; Python:
-// ConfigApi.api_config_section_name_patch).
+// stored afterwards (PATCH /api/config/{section}).
 //
 // The merge is recursive: an object in patch is merged into the object at
 // the same key, and an object left empty by the merge is removed; any
@@ -70,6 +71,8 @@ func (s *ConfigSectionsService) GetInto(ctx context.Context, section string, v a
 //
 // A merge patch gives the same result applied once or twice, so Update is
 // retried like a GET after a lost answer.
+//
+// Python: ConfigApi.api_config_section_name_patch.
 func (s *ConfigSectionsService) Update(ctx context.Context, section string, patch map[string]any, opts ...CallOption) (map[string]any, error) {
 	path, err := sectionPath(section)
 	if err != nil {

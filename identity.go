@@ -98,8 +98,8 @@ func (p Permissions) Allows(resource, action string) bool {
 	return slices.Contains(p[resource], action)
 }
 
-// Me returns the identity the client is authenticated as (GET /api/me;
-// Python: IdentityApi.api_me_get). check, when not empty, asks which of
+// Me returns the identity the client is authenticated as (GET /api/me).
+// check, when not empty, asks which of
 // the listed actions per resource the user may take, such as
 // {"contents": {"read", "write"}, "kernels": {"execute"}}; the answer's
 // Permissions holds the granted subset.
@@ -107,6 +107,8 @@ func (p Permissions) Allows(resource, action string) bool {
 // Jupyter Server 1.x has no /api/me: there Me fails with an error matching
 // ErrNotSupported (a *NotSupportedError holding the server's version).
 // Server.Version tells the generations apart beforehand.
+//
+// Python: IdentityApi.api_me_get.
 func (s *IdentityService) Me(ctx context.Context, check map[string][]string, opts ...CallOption) (*CurrentUser, error) {
 	var q url.Values
 	if len(check) > 0 {

@@ -10,8 +10,7 @@ import (
 // The kernel actions of KernelsService (kernels.go): interrupt and restart.
 
 // Interrupt interrupts a kernel, as the stop button of a notebook does
-// (POST /api/kernels/{id}/interrupt; Python: KernelsApi.
-// api_kernels_kernel_id_interrupt_post), then reads the kernel back
+// (POST /api/kernels/{id}/interrupt), then reads the kernel back
 // (GET /api/kernels/{id}) and returns it, so the caller sees its state
 // after the interrupt. An unknown id fails with ErrNotFound.
 //
@@ -25,6 +24,8 @@ import (
 //
 // Like every POST, the interrupt is sent again only when the server
 // provably did not act on it: a second interrupt could stop the next cell.
+//
+// Python: KernelsApi.api_kernels_kernel_id_interrupt_post.
 func (k *KernelsService) Interrupt(ctx context.Context, id string, opts ...CallOption) (*Kernel, error) {
 	path, err := idPath("api/kernels/", id)
 	if err != nil {
@@ -40,9 +41,8 @@ func (k *KernelsService) Interrupt(ctx context.Context, id string, opts ...CallO
 	return kern, nil
 }
 
-// Restart restarts a kernel in place (POST /api/kernels/{id}/restart;
-// Python: KernelsApi.api_kernels_kernel_id_restart_post) and returns it as
-// the server reports it afterwards: the same id, and the execution_state
+// Restart restarts a kernel in place (POST /api/kernels/{id}/restart) and
+// returns it as the server reports it afterwards: the same id, and the execution_state
 // of the new process, "idle" once it is ready ("starting" for a kernel
 // restarted before it had finished starting). Jupyter Server 1.x counts
 // the restart as activity (a later last_activity); 2.x leaves
@@ -56,6 +56,8 @@ func (k *KernelsService) Interrupt(ctx context.Context, id string, opts ...CallO
 //
 // Like every POST, the restart is sent again only when the server provably
 // did not act on it.
+//
+// Python: KernelsApi.api_kernels_kernel_id_restart_post.
 func (k *KernelsService) Restart(ctx context.Context, id string, opts ...CallOption) (*Kernel, error) {
 	path, err := idPath("api/kernels/", id)
 	if err != nil {

@@ -96,7 +96,9 @@ func (k *KernelSpec) ResourceFile(key string) (string, bool) {
 }
 
 // List returns the installed kernelspecs and the default one
-// (GET /api/kernelspecs; Python: KernelspecsApi.api_kernelspecs_get).
+// (GET /api/kernelspecs).
+//
+// Python: KernelspecsApi.api_kernelspecs_get.
 func (s *KernelSpecsService) List(ctx context.Context, opts ...CallOption) (*KernelSpecs, error) {
 	specs := new(KernelSpecs)
 	_, err := s.c.do(ctx, call{method: "GET", path: "api/kernelspecs", decode: func(b []byte) error {
@@ -124,8 +126,10 @@ func (s *KernelSpecsService) List(ctx context.Context, opts ...CallOption) (*Ker
 	return specs, nil
 }
 
-// Get returns one kernelspec (GET /api/kernelspecs/{name}, which the
-// Python client lacks). An unknown name fails with ErrNotFound.
+// Get returns one kernelspec (GET /api/kernelspecs/{name}). An unknown
+// name fails with ErrNotFound.
+//
+// Python: none; the Python client has no such method.
 func (s *KernelSpecsService) Get(ctx context.Context, name string, opts ...CallOption) (*KernelSpec, error) {
 	if err := validKernelSpecName(name); err != nil {
 		return nil, err
@@ -152,9 +156,9 @@ type KernelSpecResource struct {
 	Size int64
 }
 
-// Resource downloads a file of a kernelspec, such as its logo
-// (GET /kernelspecs/{name}/{file}, which JupyterLab shows in its launcher;
-// the Python client lacks it). file is a name relative to the kernelspec's
+// Resource downloads a file of a kernelspec, such as the logo JupyterLab
+// shows in its launcher (GET /kernelspecs/{name}/{file}, outside /api).
+// file is a name relative to the kernelspec's
 // directory, such as "logo-64x64.png"; KernelSpec.ResourceFile gives it
 // from a Resources key. The body is streamed, not read into memory: the
 // caller reads it, bounded only by ctx, and must Close it.
@@ -162,6 +166,8 @@ type KernelSpecResource struct {
 // An unknown kernelspec or file fails with ErrNotFound (Jupyter sends its
 // HTML 404 page). Jupyter redirects a request without a valid token to its
 // login page; Resource reports that as an error matching ErrUnauthorized.
+//
+// Python: none; the Python client has no such method.
 func (s *KernelSpecsService) Resource(ctx context.Context, name, file string, opts ...CallOption) (*KernelSpecResource, error) {
 	if err := validKernelSpecName(name); err != nil {
 		return nil, err

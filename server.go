@@ -31,8 +31,10 @@ type ServerStatus struct {
 	Kernels int `json:"kernels"`
 }
 
-// Status returns the server's activity (GET /api/status; Python:
-// StatusApi.api_status_get). Asking does not count as activity.
+// Status returns the server's activity (GET /api/status). Asking does not
+// count as activity.
+//
+// Python: StatusApi.api_status_get.
 func (s *ServerService) Status(ctx context.Context, opts ...CallOption) (*ServerStatus, error) {
 	st := new(ServerStatus)
 	if _, err := s.c.do(ctx, call{method: "GET", path: "api/status", decode: decodeInto(st)}, opts); err != nil {
@@ -41,8 +43,8 @@ func (s *ServerService) Status(ctx context.Context, opts ...CallOption) (*Server
 	return st, nil
 }
 
-// Version returns the server's version (GET /api; Python:
-// DefaultApi.api_get), parsed so that callers can branch on features:
+// Version returns the server's version (GET /api), parsed so that callers
+// can branch on features:
 //
 //	v, err := c.Server.Version(ctx)
 //	if err == nil && v.AtLeast(2, 0) { /* /api/me, kernel env on create */ }
@@ -50,6 +52,8 @@ func (s *ServerService) Status(ctx context.Context, opts ...CallOption) (*Server
 // Jupyter answers this without a token, so it also tells whether a base
 // URL points at a Jupyter Server at all. (The Python client asks for
 // /api/, which Jupyter redirects to /api; this asks for /api directly.)
+//
+// Python: DefaultApi.api_get.
 func (s *ServerService) Version(ctx context.Context, opts ...CallOption) (*ServerVersion, error) {
 	var body struct {
 		Version *string `json:"version"`
@@ -136,7 +140,7 @@ type APISpec struct {
 }
 
 // Spec returns the server's Swagger description of its REST API
-// (GET /api/spec.yaml; Python: ApiSpecApi.api_spec_yaml_get), unparsed. It
+// (GET /api/spec.yaml), unparsed. It
 // is about 25 KB and, like every answer read whole, bounded by
 // Config.MaxResponseBytes. Jupyter calls it experimental and incomplete:
 // 1.23.3's lists neither /api/ nor /api/kernelspecs/{name}.
@@ -144,6 +148,8 @@ type APISpec struct {
 // Without a valid token Jupyter does not answer 403 here but redirects to
 // its login page; Spec reports an HTML answer as an error matching
 // ErrUnauthorized rather than returning the page as the spec.
+//
+// Python: ApiSpecApi.api_spec_yaml_get.
 func (s *ServerService) Spec(ctx context.Context, opts ...CallOption) (*APISpec, error) {
 	var body []byte
 	r, err := s.c.do(ctx, call{method: "GET", path: "api/spec.yaml", decode: func(b []byte) error {

@@ -27,8 +27,10 @@ type Terminal struct {
 	LastActivity time.Time `json:"last_activity"`
 }
 
-// List returns the running terminals (GET /api/terminals; Python:
-// TerminalsApi.api_terminals_get), in the order they were created.
+// List returns the running terminals (GET /api/terminals), in the order
+// they were created.
+//
+// Python: TerminalsApi.api_terminals_get.
 func (t *TerminalsService) List(ctx context.Context, opts ...CallOption) ([]Terminal, error) {
 	var list []Terminal
 	if _, err := t.c.do(ctx, call{method: "GET", path: "api/terminals", decode: decodeInto(&list)}, opts); err != nil {
@@ -40,8 +42,7 @@ func (t *TerminalsService) List(ctx context.Context, opts ...CallOption) ([]Term
 	return list, nil
 }
 
-// Create starts a terminal (POST /api/terminals; Python:
-// TerminalsApi.api_terminals_post) and returns it. Jupyter answers 200,
+// Create starts a terminal (POST /api/terminals) and returns it. Jupyter answers 200,
 // not 201. Each terminal is a shell process on the server until Delete.
 //
 // cwd, when not empty, is the directory the shell starts in: an absolute
@@ -57,6 +58,8 @@ func (t *TerminalsService) List(ctx context.Context, opts ...CallOption) ([]Term
 // Jupyter also accepts a "name" for the new terminal, but a name already
 // in use silently replaces that terminal in its table and leaves the old
 // shell running unreachable, so this SDK does not send one.
+//
+// Python: TerminalsApi.api_terminals_post.
 func (t *TerminalsService) Create(ctx context.Context, cwd string, opts ...CallOption) (*Terminal, error) {
 	var body any
 	if cwd != "" {
@@ -71,9 +74,10 @@ func (t *TerminalsService) Create(ctx context.Context, cwd string, opts ...CallO
 	return term, nil
 }
 
-// Get returns one terminal (GET /api/terminals/{name}; Python:
-// TerminalsApi.api_terminals_terminal_id_get). An unknown name fails with
-// ErrNotFound.
+// Get returns one terminal (GET /api/terminals/{name}). An unknown name
+// fails with ErrNotFound.
+//
+// Python: TerminalsApi.api_terminals_terminal_id_get.
 func (t *TerminalsService) Get(ctx context.Context, name string, opts ...CallOption) (*Terminal, error) {
 	if err := validWord("name", name); err != nil {
 		return nil, err
@@ -85,15 +89,16 @@ func (t *TerminalsService) Get(ctx context.Context, name string, opts ...CallOpt
 	return term, nil
 }
 
-// Delete ends a terminal's shell (DELETE /api/terminals/{name}; Python:
-// TerminalsApi.api_terminals_terminal_id_delete). An unknown name fails
-// with ErrNotFound, except when this very call was retried: an earlier
+// Delete ends a terminal's shell (DELETE /api/terminals/{name}). An
+// unknown name fails with ErrNotFound, except when this very call was retried: an earlier
 // attempt may have deleted the terminal before its answer was lost, so a
 // 404 after a retry counts as success.
 //
 // Names are reused: between a lost answer and its retry, another client
 // could create a terminal under the same name, which the retry would then
 // end. Where that matters, use a client with Config.RetryMax NoRetries.
+//
+// Python: TerminalsApi.api_terminals_terminal_id_delete.
 func (t *TerminalsService) Delete(ctx context.Context, name string, opts ...CallOption) error {
 	if err := validWord("name", name); err != nil {
 		return err
