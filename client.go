@@ -22,6 +22,16 @@ type Client struct {
 	Sessions *SessionsService
 	// Kernels reads, starts and stops kernels: /api/kernels.
 	Kernels *KernelsService
+	// KernelSpecs lists installable kernels and serves their logos.
+	KernelSpecs *KernelSpecsService
+	// Server reports the server's status, version and API spec.
+	Server *ServerService
+	// ConfigSections reads and merges frontend config: /api/config.
+	ConfigSections *ConfigSectionsService
+	// Identity tells who the token belongs to: /api/me (Jupyter Server 2.x).
+	Identity *IdentityService
+	// Terminals manages terminals: /api/terminals.
+	Terminals *TerminalsService
 
 	base     *url.URL // scheme and host: the only origin credentials go to
 	baseURL  string   // always ends with "/"
@@ -66,6 +76,11 @@ func NewClient(cfg Config) (*Client, error) {
 	c.http.CheckRedirect = c.checkRedirect
 	c.Sessions = &SessionsService{c: c}
 	c.Kernels = &KernelsService{c: c}
+	c.KernelSpecs = &KernelSpecsService{c: c}
+	c.Server = &ServerService{c: c}
+	c.ConfigSections = &ConfigSectionsService{c: c}
+	c.Identity = &IdentityService{c: c}
+	c.Terminals = &TerminalsService{c: c}
 	return c, nil
 }
 

@@ -37,6 +37,9 @@ type fault struct {
 // ErrNoSuchSession is returned by the fault controls for unknown ids.
 var ErrNoSuchSession = errors.New("refserver: no such session")
 
+// ErrNoSuchKernel is returned by the kernel controls for unknown ids.
+var ErrNoSuchKernel = errors.New("refserver: no such kernel")
+
 // FailNext makes the next n requests that match f answer with f instead of
 // being served. Faults queue in the order they were added.
 func (s *Server) FailNext(n int, f Fault) {
@@ -90,9 +93,39 @@ func (s *Server) SetKernelActivity(kernelID, state string, last time.Time) error
 	defer s.mu.Unlock()
 	k := s.kernels[kernelID]
 	if k == nil {
-		return fmt.Errorf("refserver: no such kernel: %s", kernelID)
+		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
 	}
 	k.state, k.lastActivity = state, last.UTC()
+	return nil
+}
+
+// FailRestarts makes the kernel's next n restarts fail as a real restart
+// fails when the kernel's launcher has gone (Jupyter's 500 "Exception
+// restarting kernel"). A failed restart has shut the old process down:
+// the kernel stays listed, "idle", but an interrupt then answers 500 until
+// a restart succeeds. n <= 0 lets restarts succeed again.
+func (s *Server) FailRestarts(kernelID string, n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.kernels[kernelID]
+	if k == nil {
+		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
+	}
+	k.failRestarts = max(n, 0)
+	return nil
+}
+
+// KillKernelByID makes the kernel die for good, as when its process exits
+// and Jupyter's restarter gives up: it leaves the kernel list (a GET
+// answers 404 "Kernel does not exist"), and its sessions disappear on
+// their next read.
+func (s *Server) KillKernelByID(kernelID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kernels[kernelID] == nil {
+		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
+	}
+	s.shutdownKernel(kernelID)
 	return nil
 }
 

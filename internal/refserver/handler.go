@@ -16,6 +16,13 @@ import (
 // /api/kernels/{id}, matched against the raw (escaped) path as Tornado does.
 var idRoute = regexp.MustCompile(`^\w+-\w+-\w+-\w+-\w+$`)
 
+// Jupyter's other routes with an argument, matched the same way.
+var (
+	kernelActionRoute = regexp.MustCompile(`^api/kernels/\w+-\w+-\w+-\w+-\w+/(interrupt|restart)$`)
+	kernelNameRoute   = regexp.MustCompile(`^[\w.\-%]+$`)
+	wordRoute         = regexp.MustCompile(`^\w+$`) // config sections, terminal names
+)
+
 // maxBody bounds request bodies; Jupyter's own limit is far larger, but no
 // sessions request comes near this.
 const maxBody = 10 << 20
@@ -33,7 +40,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFoundPage(w, r)
 		return
 	}
+	if m := kernelResourceRoute.FindStringSubmatch(rel); m != nil { // its file may end in "/"
+		s.kernelResource(w, r, m[1], m[2])
+		return
+	}
 	if rel != "" && strings.HasSuffix(rel, "/") {
+		if r.Method != http.MethodGet { // Tornado's redirect handler has only get()
+			s.trailingSlashRefusal(w, r)
+			return
+		}
 		loc := strings.TrimSuffix(raw, "/")
 		if r.URL.RawQuery != "" {
 			loc += "?" + r.URL.RawQuery
@@ -47,9 +62,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var h func(*http.Request, string) reply
 	var id string
 	methods := ""
+	strict := false // a method outside methods is a 405 even without a token
 	switch {
 	case rel == "api":
-		if r.Method == http.MethodGet { // the version needs no token
+		if r.Method == http.MethodGet { // the version needs no token; with one it is activity
+			if s.authorized(r) {
+				s.mu.Lock()
+				s.lastAct = time.Now().UTC()
+				s.mu.Unlock()
+			}
 			reply{status: http.StatusOK, body: map[string]string{"version": s.version}}.write(w)
 			return
 		}
@@ -62,16 +83,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h, methods = s.kernelsRoot, "GET POST"
 	case rel == "api/kernelspecs":
 		h, methods = s.kernelspecs, "GET"
+	case rel == "api/spec.yaml":
+		s.serveSpec(w, r)
+		return
+	case rel == "login":
+		s.loginPage(w, r)
+		return
+	case rel == "api/terminals" && !s.noTerms:
+		h, methods = s.terminalsRoot, "GET POST"
 	default:
 		var ok bool
 		if id, ok = strings.CutPrefix(rel, "api/sessions/"); ok && idRoute.MatchString(id) {
 			h, methods = s.sessionByID, "GET PATCH DELETE"
 		} else if id, ok = strings.CutPrefix(rel, "api/kernels/"); ok && idRoute.MatchString(id) {
 			h, methods = s.kernelByID, "GET DELETE"
+		} else if kernelActionRoute.MatchString(rel) {
+			id, methods, h = strings.TrimPrefix(rel, "api/kernels/"), "POST", s.kernelAction
+		} else if id, ok = strings.CutPrefix(rel, "api/kernelspecs/"); ok && kernelNameRoute.MatchString(id) {
+			h, methods = s.kernelspecByName, "GET"
+		} else if id, ok = strings.CutPrefix(rel, "api/config/"); ok && wordRoute.MatchString(id) {
+			h, methods = s.configSection, "GET PUT PATCH"
+		} else if id, ok = strings.CutPrefix(rel, "api/terminals/"); ok && wordRoute.MatchString(id) && !s.noTerms {
+			h, methods, strict = s.terminalByName, "GET DELETE", true
 		} else {
 			s.notFoundPage(w, r)
 			return
 		}
+	}
+	allowed := strings.Contains(" "+methods+" ", " "+r.Method+" ") && h != nil
+	if !allowed && (strict || r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		// Tornado refuses a method the handler lacks before the token is
+		// looked at, unless the XSRF check (of writes) comes first.
+		errorReply(http.StatusMethodNotAllowed, "Method Not Allowed").write(w)
+		return
 	}
 	if !s.authorized(r) {
 		msg := "Forbidden"
@@ -83,7 +127,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		errorReply(http.StatusForbidden, msg).write(w)
 		return
 	}
-	if !strings.Contains(" "+methods+" ", " "+r.Method+" ") || h == nil {
+	if !allowed {
 		errorReply(http.StatusMethodNotAllowed, "Method Not Allowed").write(w)
 		return
 	}

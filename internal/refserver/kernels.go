@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -42,9 +43,12 @@ func (s *Server) shutdownKernel(id string) {
 	}
 }
 
+// hasSpec reports whether name is an installed kernelspec's, ignoring
+// case as Jupyter does; a kernel started by "PYTHON3" is then named
+// "PYTHON3".
 func (s *Server) hasSpec(name any) bool {
 	str, ok := name.(string)
-	return ok && slices.Contains(s.specs, str)
+	return ok && s.specNamed(str) != ""
 }
 
 func (s *Server) kernelsRoot(r *http.Request, _ string) reply {
@@ -90,4 +94,54 @@ func (s *Server) kernelByID(r *http.Request, id string) reply {
 		return reply{status: http.StatusNoContent}
 	}
 	return reply{status: http.StatusOK, body: k.model()}
+}
+
+// kernelAction is POST /api/kernels/{id}/interrupt and /restart; arg is
+// "{id}/{action}".
+func (s *Server) kernelAction(_ *http.Request, arg string) reply {
+	id, action, _ := strings.Cut(arg, "/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.kernels[id]
+	if action == "interrupt" {
+		if k == nil {
+			return errorReply(http.StatusNotFound, "Kernel does not exist: "+id)
+		}
+		if k.noProcess {
+			return crashReply("RuntimeError: Cannot interrupt kernel. No kernel is running!")
+		}
+		// A simulated kernel has nothing to interrupt: like a real idle
+		// one, its model is unchanged.
+		return reply{status: http.StatusNoContent}
+	}
+	// Jupyter wraps every restart error, the unknown id's 404 included,
+	// in a 500 whose traceback is a list of lines and which has no reason.
+	if k == nil {
+		return restartFailed("web.HTTPError: HTTP 404: Not Found (Kernel does not exist: " + id + ")")
+	}
+	// A restart shuts the process down and starts a new one. A real
+	// kernel reports "idle" as it handles the shutdown, which also counts
+	// as its activity; with no process there is neither.
+	if !k.noProcess {
+		k.state, k.lastActivity = "idle", time.Now().UTC()
+	}
+	if k.failRestarts > 0 {
+		k.failRestarts--
+		k.noProcess = true // the old process is gone, the new one never started
+		return restartFailed("FileNotFoundError: [Errno 2] No such file or directory: the kernel's launcher (simulated failure)")
+	}
+	k.noProcess = false
+	return reply{status: http.StatusOK, body: k.model()}
+}
+
+// restartFailed is Jupyter's answer to a failed restart: 500 with the
+// message and a traceback list, and no reason key.
+func restartFailed(explanation string) reply {
+	return reply{status: http.StatusInternalServerError, body: struct {
+		Message   string   `json:"message"`
+		Traceback []string `json:"traceback"`
+	}{"Exception restarting kernel", []string{
+		"  Traceback simulated by the nbserv reference server; Jupyter Server raised:\n",
+		"    " + explanation + "\n",
+	}}}
 }

@@ -1,43 +1,102 @@
 package refserver
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
+
+// kernelSpec is a spec as GET /api/kernelspecs describes it: kernel.json
+// with jupyter_client's defaults filled in (env, interrupt_mode).
+type kernelSpec struct {
+	Argv          []string          `json:"argv"`
+	Env           map[string]string `json:"env"`
+	DisplayName   string            `json:"display_name"`
+	Language      string            `json:"language"`
+	InterruptMode string            `json:"interrupt_mode"`
+	Metadata      map[string]any    `json:"metadata"`
+}
+
+// kernelJSON is the spec's kernel.json file as ipykernel installs it,
+// without the defaults: what /kernelspecs/{name}/kernel.json serves.
+type kernelJSON struct {
+	Argv        []string       `json:"argv"`
+	DisplayName string         `json:"display_name"`
+	Language    string         `json:"language"`
+	Metadata    map[string]any `json:"metadata"`
+}
+
+type kernelSpecModel struct {
+	Name      string            `json:"name"`
+	Spec      kernelSpec        `json:"spec"`
+	Resources map[string]string `json:"resources"`
+}
+
+// specNamed returns the installed kernelspec name matches, or "". Jupyter
+// looks specs up by the lower-cased name.
+func (s *Server) specNamed(name string) string {
+	for _, spec := range s.specs {
+		if strings.ToLower(spec) == strings.ToLower(name) {
+			return spec
+		}
+	}
+	return ""
+}
+
+// specFile is the kernel.json of an installed spec: every spec is
+// described as ipykernel's python3 is.
+func specFile(spec string) kernelJSON {
+	display := spec
+	if spec == "python3" {
+		display = "Python 3 (ipykernel)"
+	}
+	return kernelJSON{
+		Argv:        []string{"/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+		DisplayName: display, Language: "python",
+		Metadata: map[string]any{"debugger": true},
+	}
+}
+
+// specModel is the REST model of an installed spec, asked for as name:
+// Jupyter echoes the name as asked (PYTHON3) in the model and its URLs.
+func (s *Server) specModel(spec, name string) kernelSpecModel {
+	f := specFile(spec)
+	return kernelSpecModel{
+		Name: name,
+		Spec: kernelSpec{
+			Argv: f.Argv, Env: map[string]string{}, DisplayName: f.DisplayName, Language: f.Language,
+			InterruptMode: "signal", Metadata: f.Metadata,
+		},
+		Resources: map[string]string{
+			"logo-svg":   s.prefix + "kernelspecs/" + name + "/logo-svg.svg",
+			"logo-64x64": s.prefix + "kernelspecs/" + name + "/logo-64x64.png",
+			"logo-32x32": s.prefix + "kernelspecs/" + name + "/logo-32x32.png",
+		},
+	}
+}
 
 // kernelspecs is GET /api/kernelspecs: the installed kernelspecs as
 // Jupyter describes ipykernel's.
 func (s *Server) kernelspecs(_ *http.Request, _ string) reply {
-	type spec struct {
-		Argv          []string          `json:"argv"`
-		Env           map[string]string `json:"env"`
-		DisplayName   string            `json:"display_name"`
-		Language      string            `json:"language"`
-		InterruptMode string            `json:"interrupt_mode"`
-		Metadata      map[string]any    `json:"metadata"`
-	}
-	type entry struct {
-		Name      string            `json:"name"`
-		Spec      spec              `json:"spec"`
-		Resources map[string]string `json:"resources"`
-	}
-	specs := map[string]entry{}
+	specs := map[string]kernelSpecModel{}
 	for _, name := range s.specs {
-		display := name
-		if name == "python3" {
-			display = "Python 3 (ipykernel)"
-		}
-		specs[name] = entry{
-			Name: name,
-			Spec: spec{
-				Argv:        []string{"/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
-				Env:         map[string]string{},
-				DisplayName: display, Language: "python", InterruptMode: "signal",
-				Metadata: map[string]any{"debugger": true},
-			},
-			Resources: map[string]string{
-				"logo-svg":   s.prefix + "kernelspecs/" + name + "/logo-svg.svg",
-				"logo-64x64": s.prefix + "kernelspecs/" + name + "/logo-64x64.png",
-				"logo-32x32": s.prefix + "kernelspecs/" + name + "/logo-32x32.png",
-			},
-		}
+		specs[name] = s.specModel(name, name)
 	}
 	return reply{status: http.StatusOK, body: map[string]any{"default": s.specs[0], "kernelspecs": specs}}
+}
+
+// kernelspecByName is GET /api/kernelspecs/{name}; the name arrives
+// escaped, as the route matched it. Tornado unescapes it, then Jupyter's
+// handler unescapes it again: "py%2520thon" asks for "py thon".
+func (s *Server) kernelspecByName(_ *http.Request, raw string) reply {
+	name, ok := pyUnquote(raw)
+	if !ok {
+		return errorReply(http.StatusBadRequest, "Invalid unicode in kernel_name: "+pyBytesRepr(name))
+	}
+	name, _ = pyUnquote(name)
+	name = strings.ToValidUTF8(name, "\uFFFD")
+	spec := s.specNamed(name)
+	if spec == "" {
+		return errorReply(http.StatusNotFound, "Kernel spec "+name+" not found")
+	}
+	return reply{status: http.StatusOK, body: s.specModel(spec, name)}
 }

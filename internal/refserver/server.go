@@ -36,6 +36,10 @@ type Options struct {
 	KernelSpecs []string
 	// Version is what GET /api reports. Empty means DefaultVersion.
 	Version string
+	// NoTerminals serves no terminals API, as Jupyter started with
+	// --ServerApp.terminals_enabled=False or without terminado: every
+	// /api/terminals URL is then the HTML 404 page.
+	NoTerminals bool
 }
 
 // Server is the reference server: an http.Handler safe for concurrent use.
@@ -45,6 +49,7 @@ type Server struct {
 	specs   []string
 	version string
 	started time.Time
+	noTerms bool
 
 	mu       sync.Mutex
 	sessions []*session // creation order, as Jupyter's SQLite rowid
@@ -56,6 +61,8 @@ type Server struct {
 	latency  time.Duration
 	requests int
 	lastAct  time.Time
+	terms    []*terminal               // creation order, as terminado's dict (terminals.go)
+	config   map[string]map[string]any // frontend config sections, as stored (config.go)
 }
 
 type session struct {
@@ -70,6 +77,8 @@ type kernel struct {
 	id, name     string
 	lastActivity time.Time
 	state        string
+	noProcess    bool // a restart failed: listed, but nothing runs (kernels.go)
+	failRestarts int  // restarts left to fail (controls.go)
 }
 
 // New returns a Server configured by opts.
@@ -92,6 +101,7 @@ func New(opts Options) *Server {
 		specs:   append([]string(nil), specs...),
 		version: version,
 		started: now,
+		noTerms: opts.NoTerminals,
 		lastAct: now,
 		byID:    map[string]*session{},
 		kernels: map[string]*kernel{},
