@@ -35,8 +35,10 @@ var (
 	// another origin or of a request other than GET (see Config.HTTPClient).
 	// The *Error's Location field names the target.
 	ErrRedirect = errors.New("nbserv: redirect not followed")
-	// ErrNotSupported matches a call the server does not offer, such as
-	// Jupyter Server 2.x's /api/me on a 1.x server.
+	// ErrNotSupported matches a call the server has no route for although
+	// it is a Jupyter Server: GET /api/me on Jupyter Server 1.x (it arrived
+	// in 2.0), or the terminal calls on a server whose terminals are
+	// disabled. The error is a *NotSupportedError.
 	ErrNotSupported = errors.New("nbserv: not supported by this server")
 	// ErrOutcomeUnknown matches a failure after which the server may or
 	// may not have carried out a call that creates or changes something

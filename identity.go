@@ -8,12 +8,6 @@ import (
 	"slices"
 )
 
-// ErrNotSupported matches a call the server has no route for although it
-// is a Jupyter Server: GET /api/me on Jupyter Server 1.x (it arrived in
-// 2.0), or the terminal calls on a server whose terminals are disabled or
-// whose terminado is missing. The error is a *NotSupportedError.
-var ErrNotSupported = errors.New("nbserv: not supported by this server")
-
 // NotSupportedError reports a call the server has no route for. It matches
 // ErrNotSupported, and unwraps to the server's 404 *Error (so it matches
 // ErrNotFound too).

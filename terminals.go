@@ -2,7 +2,6 @@ package nbserv
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -90,9 +89,9 @@ func (t *TerminalsService) Get(ctx context.Context, name string, opts ...CallOpt
 }
 
 // Delete ends a terminal's shell (DELETE /api/terminals/{name}). An
-// unknown name fails with ErrNotFound, except when this very call was retried: an earlier
-// attempt may have deleted the terminal before its answer was lost, so a
-// 404 after a retry counts as success.
+// unknown name fails with ErrNotFound, except when an earlier attempt of
+// this call may have deleted the terminal before its answer was lost:
+// then the 404 counts as success.
 //
 // Names are reused: between a lost answer and its retry, another client
 // could create a terminal under the same name, which the retry would then
@@ -103,11 +102,7 @@ func (t *TerminalsService) Delete(ctx context.Context, name string, opts ...Call
 	if err := validWord("name", name); err != nil {
 		return err
 	}
-	r, err := t.c.do(ctx, call{method: "DELETE", path: "api/terminals/" + name}, opts)
-	if errors.Is(err, ErrNotFound) && r.Attempts > 1 && isJSON(r.Body) {
-		return nil
-	}
-	if err != nil {
+	if err := deleted(t.c.do(ctx, call{method: "DELETE", path: "api/terminals/" + name}, opts)); err != nil {
 		return t.c.notSupported(ctx, "DELETE /api/terminals/{name}", err, opts)
 	}
 	return nil

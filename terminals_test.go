@@ -79,14 +79,20 @@ func TestTerminalsGetAndDelete(t *testing.T) {
 	}
 }
 
-// A 404 on a retried Delete means an earlier attempt deleted the terminal
-// before its answer was lost.
+// A 404 after an attempt that may have been carried out (a gateway's 502)
+// means that attempt deleted the terminal; after a refusal (503) it does
+// not.
 func TestTerminalsDeleteRetried404IsSuccess(t *testing.T) {
 	c, m := newMock(t, "http://jupyter.test")
-	sequence(m, "DELETE", testTerminalsURL+"/1", []int{503, 404})
+	sequence(m, "DELETE", testTerminalsURL+"/1", []int{502, 404})
 	var r Response
 	if err := c.Terminals.Delete(context.Background(), "1", WithResponse(&r)); err != nil || r.Attempts != 2 {
 		t.Errorf("Delete = %v after %d attempts", err, r.Attempts)
+	}
+	c, m = newMock(t, "http://jupyter.test")
+	sequence(m, "DELETE", testTerminalsURL+"/2", []int{503, 404})
+	if err := c.Terminals.Delete(context.Background(), "2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Delete after a refusal and a 404 = %v, want ErrNotFound", err)
 	}
 }
 
