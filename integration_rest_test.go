@@ -81,10 +81,9 @@ func TestE2EKernelInterruptRestart(t *testing.T) {
 			restarted.LastActivity.Before(before.LastActivity) {
 			t.Errorf("Restart: %+v, before %+v", restarted, before)
 		}
-		// Jupyter Server 1.x counts a restart as the kernel's activity; 2.x does not.
-		if v, err := c.Server.Version(ctx); err != nil || !v.AtLeast(2, 0) && !restarted.LastActivity.After(before.LastActivity) {
-			t.Errorf("Restart on %v: last_activity %v, before %v (%v)", v, restarted.LastActivity, before.LastActivity, err)
-		}
+		// Whether a restart moves last_activity at once depends on when the
+		// restarted kernel's first messages arrive (1.23.3 usually, not
+		// always: seen equal in CI); it never moves back (checked above).
 		if r.StatusCode != 200 || r.Header.Get("Location") != "" {
 			t.Errorf("Restart answered %d, Location %q", r.StatusCode, r.Header.Get("Location"))
 		}
