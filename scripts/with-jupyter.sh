@@ -70,7 +70,7 @@ run_against() { # base_url, then the command
   mkdir -p "$root"
   echo "with-jupyter: Jupyter Server $(jupyter-server --version) on 127.0.0.1:$port base_url $base" >&2
   JUPYTER_RUNTIME_DIR="$work/runtime" setsid jupyter-server --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
-    --ServerApp.token="$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
+    --ServerApp.token="$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" --FileContentsManager.delete_to_trash=False \
     >"$work/jupyter-$port.log" 2>&1 &
   server_pid=$!
   disown "$server_pid" # stop_server reports on it; bash need not
