@@ -33,7 +33,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFoundPage(w, r)
 		return
 	}
-	if rel != "" && strings.HasSuffix(rel, "/") {
+	if rel != "" && strings.HasSuffix(rel, "/") && rel != "api/contents/" && !strings.HasPrefix(rel, "files/") {
 		loc := strings.TrimSuffix(raw, "/")
 		if r.URL.RawQuery != "" {
 			loc += "?" + r.URL.RawQuery
@@ -62,6 +62,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h, methods = s.kernelsRoot, "GET POST"
 	case rel == "api/kernelspecs":
 		h, methods = s.kernelspecs, "GET"
+	case s.serveContents(w, r, rel): // contents.go: /api/contents/... and /files/...
+		return
 	default:
 		var ok bool
 		if id, ok = strings.CutPrefix(rel, "api/sessions/"); ok && idRoute.MatchString(id) {

@@ -36,6 +36,10 @@ type Options struct {
 	KernelSpecs []string
 	// Version is what GET /api reports. Empty means DefaultVersion.
 	Version string
+	// ContentsRoot, when set, is the directory the contents API and
+	// /files/ serve, read and written in place. Empty means a fresh
+	// in-memory tree, private to the server.
+	ContentsRoot string
 }
 
 // Server is the reference server: an http.Handler safe for concurrent use.
@@ -45,6 +49,8 @@ type Server struct {
 	specs   []string
 	version string
 	started time.Time
+
+	contents *contents // the contents API's files, under their own lock
 
 	mu       sync.Mutex
 	sessions []*session // creation order, as Jupyter's SQLite rowid
@@ -96,6 +102,8 @@ func New(opts Options) *Server {
 		byID:    map[string]*session{},
 		kernels: map[string]*kernel{},
 		gone:    map[string]bool{},
+
+		contents: newContents(opts.ContentsRoot),
 	}
 	if opts.Token != "" {
 		s.token = []byte(opts.Token)
