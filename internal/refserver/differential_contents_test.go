@@ -187,6 +187,10 @@ func runContentsDifferential(t *testing.T, jurl, refRoot string) {
 		{name: "untitled notebook 2", method: "POST", path: "api/contents/$D/sub", body: `{"ext": ".ipynb"}`},
 		{name: "untitled folder", method: "POST", path: "api/contents/$D/sub", body: `{"type": "directory"}`},
 		{name: "untitled folder 2", method: "POST", path: "api/contents/$D/sub", body: `{"type": "directory"}`},
+		{name: "untitled folder with ext", method: "POST", path: "api/contents/$D/sub", body: `{"type": "directory", "ext": ".py"}`},
+		{name: "untitled folder with ext 2", method: "POST", path: "api/contents/$D/sub", body: `{"type": "directory", "ext": ".py"}`},
+		{name: "untitled two dots", method: "POST", path: "api/contents/$D/sub", body: `{"ext": ".tar.gz"}`},
+		{name: "untitled two dots 2", method: "POST", path: "api/contents/$D/sub", body: `{"ext": ".tar.gz"}`},
 		{name: "untitled bogus type", method: "POST", path: "api/contents/$D/sub", body: `{"type": "bogus"}`},
 		{name: "untitled ext number", method: "POST", path: "api/contents/$D/sub", body: `{"ext": 5}`, crash: true},
 		{name: "post no body", method: "POST", path: "api/contents/$D/sub", crash: true},
@@ -239,6 +243,8 @@ func runContentsDifferential(t *testing.T, jurl, refRoot string) {
 		{name: "checkpoint of missing file", method: "POST", path: "api/contents/$D/nope.txt/checkpoints", crash: true},
 		{name: "checkpoint of a dir", method: "POST", path: "api/contents/$D/sub/checkpoints", crash: true},
 		{name: "checkpoints list of missing", method: "GET", path: "api/contents/$D/nope.txt/checkpoints"},
+		{name: "checkpoints of a missing dir", method: "GET", path: "api/contents/$D/made/x.txt/checkpoints"},
+		{name: "which it creates", method: "GET", path: "api/contents/$D/made?content=0"},
 		{name: "checkpoint id not a route", method: "POST", path: "api/contents/$D/t.txt/checkpoints/a%20b", crash: true},
 
 		// raw files
