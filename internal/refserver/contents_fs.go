@@ -92,7 +92,7 @@ type fsys interface {
 	// after later writes (memory: a snapshot; disk: an open file).
 	open(rel string) (io.ReadSeekCloser, fileInfo, error)
 	// write creates or truncates the file; appending adds to its end,
-	// creating it if need be.
+	// creating it if need be. The caller must not change data afterwards.
 	write(rel string, data []byte, appending bool) error
 	mkdir(rel string) error
 	mkdirAll(rel string) error
@@ -236,7 +236,7 @@ func (m *memFS) write(rel string, data []byte, appending bool) error {
 	if appending {
 		n.data = append(n.data, data...) // past len only: snapshots stay intact
 	} else {
-		n.data = bytes.Clone(data)
+		n.data = data[:len(data):len(data)] // the caller hands data over
 	}
 	n.mtime, n.ctime = t, t
 	return nil

@@ -4,6 +4,7 @@ package refserver
 // going through the API (and so without Jupyter's checks or checkpoints).
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path"
@@ -43,7 +44,7 @@ func (s *Server) WriteFile(p string, data []byte) error {
 			return fmt.Errorf("refserver: %w", err)
 		}
 	}
-	if err := c.fs.write(rel, data, false); err != nil {
+	if err := c.fs.write(rel, bytes.Clone(data), false); err != nil {
 		return fmt.Errorf("refserver: %w", err)
 	}
 	return nil

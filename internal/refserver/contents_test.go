@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -142,6 +143,33 @@ func TestContentsBodyBound(t *testing.T) {
 	}
 	if _, err := s.ReadFile("big.txt"); err == nil {
 		t.Error("a refused body created the file")
+	}
+}
+
+// TestContentsBodyAllocations: saving a body of n bytes allocates about
+// 6n in all (measured 5.75n for base64 and text), whether its size is
+// declared or not; the bound checked is 8n.
+func TestContentsBodyAllocations(t *testing.T) {
+	s := New(Options{})
+	data := bytes.Repeat([]byte{0, 1, 2, 3}, 2<<20)
+	body := `{"type": "file", "format": "base64", "content": "` + base64.StdEncoding.EncodeToString(data) + `"}`
+	for _, declared := range []bool{true, false} {
+		req := httptest.NewRequest("PUT", "/api/contents/x.bin", strings.NewReader(body))
+		if !declared {
+			req.ContentLength = -1
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		runtime.ReadMemStats(&after)
+		if rec.Code != 201 && rec.Code != 200 {
+			t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+		}
+		if per := float64(after.TotalAlloc-before.TotalAlloc) / float64(len(body)); per > 8 {
+			t.Errorf("declared=%v: allocated %.1f bytes per body byte, bound 8", declared, per)
+		}
 	}
 }
 
