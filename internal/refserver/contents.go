@@ -276,7 +276,7 @@ func unescapePath(raw string) (string, *httpError) {
 		p = raw
 	}
 	if !utf8.ValidString(p) {
-		return "", herr(400, "Invalid unicode in url: %s", pyRepr(p))
+		return "", herr(400, "Invalid unicode in path: %s", pyBytesRepr(p[:min(len(p), 40)]))
 	}
 	return p, nil
 }

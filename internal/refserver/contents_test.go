@@ -350,6 +350,14 @@ func TestPyRepr(t *testing.T) {
 	}
 }
 
+func TestPyBytesRepr(t *testing.T) {
+	for in, want := range map[string]string{"/\xff": `b'/\xff'`, "a'b": `b"a'b"`, "\t\\": `b'\t\\'`} {
+		if got := pyBytesRepr(in); got != want {
+			t.Errorf("pyBytesRepr(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 func TestGuessType(t *testing.T) {
 	for name, want := range map[string][2]string{"a.txt": {"text/plain", ""}, "a.TXT": {"text/plain", ""}, "a.ipynb": {"", ""},
 		"a.tar.gz": {"application/x-tar", "gzip"}, "x.tgz": {"application/x-tar", "gzip"}, "a.gz": {"", "gzip"}, ".bashrc": {"", ""}, "a": {"", ""}} {
