@@ -165,7 +165,7 @@ func (s *Server) trustNotebook(_ *http.Request, p string) reply {
 	if !ok {
 		return crash(fmt.Sprintf("TypeError: string indices must be integers, not 'str' (%s is a %s)", strings.Trim(p, "/"), m.Type)).reply()
 	}
-	markTrusted(nb, false) // check_cells pops the marks as it signs
+	// mark_cells(True), then check_cells pops the marks as it signs.
 	cells, _ := nb["cells"].([]any)
 	for _, cl := range cells {
 		if cell, ok := cl.(map[string]any); ok {

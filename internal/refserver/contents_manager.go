@@ -7,7 +7,6 @@ package refserver
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -500,7 +499,7 @@ func (c *contents) move(from, to string) error {
 		return fmt.Errorf("Cannot move a directory %s into itself %s.", pyRepr(c.fs.osPath(from)), pyRepr(c.fs.osPath(to)))
 	case fi.dir:
 		// copytree makes the target's missing parents first.
-		if merr := c.fs.mkdirAll(path_dir(to)); merr != nil {
+		if merr := c.fs.mkdirAll(parentRel(to)); merr != nil {
 			return &osError{errno: errnoOf(merr), path: c.fs.osPath(to)}
 		}
 		if err := c.fs.rename(from, to); err != nil {
@@ -511,7 +510,7 @@ func (c *contents) move(from, to string) error {
 	return &osError{errno: errnoOf(err), path: c.fs.osPath(to)}
 }
 
-func path_dir(rel string) string {
+func parentRel(rel string) string {
 	if i := strings.LastIndex(rel, "/"); i >= 0 {
 		return rel[:i]
 	}
@@ -556,5 +555,3 @@ func (c *contents) deletePath(p string) *httpError {
 	}
 	return nil
 }
-
-var errNotNotebook = errors.New("not a notebook")

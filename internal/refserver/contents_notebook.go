@@ -485,8 +485,17 @@ func readNotebook(data []byte) (map[string]any, int64, error) {
 	if mv, ok := nb["nbformat"]; ok {
 		major, _ = pyInt(mv)
 	}
-	if major != 4 {
+	invalid := func(msg string) error { return fmt.Errorf("<ValidationError: %s>", pyRepr(msg)) }
+	switch {
+	case major == 1:
+		return nil, 0, invalid("Notebook could not be converted from version 1 to version 2 because it's missing a key: cells")
+	case major == 3:
+		return nil, 0, invalid("The notebook is invalid and is missing an expected key: worksheets")
+	case major != 4:
 		return nil, 0, fmt.Errorf("NBFormatError('Unsupported nbformat version %d')", major)
+	}
+	if _, ok := nb["cells"]; !ok {
+		return nil, 0, invalid("The notebook is invalid and is missing an expected key: cells")
 	}
 	var minor int64
 	if mv, ok := nb["nbformat_minor"]; ok {

@@ -181,6 +181,13 @@ func runContentsDifferential(t *testing.T, jurl, refRoot string) {
 		{name: "unreadable notebook", method: "PUT", path: "api/contents/$D/bad.ipynb", body: `{"type": "file", "format": "text", "content": "not json"}`},
 		{name: "get unreadable", method: "GET", path: "api/contents/$D/bad.ipynb"},
 
+		{name: "file that is a list", method: "PUT", path: "api/contents/$D/l1.ipynb", body: `{"type": "file", "format": "text", "content": "[1]"}`},
+		{name: "read list notebook", method: "GET", path: "api/contents/$D/l1.ipynb"},
+		{name: "file without nbformat", method: "PUT", path: "api/contents/$D/l2.ipynb", body: `{"type": "file", "format": "text", "content": "{\"metadata\": {}}"}`},
+		{name: "read version 1", method: "GET", path: "api/contents/$D/l2.ipynb"},
+		{name: "file v4 without cells", method: "PUT", path: "api/contents/$D/l3.ipynb", body: `{"type": "file", "format": "text", "content": "{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}}"}`},
+		{name: "read v4 without cells", method: "GET", path: "api/contents/$D/l3.ipynb"},
+
 		// POST: untitled and copies
 		{name: "untitled file", method: "POST", path: "api/contents/$D/sub", body: `{}`},
 		{name: "untitled file 2", method: "POST", path: "api/contents/$D/sub", body: `{"type": "file"}`},
