@@ -91,6 +91,9 @@ type Client struct {
 	Sessions *SessionsService
 	// Kernels reads and stops kernels: /api/kernels.
 	Kernels *KernelsService
+	// Contents reads and writes files, notebooks and directories:
+	// /api/contents, and /files for large downloads.
+	Contents *ContentsService
 
 	baseURL  string // always ends with "/"
 	basePath string // its escaped path, for error messages
@@ -144,6 +147,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c.http = rc
 	c.Sessions = &SessionsService{c: c}
 	c.Kernels = &KernelsService{c: c}
+	c.Contents = &ContentsService{c: c}
 	return c, nil
 }
 
