@@ -2,7 +2,6 @@ package nbserv
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -138,16 +137,18 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 	}
 }
 
-// chunkModel is the body of one chunked-upload PUT.
+// chunkModel is the body of one chunked-upload PUT. Content is a []byte,
+// which encoding/json writes as base64 straight into its buffer: no
+// base64 string in between, and no per-byte escaping pass over it.
 type chunkModel struct {
 	Type    string `json:"type"`
 	Format  string `json:"format"`
 	Chunk   int    `json:"chunk"`
-	Content string `json:"content"`
+	Content []byte `json:"content"`
 }
 
 func (s *ContentsService) putChunk(ctx context.Context, p string, number int, data []byte, opts []CallOption) (*Contents, error) {
-	body := chunkModel{Type: TypeFile, Format: FormatBase64, Chunk: number, Content: base64.StdEncoding.EncodeToString(data)}
+	body := chunkModel{Type: TypeFile, Format: FormatBase64, Chunk: number, Content: data}
 	// Chunk 1 truncates the file, so repeating it is harmless; the others
 	// append.
 	return s.model(ctx, call{method: "PUT", path: p, body: body, idempotent: number == 1}, opts)
