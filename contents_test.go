@@ -12,6 +12,10 @@ import (
 	"time"
 )
 
+// DecodeContentsForBench is decodeContents, for the benchmarks in package
+// nbserv_test.
+var DecodeContentsForBench = decodeContents
+
 // seen is one request as a server received it.
 type seen struct {
 	Method, RawPath, Query, Body string
