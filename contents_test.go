@@ -203,8 +203,9 @@ func TestContentsRefusesBadArgumentsBeforeAnyRequest(t *testing.T) {
 	}
 }
 
-// Jupyter's error answers on the contents API, as recorded (see
-// docs/wire/contents-transfer.md, "Errors").
+// Jupyter's error answers on the contents API, as recorded in
+// docs/wire/contents.md (the 403 "Permission denied: <path>" is
+// perm_to_403's message, for a file the server's user may not write).
 func TestContentsErrors(t *testing.T) {
 	ctx := context.Background()
 	c, rec := recordingClient(t, "/")
