@@ -43,11 +43,12 @@ type TransferOptions struct {
 // post-save hooks (docs/wire/contents-transfer.md). While an upload is in
 // progress, readers of the file see a prefix of it.
 //
-// Memory: one chunk buffer of ChunkSize bytes, plus, per request, its
-// base64 form and the JSON request body (each 4/3 of the chunk, and
-// garbage once the request is sent); the bound is 16 × ChunkSize + 8 MiB
-// of heap growth, whatever the size of the file (TestE2EContentsLargeFile
-// measures 57 MiB with 4 MiB chunks for a 200 MiB file on Jupyter).
+// Memory: one chunk buffer of ChunkSize bytes, plus, per request, the
+// JSON request body holding it as base64 (4/3 of the chunk, built by
+// encoding/json in a buffer it keeps, then copied once); the bound is
+// 16 × ChunkSize + 8 MiB of heap growth, whatever the size of the file
+// (TestE2EContentsLargeFile measures 41.5 MiB with 4 MiB chunks for a
+// 200 MiB file on Jupyter).
 //
 // Retries: chunk 1 and a one-chunk file are retried like any PUT that
 // writes a whole file. A later chunk appends, so it is only retried when
