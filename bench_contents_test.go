@@ -162,6 +162,31 @@ func BenchmarkGetNotebook(b *testing.B) {
 		}
 	})
 	b.Run("paired", func(b *testing.B) { paired(b, func() { sdk() }, func() { floor() }) })
+
+	// The same pair against a real Jupyter Server, when configured.
+	u := os.Getenv("NBSERV_JUPYTER_URL")
+	if u == "" {
+		return
+	}
+	jc, err := nbserv.NewClient(nbserv.Config{BaseURL: u, Token: nbserv.Secret(os.Getenv("NBSERV_JUPYTER_TOKEN"))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer jc.CloseIdleConnections()
+	if _, err := jc.Contents.WriteFile(ctx, "bench-big.ipynb", body); err != nil {
+		b.Fatal(err)
+	}
+	jr := newRaw(b, u, os.Getenv("NBSERV_JUPYTER_TOKEN"))
+	b.Run("jupyter-paired", func(b *testing.B) {
+		paired(b, func() {
+			if _, err := jc.Contents.GetNotebook(ctx, "bench-big.ipynb"); err != nil {
+				b.Fatal(err)
+			}
+		}, func() {
+			var out plainContents
+			jr.do(b, "GET", "api/contents/bench-big.ipynb?type=notebook", nil, 200, &out)
+		})
+	})
 }
 
 // BenchmarkNotebookDecode is the decoding alone, on the body Jupyter
