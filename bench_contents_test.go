@@ -98,7 +98,6 @@ func bigNotebook(size int) *nbserv.Notebook {
 			{OutputType: nbserv.OutputStream, Name: "stdout", Text: text(300)},
 			{OutputType: nbserv.OutputExecuteResult, ExecutionCount: &n, Data: res, Metadata: nbserv.Metadata{}},
 		}
-		total += 2500
 		if i%3 == 0 {
 			for j := range png {
 				png[j] = byte(rng.Uint32())
@@ -107,13 +106,16 @@ func bigNotebook(size int) *nbserv.Notebook {
 			plot.SetText("image/png", base64.StdEncoding.EncodeToString(png))
 			plot.SetText("text/plain", "<Figure size 640x480 with 1 Axes>")
 			code.Outputs = append(code.Outputs, nbserv.Output{OutputType: nbserv.OutputDisplayData, Data: plot, Metadata: nbserv.Metadata{}})
-			total += len(png) * 4 / 3
 		}
 		if i%10 == 9 {
 			code.Outputs = append(code.Outputs, nbserv.Output{OutputType: nbserv.OutputError, EName: "ValueError", EValue: "bad value",
 				Traceback: []string{"\x1b[0;31mValueError\x1b[0m Traceback (most recent call last)", text(200), text(200)}})
 		}
 		nb.Cells = append(nb.Cells, md, code)
+		for _, c := range []*nbserv.Cell{&md, &code} {
+			b, _ := c.MarshalJSON()
+			total += len(b) + 1
+		}
 	}
 	return nb
 }
@@ -121,7 +123,7 @@ func bigNotebook(size int) *nbserv.Notebook {
 func BenchmarkGetNotebook(b *testing.B) {
 	srv := benchServer(b)
 	ctx := context.Background()
-	body, err := json.Marshal(bigNotebook(1 << 20))
+	body, err := bigNotebook(1 << 20).MarshalJSON()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -193,7 +195,7 @@ func BenchmarkGetNotebook(b *testing.B) {
 // sends for a 1 MB notebook: nbserv.ParseNotebook against json.Unmarshal
 // into the floor's structs.
 func BenchmarkNotebookDecode(b *testing.B) {
-	content, err := json.Marshal(bigNotebook(1 << 20))
+	content, err := bigNotebook(1 << 20).MarshalJSON()
 	if err != nil {
 		b.Fatal(err)
 	}
