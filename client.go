@@ -32,6 +32,9 @@ type Client struct {
 	Identity *IdentityService
 	// Terminals manages terminals: /api/terminals.
 	Terminals *TerminalsService
+	// Contents reads and writes files, notebooks and directories:
+	// /api/contents, and /files for large downloads.
+	Contents *ContentsService
 
 	base     *url.URL // scheme and host: the only origin credentials go to
 	baseURL  string   // always ends with "/"
@@ -81,6 +84,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c.ConfigSections = &ConfigSectionsService{c: c}
 	c.Identity = &IdentityService{c: c}
 	c.Terminals = &TerminalsService{c: c}
+	c.Contents = &ContentsService{c: c}
 	return c, nil
 }
 

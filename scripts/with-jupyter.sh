@@ -67,9 +67,12 @@ run_against() { # base_url, then the command
   port=$(free_port)
   token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   root="$work/root$port"
-  mkdir -p "$root"
+  mkdir -p "$root" "$work/home"
   echo "with-jupyter: Jupyter Server $(jupyter-server --version) on 127.0.0.1:$port base_url $base" >&2
-  JUPYTER_RUNTIME_DIR="$work/runtime" setsid jupyter-server --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
+  # A private HOME keeps Jupyter's default contents semantics (deletes go
+  # to the trash, so non-empty directories delete) with the trash, the
+  # notebook-signing key and its database inside $work, removed on exit.
+  HOME="$work/home" JUPYTER_RUNTIME_DIR="$work/runtime" setsid jupyter-server --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
     --ServerApp.token="$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
     >"$work/jupyter-$port.log" 2>&1 &
   server_pid=$!

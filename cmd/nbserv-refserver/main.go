@@ -4,6 +4,10 @@
 //
 //	go run ./cmd/nbserv-refserver -addr 127.0.0.1:18999 -token t
 //
+// With -root DIR the contents API and /files/ serve DIR in place, as
+// Jupyter serves its root_dir; without it they serve a private in-memory
+// tree that starts empty.
+//
 // It prints the URL it serves once it is listening, and shuts down cleanly
 // on SIGINT or SIGTERM.
 package main
@@ -39,14 +43,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8888", "address to listen on")
 	token := fs.String("token", "", "token clients must send (empty: none)")
 	baseURL := fs.String("base-url", "/", "path prefix, such as /user/alice/")
+	root := fs.String("root", "", "directory the contents API serves, read and written in place (default: a private in-memory tree)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *root != "" {
+		if fi, err := os.Stat(*root); err != nil {
+			return err
+		} else if !fi.IsDir() {
+			return fmt.Errorf("-root %s: not a directory", *root)
+		}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	ref := refserver.New(refserver.Options{Token: *token, BaseURL: *baseURL})
+	ref := refserver.New(refserver.Options{Token: *token, BaseURL: *baseURL, ContentsRoot: *root})
 	srv := &http.Server{Handler: ref, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "http://%s%s\n", ln.Addr(), ref.Prefix())
 

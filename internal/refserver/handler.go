@@ -44,7 +44,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.kernelResource(w, r, m[1], m[2])
 		return
 	}
-	if rel != "" && strings.HasSuffix(rel, "/") {
+	// The contents root and /files/ take a trailing slash as a path.
+	if rel != "" && strings.HasSuffix(rel, "/") && rel != "api/contents/" && !strings.HasPrefix(rel, "files/") {
 		if r.Method != http.MethodGet { // Tornado's redirect handler has only get()
 			s.trailingSlashRefusal(w, r)
 			return
@@ -91,6 +92,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case rel == "api/terminals" && !s.noTerms:
 		h, methods = s.terminalsRoot, "GET POST"
+	case s.serveContents(w, r, rel): // contents.go: /api/contents/... and /files/...
+		return
 	default:
 		var ok bool
 		if id, ok = strings.CutPrefix(rel, "api/sessions/"); ok && idRoute.MatchString(id) {

@@ -40,6 +40,10 @@ type Options struct {
 	// --ServerApp.terminals_enabled=False or without terminado: every
 	// /api/terminals URL is then the HTML 404 page.
 	NoTerminals bool
+	// ContentsRoot, when set, is the directory the contents API and
+	// /files/ serve, read and written in place. Empty means a fresh
+	// in-memory tree, private to the server.
+	ContentsRoot string
 }
 
 // Server is the reference server: an http.Handler safe for concurrent use.
@@ -50,6 +54,8 @@ type Server struct {
 	version string
 	started time.Time
 	noTerms bool
+
+	contents *contents // the contents API's files, under their own lock
 
 	mu       sync.Mutex
 	sessions []*session // creation order, as Jupyter's SQLite rowid
@@ -106,6 +112,8 @@ func New(opts Options) *Server {
 		byID:    map[string]*session{},
 		kernels: map[string]*kernel{},
 		gone:    map[string]bool{},
+
+		contents: newContents(opts.ContentsRoot),
 	}
 	if opts.Token != "" {
 		s.token = []byte(opts.Token)

@@ -1,0 +1,273 @@
+package nbserv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// DefaultChunkSize is the size of Upload's chunks when
+// TransferOptions.ChunkSize is zero: 4 MiB, large enough that the request
+// overhead is small on a real Jupyter Server (see BENCHMARKS.md), small
+// enough that memory stays low.
+const DefaultChunkSize = 4 << 20
+
+// MaxChunkSize is the largest chunk Upload accepts: 256 MiB. Its base64
+// request body stays below Jupyter's default 512 MiB body limit
+// (ServerApp.max_body_size).
+const MaxChunkSize = 256 << 20
+
+// TransferOptions tune Upload and Download.
+type TransferOptions struct {
+	// ChunkSize is the number of bytes of the file each Upload request
+	// carries; 0 means DefaultChunkSize. Upload's memory is a small
+	// multiple of it (see Upload). Download ignores it.
+	ChunkSize int
+	// Progress, when set, is called with the number of bytes transferred
+	// so far: by Upload after the server stored each chunk, by Download
+	// after each write to its writer. It runs on the calling goroutine.
+	Progress func(done int64)
+}
+
+// Upload writes everything r yields to the file at path, creating or
+// replacing it, in chunks: memory is bounded by the chunk size, not the
+// file's size. It returns the file's final model (without content).
+//
+// A file of at most one chunk goes in one ordinary PUT, written
+// atomically. A larger one goes as Jupyter's chunked upload: PUTs of the
+// model {"type": "file", "format": "base64", "chunk": n, "content": ...}
+// with n = 1, 2, ... and -1 for the last. Chunk 1 creates or truncates the
+// file, every later chunk appends to it, and -1 also runs the server's
+// post-save hooks (docs/wire/contents-transfer.md). While an upload is in
+// progress, readers of the file see a prefix of it.
+//
+// Memory: one chunk buffer of ChunkSize bytes, plus, per request, the
+// JSON request body holding it as base64 (4/3 of the chunk, built by
+// encoding/json in a buffer it keeps, then copied once); the bound is
+// 16 × ChunkSize + 8 MiB of heap growth, whatever the size of the file
+// (TestE2EContentsLargeFile measures 41.5 MiB with 4 MiB chunks for a
+// 200 MiB file on Jupyter).
+//
+// Retries: chunk 1 and a one-chunk file are retried like any PUT that
+// writes a whole file. A later chunk appends, so it is only retried when
+// the server provably did not act; if the request fails in a way that
+// leaves that unknown (a lost connection, a 5xx), Upload asks the server
+// for the file's size, which tells whether the chunk was stored: if it
+// was, the upload continues; if not, the chunk is sent once more;
+// otherwise the upload fails, with the byte offset in the error. A chunk
+// the server refuses (4xx) changes nothing and fails the upload. After
+// every chunk Upload checks the size the server reports, so a chunk
+// stored twice, or a file written by someone else meanwhile, fails the
+// upload rather than leaving a corrupt file unnoticed.
+func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, t TransferOptions, opts ...CallOption) (*Contents, error) {
+	p, err := contentsURL(path, false)
+	if err != nil {
+		return nil, err
+	}
+	size := t.ChunkSize
+	switch {
+	case size == 0:
+		size = DefaultChunkSize
+	case size < 0 || size > MaxChunkSize:
+		return nil, &ValidationError{Field: "ChunkSize", Problem: fmt.Sprintf("must be between 1 and %d", MaxChunkSize)}
+	}
+	if r == nil {
+		return nil, &ValidationError{Field: "r", Problem: "nil reader"}
+	}
+	buf := make([]byte, size)
+	var look [1]byte // one byte read ahead, to know which chunk is the last
+	haveLook := false
+	var off int64
+	for chunk := 1; ; chunk++ {
+		n := 0
+		if haveLook {
+			buf[0], n, haveLook = look[0], 1, false
+		}
+		k, err := io.ReadFull(r, buf[n:])
+		n += k
+		last := false
+		switch err {
+		case nil:
+			switch _, err := io.ReadFull(r, look[:]); err {
+			case nil:
+				haveLook = true
+			case io.EOF:
+				last = true
+			default:
+				return nil, fmt.Errorf("nbserv: upload %s: reading at byte %d: %w", path, off+int64(n), err)
+			}
+		case io.EOF, io.ErrUnexpectedEOF:
+			last = true
+		default:
+			return nil, fmt.Errorf("nbserv: upload %s: reading at byte %d: %w", path, off+int64(n), err)
+		}
+		data := buf[:n]
+
+		if chunk == 1 && last {
+			m, err := s.Save(ctx, path, SaveRequest{Type: TypeFile, Format: FormatBase64, Content: data}, opts...)
+			if err == nil {
+				err = checkSize(m, int64(n))
+			}
+			if err != nil {
+				return nil, fmt.Errorf("nbserv: upload %s: %w", path, err)
+			}
+			progress(t.Progress, int64(n))
+			return m, nil
+		}
+		number := chunk
+		if last {
+			number = -1
+		}
+		m, err := s.putChunk(ctx, p, number, data, opts)
+		if err != nil && chunk > 1 && mayHaveActed(ctx, err) {
+			m, err = s.recoverChunk(ctx, path, p, number, data, off, err, opts)
+		}
+		if err == nil {
+			err = checkSize(m, off+int64(n))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("nbserv: upload %s: chunk %d (bytes %d to %d): %w", path, chunk, off, off+int64(n), err)
+		}
+		off += int64(n)
+		progress(t.Progress, off)
+		if last {
+			return m, nil
+		}
+	}
+}
+
+// chunkModel is the body of one chunked-upload PUT. Content is a []byte,
+// which encoding/json writes as base64 straight into its buffer: no
+// base64 string in between, and no per-byte escaping pass over it.
+type chunkModel struct {
+	Type    string `json:"type"`
+	Format  string `json:"format"`
+	Chunk   int    `json:"chunk"`
+	Content []byte `json:"content"`
+}
+
+func (s *ContentsService) putChunk(ctx context.Context, p string, number int, data []byte, opts []CallOption) (*Contents, error) {
+	body := chunkModel{Type: TypeFile, Format: FormatBase64, Chunk: number, Content: data}
+	// Chunk 1 truncates the file, so repeating it is harmless; the others
+	// append.
+	return s.model(ctx, call{method: "PUT", path: p, body: body, idempotent: number == 1}, opts)
+}
+
+// mayHaveActed reports whether a failed chunk may still have been stored:
+// the connection failed after the request was sent, or a 5xx answered
+// (from a proxy, or from Jupyter failing mid-write). A 4xx means Jupyter
+// refused the chunk before writing.
+func mayHaveActed(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.StatusCode >= 500
+	}
+	return true
+}
+
+// recoverChunk finds out from the file's size whether a failed chunk was
+// stored, and sends it again if it was not.
+func (s *ContentsService) recoverChunk(ctx context.Context, path, p string, number int, data []byte, off int64, cause error, opts []CallOption) (*Contents, error) {
+	st, err := s.Stat(ctx, path, opts...)
+	if err != nil || st.Size == nil {
+		return nil, cause
+	}
+	switch *st.Size {
+	case off + int64(len(data)):
+		return st, nil // stored; the answer was lost
+	case off:
+		return s.putChunk(ctx, p, number, data, opts)
+	}
+	return nil, fmt.Errorf("%w (and the file now has %d bytes, neither before nor after the chunk)", cause, *st.Size)
+}
+
+// checkSize checks the size the server reports after a chunk, which
+// catches a chunk appended twice (a retry the transport should not have
+// made) or another writer, instead of leaving a corrupt file unnoticed.
+func checkSize(m *Contents, want int64) error {
+	if m != nil && m.Size != nil && *m.Size != want {
+		return fmt.Errorf("the server reports %d bytes where %d were sent: the file was changed meanwhile, or a chunk stored twice", *m.Size, want)
+	}
+	return nil
+}
+
+func progress(f func(int64), done int64) {
+	if f != nil {
+		f(done)
+	}
+}
+
+// Download copies the file at path to w, streaming it from
+// GET /files/{path} (the file's raw bytes) in small reads: memory does not
+// grow with the file's size. It returns the number of bytes written.
+// Errors are as for Open.
+func (s *ContentsService) Download(ctx context.Context, path string, w io.Writer, t TransferOptions, opts ...CallOption) (int64, error) {
+	body, err := s.Open(ctx, path, opts...)
+	if err != nil {
+		return 0, err
+	}
+	defer body.Close()
+	if t.Progress != nil {
+		w = &progressWriter{w: w, f: t.Progress}
+	}
+	n, err := io.Copy(w, body)
+	if err != nil {
+		return n, fmt.Errorf("nbserv: download %s: after %d bytes: %w", path, n, err)
+	}
+	return n, nil
+}
+
+// Open starts a download of the file at path and returns its bytes as a
+// stream, from GET /files/{path}; the caller reads it and closes it.
+//
+// Open first asks for the file's model (without content), so that a
+// missing or hidden file fails with ErrNotFound and a wrong token with
+// ErrUnauthorized, each with Jupyter's JSON message (Jupyter answers
+// /files with an HTML page, or a redirect to its login page, instead), and
+// a directory with a *ValidationError. Notebooks come as their .ipynb
+// file. Response (WithResponse) describes the GET /files answer.
+func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOption) (io.ReadCloser, error) {
+	clean, err := cleanPath("path", path, false)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.Stat(ctx, clean, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if st.Type == TypeDirectory {
+		return nil, &ValidationError{Field: "path", Problem: "is a directory"}
+	}
+	body, r, err := s.c.stream(ctx, call{method: "GET", path: "files/" + escapePath(clean)}, opts)
+	if err != nil {
+		return nil, err
+	}
+	if r != nil && r.StatusCode != http.StatusOK {
+		body.Close()
+		return nil, fmt.Errorf("nbserv: GET files/%s: unexpected status %d", clean, r.StatusCode)
+	}
+	return body, nil
+}
+
+// progressWriter reports the bytes written through it.
+type progressWriter struct {
+	w    io.Writer
+	f    func(int64)
+	done int64
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	p.f(p.done)
+	return n, err
+}
