@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 )
 
@@ -153,7 +154,7 @@ func (e *Error) Is(target error) bool {
 	case ErrBadRequest:
 		return e.StatusCode == http.StatusBadRequest
 	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden || e.toLogin()
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrKernelGone:
@@ -168,6 +169,16 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode >= 300 && e.StatusCode <= 399
 	}
 	return false
+}
+
+// toLogin reports a redirect to a login page: the server wants
+// credentials it did not get.
+func (e *Error) toLogin() bool {
+	if e.StatusCode < 300 || e.StatusCode > 399 {
+		return false
+	}
+	u, err := url.Parse(e.Location)
+	return err == nil && isLogin(u.Path)
 }
 
 // ValidationError reports an argument or setting the client refused

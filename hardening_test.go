@@ -127,6 +127,23 @@ func TestRedirectPolicy(t *testing.T) {
 			_ = srv
 		})
 	}
+	t.Run("to a login page", func(t *testing.T) {
+		c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/login" {
+				w.Header().Set("Content-Type", "text/html")
+				w.Write([]byte("<form>password</form>")) // 200: what following would give
+				return
+			}
+			http.Redirect(w, r, "/login?next=%2Ffiles%2Fa.bin", http.StatusFound)
+		})
+		body, _, err := c.stream(context.Background(), call{method: "GET", path: "files/a.bin"}, nil)
+		if err == nil {
+			body.Close()
+		}
+		if !errors.Is(err, ErrRedirect) || !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("redirect to the login page: %v, want ErrRedirect and ErrUnauthorized", err)
+		}
+	})
 	t.Run("https to http", func(t *testing.T) {
 		plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") != "" {

@@ -14,18 +14,29 @@ const maxRedirects = 5
 // request's method and body must survive, so a redirect is followed only
 // when the request is a GET or HEAD and the target has the same origin
 // (scheme, host and port: an https base redirected to http is another
-// origin). Any other redirect is returned as it is, becoming an *Error
-// that matches ErrRedirect and names the target. Jupyter's only redirect
-// on its API, the trailing-slash 302, stays on the origin.
+// origin). A redirect to a login page is not followed either: what it
+// leads to is an HTML form answered 200, which a download would take for
+// the file (Jupyter sends one for /files/, /api/spec.yaml and kernelspec
+// resources without a valid token; JupyterHub for a user's server). Any
+// redirect not followed is returned as it is, becoming an *Error that
+// matches ErrRedirect (and ErrUnauthorized for a login page) and names
+// the target. Jupyter's only redirect on its API, the trailing-slash 302,
+// stays on the origin and is followed.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	first := via[0]
 	if first.Method != http.MethodGet && first.Method != http.MethodHead {
 		return http.ErrUseLastResponse
 	}
-	if !sameOrigin(c.base, req.URL) || len(via) > maxRedirects {
+	if !sameOrigin(c.base, req.URL) || isLogin(req.URL.Path) || len(via) > maxRedirects {
 		return http.ErrUseLastResponse
 	}
 	return nil
+}
+
+// isLogin reports a path to a login page: Jupyter's {base}login, the
+// hub's /hub/login.
+func isLogin(path string) bool {
+	return path == "login" || strings.HasSuffix(path, "/login")
 }
 
 // sameOrigin compares scheme, host and port, with the scheme's default
