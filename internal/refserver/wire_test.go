@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -510,14 +511,27 @@ func TestFaults(t *testing.T) {
 	}
 
 	s := w.create(`{"path": "k", "type": "file"}`)
-	if err := w.ref.KillKernel(s["id"].(string)); err != nil {
+	if err := w.ref.KillSessionKernel(s["id"].(string)); err != nil {
 		t.Fatal(err)
 	}
 	if l := w.ok("GET", "/api/sessions", "").body; l != "[]" {
 		t.Errorf("killed kernel's session still listed: %s", l)
 	}
-	if err := w.ref.KillKernel("a-b-c-d-e"); err == nil {
-		t.Errorf("KillKernel of an unknown session: no error")
+	if err := w.ref.KillSessionKernel("a-b-c-d-e"); !errors.Is(err, ErrNoSuchSession) {
+		t.Errorf("KillSessionKernel of an unknown session: %v", err)
+	}
+	// KillKernel takes a kernel id: every session on the kernel goes.
+	a := w.create(`{"path": "ka", "type": "file"}`)
+	kid := kernelOf(a)["id"].(string)
+	w.create(`{"path": "kb", "type": "file", "kernel": {"id": "` + kid + `"}}`)
+	if err := w.ref.KillKernel(kid); err != nil {
+		t.Fatal(err)
+	}
+	if l := w.ok("GET", "/api/sessions", "").body; l != "[]" {
+		t.Errorf("sessions of a killed kernel still listed: %s", l)
+	}
+	if err := w.ref.KillKernel(kid); !errors.Is(err, ErrNoSuchKernel) {
+		t.Errorf("KillKernel of an unknown kernel: %v", err)
 	}
 
 	s = w.create(`{"path": "idle", "type": "file"}`)
