@@ -15,9 +15,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// These tests drive every row of the wire notes
-// (shared/reference/jupyter-sessions-wire.md) against the reference server
-// over HTTP, comparing with what Jupyter Server 1.23.3 answered to curl.
+// These tests drive the rows of the project's wire record,
+// docs/wire/sessions.md, against the reference server over HTTP: what
+// Jupyter Server 1.23.3 answered to curl. Each test names its section; the
+// differential tests check the same rows against a real server.
 
 const tok = "secrettok"
 
@@ -139,6 +140,7 @@ func (w *wire) create(body string) map[string]any {
 
 func kernelOf(m map[string]any) map[string]any { return m["kernel"].(map[string]any) }
 
+// TestWireAuth: docs/wire/sessions.md, "Auth".
 func TestWireAuth(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	if a := w.call("GET", "/api/sessions", "", "token"); a.status != 200 || a.body != "[]" {
@@ -168,6 +170,8 @@ func TestWireAuth(t *testing.T) {
 	}
 }
 
+// TestWireNoTokenConfigured: docs/wire/sessions.md, "Deliberate
+// differences" (a server with no token is open).
 func TestWireNoTokenConfigured(t *testing.T) {
 	w := newWire(t, Options{})
 	if a := w.call("GET", "/api/sessions", "", ""); a.status != 200 {
@@ -175,6 +179,8 @@ func TestWireNoTokenConfigured(t *testing.T) {
 	}
 }
 
+// TestWireRouting: docs/wire/sessions.md, "Routing" and "Status and
+// version".
 func TestWireRouting(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	for _, p := range []string{"/api/sessions/abc", "/api/sessions/a-b-c-d-e-f", "/api/sessions/a_1-b-c-d-e%41", "/api/kernels/x", "/nope", "/api/sessionsx"} {
@@ -208,6 +214,8 @@ func TestWireRouting(t *testing.T) {
 	}
 }
 
+// TestWirePrefix: docs/wire/sessions.md, "Routing" (base URL prefix) and
+// "Kernelspecs".
 func TestWirePrefix(t *testing.T) {
 	w := newWire(t, Options{Token: tok, BaseURL: "/user/alice/"})
 	expectHTML404(t, w.ok("GET", "/api/sessions", ""))
@@ -235,6 +243,7 @@ func TestWirePrefix(t *testing.T) {
 	}
 }
 
+// TestWireCreate: docs/wire/sessions.md, "Create" and "Models".
 func TestWireCreate(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	a := w.ok("POST", "/api/sessions", `{"path": "foo/nb1.ipynb", "type": "notebook", "name": "nb1"}`)
@@ -331,6 +340,8 @@ func TestWireCreate(t *testing.T) {
 	}
 }
 
+// TestWireGetListDelete: docs/wire/sessions.md, "Get", "List" and
+// "Delete".
 func TestWireGetListDelete(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	a := w.create(`{"path": "a", "type": "file"}`)
@@ -382,6 +393,7 @@ func TestWireGetListDelete(t *testing.T) {
 	}
 }
 
+// TestWirePatch: docs/wire/sessions.md, "Patch" and "Odd values".
 func TestWirePatch(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	s := w.create(`{"path": "c1", "type": "console"}`)
@@ -458,6 +470,8 @@ func TestWirePatch(t *testing.T) {
 	}
 }
 
+// TestWireKernels: docs/wire/sessions.md, "Kernels", "Kernelspecs" and
+// "Status and version".
 func TestWireKernels(t *testing.T) {
 	w := newWire(t, Options{Token: tok, KernelSpecs: []string{"python3", "ir"}})
 	a := w.ok("POST", "/api/kernels", `{"name": "ir"}`)
@@ -490,6 +504,7 @@ func TestWireKernels(t *testing.T) {
 	}
 }
 
+// TestFaults: the controls nbservtest documents.
 func TestFaults(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	w.ref.FailNext(2, Fault{Method: "GET", Path: "/api/sessions/*", Status: 503, Header: http.Header{"Retry-After": {"1"}}})
@@ -556,6 +571,9 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// With no kernel start delay, creates for one path are atomic
+// (docs/wire/sessions.md, "Deliberate differences"); with one, they race as
+// Jupyter's do (TestConcurrentCreatesWithKernelStartDelay).
 func TestConcurrentCreatesForOnePathYieldOneSession(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	const n = 50
