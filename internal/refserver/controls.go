@@ -1,7 +1,7 @@
 package refserver
 
 // Controls: what tests use to steer and observe the server (faults,
-// latency, kernel deaths, activity, the request count).
+// latency, kernel start delay, kernel deaths, activity, the request count).
 
 import (
 	"errors"
