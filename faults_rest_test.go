@@ -45,7 +45,7 @@ func TestActionsOnADeadKernelAreNotFound(t *testing.T) {
 	srv := nbservtest.NewServer(t)
 	ctx := context.Background()
 	k := startKernel(t, srv.Client)
-	if err := srv.KillKernelByID(k.ID); err != nil {
+	if err := srv.KillKernel(k.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.Client.Kernels.Interrupt(ctx, k.ID); !errors.Is(err, nbserv.ErrNotFound) {

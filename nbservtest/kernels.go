@@ -7,9 +7,3 @@ package nbservtest
 // succeeds. n <= 0 lets restarts succeed again. It returns an error when
 // no kernel has that id.
 func (s *Server) FailRestarts(kernelID string, n int) error { return s.ref.FailRestarts(kernelID, n) }
-
-// KillKernelByID makes the kernel die for good, as when its process exits
-// and Jupyter gives up restarting it: it leaves the kernel list, GET
-// answers 404, and sessions on it disappear. It returns an error when no
-// kernel has that id.
-func (s *Server) KillKernelByID(kernelID string) error { return s.ref.KillKernelByID(kernelID) }

@@ -37,14 +37,14 @@ func TestFailRestarts(t *testing.T) {
 	}
 }
 
-func TestKillKernelByID(t *testing.T) {
+func TestKillKernelLeavesTheList(t *testing.T) {
 	srv := nbservtest.NewServer(t)
 	ctx := context.Background()
 	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.KillKernelByID(s.Kernel.ID); err != nil {
+	if err := srv.KillKernel(s.Kernel.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.Client.Kernels.Get(ctx, s.Kernel.ID); !errors.Is(err, nbserv.ErrNotFound) {
@@ -53,7 +53,7 @@ func TestKillKernelByID(t *testing.T) {
 	if _, err := srv.Client.Sessions.Get(ctx, s.ID); !errors.Is(err, nbserv.ErrNotFound) {
 		t.Errorf("Sessions.Get on a dead kernel: %v", err)
 	}
-	if err := srv.KillKernelByID(s.Kernel.ID); err == nil {
+	if err := srv.KillKernel(s.Kernel.ID); err == nil {
 		t.Error("a second kill: no error")
 	}
 }

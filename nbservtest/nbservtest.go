@@ -7,8 +7,10 @@
 //	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
 //
 // Like net/http/httptest, it serves on a loopback port; unlike it, the
-// fault controls (FailNext, SetLatency, GoneOnDelete, KillKernel) let a
-// test provoke every error a real server can give.
+// controls (FailNext, SetLatency, SetKernelStartDelay, GoneOnDelete,
+// KillSessionKernel, KillKernel, SetKernelActivity) let a test provoke
+// every error a real server can give. Controls named for a session take a
+// session id; those named for a kernel take a kernel id.
 package nbservtest
 
 import (
@@ -83,7 +85,16 @@ func Start(opts ...Option) (*Server, error) {
 		o(&c)
 	}
 	ref := refserver.New(c.ref)
-	ts := httptest.NewServer(ref)
+	ts := httptest.NewUnstartedServer(ref)
+	// A client that stalls before its headers or idles between requests
+	// does not hold a connection for the rest of the test. There is no read
+	// or write timeout: SetLatency and SetKernelStartDelay may hold an
+	// answer as long as a test asks, and a test may send a body as slowly as
+	// it likes.
+	ts.Config.ReadHeaderTimeout = 10 * time.Second
+	ts.Config.IdleTimeout = time.Minute
+	ts.Config.MaxHeaderBytes = 64 << 10
+	ts.Start()
 	s := &Server{URL: ts.URL + ref.Prefix(), Token: c.ref.Token, ref: ref, http: ts}
 	cfg := nbserv.Config{BaseURL: s.URL, Token: nbserv.Secret(s.Token)}
 	if c.client != nil {
@@ -107,40 +118,77 @@ func (s *Server) Close() {
 // Handler returns the reference server's http.Handler, to mount elsewhere.
 func (s *Server) Handler() http.Handler { return s.ref }
 
-// Fault is an answer to force on matching requests.
+// Fault is an answer to force on matching requests, to test a client's
+// error handling (see FailNext).
 type Fault struct {
 	// Method matches the request method; empty matches any.
 	Method string
-	// Path is a path.Match pattern for the request path below the prefix,
-	// such as "/api/sessions/*"; empty matches any.
+	// Path is a path.Match pattern for the request path below the base
+	// URL, with a leading slash, such as "/api/sessions" or
+	// "/api/sessions/*"; empty matches any.
 	Path string
 	// Status is the status to answer, such as 503.
 	Status int
-	// Body is the answer's body; empty means Jupyter's JSON error form.
+	// Body is the answer's body. Empty means Jupyter's JSON error form,
+	// {"message": "<status text>", "reason": null}, as application/json.
 	Body string
-	// Header is added to the answer (for example Retry-After).
+	// Header is added to the answer (for example Retry-After, or a
+	// Content-Type for a Body that is not JSON).
 	Header http.Header
 }
 
-// FailNext makes the next n requests matching f answer with f.
+// ErrNoSuchSession and ErrNoSuchKernel are what the controls return, wrapped
+// with the id, for a session or kernel the server does not have.
+var (
+	ErrNoSuchSession = refserver.ErrNoSuchSession
+	ErrNoSuchKernel  = refserver.ErrNoSuchKernel
+)
+
+// FailNext makes the next n requests that match f answer with f instead
+// of being served (and so change nothing). Faults queue in the order they
+// were added; a request uses up one answer of the first fault it matches.
+// Every request counts, retries included.
 func (s *Server) FailNext(n int, f Fault) {
 	s.ref.FailNext(n, refserver.Fault(f))
 }
 
-// SetLatency delays every answer by d; 0 removes the delay.
+// SetLatency delays every answer by d, before anything else happens (0
+// removes the delay). A client that gives up early is not kept waiting.
 func (s *Server) SetLatency(d time.Duration) { s.ref.SetLatency(d) }
 
-// GoneOnDelete makes the next DELETE of the session answer 410 "Kernel
-// deleted before session", as when its kernel dies mid-delete.
+// SetKernelStartDelay makes every kernel start (a session created without
+// an existing kernel, POST /api/kernels, a PATCH to a new kernel) take d,
+// during which the server serves other requests, as Jupyter does while it
+// awaits a kernel process. As in Jupyter Server 1.23, a session's row is
+// written only once its kernel has started, so concurrent creates for one
+// path each make a session and a kernel then; with the default 0, creates
+// are atomic and they share one. The start completes even if the client
+// gives up, and Close waits for it.
+func (s *Server) SetKernelStartDelay(d time.Duration) { s.ref.SetKernelStartDelay(d) }
+
+// GoneOnDelete makes the next DELETE of the session (a session id) answer
+// 410 "Kernel deleted before session", as when its kernel dies mid-delete:
+// the kernel is gone afterwards and so, on the next read, is the session.
+// The error wraps ErrNoSuchSession for an unknown id.
 func (s *Server) GoneOnDelete(sessionID string) error { return s.ref.GoneOnDelete(sessionID) }
 
-// KillKernel kills the session's kernel, so the session disappears.
-func (s *Server) KillKernel(sessionID string) error { return s.ref.KillKernel(sessionID) }
+// KillSessionKernel stops the kernel of the session (a session id) as if it
+// had died: the session disappears on its next read, as in Jupyter. The
+// error wraps ErrNoSuchSession for an unknown id.
+func (s *Server) KillSessionKernel(sessionID string) error { return s.ref.KillSessionKernel(sessionID) }
 
-// SetKernelActivity sets a kernel's execution_state and last_activity.
+// KillKernel stops a kernel (a kernel id) as if it had died: it leaves the
+// kernel list, and every session on it disappears on its next read. The
+// error wraps ErrNoSuchKernel for an unknown id.
+func (s *Server) KillKernel(kernelID string) error { return s.ref.KillKernel(kernelID) }
+
+// SetKernelActivity sets a kernel's (a kernel id) execution_state and
+// last_activity, as a client working in it would, for example to make it
+// look idle for an hour. The error wraps ErrNoSuchKernel for an unknown id.
 func (s *Server) SetKernelActivity(kernelID, state string, last time.Time) error {
 	return s.ref.SetKernelActivity(kernelID, state, last)
 }
 
-// Requests returns how many requests the server has received.
+// Requests returns how many requests the server has received, faulted and
+// retried ones included.
 func (s *Server) Requests() int { return s.ref.Requests() }

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/nbservtest"
@@ -57,5 +59,68 @@ func TestOptions(t *testing.T) {
 	}
 	if srv.Requests() != 3 || srv.Handler() == nil {
 		t.Errorf("Requests() = %d", srv.Requests())
+	}
+}
+
+// With a kernel start delay, concurrent creates for one path make a session
+// each, as on Jupyter Server 1.23; without one they share a session.
+func TestKernelStartDelayOpensJupytersRace(t *testing.T) {
+	for _, c := range []struct {
+		delay time.Duration
+		want  int
+	}{{200 * time.Millisecond, 3}, {0, 1}} {
+		srv := nbservtest.NewServer(t)
+		srv.SetKernelStartDelay(c.delay)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := srv.Client.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "race.ipynb", Type: nbserv.TypeNotebook}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		list, err := srv.Client.Sessions.List(context.Background())
+		if err != nil || len(list) != c.want {
+			t.Errorf("delay %v: %d sessions (%v), want %d", c.delay, len(list), err, c.want)
+		}
+	}
+}
+
+// Controls named for a session take a session id, those named for a
+// kernel a kernel id, and say which was unknown.
+func TestControlsTakeTheIdTheyName(t *testing.T) {
+	srv := nbservtest.NewServer(t)
+	ctx := context.Background()
+	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a", Type: "file"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.KillKernel(s.ID); !errors.Is(err, nbservtest.ErrNoSuchKernel) {
+		t.Errorf("KillKernel(session id) = %v, want ErrNoSuchKernel", err)
+	}
+	if err := srv.KillSessionKernel(s.Kernel.ID); !errors.Is(err, nbservtest.ErrNoSuchSession) {
+		t.Errorf("KillSessionKernel(kernel id) = %v, want ErrNoSuchSession", err)
+	}
+	if err := srv.SetKernelActivity(s.ID, "idle", time.Now()); !errors.Is(err, nbservtest.ErrNoSuchKernel) {
+		t.Errorf("SetKernelActivity(session id) = %v, want ErrNoSuchKernel", err)
+	}
+	if err := srv.GoneOnDelete(s.Kernel.ID); !errors.Is(err, nbservtest.ErrNoSuchSession) {
+		t.Errorf("GoneOnDelete(kernel id) = %v, want ErrNoSuchSession", err)
+	}
+	if err := srv.KillKernel(s.Kernel.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Client.Sessions.Get(ctx, s.ID); !errors.Is(err, nbserv.ErrNotFound) {
+		t.Errorf("session of a killed kernel: %v, want ErrNotFound", err)
+	}
+	s, _ = srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "b", Type: "file"})
+	if err := srv.KillSessionKernel(s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Client.Sessions.Get(ctx, s.ID); !errors.Is(err, nbserv.ErrNotFound) {
+		t.Errorf("session after KillSessionKernel: %v, want ErrNotFound", err)
 	}
 }

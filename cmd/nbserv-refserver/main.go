@@ -9,7 +9,9 @@
 // tree that starts empty.
 //
 // It prints the URL it serves once it is listening, and shuts down cleanly
-// on SIGINT or SIGTERM.
+// on SIGINT or SIGTERM. Its connection limits and timeouts (see -h) let it
+// sit on a port other people can reach without a slow or idle client
+// holding its connections; the defaults suit tests on one machine.
 package main
 
 import (
@@ -30,37 +32,153 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	code := exitCode(err)
+	if code == 1 {
 		fmt.Fprintln(os.Stderr, "nbserv-refserver:", err)
-		os.Exit(1)
 	}
+	os.Exit(code)
 }
 
-// run serves until ctx is done; tests call it directly.
-func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("nbserv-refserver", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8888", "address to listen on")
-	token := fs.String("token", "", "token clients must send (empty: none)")
-	baseURL := fs.String("base-url", "/", "path prefix, such as /user/alice/")
-	root := fs.String("root", "", "directory the contents API serves, read and written in place (default: a private in-memory tree)")
-	if err := fs.Parse(args); err != nil {
-		return err
+// exitCode is 0 for success and -h, 2 for a bad command line (whose
+// message and usage run has printed), 1 for anything else.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
 	}
-	if *root != "" {
-		if fi, err := os.Stat(*root); err != nil {
-			return err
-		} else if !fi.IsDir() {
-			return fmt.Errorf("-root %s: not a directory", *root)
+	return 1
+}
+
+// usageError is a command line the flags refuse.
+type usageError struct{ error }
+
+const usageHead = `Usage: nbserv-refserver [flags]
+
+Serves the go-nbserv reference server, an in-memory Jupyter Server 1.23.3
+(sessions, kernels, kernelspecs, contents, terminals, config, status), and
+prints its URL.
+
+Limits: at most -max-conns connections are served at once; more wait until
+one closes. A client has -read-header-timeout to send its request headers
+and -read-timeout to send the whole request, body included (a body sent
+more slowly is cut off); an answer must be written within -write-timeout
+after the headers were read; a keep-alive connection idle for
+-idle-timeout is closed; request headers are limited to -max-header-bytes.
+A zero duration or -max-conns means no limit (a zero -max-header-bytes,
+Go's default of 1 MiB). Request bodies of the sessions and kernels routes
+are limited to 64 KiB.
+
+Flags:
+`
+
+type options struct {
+	addr, token, baseURL string
+	root                 string
+	readHeaderTimeout    time.Duration
+	readTimeout          time.Duration
+	writeTimeout         time.Duration
+	idleTimeout          time.Duration
+	maxHeaderBytes       int
+	maxConns             int
+	kernelStartDelay     time.Duration
+}
+
+// parse reads the command line. -h prints the usage to stdout and returns
+// flag.ErrHelp; a bad flag prints its error and the usage to stderr, once,
+// and returns a usageError.
+func parse(args []string, stdout, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("nbserv-refserver", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8888", "address to listen on")
+	fs.StringVar(&o.token, "token", "", "token clients must send (empty: none)")
+	fs.StringVar(&o.baseURL, "base-url", "/", "path prefix, such as /user/alice/")
+	fs.StringVar(&o.root, "root", "", "directory the contents API serves, read and written in place (default: a private in-memory tree)")
+	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
+	fs.DurationVar(&o.readTimeout, "read-timeout", time.Minute, "time a client has to send a whole request, body included")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", time.Minute, "time to write an answer, from the end of the request headers (keep it above -kernel-start-delay)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "time a keep-alive connection may stay idle")
+	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request headers accepted, in bytes, as Tornado's default")
+	fs.IntVar(&o.maxConns, "max-conns", 128, "connections served at once; more wait")
+	fs.DurationVar(&o.kernelStartDelay, "kernel-start-delay", 0, "time a simulated kernel takes to start; concurrent creates for one path then each make a session, as in Jupyter")
+	fs.SetOutput(stderr) // where the flag package prints a bad flag's error
+	fs.Usage = func() {} // the usage is printed below, once, to the right stream
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(fs, stdout)
+		return o, err
+	case err != nil:
+		printUsage(fs, stderr)
+		return o, usageError{err}
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
+		printUsage(fs, stderr)
+		return o, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	for name, v := range map[string]int64{"read-header-timeout": int64(o.readHeaderTimeout), "read-timeout": int64(o.readTimeout),
+		"write-timeout": int64(o.writeTimeout), "idle-timeout": int64(o.idleTimeout), "max-header-bytes": int64(o.maxHeaderBytes),
+		"max-conns": int64(o.maxConns), "kernel-start-delay": int64(o.kernelStartDelay)} {
+		if v < 0 {
+			fmt.Fprintf(stderr, "-%s must not be negative\n", name)
+			printUsage(fs, stderr)
+			return o, usageError{fmt.Errorf("-%s must not be negative", name)}
 		}
 	}
-	ln, err := net.Listen("tcp", *addr)
+	return o, nil
+}
+
+// noneIfZero maps the flags' 0 (no timeout) to http.Server's, which is
+// negative where a 0 would fall back to ReadTimeout.
+func noneIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	io.WriteString(w, usageHead)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// run serves until ctx is done; tests call it directly. It prints the URL
+// to stdout once listening, and usage and flag errors as parse does.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parse(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	ref := refserver.New(refserver.Options{Token: *token, BaseURL: *baseURL, ContentsRoot: *root})
-	srv := &http.Server{Handler: ref, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(out, "http://%s%s\n", ln.Addr(), ref.Prefix())
+	if o.root != "" {
+		if fi, err := os.Stat(o.root); err != nil {
+			return err
+		} else if !fi.IsDir() {
+			return fmt.Errorf("-root %s: not a directory", o.root)
+		}
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	if o.maxConns > 0 {
+		ln = newLimitListener(ln, o.maxConns)
+	}
+	ref := refserver.New(refserver.Options{Token: o.token, BaseURL: o.baseURL, ContentsRoot: o.root})
+	ref.SetKernelStartDelay(o.kernelStartDelay)
+	srv := &http.Server{
+		Handler:           ref,
+		ReadHeaderTimeout: noneIfZero(o.readHeaderTimeout),
+		ReadTimeout:       o.readTimeout,
+		WriteTimeout:      o.writeTimeout,
+		IdleTimeout:       noneIfZero(o.idleTimeout),
+		MaxHeaderBytes:    o.maxHeaderBytes,
+	}
+	fmt.Fprintf(stdout, "http://%s%s\n", ln.Addr(), ref.Prefix())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -22,7 +22,7 @@ func TestRootServesDirectory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "t", "-root", dir}, pw) }()
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "t", "-root", dir}, pw, io.Discard) }()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestRootMustBeADirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, root := range []string{file, filepath.Join(file, "missing")} {
-		if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-root", root}, io.Discard); err == nil {
+		if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-root", root}, io.Discard, io.Discard); err == nil {
 			t.Errorf("-root %s: no error", root)
 		}
 	}

@@ -206,21 +206,6 @@ func (c *contents) isDir(rel string) bool {
 	return err == nil && fi.dir
 }
 
-// pyQuote is urllib.parse.quote: everything but letters, digits, "_.-~"
-// and "/" is percent-encoded as UTF-8.
-func pyQuote(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.-~/", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
 // urlPathJoin is Jupyter's url_path_join.
 func urlPathJoin(pieces ...string) string {
 	initial := strings.HasPrefix(pieces[0], "/")
@@ -431,7 +416,7 @@ func (c *countingBody) Read(p []byte) (int, error) {
 }
 
 // bodyError answers a body that could not be read.
-func bodyError(err error) reply {
+func contentsBodyError(err error) reply {
 	if errors.Is(err, errBodyTooLarge) {
 		return reply{status: http.StatusBadRequest} // Tornado's bare 400, connection closed
 	}
@@ -460,9 +445,9 @@ func pyStrArg(v any) (string, *httpError) {
 func pyReprValue(v any) string {
 	switch v := v.(type) {
 	case string:
-		return pyRepr(v)
+		return pyStrRepr(v)
 	case json.Number:
-		return pyNumber(string(v))
+		return pyNumberText(string(v))
 	case []any:
 		q := make([]string, len(v))
 		for i, x := range v {
@@ -472,7 +457,7 @@ func pyReprValue(v any) string {
 	case map[string]any:
 		var q []string
 		for k, x := range v {
-			q = append(q, pyRepr(k)+": "+pyReprValue(x))
+			q = append(q, pyStrRepr(k)+": "+pyReprValue(x))
 		}
 		return "{" + strings.Join(q, ", ") + "}"
 	}
@@ -483,7 +468,7 @@ func pyReprValue(v any) string {
 func pyFormat(v any) string {
 	switch v := v.(type) {
 	case json.Number:
-		return pyNumber(string(v))
+		return pyNumberText(string(v))
 	case []any, map[string]any:
 		return pyReprValue(v)
 	}

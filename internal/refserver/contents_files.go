@@ -24,21 +24,21 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, raw string) 
 			w.WriteHeader(http.StatusFound)
 			return
 		}
-		s.errorPage(w, r, http.StatusForbidden)
+		s.htmlError(w, r, http.StatusForbidden, "")
 		return
 	}
 	switch r.Method {
 	case http.MethodGet:
 	case http.MethodHead: // Jupyter's HEAD handler fails its own XSRF check
-		s.errorPage(w, r, http.StatusInternalServerError)
+		s.htmlError(w, r, http.StatusInternalServerError, "")
 		return
 	default:
-		s.errorPage(w, r, http.StatusMethodNotAllowed)
+		s.htmlError(w, r, http.StatusMethodNotAllowed, "")
 		return
 	}
 	p, e := unescapePath(raw)
 	if e != nil {
-		s.errorPage(w, r, e.status)
+		s.htmlError(w, r, e.status, "")
 		return
 	}
 	s.mu.Lock()
@@ -50,7 +50,7 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, raw string) 
 	status, body, fi := c.openFile(p)
 	c.mu.Unlock()
 	if status != 0 {
-		s.errorPage(w, r, status)
+		s.htmlError(w, r, status, "")
 		return
 	}
 	defer body.Close()
@@ -112,9 +112,4 @@ func filesContentType(name string) string {
 		return typ
 	}
 	return "application/octet-stream"
-}
-
-// errorPage is Jupyter's HTML error page for non-API handlers (pages.go).
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int) {
-	s.htmlError(w, r, status, "")
 }

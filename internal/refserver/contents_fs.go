@@ -41,9 +41,9 @@ type osError struct {
 }
 
 func (e *osError) Error() string {
-	s := fmt.Sprintf("[Errno %d] %s: %s", int(e.errno), pyStrerror(e.errno), pyRepr(e.path))
+	s := fmt.Sprintf("[Errno %d] %s: %s", int(e.errno), pyStrerror(e.errno), pyStrRepr(e.path))
 	if e.path2 != "" {
-		s += " -> " + pyRepr(e.path2)
+		s += " -> " + pyStrRepr(e.path2)
 	}
 	return s
 }

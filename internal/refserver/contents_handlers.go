@@ -19,7 +19,7 @@ func (s *Server) contentsHandler(r *http.Request, p string) reply {
 		if h, e := c.hiddenAPI(p); e != nil {
 			return e.reply()
 		} else if h {
-			return errorReply(400, "Cannot delete file or directory "+pyRepr(p))
+			return errorReply(400, "Cannot delete file or directory "+pyStrRepr(p))
 		}
 		if e := c.deletePath(p); e != nil {
 			return e.reply()
@@ -42,7 +42,7 @@ func (s *Server) contentsHandler(r *http.Request, p string) reply {
 	}
 	body, err := readContentsJSON(r)
 	if err != nil {
-		return bodyError(err)
+		return contentsBodyError(err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -77,18 +77,18 @@ func queryArg(r *http.Request, name string) (string, bool) {
 func (s *Server) contentsGet(r *http.Request, p string) reply {
 	typ, hasType := queryArg(r, "type")
 	if hasType && typ != "directory" && typ != "file" && typ != "notebook" {
-		return errorReply(400, "Type "+pyRepr(typ)+" is invalid")
+		return errorReply(400, "Type "+pyStrRepr(typ)+" is invalid")
 	}
 	format, hasFormat := queryArg(r, "format")
 	if hasFormat && format != "text" && format != "base64" {
-		return errorReply(400, "Format "+pyRepr(format)+" is invalid")
+		return errorReply(400, "Format "+pyStrRepr(format)+" is invalid")
 	}
 	content := "1"
 	if v, ok := queryArg(r, "content"); ok {
 		content = v
 	}
 	if content != "0" && content != "1" {
-		return errorReply(400, "Content "+pyRepr(content)+" is invalid")
+		return errorReply(400, "Content "+pyStrRepr(content)+" is invalid")
 	}
 	c := s.contents
 	c.mu.Lock()
@@ -96,7 +96,7 @@ func (s *Server) contentsGet(r *http.Request, p string) reply {
 	if h, e := c.hiddenAPI(p); e != nil {
 		return e.reply()
 	} else if h {
-		return errorReply(404, "file or directory "+pyRepr(p)+" does not exist")
+		return errorReply(404, "file or directory "+pyStrRepr(p)+" does not exist")
 	}
 	m, e := c.get(p, content == "1", typ, format)
 	if e != nil {
@@ -138,7 +138,7 @@ func (s *Server) contentsPut(body any, p string) (model, int, *httpError) {
 		}
 	}
 	if hidden {
-		return model{}, 0, herr(400, "Cannot create file or directory %s", pyRepr(p))
+		return model{}, 0, herr(400, "Cannot create file or directory %s", pyStrRepr(p))
 	}
 	rel, e := osRel(p)
 	if e != nil {
@@ -174,7 +174,7 @@ func (s *Server) contentsPost(body any, p string) (model, *httpError) {
 			}
 		}
 		if h {
-			return model{}, herr(400, "Cannot copy file or directory %s", pyRepr(p))
+			return model{}, herr(400, "Cannot copy file or directory %s", pyStrRepr(p))
 		}
 		return c.copyFile(cf.(string), p)
 	}
@@ -213,7 +213,7 @@ func (s *Server) contentsPatch(body any, p string) (model, *httpError) {
 			}
 		}
 		if h {
-			return model{}, herr(400, "Cannot rename file or directory %s", pyRepr(p))
+			return model{}, herr(400, "Cannot rename file or directory %s", pyStrRepr(p))
 		}
 	}
 	// update(model, path)

@@ -48,12 +48,12 @@ func (c *contents) get(p string, content bool, typ, format string) (model, *http
 	}
 	fi, err := c.fs.stat(rel)
 	if err != nil {
-		return model{}, herr(404, "file or directory does not exist: %s", pyRepr(p))
+		return model{}, herr(404, "file or directory does not exist: %s", pyStrRepr(p))
 	}
 	if h, e := c.hidden(rel); e != nil {
 		return model{}, e
 	} else if h {
-		return model{}, herr(404, "file or directory does not exist: %s", pyRepr(p))
+		return model{}, herr(404, "file or directory does not exist: %s", pyStrRepr(p))
 	}
 	switch {
 	case fi.dir:
@@ -176,7 +176,7 @@ func (c *contents) save(in map[string]any, p string) (model, *httpError) {
 	if h, e := c.hidden(rel); e != nil {
 		return model{}, e
 	} else if h {
-		return model{}, herr(400, "Cannot create file or directory %s", pyRepr(osPath))
+		return model{}, herr(400, "Cannot create file or directory %s", pyStrRepr(osPath))
 	}
 	var message string
 	switch typ {
@@ -448,7 +448,7 @@ func (c *contents) rename(oldP, newP string) *httpError {
 		return e
 	}
 	if hOld || hNew {
-		return herr(400, "Cannot rename file or directory %s", pyRepr(c.fs.osPath(oldRel)))
+		return herr(400, "Cannot rename file or directory %s", pyStrRepr(c.fs.osPath(oldRel)))
 	}
 	if c.exists(newRel) {
 		if !c.exists(oldRel) { // os.path.samefile stats the source first
@@ -496,7 +496,7 @@ func (c *contents) move(from, to string) error {
 	case serr != nil:
 		return &osError{errno: syscall.ENOENT, path: c.fs.osPath(from)}
 	case fi.dir && errnoOf(err) == syscall.EINVAL:
-		return fmt.Errorf("Cannot move a directory %s into itself %s.", pyRepr(c.fs.osPath(from)), pyRepr(c.fs.osPath(to)))
+		return fmt.Errorf("Cannot move a directory %s into itself %s.", pyStrRepr(c.fs.osPath(from)), pyStrRepr(c.fs.osPath(to)))
 	case fi.dir:
 		// copytree makes the target's missing parents first.
 		if merr := c.fs.mkdirAll(parentRel(to)); merr != nil {
@@ -532,11 +532,11 @@ func (c *contents) deletePath(p string) *httpError {
 	if h, e := c.hidden(rel); e != nil {
 		return e
 	} else if h {
-		return herr(400, "Cannot delete file or directory %s", pyRepr(c.fs.osPath(rel)))
+		return herr(400, "Cannot delete file or directory %s", pyStrRepr(c.fs.osPath(rel)))
 	}
 	fi, err := c.fs.stat(rel)
 	if err != nil {
-		return herr(404, "file or directory does not exist: %s", pyRepr(p))
+		return herr(404, "file or directory does not exist: %s", pyStrRepr(p))
 	}
 	if !fi.writable {
 		return herr(403, "Permission denied: %s", p)

@@ -41,7 +41,7 @@ func pyIndexError(v any) nbSaveError {
 	return nbSaveError(fmt.Sprintf("'%s' object is not subscriptable", pyType(v)))
 }
 
-func pyInt(v any) (int64, bool) {
+func pyIntValue(v any) (int64, bool) {
 	switch n := v.(type) {
 	case json.Number:
 		i, err := n.Int64()
@@ -73,7 +73,7 @@ func prepareNotebook(content any, minorOut *int64) (nb map[string]any, digest st
 	if !ok {
 		return nil, "", "", nbSaveError("nbformat")
 	}
-	major, ok := pyInt(ver)
+	major, ok := pyIntValue(ver)
 	if !ok {
 		return nil, "", "", nbSaveError(fmt.Sprintf("'<' not supported between instances of '%s' and 'int'", pyType(ver)))
 	}
@@ -166,7 +166,7 @@ func prepareNotebook(content any, minorOut *int64) (nb map[string]any, digest st
 		if !isJSONInt(mv) {
 			return nil, "", "", nbSaveError("") // an AssertionError, which prints as nothing
 		}
-		minor, _ = pyInt(mv)
+		minor, _ = pyIntValue(mv)
 	}
 	*minorOut = minor
 	if minor >= 5 {
@@ -261,7 +261,7 @@ func hashEverything(h hash.Hash, v any) {
 	case string:
 		h.Write([]byte(v))
 	case json.Number:
-		h.Write([]byte(pyNumber(string(v))))
+		h.Write([]byte(pyNumberText(string(v))))
 	default:
 		h.Write([]byte(pyStr(v)))
 	}
@@ -470,12 +470,12 @@ func readNotebook(data []byte) (map[string]any, int64, error) {
 		}
 	}
 	if err != nil {
-		s := pyRepr(string(data))
+		s := pyStrRepr(string(data))
 		r := []rune("Notebook does not appear to be JSON: " + s)
 		if len(r) > 77 {
 			r = r[:77]
 		}
-		return nil, 0, fmt.Errorf("NotJSONError(%s)", pyRepr(string(r)+"..."))
+		return nil, 0, fmt.Errorf("NotJSONError(%s)", pyStrRepr(string(r)+"..."))
 	}
 	nb, ok := v.(map[string]any)
 	if !ok {
@@ -483,9 +483,9 @@ func readNotebook(data []byte) (map[string]any, int64, error) {
 	}
 	major := int64(1)
 	if mv, ok := nb["nbformat"]; ok {
-		major, _ = pyInt(mv)
+		major, _ = pyIntValue(mv)
 	}
-	invalid := func(msg string) error { return fmt.Errorf("<ValidationError: %s>", pyRepr(msg)) }
+	invalid := func(msg string) error { return fmt.Errorf("<ValidationError: %s>", pyStrRepr(msg)) }
 	switch {
 	case major == 1:
 		return nil, 0, invalid("Notebook could not be converted from version 1 to version 2 because it's missing a key: cells")
@@ -499,7 +499,7 @@ func readNotebook(data []byte) (map[string]any, int64, error) {
 	}
 	var minor int64
 	if mv, ok := nb["nbformat_minor"]; ok {
-		minor, _ = pyInt(mv)
+		minor, _ = pyIntValue(mv)
 	}
 	normalizeNumbers(nb)
 	rejoinLines(nb)
@@ -537,7 +537,7 @@ func normalizeNumbers(v any) {
 	case map[string]any:
 		for k, x := range v {
 			if n, ok := x.(json.Number); ok {
-				v[k] = json.Number(pyNumber(string(n)))
+				v[k] = json.Number(pyNumberText(string(n)))
 			} else {
 				normalizeNumbers(x)
 			}
@@ -545,7 +545,7 @@ func normalizeNumbers(v any) {
 	case []any:
 		for i, x := range v {
 			if n, ok := x.(json.Number); ok {
-				v[i] = json.Number(pyNumber(string(n)))
+				v[i] = json.Number(pyNumberText(string(n)))
 			} else {
 				normalizeNumbers(x)
 			}
@@ -580,7 +580,7 @@ func writePyJSON(b *bytes.Buffer, v any, depth int) {
 			b.WriteString("false")
 		}
 	case json.Number:
-		b.WriteString(pyNumber(string(v)))
+		b.WriteString(pyNumberText(string(v)))
 	case string:
 		writePyString(b, v)
 	case []any:
@@ -686,7 +686,7 @@ func validateNotebook(nb map[string]any, minor int64) string {
 	}
 	where := "notebook"
 	for _, c := range comps[:len(comps)-1] {
-		where += "[" + pyRepr(c) + "]"
+		where += "[" + pyStrRepr(c) + "]"
 	}
 	return fmt.Sprintf("Notebook validation failed: %s %s\n\nFailed validating <unset> in %s:\n\nOn instance:\n<unset>:\n\"<UNKNOWN>\"", e.name, e.msg, where)
 }
@@ -694,7 +694,7 @@ func validateNotebook(nb map[string]any, minor int64) string {
 func pyListRepr(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = pyRepr(s)
+		q[i] = pyStrRepr(s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }
@@ -745,7 +745,7 @@ func checkNotebook(nb map[string]any, minor int64) *schemaError {
 	if !isJSONInt(nb["nbformat_minor"]) {
 		return &schemaError{"data.nbformat_minor", "must be integer"}
 	}
-	if m, _ := pyInt(nb["nbformat_minor"]); m < 0 {
+	if m, _ := pyIntValue(nb["nbformat_minor"]); m < 0 {
 		return &schemaError{"data.nbformat_minor", "must be bigger than or equal to 0"}
 	}
 	if !isJSONInt(nb["nbformat"]) {
@@ -774,7 +774,7 @@ func checkNotebook(nb map[string]any, minor int64) *schemaError {
 		sort.Strings(extra)
 		q := make([]string, len(extra))
 		for i, s := range extra {
-			q[i] = pyRepr(s)
+			q[i] = pyStrRepr(s)
 		}
 		return &schemaError{"data", "must not contain {" + strings.Join(q, ", ") + "} properties"}
 	}
@@ -837,7 +837,7 @@ func validCell(c any, minor int64) bool {
 		if !isJSONInt(ec) {
 			return false
 		}
-		if n, _ := pyInt(ec); n < 0 {
+		if n, _ := pyIntValue(ec); n < 0 {
 			return false
 		}
 	}

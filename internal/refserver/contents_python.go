@@ -13,40 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 )
-
-// pyRepr is Python's repr() of a str.
-func pyRepr(s string) string {
-	quote := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(quote)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(quote):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == ' ' || (r >= 0x20 && r < 0x7f) || (r > 0x7f && unicode.IsPrint(r)):
-			b.WriteRune(r)
-		default:
-			b.WriteString(pyCharEscape(r))
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
-}
 
 // pyCharEscape is how repr() writes a character it cannot print.
 func pyCharEscape(r rune) string {
@@ -191,9 +159,9 @@ func pyFloatRepr(f float64) string {
 	return sign + digits[:exp+1] + "." + digits[exp+1:]
 }
 
-// pyNumber is how Python writes back a JSON number it read: ints as they
+// pyNumberText is how Python writes back a JSON number it read: ints as they
 // were (but "-0" is 0), floats through float repr.
-func pyNumber(n string) string {
+func pyNumberText(n string) string {
 	if !strings.ContainsAny(n, ".eE") {
 		if strings.TrimLeft(n, "-0") == "" {
 			return "0"

@@ -328,7 +328,7 @@ func TestEncodeBytesWraps(t *testing.T) {
 	}
 }
 
-func TestPyFloatRepr(t *testing.T) {
+func TestPyNumberTextFloats(t *testing.T) {
 	for f, want := range map[float64]string{1: "1.0", 0.1: "0.1", 1e16: "1e+16", 1.5e16: "1.5e+16", 1e-5: "1e-05",
 		0.0001: "0.0001", 123456789012345.0: "123456789012345.0", -2.5: "-2.5", math.Inf(1): "Infinity"} {
 		if got := pyFloatRepr(f); got != want {
@@ -336,16 +336,16 @@ func TestPyFloatRepr(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{"1.50": "1.5", "1E2": "100.0", "-0": "0", "12345678901234567890123": "12345678901234567890123"} {
-		if got := pyNumber(in); got != want {
-			t.Errorf("pyNumber(%s) = %q, want %q", in, got, want)
+		if got := pyNumberText(in); got != want {
+			t.Errorf("pyNumberText(%s) = %q, want %q", in, got, want)
 		}
 	}
 }
 
 func TestPyRepr(t *testing.T) {
 	for in, want := range map[string]string{"a": "'a'", "it's": `"it's"`, `a'b"c`: `'a\'b"c'`, "t\tn\n": `'t\tn\n'`, "é": "'é'", "\x00\u200b": `'\x00\u200b'`} {
-		if got := pyRepr(in); got != want {
-			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
+		if got := pyStrRepr(in); got != want {
+			t.Errorf("pyStrRepr(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -1,7 +1,7 @@
 package refserver
 
 // Controls: what tests use to steer and observe the server (faults,
-// latency, kernel deaths, activity, the request count).
+// latency, kernel start delay, kernel deaths, activity, the request count).
 
 import (
 	"errors"
@@ -12,20 +12,17 @@ import (
 	"time"
 )
 
-// Fault is an answer to force on matching requests, to test a client's
-// error handling.
+// The controls' documentation for users is on their public wrappers in
+// package nbservtest (nbservtest.Fault, nbservtest.Server.FailNext, …); the
+// comments here say only what the wrappers do not.
+
+// Fault is nbservtest.Fault, field for field: nbservtest converts one to
+// the other, so the compiler keeps the two in step.
 type Fault struct {
-	// Method matches the request method; empty matches any.
 	Method string
-	// Path is a path.Match pattern for the request path below the prefix,
-	// such as "/api/sessions" or "/api/sessions/*"; empty matches any.
-	Path string
-	// Status is the status to answer, such as 503.
+	Path   string // path.Match pattern, below the prefix
 	Status int
-	// Body is the answer's body. Empty means Jupyter's JSON error form:
-	// {"message": "<status text>", "reason": null}.
-	Body string
-	// Header is added to the answer (for example Retry-After).
+	Body   string
 	Header http.Header
 }
 
@@ -34,14 +31,14 @@ type fault struct {
 	left int
 }
 
-// ErrNoSuchSession is returned by the fault controls for unknown ids.
-var ErrNoSuchSession = errors.New("refserver: no such session")
+// ErrNoSuchSession and ErrNoSuchKernel are returned by the controls for
+// unknown ids.
+var (
+	ErrNoSuchSession = errors.New("refserver: no such session")
+	ErrNoSuchKernel  = errors.New("refserver: no such kernel")
+)
 
-// ErrNoSuchKernel is returned by the kernel controls for unknown ids.
-var ErrNoSuchKernel = errors.New("refserver: no such kernel")
-
-// FailNext makes the next n requests that match f answer with f instead of
-// being served. Faults queue in the order they were added.
+// FailNext: see nbservtest.Server.FailNext.
 func (s *Server) FailNext(n int, f Fault) {
 	if n <= 0 {
 		return
@@ -51,17 +48,22 @@ func (s *Server) FailNext(n int, f Fault) {
 	s.mu.Unlock()
 }
 
-// SetLatency delays every answer by d (0 removes the delay). A client that
-// gives up early is not kept waiting.
+// SetLatency: see nbservtest.Server.SetLatency.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	s.latency = d
 	s.mu.Unlock()
 }
 
-// GoneOnDelete makes the next DELETE of the session answer 410 "Kernel
-// deleted before session", as when its kernel dies mid-delete: the kernel
-// is gone afterwards and so, on the next read, is the session.
+// SetKernelStartDelay: see nbservtest.Server.SetKernelStartDelay. A
+// negative d counts as 0.
+func (s *Server) SetKernelStartDelay(d time.Duration) {
+	s.mu.Lock()
+	s.kernelDelay = max(d, 0)
+	s.mu.Unlock()
+}
+
+// GoneOnDelete: see nbservtest.Server.GoneOnDelete.
 func (s *Server) GoneOnDelete(sessionID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -72,9 +74,8 @@ func (s *Server) GoneOnDelete(sessionID string) error {
 	return nil
 }
 
-// KillKernel stops the session's kernel as if it had died, so the session
-// disappears on the next read.
-func (s *Server) KillKernel(sessionID string) error {
+// KillSessionKernel: see nbservtest.Server.KillSessionKernel.
+func (s *Server) KillSessionKernel(sessionID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess := s.byID[sessionID]
@@ -85,9 +86,18 @@ func (s *Server) KillKernel(sessionID string) error {
 	return nil
 }
 
-// SetKernelActivity sets a kernel's execution_state and last_activity, as
-// a client working in it would (for example to make it look idle for an
-// hour).
+// KillKernel: see nbservtest.Server.KillKernel.
+func (s *Server) KillKernel(kernelID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kernels[kernelID] == nil {
+		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
+	}
+	s.shutdownKernel(kernelID)
+	return nil
+}
+
+// SetKernelActivity: see nbservtest.Server.SetKernelActivity.
 func (s *Server) SetKernelActivity(kernelID, state string, last time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -96,14 +106,15 @@ func (s *Server) SetKernelActivity(kernelID, state string, last time.Time) error
 		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
 	}
 	k.state, k.lastActivity = state, last.UTC()
+	if k.lastActivity.After(s.kernelAct) {
+		s.kernelAct = k.lastActivity
+	}
 	return nil
 }
 
-// FailRestarts makes the kernel's next n restarts fail as a real restart
-// fails when the kernel's launcher has gone (Jupyter's 500 "Exception
-// restarting kernel"). A failed restart has shut the old process down:
-// the kernel stays listed, "idle", but an interrupt then answers 500 until
-// a restart succeeds. n <= 0 lets restarts succeed again.
+// FailRestarts: see nbservtest.Server.FailRestarts. A failed restart has
+// shut the old process down: the kernel stays listed, "idle", but an
+// interrupt then answers 500 until a restart succeeds.
 func (s *Server) FailRestarts(kernelID string, n int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,21 +126,7 @@ func (s *Server) FailRestarts(kernelID string, n int) error {
 	return nil
 }
 
-// KillKernelByID makes the kernel die for good, as when its process exits
-// and Jupyter's restarter gives up: it leaves the kernel list (a GET
-// answers 404 "Kernel does not exist"), and its sessions disappear on
-// their next read.
-func (s *Server) KillKernelByID(kernelID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.kernels[kernelID] == nil {
-		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
-	}
-	s.shutdownKernel(kernelID)
-	return nil
-}
-
-// Requests returns how many requests the server has received.
+// Requests: see nbservtest.Server.Requests.
 func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

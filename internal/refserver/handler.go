@@ -1,11 +1,8 @@
 package refserver
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -23,13 +20,12 @@ var (
 	wordRoute         = regexp.MustCompile(`^\w+$`) // config sections, terminal names
 )
 
-// maxBody bounds request bodies; Jupyter's own limit is far larger, but no
-// sessions request comes near this.
-const maxBody = 10 << 20
-
 // ServeHTTP routes a request the way Jupyter's Tornado application does:
-// a trailing slash redirects, an unknown URL gets the HTML 404 page, and a
-// known one checks the token, then the method.
+// the API routes first; then, for a URL none matches, the trailing-slash
+// redirect, the page at the base URL, or the HTML 404 page. Within an API
+// route the checks run in Tornado's and Jupyter's order (method known,
+// XSRF, Origin, method implemented, token); docs/wire/sessions.md
+// ("Routing") records each answer.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.beforeRequest(w, r) {
 		return
@@ -37,45 +33,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.EscapedPath()
 	rel, ok := strings.CutPrefix(raw, s.prefix)
 	if !ok {
-		s.notFoundPage(w, r)
+		s.jupyterPage(w, r, "", nil)
 		return
 	}
 	if m := kernelResourceRoute.FindStringSubmatch(rel); m != nil { // its file may end in "/"
 		s.kernelResource(w, r, m[1], m[2])
 		return
 	}
-	// The contents root and /files/ take a trailing slash as a path.
-	if rel != "" && strings.HasSuffix(rel, "/") && rel != "api/contents/" && !strings.HasPrefix(rel, "files/") {
-		if r.Method != http.MethodGet { // Tornado's redirect handler has only get()
-			s.trailingSlashRefusal(w, r)
-			return
-		}
-		loc := strings.TrimSuffix(raw, "/")
-		if r.URL.RawQuery != "" {
-			loc += "?" + r.URL.RawQuery
-		}
-		w.Header().Set("Location", loc)
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.WriteHeader(http.StatusFound)
-		return
-	}
 
 	var h func(*http.Request, string) reply
 	var id string
 	methods := ""
-	strict := false // a method outside methods is a 405 even without a token
+	public := false // answers without the token
+	strict := false // its handler's SUPPORTED_METHODS are just methods: others are 405 before the XSRF check
 	switch {
 	case rel == "api":
-		if r.Method == http.MethodGet { // the version needs no token; with one it is activity
-			if s.authorized(r) {
-				s.mu.Lock()
-				s.lastAct = time.Now().UTC()
-				s.mu.Unlock()
-			}
-			reply{status: http.StatusOK, body: map[string]string{"version": s.version}}.write(w)
-			return
-		}
-		methods = "GET"
+		h, methods, public = s.apiVersion, "GET", true
 	case rel == "api/status":
 		h, methods = s.status, "GET"
 	case rel == "api/sessions":
@@ -109,37 +82,188 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if id, ok = strings.CutPrefix(rel, "api/terminals/"); ok && wordRoute.MatchString(id) && !s.noTerms {
 			h, methods, strict = s.terminalByName, "GET DELETE", true
 		} else {
-			s.notFoundPage(w, r)
+			s.noRoute(w, r, rel)
 			return
 		}
 	}
-	allowed := strings.Contains(" "+methods+" ", " "+r.Method+" ") && h != nil
-	if !allowed && (strict || r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		// Tornado refuses a method the handler lacks before the token is
-		// looked at, unless the XSRF check (of writes) comes first.
-		errorReply(http.StatusMethodNotAllowed, "Method Not Allowed").write(w)
+	s.serveAPI(w, r, rel, id, h, methods, public, strict)
+}
+
+// serveAPI runs an API handler after the checks Jupyter's APIHandler makes,
+// in its order: a method Tornado does not know (or, for a strict route,
+// one its handler does not support) is 405; a write not
+// authenticated by the token needs a matching XSRF cookie; a request with a
+// foreign Origin not authenticated by the token is 404; OPTIONS answers
+// the CORS preflight; a method the route does not implement is 405 even
+// without the token; then the token is required unless the route is public.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel, id string, h func(*http.Request, string) reply, methods string, public, strict bool) {
+	a := s.authenticate(r)
+	if a == authAbort {
+		abortConn(w)
 		return
 	}
-	if !s.authorized(r) {
-		msg := "Forbidden"
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
-			// Jupyter's XSRF check runs first for unauthenticated writes,
-			// and its message names POST whatever the method.
-			msg = "'_xsrf' argument missing from POST"
-		}
-		errorReply(http.StatusForbidden, msg).write(w)
-		return
+	if a == authToken { // Jupyter lets token-authenticated requests cross origins
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
 	}
-	if !allowed {
-		errorReply(http.StatusMethodNotAllowed, "Method Not Allowed").write(w)
-		return
-	}
-	if rel != "api/status" { // as Jupyter, which does not count its status endpoint as activity
+	// Jupyter counts every authenticated API answer, errors included, as
+	// activity, but for its status endpoint and ?no_track_activity.
+	if a != authNone && rel != "api/status" && !hasArgument(r.URL.RawQuery, "no_track_activity") {
 		s.mu.Lock()
 		s.lastAct = time.Now().UTC()
 		s.mu.Unlock()
 	}
+	if !tornadoMethod(r.Method) || strict && !strings.Contains(" "+methods+" ", " "+r.Method+" ") {
+		errorReply(http.StatusMethodNotAllowed, "Method Not Allowed").write(w)
+		return
+	}
+	// A server with no token is open to writes, where Jupyter would ask
+	// for the XSRF cookie (docs/wire/sessions.md, "Deliberate differences").
+	if needsXSRF(r.Method) && a == authNone {
+		if msg := xsrfProblem(r); msg != "" {
+			errorReply(http.StatusForbidden, msg).write(w)
+			return
+		}
+	}
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Access-Control-Allow-Headers", "accept, content-type, authorization, x-xsrftoken")
+		w.Header().Set("Access-Control-Allow-Methods", "GET, PUT, POST, PATCH, DELETE, OPTIONS")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if a != authToken && !originAllowed(r) {
+		errorReply(http.StatusNotFound, "Not Found").write(w)
+		return
+	}
+	if !strings.Contains(" "+methods+" ", " "+r.Method+" ") {
+		errorReply(http.StatusMethodNotAllowed, "Method Not Allowed").write(w)
+		return
+	}
+	if !public && a == authNone {
+		errorReply(http.StatusForbidden, "Forbidden").write(w)
+		return
+	}
 	h(r, id).write(w)
+}
+
+// noRoute answers a URL no API route matches, as Jupyter's fallback
+// handlers do: under the prefix, a path ending in "/" redirects without
+// it; the prefix itself is the main page; anything else is the 404 page.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, rel string) {
+	switch {
+	case strings.HasSuffix(rel, "/"):
+		s.trailingSlash(w, r)
+	case rel == "":
+		s.jupyterPage(w, r, "GET POST PUT", s.mainPage)
+	default:
+		s.jupyterPage(w, r, "", nil)
+	}
+}
+
+// jupyterPage answers as a Jupyter HTML handler: a method Tornado does not
+// know is 405, a write not authenticated by the token needs the XSRF
+// cookie (403 otherwise), then serve answers the methods it implements
+// (405 for the others). A nil serve is Jupyter's 404 handler, which
+// answers 404 to every method.
+func (s *Server) jupyterPage(w http.ResponseWriter, r *http.Request, methods string, serve func(http.ResponseWriter, *http.Request)) {
+	a := s.authenticate(r)
+	if a == authAbort {
+		abortConn(w)
+		return
+	}
+	if a == authToken {
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+	}
+	switch {
+	case !tornadoMethod(r.Method):
+		s.errorPage(w, r, http.StatusMethodNotAllowed, "")
+	case needsXSRF(r.Method) && a == authNone && xsrfProblem(r) != "":
+		s.errorPage(w, r, http.StatusForbidden, xsrfProblem(r))
+	case serve == nil:
+		s.notFoundPage(w, r)
+	case !strings.Contains(" "+methods+" ", " "+r.Method+" "):
+		s.errorPage(w, r, http.StatusMethodNotAllowed, "")
+	default:
+		serve(w, r)
+	}
+}
+
+// trailingSlash is Jupyter's TrailingSlashHandler, a plain Tornado handler:
+// GET, and POST or PUT that pass Tornado's XSRF check (the token does not
+// exempt them here), redirect to the URL with its leading and trailing
+// slashes stripped and one leading slash put back, so //evil.example/
+// goes to /evil.example on this server, never off site. Tornado's XSRF
+// check refuses the other writes first (403), then 405.
+func (s *Server) trailingSlash(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case !tornadoMethod(r.Method):
+		tornadoErrorPage(w, http.StatusMethodNotAllowed)
+	case needsXSRF(r.Method) && xsrfProblem(r) != "":
+		tornadoErrorPage(w, http.StatusForbidden)
+	case r.Method == http.MethodGet || r.Method == http.MethodPost || r.Method == http.MethodPut:
+		uri := r.RequestURI
+		if !strings.HasPrefix(uri, "/") { // an absolute-form target
+			uri = r.URL.EscapedPath()
+			if r.URL.ForceQuery || r.URL.RawQuery != "" {
+				uri += "?" + r.URL.RawQuery
+			}
+		}
+		path, query, hasQuery := strings.Cut(uri, "?")
+		loc := "/" + strings.Trim(path, "/")
+		if hasQuery {
+			loc += "?" + query
+		}
+		w.Header().Set("Location", loc)
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusFound)
+	default:
+		tornadoErrorPage(w, http.StatusMethodNotAllowed)
+	}
+}
+
+// originAllowed is Jupyter's check_origin with no allow_origin setting: a
+// request without an Origin header passes, one with passes only when the
+// origin's host and port are the Host header's.
+func originAllowed(r *http.Request) bool {
+	vals := r.Header.Values("Origin")
+	if len(vals) == 0 || r.Host == "" {
+		return true
+	}
+	return pyNetloc(strings.ToLower(strings.Join(vals, ","))) == r.Host
+}
+
+// pyNetloc is urllib.parse.urlsplit(u).netloc.
+func pyNetloc(u string) string {
+	u = strings.TrimLeft(u, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+	u = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(u)
+	if i := strings.IndexByte(u, ':'); i > 0 && isASCIILetter(u[0]) && strings.Trim(u[:i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") == "" {
+		u = u[i+1:]
+	}
+	rest, ok := strings.CutPrefix(u, "//")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// abortConn drops the connection without an answer, as Jupyter does when
+// reading ?token= fails (the value is not UTF-8). Where there is no
+// connection to drop (HTTP/2, a recorder), it answers 400.
+func abortConn(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			_ = c.Close()
+			return
+		}
+	}
+	errorReply(http.StatusBadRequest, "Bad Request").write(w)
 }
 
 // reply is an answer. Handlers build it holding s.mu and ServeHTTP writes
@@ -149,11 +273,15 @@ type reply struct {
 	status   int
 	body     any // written as JSON; nil writes no body
 	location string
+	close    bool // close the connection after the answer (a body left unread)
 }
 
 func (r reply) write(w http.ResponseWriter) {
 	if r.location != "" {
 		w.Header().Set("Location", r.location)
+	}
+	if r.close {
+		w.Header().Set("Connection", "close")
 	}
 	if r.body == nil {
 		w.WriteHeader(r.status)
@@ -167,35 +295,6 @@ func (r reply) write(w http.ResponseWriter) {
 	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 	w.WriteHeader(r.status)
 	_, _ = w.Write(b)
-}
-
-// errNoJSON is a missing or null body: Jupyter's get_json_body gives None.
-var errNoJSON = errors.New("No JSON data provided")
-
-// readJSON parses the request body as Jupyter does: empty or null is
-// errNoJSON, anything unparsable is "Invalid JSON in body of request".
-// Numbers stay json.Number so that stored values round-trip exactly.
-func readJSON(r *http.Request) (any, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		return nil, errors.New("Invalid JSON in body of request")
-	}
-	if len(body) == 0 {
-		return nil, errNoJSON
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, errors.New("Invalid JSON in body of request")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("Invalid JSON in body of request")
-	}
-	if v == nil {
-		return nil, errNoJSON
-	}
-	return v, nil
 }
 
 // apiError is Jupyter's JSON error body. Reason is always null in the
@@ -219,35 +318,3 @@ func crashReply(explanation string) reply {
 		Traceback: "Traceback (simulated by the nbserv reference server; Jupyter Server crashes here):\n" + explanation + "\n",
 	}}
 }
-
-// notFoundPage is Jupyter's HTML 404 for URLs that match no route. Like
-// Jupyter's, it embeds the token when the request carried a valid one.
-func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
-	tokenAttr := ""
-	if s.token != nil && s.authorized(r) {
-		tokenAttr = fmt.Sprintf(` data-jupyter-api-token="%s"`, s.token)
-	}
-	page := fmt.Sprintf(notFoundHTML, s.prefix, tokenAttr)
-	w.Header().Set("Content-Type", "text/html")
-	w.Header().Set("Content-Length", fmt.Sprint(len(page)))
-	w.WriteHeader(http.StatusNotFound)
-	_, _ = io.WriteString(w, page)
-}
-
-const notFoundHTML = `<!DOCTYPE HTML>
-<html>
-<head>
-    <meta charset="utf-8">
-    <title>Jupyter Server</title>
-    <link rel="stylesheet" href="%sstatic/style/index.css" />
-</head>
-<body class=""%s dir="ltr">
-  <div id="site">
-<div class="error">
-    <h1>404 : Not Found</h1>
-<p>You are requesting a page that does not exist!</p>
-</div>
-  </div>
-</body>
-</html>
-`

@@ -141,18 +141,18 @@ func TestFailRestarts(t *testing.T) {
 	}
 }
 
-func TestKillKernelByID(t *testing.T) {
+func TestKillKernelLeavesTheList(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	s := w.create(`{"path": "k.ipynb", "type": "notebook"}`)
 	kid := kernelOf(s)["id"].(string)
-	if err := w.ref.KillKernelByID(kid); err != nil {
+	if err := w.ref.KillKernel(kid); err != nil {
 		t.Fatal(err)
 	}
 	expectError(t, w.ok("GET", "/api/kernels/"+kid, ""), 404, "Kernel does not exist: "+kid)
 	if a := w.ok("GET", "/api/sessions/"+s["id"].(string), ""); a.status != 404 {
 		t.Errorf("the session outlived its kernel: %d %s", a.status, a.body)
 	}
-	if err := w.ref.KillKernelByID(kid); !errors.Is(err, ErrNoSuchKernel) {
+	if err := w.ref.KillKernel(kid); !errors.Is(err, ErrNoSuchKernel) {
 		t.Errorf("second kill: %v", err)
 	}
 	if err := w.ref.SetKernelActivity(kid, "busy", time.Now()); !errors.Is(err, ErrNoSuchKernel) {

@@ -22,11 +22,22 @@ func (k *kernel) model() kernelModel {
 
 // startKernel simulates a kernel start. A real kernel reports "starting"
 // until a client connects to its channels, which REST-only clients never
-// do. The caller holds s.mu and has checked the name.
+// do. The caller holds s.mu and has resolved the name with kernelSpec.
+//
+// With a start delay (SetKernelStartDelay), s.mu is released while the
+// kernel "starts", as Jupyter serves other requests while it awaits a
+// kernel process: the kernel appears in lists only once started, and the
+// caller must expect anything else to have changed meanwhile. The start
+// completes even if the client has gone, as Jupyter's does.
 func (s *Server) startKernel(name string) *kernel {
+	if d := s.kernelDelay; d > 0 {
+		s.mu.Unlock()
+		time.Sleep(d)
+		s.mu.Lock()
+	}
 	k := &kernel{id: newID(), name: name, lastActivity: time.Now().UTC(), state: "starting"}
 	s.kernels[k.id] = k
-	s.kOrder = append(s.kOrder, k)
+	s.kOrder.add(k)
 	return k
 }
 
@@ -38,47 +49,70 @@ func (s *Server) shutdownKernel(id string) {
 		return
 	}
 	delete(s.kernels, id)
-	if i := slices.Index(s.kOrder, k); i >= 0 {
-		s.kOrder = slices.Delete(s.kOrder, i, i+1)
-	}
+	s.kOrder.remove(k)
+	s.kernelAct = time.Now().UTC() // Jupyter counts a shutdown as kernel activity
 }
 
-// hasSpec reports whether name is an installed kernelspec's, ignoring
-// case as Jupyter does; a kernel started by "PYTHON3" is then named
-// "PYTHON3".
-func (s *Server) hasSpec(name any) bool {
+// kernelProblem is the exception Jupyter's kernel manager raises for a
+// kernel name it cannot start.
+type kernelProblem struct {
+	exc, msg string
+	noSuch   bool // NoSuchKernel, which session creation answers 501
+}
+
+// kernelSpec resolves a requested kernel name as Jupyter's kernel manager
+// does: None is the default kernelspec; a name must be a string (a traitlets
+// error otherwise); kernelspecs are found case-insensitively and the kernel
+// keeps the name as asked ("PYTHON3" starts python3 and reports "PYTHON3").
+func (s *Server) kernelSpec(name any) (string, *kernelProblem) {
+	if name == nil {
+		return s.specs[0], nil
+	}
 	str, ok := name.(string)
-	return ok && s.specNamed(str) != ""
+	if !ok {
+		return "", &kernelProblem{exc: "traitlets.traitlets.TraitError", msg: fmt.Sprintf(
+			"The 'kernel_name' trait of an AsyncIOLoopKernelManager instance expected a unicode string, not the %s %s.", pyType(name), pyRepr(name))}
+	}
+	if str == "" {
+		return "", &kernelProblem{exc: "AttributeError", msg: "'NoneType' object has no attribute 'metadata'"}
+	}
+	if !slices.ContainsFunc(s.specs, func(spec string) bool { return strings.EqualFold(spec, str) }) {
+		return "", &kernelProblem{exc: "jupyter_client.kernelspec.NoSuchKernel", msg: "No such kernel named " + str, noSuch: true}
+	}
+	return str, nil
 }
 
 func (s *Server) kernelsRoot(r *http.Request, _ string) reply {
 	if r.Method == http.MethodGet {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		list := make([]kernelModel, len(s.kOrder))
-		for i, k := range s.kOrder {
+		ks := s.kOrder.values()
+		list := make([]kernelModel, len(ks))
+		for i, k := range ks {
 			list[i] = k.model()
 		}
 		return reply{status: http.StatusOK, body: list}
 	}
 	v, err := readJSON(r)
 	if err != nil && err != errNoJSON {
-		return errorReply(http.StatusBadRequest, err.Error())
+		return bodyReply(err)
 	}
-	name := any(s.specs[0])
+	var name, path any // model.setdefault("name", default); model.get("path")
 	if model, ok := v.(map[string]any); ok {
-		if n, ok := model["name"]; ok {
-			name = n
-		}
+		name, path = model["name"], model["path"]
 	} else if v != nil {
 		return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'setdefault'", pyType(v)))
 	}
-	if !s.hasSpec(name) {
-		return crashReply("jupyter_client.kernelspec.NoSuchKernel: No such kernel named " + pyStr(name))
+	if _, ok := path.(string); path != nil && !ok { // the kernel's cwd: path.strip("/")
+		return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'strip'", pyType(path)))
+	}
+	spec, problem := s.kernelSpec(name)
+	if problem != nil {
+		return crashReply(problem.exc + ": " + problem.msg)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.startKernel(name.(string))
+	k := s.startKernel(spec) // may release s.mu while the kernel starts
 	return reply{status: http.StatusCreated, body: k.model(), location: s.prefix + "api/kernels/" + k.id}
 }
 

@@ -10,9 +10,7 @@ package refserver
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +24,8 @@ const DefaultVersion = "1.23.3"
 // the root, offering a single "python3" kernelspec.
 type Options struct {
 	// Token, when set, is required as "Authorization: token <t>" or
-	// "?token=<t>".
+	// "?token=<t>", matched as Jupyter matches it (docs/wire/sessions.md,
+	// "Auth").
 	Token string
 	// BaseURL is the path prefix, such as "/user/alice/" (slashes around it
 	// are optional). Empty means "/".
@@ -57,23 +56,28 @@ type Server struct {
 
 	contents *contents // the contents API's files, under their own lock
 
-	mu       sync.Mutex
-	sessions []*session // creation order, as Jupyter's SQLite rowid
-	byID     map[string]*session
-	kernels  map[string]*kernel
-	kOrder   []*kernel
-	faults   []*fault
-	gone     map[string]bool // session ids whose next DELETE answers 410
-	latency  time.Duration
-	requests int
-	lastAct  time.Time
-	terms    []*terminal               // creation order, as terminado's dict (terminals.go)
-	config   map[string]map[string]any // frontend config sections, as stored (config.go)
+	mu          sync.Mutex
+	sessions    ordered[*session]     // rowid order, as Jupyter's SQLite table lists them
+	byID        map[string]*session   // session id → row
+	byPath      map[string][]*session // pathKey → the rows holding that path, in rowid order
+	rowid       uint64                // last rowid given
+	kernels     map[string]*kernel
+	kOrder      ordered[*kernel] // start order, as Jupyter lists kernels
+	faults      []*fault
+	gone        map[string]bool // session ids whose next DELETE answers 410
+	latency     time.Duration
+	kernelDelay time.Duration // how long a simulated kernel takes to start
+	requests    int
+	lastAct     time.Time                 // the last API activity
+	kernelAct   time.Time                 // the last kernel activity or shutdown
+	terms       []*terminal               // creation order, as terminado's dict (terminals.go)
+	config      map[string]map[string]any // frontend config sections, as stored (config.go)
 }
 
 type session struct {
 	id       string
-	path     any // string, nil or json.Number: SQLite keeps what was sent
+	rowid    uint64
+	path     any // string, nil or json.Number, as SQLite gives it back
 	name     any
 	typ      any
 	kernelID string
@@ -110,6 +114,7 @@ func New(opts Options) *Server {
 		noTerms: opts.NoTerminals,
 		lastAct: now,
 		byID:    map[string]*session{},
+		byPath:  map[string][]*session{},
 		kernels: map[string]*kernel{},
 		gone:    map[string]bool{},
 
@@ -124,21 +129,6 @@ func New(opts Options) *Server {
 // Prefix returns the base-URL prefix the server answers under, with
 // leading and trailing slashes.
 func (s *Server) Prefix() string { return s.prefix }
-
-// authorized reports whether the request carries the token, compared in
-// constant time so response timing leaks nothing about it.
-func (s *Server) authorized(r *http.Request) bool {
-	if s.token == nil {
-		return true
-	}
-	got := ""
-	if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "token "); ok {
-		got = strings.TrimSpace(h)
-	} else if q := r.URL.Query().Get("token"); q != "" {
-		got = q
-	}
-	return subtle.ConstantTimeCompare([]byte(got), s.token) == 1
-}
 
 // newID returns a random UUIDv4, as Python's uuid.uuid4().
 func newID() string {

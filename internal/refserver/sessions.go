@@ -45,30 +45,86 @@ func (s *Server) lookup(id string) (*session, string) {
 	return sess, ""
 }
 
+// insertSession writes a new row, as Jupyter's INSERT: it gets the next
+// rowid, so lists show it last. The caller holds s.mu.
+func (s *Server) insertSession(sess *session) {
+	s.rowid++
+	sess.rowid = s.rowid
+	s.sessions.add(sess)
+	s.byID[sess.id] = sess
+	s.indexPath(sess)
+}
+
 func (s *Server) removeSession(sess *session) {
+	s.unindexPath(sess)
 	delete(s.byID, sess.id)
-	if i := slices.Index(s.sessions, sess); i >= 0 {
-		s.sessions = slices.Delete(s.sessions, i, i+1)
+	s.sessions.remove(sess)
+}
+
+// setPath changes a session's stored path, keeping the path index. The
+// caller holds s.mu.
+func (s *Server) setPath(sess *session, path any) {
+	s.unindexPath(sess)
+	sess.path = path
+	s.indexPath(sess)
+}
+
+// indexPath files the session under its path, keeping each path's rows in
+// rowid order (a renamed row keeps its rowid).
+func (s *Server) indexPath(sess *session) {
+	key, ok := pathKey(sess.path)
+	if !ok {
+		return
+	}
+	rows := s.byPath[key]
+	i, _ := slices.BinarySearchFunc(rows, sess.rowid, func(x *session, id uint64) int {
+		return cmpUint(x.rowid, id)
+	})
+	s.byPath[key] = slices.Insert(rows, i, sess)
+}
+
+func (s *Server) unindexPath(sess *session) {
+	key, ok := pathKey(sess.path)
+	if !ok {
+		return
+	}
+	rows := slices.DeleteFunc(s.byPath[key], func(x *session) bool { return x == sess })
+	if len(rows) == 0 {
+		delete(s.byPath, key)
+	} else {
+		s.byPath[key] = rows
 	}
 }
 
-// forPath is Jupyter's session_exists: the first row with that path; if
-// its kernel is gone the row is pruned and there is no session. SQL NULL
-// equals nothing.
-func (s *Server) forPath(path any) *session {
-	if path == nil {
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// forPath is Jupyter's session_exists for a path already bound by
+// sqlValue: the first row (by rowid) with that path; if its kernel is gone
+// the row is pruned and there is no session, even when a later row has the
+// same path. SQL NULL equals nothing. The caller holds s.mu.
+func (s *Server) forPath(bound any) *session {
+	key, ok := pathKey(bound)
+	if !ok {
 		return nil
 	}
-	for _, sess := range s.sessions {
-		if sameValue(sess.path, path) {
-			if s.kernels[sess.kernelID] == nil {
-				s.removeSession(sess)
-				return nil
-			}
-			return sess
-		}
+	rows := s.byPath[key]
+	if len(rows) == 0 {
+		return nil
 	}
-	return nil
+	sess := rows[0]
+	if s.kernels[sess.kernelID] == nil {
+		s.removeSession(sess)
+		return nil
+	}
+	return sess
 }
 
 func (s *Server) sessionsRoot(r *http.Request, _ string) reply {
@@ -77,8 +133,9 @@ func (s *Server) sessionsRoot(r *http.Request, _ string) reply {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	list := make([]sessionModel, 0, len(s.sessions))
-	for _, sess := range slices.Clone(s.sessions) { // lookup may prune
+	rows := s.sessions.values()
+	list := make([]sessionModel, 0, len(rows))
+	for _, sess := range rows { // lookup may prune
 		if live, _ := s.lookup(sess.id); live != nil {
 			list = append(list, s.model(live))
 		}
@@ -87,17 +144,22 @@ func (s *Server) sessionsRoot(r *http.Request, _ string) reply {
 }
 
 // create is POST /api/sessions: a new session, or the existing one for
-// that path, unchanged.
+// that path, unchanged. As in Jupyter, the check for an existing session
+// runs before the kernel starts and the row is written after: while a
+// kernel takes time to start (SetKernelStartDelay), concurrent creates for
+// one path each make a session.
 func (s *Server) create(r *http.Request) reply {
 	v, err := readJSON(r)
 	if err != nil {
-		return errorReply(http.StatusBadRequest, err.Error())
+		return bodyReply(err)
 	}
 	model, ok := v.(map[string]any)
 	if !ok {
 		return crashReply(fmt.Sprintf("TypeError: the JSON body is a %s, not an object", pyType(v)))
 	}
-	legacyNotebook(model)
+	if crash := legacyNotebook(model); crash != "" {
+		return crashReply(crash)
+	}
 	path, ok := model["path"]
 	if !ok {
 		return errorReply(http.StatusBadRequest, "Missing field in JSON data: path")
@@ -117,11 +179,20 @@ func (s *Server) create(r *http.Request) reply {
 	if !truthy(kid) && !truthy(kname) {
 		kname = nil
 	}
+	// session_exists binds the path in a SELECT, outside any try.
+	bound, bad := sqlValue(path, 1)
+	if bad != nil {
+		return crashReply(bad.crash())
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sess := s.forPath(path); sess != nil {
+	if sess := s.forPath(bound); sess != nil {
 		return s.sessionReply(http.StatusCreated, sess)
+	}
+	// create_session, whose exceptions Jupyter answers as 500 messages.
+	if unhashable(kid) { // `kernel_id in kernel_manager`
+		return errorReply(http.StatusInternalServerError, fmt.Sprintf("unhashable type: '%s'", pyType(kid)))
 	}
 	var k *kernel
 	if id, ok := kid.(string); ok {
@@ -131,27 +202,26 @@ func (s *Server) create(r *http.Request) reply {
 		if _, ok := path.(string); !ok { // Jupyter calls path.strip() to find the kernel's cwd
 			return errorReply(http.StatusInternalServerError, fmt.Sprintf("'%s' object has no attribute 'strip'", pyType(path)))
 		}
-		if kname == nil {
-			kname = s.specs[0]
+		spec, problem := s.kernelSpec(kname)
+		if problem != nil {
+			if problem.noSuch {
+				return reply{status: http.StatusNotImplemented, body: map[string]string{
+					"message":       fmt.Sprintf("The '%s' kernel is not available. Please pick another suitable kernel instead, or install that kernel.", pyStr(kname)),
+					"short_message": fmt.Sprintf("%s not found", pyStr(kname)),
+				}}
+			}
+			return errorReply(http.StatusInternalServerError, problem.msg)
 		}
-		if !s.hasSpec(kname) {
-			return reply{status: http.StatusNotImplemented, body: map[string]string{
-				"message":       fmt.Sprintf("The '%s' kernel is not available. Please pick another suitable kernel instead, or install that kernel.", pyStr(kname)),
-				"short_message": fmt.Sprintf("%s not found", pyStr(kname)),
-			}}
-		}
-		k = s.startKernel(kname.(string))
+		k = s.startKernel(spec) // may release s.mu while the kernel starts
 	}
-	sess := &session{id: newID(), kernelID: k.id}
-	var bad int
-	var complaint string
-	if sess.path, sess.name, sess.typ, bad, complaint = storable(path, name, typ); bad != 0 {
+	p, n, t, bad := storable(path, name, typ)
+	if bad != nil {
 		// Jupyter has started the kernel before SQLite refuses the row,
 		// and leaves it running.
-		return errorReply(http.StatusInternalServerError, fmt.Sprintf("Error binding parameter %d: %s", bad, complaint))
+		return errorReply(http.StatusInternalServerError, bad.msg)
 	}
-	s.sessions = append(s.sessions, sess)
-	s.byID[sess.id] = sess
+	sess := &session{id: newID(), path: p, name: n, typ: t, kernelID: k.id}
+	s.insertSession(sess)
 	return s.sessionReply(http.StatusCreated, sess)
 }
 
@@ -184,11 +254,12 @@ func (s *Server) sessionByID(r *http.Request, id string) reply {
 // patch is PATCH /api/sessions/{id}: only the keys present change. A new
 // kernel (by name) or another running kernel (by id, which wins) replaces
 // the session's kernel, and the old kernel is shut down. Every check runs
-// before any change, so a refused PATCH changes nothing.
+// before any change, so a refused PATCH changes nothing (where Jupyter may
+// already have started a kernel it then leaves running).
 func (s *Server) patch(r *http.Request, id string) reply {
 	v, err := readJSON(r)
 	if err != nil {
-		return errorReply(http.StatusBadRequest, err.Error())
+		return bodyReply(err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,55 +267,90 @@ func (s *Server) patch(r *http.Request, id string) reply {
 	if sess == nil {
 		return errorReply(http.StatusNotFound, msg)
 	}
-	var model map[string]any
-	switch v := v.(type) {
-	case map[string]any:
-		model = v
-	case []any: // Jupyter finds none of its keys "in" a list: nothing changes
-	default:
-		return crashReply(fmt.Sprintf("TypeError: argument of type '%s' is not iterable", pyType(v)))
+	// Jupyter tests `key in model` and reads model[key]: a list or a
+	// string body answers as Python's `in` and indexing do.
+	if m, ok := v.(map[string]any); ok {
+		if crash := legacyNotebook(m); crash != "" {
+			return crashReply(crash)
+		}
+	} else {
+		found, crash := pyIn("notebook", v)
+		if crash == "" && found {
+			_, crash = pyIndex(v, "notebook")
+		}
+		if crash != "" {
+			return crashReply(crash)
+		}
 	}
-	legacyNotebook(model)
+	keys := []string{"path", "name", "type"}
+	changes := map[string]any{}
+	for _, key := range keys {
+		found, crash := pyIn(key, v)
+		if crash == "" && found {
+			changes[key], crash = pyIndex(v, key)
+		}
+		if crash != "" {
+			return crashReply(crash)
+		}
+	}
 
-	path, name, typ := sess.path, sess.name, sess.typ
-	if p, ok := model["path"]; ok {
-		path = p
-	}
-	if n, ok := model["name"]; ok {
-		name = n
-	}
-	if t, ok := model["type"]; ok {
-		typ = t
-	}
-	path, name, typ, bad, complaint := storable(path, name, typ)
-	if bad != 0 {
-		return crashReply("sqlite3.ProgrammingError: Error binding parameter: " + complaint)
-	}
-
-	newKernel := ""   // id of a running kernel to move to
-	var startName any // or the kernelspec of a kernel to start
-	if kv, ok := model["kernel"]; ok {
+	newKernel := ""                   // id of a running kernel to move to
+	startSpec := ""                   // or the kernelspec of a kernel to start
+	hasKernel, _ := pyIn("kernel", v) // v is iterable by now
+	if hasKernel {
+		kv, crash := pyIndex(v, "kernel")
+		if crash != "" {
+			return crashReply(crash)
+		}
 		kreq, ok := kv.(map[string]any)
 		if !ok {
 			return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'get'", pyType(kv)))
 		}
 		if kid := kreq["id"]; kid != nil {
+			if unhashable(kid) {
+				return crashReply(fmt.Sprintf("TypeError: unhashable type: '%s'", pyType(kid)))
+			}
 			str, _ := kid.(string)
 			if s.kernels[str] == nil {
 				return errorReply(http.StatusBadRequest, "No such kernel: "+pyStr(kid))
 			}
 			newKernel = str
 		} else if kn := kreq["name"]; kn != nil {
-			if !s.hasSpec(kn) {
-				return crashReply("jupyter_client.kernelspec.NoSuchKernel: No such kernel named " + pyStr(kn))
+			if _, ok := sess.path.(string); !ok { // the new kernel's cwd comes from the old path
+				return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'strip'", pyType(sess.path)))
 			}
-			startName = kn
+			spec, problem := s.kernelSpec(kn)
+			if problem != nil {
+				return crashReply(problem.exc + ": " + problem.msg)
+			}
+			startSpec = spec
+		}
+	}
+	bound := map[string]any{}
+	for i, key := range keys {
+		if val, ok := changes[key]; ok {
+			b, bad := sqlValue(val, i+1)
+			if bad != nil {
+				return crashReply(bad.crash())
+			}
+			bound[key] = b
 		}
 	}
 
-	sess.path, sess.name, sess.typ = path, name, typ
-	if startName != nil {
-		newKernel = s.startKernel(startName.(string)).id
+	if startSpec != "" {
+		newKernel = s.startKernel(startSpec).id // may release s.mu while the kernel starts
+		if sess, msg = s.lookup(id); sess == nil {
+			return errorReply(http.StatusNotFound, msg) // the new kernel stays, as in Jupyter
+		}
+	}
+	if p, ok := bound["path"]; ok {
+		s.setPath(sess, p)
+	}
+	if n, ok := bound["name"]; ok {
+		sess.name = n
+	}
+	if t, ok := bound["type"]; ok {
+		sess.typ = t
 	}
 	if newKernel != "" && newKernel != sess.kernelID {
 		s.shutdownKernel(sess.kernelID)
@@ -277,12 +383,23 @@ func (s *Server) delete(id string) reply {
 	return reply{status: http.StatusNoContent}
 }
 
-// legacyNotebook applies the deprecated {"notebook": {"path": p}} form.
-func legacyNotebook(model map[string]any) {
-	if nb, ok := model["notebook"].(map[string]any); ok {
-		if p, ok := nb["path"]; ok {
-			model["path"] = p
-			model["type"] = "notebook"
-		}
+// legacyNotebook applies the deprecated {"notebook": {"path": p}} form, as
+// Jupyter's `"notebook" in model and "path" in model["notebook"]` does;
+// crash is the exception when the notebook value cannot be read that way.
+func legacyNotebook(model map[string]any) (crash string) {
+	nb, ok := model["notebook"]
+	if !ok {
+		return ""
 	}
+	found, crash := pyIn("path", nb)
+	if crash != "" || !found {
+		return crash
+	}
+	p, crash := pyIndex(nb, "path")
+	if crash != "" {
+		return crash
+	}
+	model["path"] = p
+	model["type"] = "notebook"
+	return ""
 }

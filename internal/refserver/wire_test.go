@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +15,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// These tests drive every row of the wire notes
-// (shared/reference/jupyter-sessions-wire.md) against the reference server
-// over HTTP, comparing with what Jupyter Server 1.23.3 answered to curl.
+// These tests drive the rows of the project's wire record,
+// docs/wire/sessions.md, against the reference server over HTTP: what
+// Jupyter Server 1.23.3 answered to curl. Each test names its section; the
+// differential tests check the same rows against a real server.
 
 const tok = "secrettok"
 
@@ -138,6 +140,7 @@ func (w *wire) create(body string) map[string]any {
 
 func kernelOf(m map[string]any) map[string]any { return m["kernel"].(map[string]any) }
 
+// TestWireAuth: docs/wire/sessions.md, "Auth".
 func TestWireAuth(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	if a := w.call("GET", "/api/sessions", "", "token"); a.status != 200 || a.body != "[]" {
@@ -167,6 +170,8 @@ func TestWireAuth(t *testing.T) {
 	}
 }
 
+// TestWireNoTokenConfigured: docs/wire/sessions.md, "Deliberate
+// differences" (a server with no token is open).
 func TestWireNoTokenConfigured(t *testing.T) {
 	w := newWire(t, Options{})
 	if a := w.call("GET", "/api/sessions", "", ""); a.status != 200 {
@@ -174,6 +179,8 @@ func TestWireNoTokenConfigured(t *testing.T) {
 	}
 }
 
+// TestWireRouting: docs/wire/sessions.md, "Routing" and "Status and
+// version".
 func TestWireRouting(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	for _, p := range []string{"/api/sessions/abc", "/api/sessions/a-b-c-d-e-f", "/api/sessions/a_1-b-c-d-e%41", "/api/kernels/x", "/nope", "/api/sessionsx"} {
@@ -207,6 +214,8 @@ func TestWireRouting(t *testing.T) {
 	}
 }
 
+// TestWirePrefix: docs/wire/sessions.md, "Routing" (base URL prefix) and
+// "Kernelspecs".
 func TestWirePrefix(t *testing.T) {
 	w := newWire(t, Options{Token: tok, BaseURL: "/user/alice/"})
 	expectHTML404(t, w.ok("GET", "/api/sessions", ""))
@@ -234,6 +243,7 @@ func TestWirePrefix(t *testing.T) {
 	}
 }
 
+// TestWireCreate: docs/wire/sessions.md, "Create" and "Models".
 func TestWireCreate(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	a := w.ok("POST", "/api/sessions", `{"path": "foo/nb1.ipynb", "type": "notebook", "name": "nb1"}`)
@@ -330,6 +340,8 @@ func TestWireCreate(t *testing.T) {
 	}
 }
 
+// TestWireGetListDelete: docs/wire/sessions.md, "Get", "List" and
+// "Delete".
 func TestWireGetListDelete(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	a := w.create(`{"path": "a", "type": "file"}`)
@@ -381,6 +393,7 @@ func TestWireGetListDelete(t *testing.T) {
 	}
 }
 
+// TestWirePatch: docs/wire/sessions.md, "Patch" and "Odd values".
 func TestWirePatch(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	s := w.create(`{"path": "c1", "type": "console"}`)
@@ -457,6 +470,8 @@ func TestWirePatch(t *testing.T) {
 	}
 }
 
+// TestWireKernels: docs/wire/sessions.md, "Kernels", "Kernelspecs" and
+// "Status and version".
 func TestWireKernels(t *testing.T) {
 	w := newWire(t, Options{Token: tok, KernelSpecs: []string{"python3", "ir"}})
 	a := w.ok("POST", "/api/kernels", `{"name": "ir"}`)
@@ -489,6 +504,7 @@ func TestWireKernels(t *testing.T) {
 	}
 }
 
+// TestFaults: the controls nbservtest documents.
 func TestFaults(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	w.ref.FailNext(2, Fault{Method: "GET", Path: "/api/sessions/*", Status: 503, Header: http.Header{"Retry-After": {"1"}}})
@@ -510,14 +526,27 @@ func TestFaults(t *testing.T) {
 	}
 
 	s := w.create(`{"path": "k", "type": "file"}`)
-	if err := w.ref.KillKernel(s["id"].(string)); err != nil {
+	if err := w.ref.KillSessionKernel(s["id"].(string)); err != nil {
 		t.Fatal(err)
 	}
 	if l := w.ok("GET", "/api/sessions", "").body; l != "[]" {
 		t.Errorf("killed kernel's session still listed: %s", l)
 	}
-	if err := w.ref.KillKernel("a-b-c-d-e"); err == nil {
-		t.Errorf("KillKernel of an unknown session: no error")
+	if err := w.ref.KillSessionKernel("a-b-c-d-e"); !errors.Is(err, ErrNoSuchSession) {
+		t.Errorf("KillSessionKernel of an unknown session: %v", err)
+	}
+	// KillKernel takes a kernel id: every session on the kernel goes.
+	a := w.create(`{"path": "ka", "type": "file"}`)
+	kid := kernelOf(a)["id"].(string)
+	w.create(`{"path": "kb", "type": "file", "kernel": {"id": "` + kid + `"}}`)
+	if err := w.ref.KillKernel(kid); err != nil {
+		t.Fatal(err)
+	}
+	if l := w.ok("GET", "/api/sessions", "").body; l != "[]" {
+		t.Errorf("sessions of a killed kernel still listed: %s", l)
+	}
+	if err := w.ref.KillKernel(kid); !errors.Is(err, ErrNoSuchKernel) {
+		t.Errorf("KillKernel of an unknown kernel: %v", err)
 	}
 
 	s = w.create(`{"path": "idle", "type": "file"}`)
@@ -542,6 +571,9 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// With no kernel start delay, creates for one path are atomic
+// (docs/wire/sessions.md, "Deliberate differences"); with one, they race as
+// Jupyter's do (TestConcurrentCreatesWithKernelStartDelay).
 func TestConcurrentCreatesForOnePathYieldOneSession(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	const n = 50
