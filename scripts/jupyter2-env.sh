@@ -89,7 +89,7 @@ fi
 
 echo "jupyter2-env: creating $venv (Jupyter Server $jupyter_server_version)" >&2
 rm -rf "$venv"
-# PYTHONPATH or a user site would let other packages into the environment.
+# PYTHONPATH would let other packages into the environment and its checks.
 unset PYTHONPATH PYTHONHOME
 $python -m venv "$venv"
 req="$venv/requirements.txt"
