@@ -9,12 +9,19 @@
 # WITH_JUPYTER_BASES (default "/ /user/ci/") chooses the base URLs; the
 # benchmarks use one: WITH_JUPYTER_BASES=/ scripts/with-jupyter.sh go test -bench ...
 #
+# WITH_JUPYTER_GENERATION chooses the server: 1 (the default) is Debian's
+# Jupyter Server 1.23.3; 2 is Jupyter Server 2.x from the Python package
+# index, in the virtual environment scripts/jupyter2-env.sh makes (once):
+#   WITH_JUPYTER_GENERATION=2 scripts/with-jupyter.sh
+#
 # It installs jupyter-server and python3-ipykernel with apt-get when they
 # are missing, starts each server on a free loopback port with a random
-# token and a temporary root dir, waits for GET /api/status, runs the
-# command with NBSERV_JUPYTER_URL and NBSERV_JUPYTER_TOKEN set, and on exit
-# (failure and interrupt included) stops the server and every kernel it
-# started.
+# token, a temporary root dir and temporary Jupyter config and data dirs
+# (so nothing piles up in ~/.jupyter and no user kernelspec leaks in),
+# waits for GET /api/status, runs the command with NBSERV_JUPYTER_URL,
+# NBSERV_JUPYTER_TOKEN and NBSERV_JUPYTER_GENERATION (1 or 2) set, and on
+# exit (failure and interrupt included) stops the server and every kernel
+# it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,14 +29,31 @@ if [ "$#" -eq 0 ]; then
   set -- go test -p 1 -race -count=1 -v -run 'E2E|Differential' . ./internal/refserver # -p 1: one server, one package at a time
 fi
 
+generation="${WITH_JUPYTER_GENERATION:-1}"
+case "$generation" in
+1 | 2) ;;
+*)
+  echo "with-jupyter: WITH_JUPYTER_GENERATION is 1 or 2, not '$generation'" >&2
+  exit 2
+  ;;
+esac
+
 # Debian's packages, and so Debian's python3, are what the server and its
 # kernels run on (a python3 earlier on PATH, such as pyenv's, is not).
-if ! command -v jupyter-server >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import ipykernel' >/dev/null 2>&1; then
+if [ "$generation" = 1 ] && { ! command -v jupyter-server >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import ipykernel' >/dev/null 2>&1; }; then
   echo "with-jupyter: installing jupyter-server and python3-ipykernel" >&2
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq jupyter-server python3-ipykernel >/dev/null
+fi
+
+jupyter_server=jupyter-server
+token_option=--ServerApp.token # deprecated by 2.x, which warns
+if [ "$generation" = 2 ]; then
+  venv=$(scripts/jupyter2-env.sh)
+  jupyter_server="$venv/bin/jupyter-server"
+  token_option=--IdentityProvider.token
 fi
 
 work=$(mktemp -d)
@@ -60,37 +84,50 @@ free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-run_against() { # base_url, then the command
-  local base="$1"
-  shift
-  local port token root
+start_server() { # base_url; sets url and token, or fails when the server did not come up
+  local base="$1" port root
   port=$(free_port)
   token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   root="$work/root$port"
   mkdir -p "$root" "$work/home"
-  echo "with-jupyter: Jupyter Server $(jupyter-server --version) on 127.0.0.1:$port base_url $base" >&2
+  echo "with-jupyter: Jupyter Server $("$jupyter_server" --version) on 127.0.0.1:$port base_url $base" >&2
   # A private HOME keeps Jupyter's default contents semantics (deletes go
   # to the trash, so non-empty directories delete) with the trash, the
   # notebook-signing key and its database inside $work, removed on exit.
-  HOME="$work/home" JUPYTER_RUNTIME_DIR="$work/runtime" setsid jupyter-server --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
-    --ServerApp.token="$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
+  # JUPYTER_PATH would add kernelspec dirs; the config and data dirs are this
+  # run's own. port_retries=0: a server whose port was taken meanwhile exits
+  # rather than moving to a port nobody polls.
+  env -u JUPYTER_PATH HOME="$work/home" JUPYTER_CONFIG_DIR="$work/config" JUPYTER_DATA_DIR="$work/data" \
+    JUPYTER_RUNTIME_DIR="$work/runtime" setsid "$jupyter_server" --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
+    --ServerApp.port_retries=0 "$token_option=$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
     >"$work/jupyter-$port.log" 2>&1 &
   server_pid=$!
   disown "$server_pid" # stop_server reports on it; bash need not
-  local url="http://127.0.0.1:$port$base"
+  url="http://127.0.0.1:$port$base"
   for i in $(seq 120); do
     if curl -fsS -o /dev/null -H "Authorization: token $token" "${url}api/status" 2>/dev/null; then
-      break
+      return 0
     fi
     if ! kill -0 "$server_pid" 2>/dev/null || [ "$i" -eq 120 ]; then
       echo "with-jupyter: the server did not come up; its log:" >&2
       cat "$work/jupyter-$port.log" >&2
+      stop_server
       return 1
     fi
     sleep 0.5
   done
+}
+
+run_against() { # base_url, then the command
+  local base="$1"
+  shift
+  local url token attempt
+  for attempt in 1 2 3; do # another program may take the free port first
+    start_server "$base" && break
+    [ "$attempt" -lt 3 ] || return 1
+  done
   local rc=0
-  NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" "$@" || rc=$?
+  NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" "$@" || rc=$?
   stop_server
   return "$rc"
 }
@@ -99,4 +136,4 @@ bases="${WITH_JUPYTER_BASES:-/ /user/ci/}"
 for base in $bases; do
   run_against "$base" "$@"
 done
-echo "with-jupyter: passed against a real Jupyter Server at: $bases" >&2
+echo "with-jupyter: passed against a real Jupyter Server (generation $generation) at: $bases" >&2
