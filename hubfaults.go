@@ -23,8 +23,9 @@ var (
 	// created, such as a prefix naming no user. For a GET it is the 424
 	// (503 on hubs configured with use_legacy_stopped_server_status_code)
 	// whose message names the path and where to restart the server; for
-	// a POST, PATCH, PUT or DELETE it is the hub's HTML 405 page, since
-	// the hub only redirects GETs. Start the server (package hub's
+	// a POST, PATCH, PUT or DELETE it is an HTML page of the hub's, a 405
+	// (JupyterHub 3.0) or a 403 (6.1, whose XSRF check refuses it first;
+	// it matches ErrUnauthorized too), since the hub only redirects GETs. Start the server (package hub's
 	// StartServer) and try again.
 	ErrServerNotRunning = errors.New("nbserv: the user's server is not running (JupyterHub answered)")
 	// ErrLoginRequired matches a redirect to JupyterHub's login page: the
@@ -62,12 +63,13 @@ func hubServerNotRunning(e *Error) bool {
 		return true
 	case e.StatusCode == http.StatusServiceUnavailable:
 		return strings.HasPrefix(e.Message, hubNotRunningPrefix)
-	case e.StatusCode == http.StatusMethodNotAllowed:
+	case e.StatusCode == http.StatusMethodNotAllowed || e.StatusCode == http.StatusForbidden:
 		// The hub's catch-all for /user/<name>/... redirects GETs into
-		// the hub and answers every other method with its HTML 405. A
-		// Jupyter Server's API answers 405 in JSON; the single-user
-		// server sends X-JupyterHub-Version too, but never HTML from
-		// /api/.
+		// the hub and answers every other method with an HTML page: a
+		// 405 (JupyterHub 3.0), or the 403 of its XSRF check, which
+		// runs first in 6.1. A Jupyter Server's API answers 403 and 405
+		// in JSON; the single-user server sends X-JupyterHub-Version
+		// too, but never HTML from /api/.
 		return isHTML(e.Header) && e.Header.Get("X-JupyterHub-Version") != ""
 	case e.StatusCode >= 300 && e.StatusCode <= 399:
 		// The first hop of the hub's answer for a GET: from /user/<name>/…

@@ -25,15 +25,44 @@
 # proxy and the servers; whatever is left (the proxy by its pid file, the
 # servers and kernels by this run's directory in their command lines) is
 # killed.
+#
+# JUPYTERHUB_FROM=pypi runs a current JupyterHub instead of Debian's 3.0:
+# the pinned versions below from the Python package index, in a virtual
+# environment, behind configurable-http-proxy from npm, both kept in
+# ${XDG_CACHE_HOME:-~/.cache}/go-nbserv so that later runs reuse them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+pypi_pins="jupyterhub==6.1.1 jupyter-server==2.21.1 ipykernel==7.4.0 terminado==0.18.1"
+npm_pin="configurable-http-proxy@5.3.0"
 
 if [ "$#" -eq 0 ]; then
   set -- go test -p 1 -race -count=1 -v -run 'E2E' . ./hub # -p 1: one package at a time on the one hub
 fi
 
+hub_bin=jupyterhub
+singleuser=/usr/bin/jupyterhub-singleuser
+proxy_bin=configurable-http-proxy
+if [ "${JUPYTERHUB_FROM:-debian}" = pypi ]; then
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/go-nbserv"
+  venv="$cache/jupyterhub-venv-$(echo "$pypi_pins" | md5sum | cut -c1-8)"
+  chp="$cache/chp-${npm_pin##*@}"
+  if [ ! -x "$venv/bin/jupyterhub-singleuser" ]; then
+    echo "with-jupyterhub: installing $pypi_pins into $venv" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q $pypi_pins
+  fi
+  if [ ! -x "$chp/node_modules/.bin/configurable-http-proxy" ]; then
+    echo "with-jupyterhub: installing $npm_pin into $chp" >&2
+    mkdir -p "$chp"
+    (cd "$chp" && npm install --silent --no-audit --no-fund "$npm_pin" >/dev/null)
+  fi
+  hub_bin="$venv/bin/jupyterhub"
+  singleuser="$venv/bin/jupyterhub-singleuser"
+  proxy_bin="$chp/node_modules/.bin/configurable-http-proxy"
 # Debian's packages, run by Debian's python3 (not a python3 earlier on PATH).
-if ! command -v jupyterhub >/dev/null 2>&1 || ! command -v configurable-http-proxy >/dev/null 2>&1 ||
+elif ! command -v jupyterhub >/dev/null 2>&1 || ! command -v configurable-http-proxy >/dev/null 2>&1 ||
   ! command -v jupyterhub-singleuser >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import ipykernel' >/dev/null 2>&1; then
   echo "with-jupyterhub: installing jupyterhub, configurable-http-proxy, jupyter-server and python3-ipykernel" >&2
   sudo=""
@@ -90,6 +119,7 @@ c.JupyterHub.hub_ip = '127.0.0.1'
 c.JupyterHub.hub_port = $hub_port
 c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:$api_port'
 c.ConfigurableHTTPProxy.pid_file = '$work/proxy.pid'
+c.ConfigurableHTTPProxy.command = ['$proxy_bin']
 c.JupyterHub.db_url = 'sqlite:///$work/jupyterhub.sqlite'
 c.JupyterHub.cookie_secret_file = '$work/jupyterhub_cookie_secret'
 c.JupyterHub.pid_file = '$work/jupyterhub.pid'
@@ -97,7 +127,7 @@ c.JupyterHub.authenticator_class = 'dummy'
 c.Authenticator.allowed_users = {'ci', 'hubclient'}
 c.JupyterHub.spawner_class = 'simple'
 c.SimpleLocalProcessSpawner.home_dir_template = '$work/home/{username}'
-c.Spawner.cmd = ['/usr/bin/jupyterhub-singleuser']
+c.Spawner.cmd = ['$singleuser']
 c.Spawner.args = ['--allow-root']
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
@@ -117,11 +147,12 @@ c.JupyterHub.load_roles = [{
 }]
 EOF
 
-echo "with-jupyterhub: JupyterHub $(jupyterhub --version) on 127.0.0.1:$port" >&2
+version=$("$hub_bin" --version)
+echo "with-jupyterhub: JupyterHub $version on 127.0.0.1:$port" >&2
 # NODE_PATH: Debian's configurable-http-proxy finds its modules there only
 # with it when the node on PATH is not Debian's.
 (cd "$work" && HOME="$work/home" NODE_PATH=/usr/share/nodejs JUPYTER_RUNTIME_DIR="$work/runtime" \
-  exec setsid jupyterhub -f "$work/jupyterhub_config.py" >"$work/hub.log" 2>&1) &
+  exec setsid "$hub_bin" -f "$work/jupyterhub_config.py" >"$work/hub.log" 2>&1) &
 hub_pid=$!
 disown "$hub_pid"
 
@@ -157,6 +188,6 @@ rc=0
 NBSERV_JUPYTER_URL="$hub/user/ci/" NBSERV_JUPYTER_TOKEN="$token" \
   NBSERV_HUB_URL="$hub/" NBSERV_HUB_TOKEN="$token" NBSERV_HUB_USER=hubclient "$@" || rc=$?
 if [ "$rc" -eq 0 ]; then
-  echo "with-jupyterhub: passed through JupyterHub $(jupyterhub --version) at $hub/user/ci/" >&2
+  echo "with-jupyterhub: passed through JupyterHub $version at $hub/user/ci/" >&2
 fi
 exit "$rc"
