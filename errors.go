@@ -137,6 +137,8 @@ func (e *Error) Error() string {
 		s += fmt.Sprintf(": redirect to %s not followed", oneLine(strconv.Quote(e.Location)))
 	case e.Message != "":
 		s += ": " + oneLine(e.Message)
+	case hubHint(e) != "":
+		s += ": " + hubHint(e)
 	case len(e.Body) > 0:
 		kind := "body"
 		if ct := e.Header.Get("Content-Type"); ct != "" {
@@ -150,6 +152,9 @@ func (e *Error) Error() string {
 // Is reports whether the error belongs to the class of target, one of the
 // status sentinels (ErrNotFound, ErrServer, ...).
 func (e *Error) Is(target error) bool {
+	if hubIs(e, target) { // JupyterHub's answers in a user's server's place (hubfaults.go)
+		return true
+	}
 	switch target {
 	case ErrBadRequest:
 		return e.StatusCode == http.StatusBadRequest

@@ -35,17 +35,25 @@ type target struct {
 	//     traceback; the reference server answers the same status and keys
 	//     with a short explanation, so tests assert the status and keys only.
 	real bool
+	// generation is the Jupyter Server's major version: 1 for the
+	// reference server and Debian's 1.23.3, 2 when NBSERV_JUPYTER_GENERATION
+	// says so (scripts/with-jupyter.sh sets it).
+	generation int
 }
 
 func targets(t *testing.T) []target {
 	if u := os.Getenv("NBSERV_JUPYTER_URL"); u != "" {
-		return []target{{name: "jupyter", url: u, token: os.Getenv("NBSERV_JUPYTER_TOKEN"), real: true}}
+		gen := 1
+		if os.Getenv("NBSERV_JUPYTER_GENERATION") == "2" {
+			gen = 2
+		}
+		return []target{{name: "jupyter", url: u, token: os.Getenv("NBSERV_JUPYTER_TOKEN"), real: true, generation: gen}}
 	}
 	plain := nbservtest.NewServer(t)
 	prefixed := nbservtest.NewServer(t, nbservtest.WithBaseURL("/user/ci/"))
 	return []target{
-		{name: "refserver", url: plain.URL, token: plain.Token},
-		{name: "refserver-prefixed", url: prefixed.URL, token: prefixed.Token},
+		{name: "refserver", url: plain.URL, token: plain.Token, generation: 1},
+		{name: "refserver-prefixed", url: prefixed.URL, token: prefixed.Token, generation: 1},
 	}
 }
 
@@ -278,11 +286,17 @@ func TestE2EErrors(t *testing.T) {
 			t.Errorf("Create with unknown kernelspec: %v", err)
 		}
 
-		// Jupyter crashes on PATCH with an unknown kernelspec: a 500 either
-		// way; only the traceback's text differs (see target.real).
+		// Jupyter Server 1.x crashes on PATCH with an unknown kernelspec: a
+		// 500 either way; only the traceback's text differs (see
+		// target.real). 2.x answers 501, as to a create
+		// (docs/wire/jupyter-server-2.md).
 		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "y"), Type: "file"})
 		_, err = c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Kernel: &nbserv.KernelRequest{Name: "nosuch"}})
-		if !errors.Is(err, nbserv.ErrServer) || !errors.As(err, &e) || e.StatusCode != 500 || e.Message != "Unhandled error" ||
+		if tg.generation == 2 {
+			if !errors.Is(err, nbserv.ErrKernelUnavailable) || !errors.As(err, &e) || e.ShortMessage != "Error starting kernel nosuch" {
+				t.Errorf("PATCH unknown kernelspec on 2.x: %v", err)
+			}
+		} else if !errors.Is(err, nbserv.ErrServer) || !errors.As(err, &e) || e.StatusCode != 500 || e.Message != "Unhandled error" ||
 			!strings.Contains(e.Traceback, "NoSuchKernel") {
 			t.Errorf("PATCH unknown kernelspec: %v (traceback %q)", err, e.Traceback)
 		}

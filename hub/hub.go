@@ -1,0 +1,187 @@
+// Package hub is a small client for JupyterHub's REST API (/hub/api), for
+// platforms that manage many users' Jupyter servers behind a hub: list the
+// users and their servers, start a user's server and wait until it answers,
+// stop it, and get an *nbserv.Client for it.
+//
+//	h, err := hub.New(hub.Config{URL: "https://hub.example.org/", Token: nbserv.Secret(token)})
+//	c, err := h.StartServer(ctx, "alice") // an *nbserv.Client for /user/alice/, once it answers
+//	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+//	err = h.StopServer(ctx, "alice")
+//
+// The token is a hub API token: a service's (jupyterhub_config.py's
+// c.JupyterHub.services) or a user's. Starting and stopping another user's
+// server takes the scope admin:servers (or servers), reaching it through
+// the proxy access:servers, and listing users list:users and read:users;
+// docs/wire/jupyterhub.md has a configuration that grants them and what
+// the hub answers. The same token is sent to the users' servers, which
+// accept a hub token with access:servers.
+//
+// Only the default server of each user is managed here (named servers are
+// listed in User.Servers but not started or stopped).
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	nbserv "github.com/nbserv/go-nbserv"
+)
+
+// Config configures a Client. URL and Token are required.
+type Config struct {
+	// URL is the hub's public URL, where its proxy listens and users
+	// reach their servers, with any base URL the hub is configured with:
+	// "https://hub.example.org/" or "https://example.org/jupyter/". The
+	// API is at URL + "hub/api/", a user's server at URL + "user/<name>/".
+	URL string
+	// Token is a hub API token, sent as "Authorization: token <Token>"
+	// to URL's origin only, to the hub's API and to users' servers.
+	Token nbserv.Secret
+	// Client holds the settings of every request: Timeout (per call),
+	// MaxResponseBytes, HTTPClient, Header, UserAgent, and, for the
+	// clients ClientFor returns, RetryMax, the retry waits and Logger.
+	// Its BaseURL and Token are ignored. Its zero value takes nbserv's
+	// defaults.
+	Client nbserv.Config
+}
+
+// String describes the configuration without the token.
+func (c Config) String() string {
+	return fmt.Sprintf("hub.Config{URL: %q, Token: %q}", c.URL, c.Token.String())
+}
+
+// GoString is String, so that %#v does not print the token either.
+func (c Config) GoString() string { return c.String() }
+
+// Format prints String for every verb.
+func (c Config) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, c.String()) }
+
+// Client talks to one JupyterHub's API. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL // the hub's public URL, ending in "/"
+	token   string
+	server  nbserv.Config // the template of ClientFor's clients
+	header  http.Header
+	http    *http.Client
+	timeout time.Duration // per call; nbserv.NoTimeout for none
+	maxBody int64
+	budget  int64 // what decoded values may take
+}
+
+// New validates cfg and returns a Client. A malformed URL, an empty token
+// or a negative setting is an error here, not at the first call.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		return nil, &nbserv.ValidationError{Field: "Token", Problem: "empty; the hub's API needs a token"}
+	}
+	// nbserv's own checks: the URL's form and every setting.
+	probe := cfg.Client
+	probe.BaseURL, probe.Token = cfg.URL, cfg.Token
+	nc, err := nbserv.NewClient(probe)
+	if err != nil {
+		var v *nbserv.ValidationError
+		if errors.As(err, &v) && v.Field == "BaseURL" {
+			v.Field = "URL"
+		}
+		return nil, err
+	}
+	base, _ := url.Parse(nc.BaseURL())
+	c := &Client{
+		base:    base,
+		token:   string(cfg.Token),
+		server:  cfg.Client,
+		header:  requestHeader(cfg),
+		maxBody: cfg.Client.MaxResponseBytes,
+	}
+	if c.maxBody == 0 {
+		c.maxBody = nbserv.DefaultMaxResponseBytes
+	}
+	c.budget = decodeFactor * c.maxBody
+	if c.budget/decodeFactor != c.maxBody { // overflow: no practical bound
+		c.budget = 1<<63 - 1
+	}
+	c.timeout = cfg.Client.Timeout
+	if c.timeout == 0 {
+		c.timeout = nbserv.DefaultTimeout
+	}
+	c.http = newHTTPClient(cfg.Client.HTTPClient)
+	return c, nil
+}
+
+// String describes the client without its token.
+func (c *Client) String() string { return fmt.Sprintf("hub.Client{URL: %q}", c.base.String()) }
+
+// GoString is String, so that %#v does not print the token either.
+func (c *Client) GoString() string { return c.String() }
+
+// URL returns the hub's public URL, ending in "/".
+func (c *Client) URL() string { return c.base.String() }
+
+// ServerURL returns the URL of user's default server through the hub's
+// proxy, such as "https://hub.example.org/user/alice/". The name is
+// escaped as JupyterHub escapes it in its routes.
+func (c *Client) ServerURL(user string) string {
+	return c.base.String() + "user/" + escapeName(user) + "/"
+}
+
+// ClientFor returns an *nbserv.Client for user's default server, reached
+// through the hub's proxy with the hub token, configured by Config.Client.
+// It does not check that the server runs: a call to a server that does not
+// fails with an error matching nbserv.ErrServerNotRunning.
+func (c *Client) ClientFor(user string) (*nbserv.Client, error) {
+	if err := checkName(user); err != nil {
+		return nil, err
+	}
+	cfg := c.server
+	cfg.BaseURL, cfg.Token = c.ServerURL(user), nbserv.Secret(c.token)
+	return nbserv.NewClient(cfg)
+}
+
+// CloseIdleConnections closes the client's idle keep-alive connections.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// requestHeader is the header every request to the hub starts from.
+func requestHeader(cfg Config) http.Header {
+	h := http.Header{
+		"Accept":     {"application/json"},
+		"User-Agent": {strings.TrimSpace(cfg.Client.UserAgent + " go-nbserv-hub/" + nbserv.Version)},
+	}
+	for k, v := range cfg.Client.Header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	}
+	h.Set("Authorization", "token "+string(cfg.Token))
+	return h
+}
+
+// checkName refuses a user name that cannot name a hub user.
+func checkName(user string) error {
+	switch user {
+	case "":
+		return &nbserv.ValidationError{Field: "user", Problem: "empty"}
+	case ".", "..": // kept by the escaping, they would climb out of /user/
+		return &nbserv.ValidationError{Field: "user", Value: user, Problem: "not a user name"}
+	}
+	return nil
+}
+
+// escapeName escapes a user name as JupyterHub does in URLs
+// (url_escape_path: Python's quote with "@" and "~" kept): every byte but
+// ASCII letters, digits and "_.-~@" is percent-encoded.
+func escapeName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		switch {
+		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9',
+			ch == '_', ch == '.', ch == '-', ch == '~', ch == '@':
+			b.WriteByte(ch)
+		default:
+			fmt.Fprintf(&b, "%%%02X", ch)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,301 @@
+package hub_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/hub"
+	"github.com/nbserv/go-nbserv/nbservtest"
+)
+
+const secret = "hub-s3cret-token"
+
+// fakeHub serves h as a hub's public URL and returns a client for it.
+func fakeHub(t *testing.T, h http.HandlerFunc, adjust ...func(*hub.Config)) *hub.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	cfg := hub.Config{URL: srv.URL, Token: secret}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	c, err := hub.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+func TestNewRefusesBadConfigByName(t *testing.T) {
+	cases := []struct {
+		cfg   hub.Config
+		field string
+	}{
+		{hub.Config{URL: "http://127.0.0.1:8000/"}, "Token"},
+		{hub.Config{URL: "127.0.0.1:8000", Token: secret}, "URL"},
+		{hub.Config{URL: "", Token: secret}, "URL"},
+		{hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{Timeout: -1}}, "Timeout"},
+	}
+	for _, tc := range cases {
+		_, err := hub.New(tc.cfg)
+		var v *nbserv.ValidationError
+		if !errors.As(err, &v) || v.Field != tc.field || !errors.Is(err, nbserv.ErrInvalidArgument) {
+			t.Errorf("New(%v): %v, want a ValidationError for %s", tc.cfg, err, tc.field)
+		}
+	}
+}
+
+func TestConfigAndClientNeverPrintTheToken(t *testing.T) {
+	cfg := hub.Config{URL: "http://127.0.0.1:8000/", Token: secret}
+	c, err := hub.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		for _, v := range []any{cfg, c} {
+			if s := fmt.Sprintf(verb, v); strings.Contains(s, secret) || strings.Contains(s, fmt.Sprintf("%x", secret)) {
+				t.Errorf("%s of %T: %s", verb, v, s)
+			}
+		}
+	}
+}
+
+func TestUserNamesAreEscapedAsTheHubDoes(t *testing.T) {
+	var got atomic.Value
+	c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.URL.EscapedPath())
+		writeJSON(w, 200, `{"name": "x"}`)
+	})
+	if _, err := c.User(context.Background(), "a b/c+d@e~f.g_h-i"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "/hub/api/users/a%20b%2Fc%2Bd@e~f.g_h-i"; got.Load() != want {
+		t.Errorf("requested %v, want %s", got.Load(), want)
+	}
+	if want := c.URL() + "user/a%20b%2Fc%2Bd@e~f.g_h-i/"; c.ServerURL("a b/c+d@e~f.g_h-i") != want {
+		t.Errorf("ServerURL %s, want %s", c.ServerURL("a b/c+d@e~f.g_h-i"), want)
+	}
+	for _, name := range []string{"", ".", ".."} {
+		if _, err := c.ClientFor(name); !errors.Is(err, nbserv.ErrInvalidArgument) {
+			t.Errorf("ClientFor(%q): %v", name, err)
+		}
+		if _, err := c.User(context.Background(), name); !errors.Is(err, nbserv.ErrInvalidArgument) {
+			t.Errorf("User(%q): %v", name, err)
+		}
+	}
+}
+
+func TestListUsersPages(t *testing.T) {
+	names := make([]string, 450)
+	for i := range names {
+		names[i] = fmt.Sprintf("u%03d", i)
+	}
+	fake := nbservtest.NewHub(t, nbservtest.WithUsers(names...))
+	c, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.Secret(fake.Token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	users, err := c.ListUsers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != len(names) {
+		t.Fatalf("%d users, want %d", len(users), len(names))
+	}
+	for i, u := range users {
+		if u.Name != names[i] || u.Servers == nil || len(u.Servers) != 0 {
+			t.Fatalf("user %d: %+v", i, u)
+		}
+	}
+}
+
+// A hub before 2.0 sends a plain list.
+func TestListUsersPlainList(t *testing.T) {
+	c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, ` [{"name": "a", "server": "/user/a/", "servers": {"": {"name": "", "ready": true, "url": "/user/a/"}}}, {"name": "b", "server": null}]`)
+	})
+	users, err := c.ListUsers(context.Background())
+	if err != nil || len(users) != 2 || users[0].Name != "a" || !users[0].Servers[""].Ready || users[1].Server != "" {
+		t.Errorf("%+v, %v", users, err)
+	}
+}
+
+// A hub whose next page does not move on ends the listing with an error,
+// never a loop.
+func TestListUsersRefusesPaginationThatDoesNotAdvance(t *testing.T) {
+	var n atomic.Int32
+	c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		writeJSON(w, 200, `{"items": [{"name": "a"}], "_pagination": {"offset": 0, "limit": 1, "total": 9, "next": {"offset": 0, "limit": 1}}}`)
+	})
+	if _, err := c.ListUsers(context.Background()); err == nil || !strings.Contains(err.Error(), "does not advance") || n.Load() != 1 {
+		t.Errorf("%v after %d requests", err, n.Load())
+	}
+}
+
+// Bodies are bounded twice: in bytes by MaxResponseBytes, and in what
+// their values could take decoded (8 × MaxResponseBytes), per answer and
+// across the pages of ListUsers.
+func TestResponsesAreBounded(t *testing.T) {
+	const limit = 64 << 10
+	small := func(cfg *hub.Config) { cfg.Client.MaxResponseBytes = limit }
+	ctx := context.Background()
+
+	big := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"name": "`+strings.Repeat("x", limit)+`"}`)
+	}, small)
+	if _, err := big.User(ctx, "a"); !errors.Is(err, nbserv.ErrResponseTooLarge) {
+		t.Errorf("a body over MaxResponseBytes: %v", err)
+	}
+
+	// 20,000 empty objects in 60 KB would decode to 20,000 Users.
+	dense := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `[`+strings.Repeat(`{},`, 20000)+`{}]`)
+	}, small)
+	if _, err := dense.ListUsers(ctx); !errors.Is(err, nbserv.ErrResponseTooLarge) {
+		t.Errorf("a dense body: %v", err)
+	}
+
+	// Pages each under the bound, endless together.
+	var pages atomic.Int32
+	endless := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		p := int(pages.Add(1))
+		writeJSON(w, 200, fmt.Sprintf(`{"items": [%s{"name": "x"}], "_pagination": {"next": {"offset": %d}}}`,
+			strings.Repeat(`{"name": "x"},`, 100), p*101))
+	}, small)
+	if _, err := endless.ListUsers(ctx); !errors.Is(err, nbserv.ErrResponseTooLarge) || pages.Load() > 20 {
+		t.Errorf("endless pages: %v after %d pages", err, pages.Load())
+	}
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var hits atomic.Int32
+	c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Redirect(w, r, "/hub/login?next=%2Fhub%2Fapi%2Fusers", http.StatusFound)
+	})
+	_, err := c.ListUsers(context.Background())
+	var e *nbserv.Error
+	if !errors.Is(err, nbserv.ErrRedirect) || !errors.As(err, &e) || e.Location != "/hub/login?next=%2Fhub%2Fapi%2Fusers" || hits.Load() != 1 {
+		t.Errorf("%v (%d requests)", err, hits.Load())
+	}
+}
+
+func TestErrorsNeverHoldTheToken(t *testing.T) {
+	var auth atomic.Value
+	c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		auth.Store(r.Header.Get("Authorization"))
+		writeJSON(w, 403, `{"status": 403, "message": "bad token `+secret+`"}`)
+	})
+	_, err := c.User(context.Background(), "a")
+	var e *nbserv.Error
+	if !errors.As(err, &e) || e.StatusCode != 403 || !errors.Is(err, nbserv.ErrUnauthorized) {
+		t.Fatalf("%v", err)
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(e.Message, secret) || strings.Contains(string(e.Body), secret) {
+		t.Errorf("the token leaks: %v / %q / %q", err, e.Message, e.Body)
+	}
+	if auth.Load() != "token "+secret {
+		t.Errorf("sent Authorization %q", auth.Load())
+	}
+}
+
+// scriptedHub answers the start, the user's model (models in turn, the
+// last repeating) and the server's /api/status (statuses in turn).
+func scriptedHub(t *testing.T, start int, models []string, statuses []int, adjust ...func(*hub.Config)) (*hub.Client, *atomic.Int32) {
+	var m, s atomic.Int32
+	c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/hub/api/users/a/server":
+			w.WriteHeader(start)
+		case r.URL.Path == "/hub/api/users/a":
+			writeJSON(w, 200, models[min(int(m.Add(1))-1, len(models)-1)])
+		case r.URL.Path == "/user/a/api/status":
+			st := statuses[min(int(s.Add(1))-1, len(statuses)-1)]
+			writeJSON(w, st, `{"message": "x"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}, adjust...)
+	return c, &s
+}
+
+const (
+	modelPending = `{"name": "a", "pending": "spawn", "servers": {"": {"name": "", "ready": false, "pending": "spawn", "url": "/user/a/"}}}`
+	modelReady   = `{"name": "a", "server": "/user/a/", "servers": {"": {"name": "", "ready": true, "url": "/user/a/"}}}`
+	modelGone    = `{"name": "a", "server": null, "servers": {}}`
+	modelStop    = `{"name": "a", "pending": "stop", "servers": {"": {"name": "", "ready": false, "pending": "stop", "url": "/user/a/"}}}`
+)
+
+func TestStartServerWaitsForTheHubThenTheProxy(t *testing.T) {
+	c, status := scriptedHub(t, 202, []string{modelPending, modelPending, modelReady}, []int{424, 424, 200})
+	client, err := c.StartServer(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.CloseIdleConnections()
+	if status.Load() != 3 || client.BaseURL() != c.URL()+"user/a/" {
+		t.Errorf("%d status probes, client at %s", status.Load(), client.BaseURL())
+	}
+}
+
+func TestStartServerReportsAFailedSpawn(t *testing.T) {
+	c, _ := scriptedHub(t, 202, []string{modelPending, modelGone}, []int{200})
+	if _, err := c.StartServer(context.Background(), "a"); !errors.Is(err, hub.ErrSpawnFailed) {
+		t.Errorf("%v", err)
+	}
+}
+
+func TestStartServerWhileStopping(t *testing.T) {
+	c, _ := scriptedHub(t, 400, []string{modelStop}, []int{200})
+	if _, err := c.StartServer(context.Background(), "a"); !errors.Is(err, hub.ErrStopping) {
+		t.Errorf("%v", err)
+	}
+}
+
+// A token that cannot reach the server ends the wait at once.
+func TestStartServerStopsWaitingOnForbidden(t *testing.T) {
+	c, status := scriptedHub(t, 201, []string{modelReady}, []int{424, 403})
+	if _, err := c.StartServer(context.Background(), "a"); !errors.Is(err, nbserv.ErrUnauthorized) || status.Load() != 2 {
+		t.Errorf("%v after %d probes", err, status.Load())
+	}
+}
+
+func TestStartTimeoutBoundsTheWait(t *testing.T) {
+	c, _ := scriptedHub(t, 202, []string{modelPending}, []int{200})
+	_, err := c.StartServer(context.Background(), "a", hub.StartTimeout(300*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("%v", err)
+	}
+}
+
+// JupyterHub 3.0 crashes into a 500 when asked to stop the server of a
+// user it does not know (the stand-in does too); StopServer reports the
+// missing user instead.
+func TestStopServerOfAnUnknownUser(t *testing.T) {
+	fake := nbservtest.NewHub(t)
+	c, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.Secret(fake.Token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if err := c.StopServer(context.Background(), "nobody"); !errors.Is(err, nbserv.ErrNotFound) {
+		t.Errorf("%v", err)
+	}
+}

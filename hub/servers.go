@@ -1,0 +1,197 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	nbserv "github.com/nbserv/go-nbserv"
+)
+
+// ErrSpawnFailed matches a StartServer whose server the hub gave up on: it
+// was starting and then was gone (the spawner failed, or the hub's
+// start_timeout passed); the hub's log says why.
+var ErrSpawnFailed = errors.New("hub: the server failed to start")
+
+// ErrStopping matches a StartServer refused because the server is still
+// stopping: wait for StopServer to return, then start it.
+var ErrStopping = errors.New("hub: the server is stopping")
+
+// Polling, while a server starts or stops: quick at first (a local spawn
+// takes a second or two), then every pollMax.
+const (
+	pollMin = 100 * time.Millisecond
+	pollMax = 2 * time.Second
+)
+
+// StartServer starts user's default server (POST
+// /hub/api/users/{name}/server) and waits until it answers through the
+// hub's proxy, then returns a client for it (see ClientFor). A server
+// already running is not restarted; one already starting is waited for.
+//
+// Waiting has three stages, each ended by ctx or by StartTimeout: the hub
+// reports the server pending, then ready; then the proxy routes to it
+// (until then the hub answers in its place, with nbserv.ErrServerNotRunning
+// even while the server starts); then GET <server>/api/status answers 200.
+// A server the hub gives up on ends the wait with ErrSpawnFailed. The
+// token needs admin:servers (or servers) for the start and access:servers
+// for the last stage; a 403 there ends the wait at once.
+func (c *Client) StartServer(ctx context.Context, user string, opts ...StartOption) (*nbserv.Client, error) {
+	if err := checkName(user); err != nil {
+		return nil, err
+	}
+	o := startOptions{timeout: 5 * time.Minute}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.timeout != nbserv.NoTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	status, err := c.do(ctx, request{method: "POST", path: serverPath(user)})
+	if err != nil && status != http.StatusBadRequest {
+		return nil, err
+	}
+	// 201: ready; 202: pending; 400: already running, starting or
+	// stopping ("alice is already running", "alice is pending stop"):
+	// the user's model says which.
+	if err := c.waitReady(ctx, user, err); err != nil {
+		return nil, err
+	}
+	client, err := c.ClientFor(user)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.waitAnswering(ctx, user); err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
+// StartOption adjusts one StartServer call.
+type StartOption func(*startOptions)
+
+type startOptions struct{ timeout time.Duration }
+
+// StartTimeout bounds the whole of StartServer, waits included, instead
+// of the default 5 minutes; nbserv.NoTimeout leaves it to the context.
+func StartTimeout(d time.Duration) StartOption { return func(o *startOptions) { o.timeout = d } }
+
+// waitReady polls the user's model until the default server is ready.
+// refused is the start's 400, if it was refused: returned when the model
+// shows no server that is running or starting.
+func (c *Client) waitReady(ctx context.Context, user string, refused error) error {
+	for wait := time.Duration(0); ; wait = nextWait(wait) {
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("hub: waiting for %s's server to start: %w", user, err)
+		}
+		u, err := c.User(ctx, user)
+		if err != nil {
+			return err
+		}
+		s, ok := u.defaultServer()
+		switch {
+		case ok && s.Ready:
+			return nil
+		case ok && s.Pending == "stop":
+			return fmt.Errorf("hub: starting %s's server: %w", user, ErrStopping)
+		case ok && s.Pending != "":
+			continue // spawning
+		case refused != nil:
+			return refused
+		default:
+			return fmt.Errorf("hub: %s's server: %w", user, ErrSpawnFailed)
+		}
+	}
+}
+
+// waitAnswering polls the server's /api/status through the proxy until it
+// answers 200: the hub marks a server ready a moment before the proxy
+// routes to it.
+func (c *Client) waitAnswering(ctx context.Context, user string) error {
+	path := "user/" + escapeName(user) + "/api/status"
+	for wait := time.Duration(0); ; wait = nextWait(wait) {
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("hub: waiting for %s's server to answer: %w", user, err)
+		}
+		_, err := c.do(ctx, request{method: "GET", path: path})
+		if err == nil {
+			return nil
+		}
+		var e *nbserv.Error
+		if !errors.As(err, &e) {
+			if ctx.Err() != nil {
+				return err
+			}
+			continue // the proxy resetting connections while it reroutes
+		}
+		if e.StatusCode == http.StatusForbidden || e.StatusCode == http.StatusUnauthorized {
+			return err // the token cannot reach the server: waiting will not help
+		}
+	}
+}
+
+// StopServer stops user's default server (DELETE
+// /hub/api/users/{name}/server) and waits until the hub reports it gone.
+// Stopping a server that is not running succeeds; an unknown user fails
+// with nbserv.ErrNotFound. The server's kernels stop with it. ctx bounds
+// the wait.
+func (c *Client) StopServer(ctx context.Context, user string) error {
+	if err := checkName(user); err != nil {
+		return err
+	}
+	status, err := c.do(ctx, request{method: "DELETE", path: serverPath(user)})
+	if err != nil {
+		if errors.Is(err, nbserv.ErrServer) {
+			// JupyterHub 3.0 crashes into a 500 for a user it does not
+			// know; its user model says so.
+			if _, uerr := c.User(ctx, user); errors.Is(uerr, nbserv.ErrNotFound) {
+				return uerr
+			}
+		}
+		return err
+	}
+	if status == http.StatusNoContent {
+		return nil
+	}
+	for wait := pollMin; ; wait = nextWait(wait) { // 202: stop pending
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("hub: waiting for %s's server to stop: %w", user, err)
+		}
+		u, err := c.User(ctx, user)
+		if err != nil {
+			return err
+		}
+		if s, ok := u.defaultServer(); !ok || s.Stopped {
+			return nil
+		}
+	}
+}
+
+func serverPath(user string) string { return "hub/api/users/" + escapeName(user) + "/server" }
+
+// nextWait grows the polling interval from pollMin to pollMax.
+func nextWait(d time.Duration) time.Duration {
+	if d < pollMin {
+		return pollMin
+	}
+	return min(d*3/2, pollMax)
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

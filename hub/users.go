@@ -1,0 +1,161 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	nbserv "github.com/nbserv/go-nbserv"
+)
+
+// User is a hub user as GET /hub/api/users/{name} reports it.
+type User struct {
+	// Name is the user's name, as the hub normalised it.
+	Name string `json:"name"`
+	// Admin is whether the user is a hub admin.
+	Admin bool `json:"admin"`
+	// Roles and Groups name the user's roles and groups.
+	Roles  []string `json:"roles"`
+	Groups []string `json:"groups"`
+	// Server is the URL path of the default server while it is ready,
+	// such as "/user/alice/"; empty otherwise (the hub sends null).
+	Server string `json:"server"`
+	// Pending is "spawn" or "stop" while the default server is starting
+	// or stopping; empty otherwise.
+	Pending string `json:"pending"`
+	// Created is when the user was added to the hub.
+	Created time.Time `json:"created"`
+	// LastActivity is the user's last activity the hub knows of; zero
+	// when it has none.
+	LastActivity time.Time `json:"last_activity"`
+	// Servers holds the user's servers that are running, starting or
+	// stopping, by name ("" is the default server); a stopped server is
+	// absent. The hub fills it only for a token with the read:servers
+	// scope (admin:servers includes it): nil otherwise.
+	Servers map[string]Server `json:"servers"`
+}
+
+// Server is one of a user's servers, as the hub reports it.
+type Server struct {
+	// Name is the server's name; "" for the default server.
+	Name string `json:"name"`
+	// Ready is whether the server has started and the hub routes to it.
+	// (The proxy may take a moment more: StartServer waits for the server
+	// itself to answer.)
+	Ready bool `json:"ready"`
+	// Pending is "spawn" or "stop" while the server is starting or
+	// stopping; empty otherwise.
+	Pending string `json:"pending"`
+	// Stopped is whether the server is stopped (a stopped server is
+	// usually absent from User.Servers instead).
+	Stopped bool `json:"stopped"`
+	// URL is the server's URL path, such as "/user/alice/".
+	URL string `json:"url"`
+	// ProgressURL is the path of the hub's event stream of the spawn's
+	// progress.
+	ProgressURL string `json:"progress_url"`
+	// Started is when the server was started; LastActivity its last
+	// activity the hub knows of. Zero when unknown.
+	Started      time.Time `json:"started"`
+	LastActivity time.Time `json:"last_activity"`
+	// UserOptions are the options the server was started with.
+	UserOptions json.RawMessage `json:"user_options,omitempty"`
+}
+
+// defaultServer returns the user's default server, if the hub lists it.
+func (u *User) defaultServer() (Server, bool) {
+	s, ok := u.Servers[""]
+	return s, ok
+}
+
+// User returns one user with their servers (GET /hub/api/users/{name}). An
+// unknown name fails with an error matching nbserv.ErrNotFound; a token
+// without read:users with nbserv.ErrUnauthorized.
+func (c *Client) User(ctx context.Context, name string) (*User, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	var u User
+	_, err := c.do(ctx, request{method: "GET", path: "hub/api/users/" + escapeName(name), decode: decodeUser(&u)})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+func decodeUser(u *User) func([]byte) error {
+	return func(b []byte) error {
+		if err := json.Unmarshal(b, u); err != nil {
+			return err
+		}
+		if u.Name == "" {
+			return errors.New("no user in the answer")
+		}
+		return nil
+	}
+}
+
+// paginationMediaType asks JupyterHub (2.0 and later) for pages of the
+// form {"items": [...], "_pagination": {...}}; without it the hub sends
+// one plain list of at most api_page_max_limit users (200 by default) and
+// says nothing of the rest.
+const paginationMediaType = "application/jupyterhub-pagination+json"
+
+// pageLimit is the page size asked for: the hub's default maximum.
+const pageLimit = 200
+
+type page struct {
+	Items      []User `json:"items"`
+	Pagination *struct {
+		Total int `json:"total"`
+		Next  *struct {
+			Offset int `json:"offset"`
+		} `json:"next"`
+	} `json:"_pagination"`
+}
+
+// ListUsers returns every user of the hub with their servers (GET
+// /hub/api/users), page by page. It needs the list:users and read:users
+// scopes (read:servers for User.Servers).
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
+	var all []User
+	var cost int64 // of every page so far: the bound holds for the whole list
+	offset := 0
+	for {
+		var p page
+		var plain bool
+		_, err := c.do(ctx, request{
+			method: "GET", path: "hub/api/users", accept: paginationMediaType,
+			query: url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageLimit)}},
+			decode: func(b []byte) error {
+				if cost += jsonCost(b); cost > c.budget {
+					return fmt.Errorf("%w: the pages so far could take %d bytes decoded, over %d",
+						nbserv.ErrResponseTooLarge, cost, c.budget)
+				}
+				if b = bytes.TrimLeft(b, " \t\r\n"); len(b) > 0 && b[0] == '[' { // a hub before 2.0: no pages
+					plain = true
+					return json.Unmarshal(b, &p.Items)
+				}
+				return json.Unmarshal(b, &p)
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Items...)
+		if plain || p.Pagination == nil || p.Pagination.Next == nil {
+			return all, nil
+		}
+		// A next offset that does not move on would loop for ever.
+		if p.Pagination.Next.Offset <= offset || len(p.Items) == 0 {
+			return nil, fmt.Errorf("hub: GET %shub/api/users: pagination does not advance (offset %d, next %d)",
+				c.base.EscapedPath(), offset, p.Pagination.Next.Offset)
+		}
+		offset = p.Pagination.Next.Offset
+	}
+}
