@@ -81,7 +81,8 @@ type Kernel struct {
 	ExecutionState string `json:"execution_state"`
 	// Connections counts the clients connected to the kernel's channels.
 	Connections int `json:"connections"`
-	// Reason says why a kernel failed (Jupyter Server 2.x only).
+	// Reason says why a kernel's start failed; Jupyter adds it only then
+	// (both generations).
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -105,8 +106,9 @@ type KernelRequest struct {
 	ID string `json:"id,omitempty"`
 	// Name of the kernelspec to start a new kernel from.
 	Name string `json:"name,omitempty"`
-	// Env sets environment variables of a new kernel (Jupyter Server 2.x;
-	// 1.x ignores it).
+	// Env is sent as the request's "env". Jupyter Server 1.23.3 and 2.21.1
+	// both ignore it for the kernel they start (docs/wire/jupyter-server-2.md);
+	// it is here for servers and kernel provisioners that read it.
 	Env map[string]string `json:"env,omitempty"`
 }
 
