@@ -1,12 +1,15 @@
 package nbserv
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors for errors.Is. A *Error from the server matches the
@@ -108,8 +111,27 @@ func newError(method, path string, status int, header http.Header, body []byte, 
 		e.Reason = red.string(text(eb.Reason))
 		e.ShortMessage = red.string(text(eb.ShortMessage))
 		e.Traceback = red.string(text(eb.Traceback))
+	} else if plainText(body) {
+		// Jupyter Server 2.x answers a missing contents path with its
+		// message as plain text (labelled JSON).
+		e.Message = red.string(string(bytes.TrimSpace(body)))
 	}
 	return e
+}
+
+// plainText reports a short body of printable text that is not an HTML
+// page: a message a server sent bare.
+func plainText(body []byte) bool {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || len(body) > 1024 || !utf8.Valid(body) || bytes.HasPrefix(body, []byte("<")) {
+		return false
+	}
+	for _, r := range string(body) {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // text renders a decoded JSON value as a string: strings as they are, null

@@ -3,6 +3,7 @@ package nbserv
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -150,5 +151,20 @@ func TestValidationFailsBeforeAnyRequest(t *testing.T) {
 	}
 	if n := len(m.requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// Jupyter Server 2.x sends some messages as bare text; an HTML page or
+// binary junk is not a message.
+func TestPlainTextErrorBodyIsTheMessage(t *testing.T) {
+	for body, want := range map[string]string{
+		"file or directory '/nosuch' does not exist\n": "file or directory '/nosuch' does not exist",
+		"<html><body>404</body></html>":                "",
+		"\x00\x01binary":                               "",
+		`{"message": "json", "reason": null}`:          "json",
+	} {
+		if got := newError("GET", "/api/contents/nosuch", 404, http.Header{}, []byte(body), nil).Message; got != want {
+			t.Errorf("body %q: Message %q, want %q", body, got, want)
+		}
 	}
 }
