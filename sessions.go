@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -52,7 +53,7 @@ func (s *SessionsService) Create(ctx context.Context, req CreateSessionRequest, 
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
-		opts = append(opts, WithTimeout(NoTimeout))
+		opts = append(slices.Clip(opts), WithTimeout(NoTimeout)) // never into the caller's array
 	}
 	sess, err := s.send(ctx, "POST", "api/sessions", req, opts)
 	if !errors.Is(err, ErrOutcomeUnknown) {

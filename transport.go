@@ -2,6 +2,7 @@ package nbserv
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -181,7 +182,10 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, cl call, extr
 			final = !ok
 		}
 		if final {
-			r.unknown = acted && (a.err != nil || a.resp.StatusCode == http.StatusBadGateway || a.resp.StatusCode == http.StatusGatewayTimeout)
+			// Unknown: it may have acted and no answer says how. A body
+			// too large to read still came with its status.
+			r.unknown = acted && (a.err != nil && !errors.Is(a.err, ErrResponseTooLarge) ||
+				a.resp != nil && (a.resp.StatusCode == http.StatusBadGateway || a.resp.StatusCode == http.StatusGatewayTimeout))
 			if a.resp != nil {
 				r.StatusCode, r.Header, r.Body = a.resp.StatusCode, a.resp.Header, a.body
 			}
