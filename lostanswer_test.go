@@ -15,6 +15,7 @@ import (
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
 // Lost answers (issue 10.4 and 10.5), against every E2E target: a real
@@ -207,5 +208,31 @@ func TestE2ELostAnswerDeleteSucceeds(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// A create whose answer is lost while the server is still starting its
+// kernel (the window in which a re-sent create would make a second
+// session on a real Jupyter, reproduced by the reference server's kernel
+// start delay): Create looks instead of re-sending, and the server ends
+// with one session and one kernel.
+func TestLostAnswerCreateDuringASlowKernelStart(t *testing.T) {
+	srv := nbservtest.NewServer(t)
+	srv.SetKernelStartDelay(700 * time.Millisecond)
+	tg := target{name: "refserver", url: srv.URL, token: srv.Token, generation: 1}
+	c := throughProxy(t, tg, lossyProxy(t, tg.url, "POST", cutBeforeAnswer))
+	var r nbserv.Response
+	s, err := c.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "slow.ipynb", Type: nbserv.TypeNotebook}, nbserv.WithResponse(&r))
+	if r.Attempts != 1 || err != nil && !errors.Is(err, nbserv.ErrOutcomeUnknown) {
+		t.Errorf("Create: %v after %d attempts", err, r.Attempts)
+	}
+	time.Sleep(time.Second) // the first attempt's kernel has started by now
+	list, _ := srv.Client.Sessions.List(context.Background())
+	kernels, _ := srv.Client.Kernels.List(context.Background())
+	if len(list) != 1 || len(kernels) != 1 {
+		t.Fatalf("%d sessions and %d kernels after one Create, want 1 and 1", len(list), len(kernels))
+	}
+	if err == nil && s.ID != list[0].ID {
+		t.Errorf("Create returned %s, the server holds %s", s.ID, list[0].ID)
 	}
 }
