@@ -353,8 +353,16 @@ type emptyHTML struct{}
 // Jupyter's _finish_model does, and closing the connection after a body
 // too large to read.
 func (s *Server) writeContents(w http.ResponseWriter, rp reply) {
+	rp = s.personalize(rp)
 	if m, ok := rp.body.(model); ok && !m.mtime.IsZero() {
 		w.Header().Set("Last-Modified", m.mtime.UTC().Format(http.TimeFormat))
+	}
+	if m, ok := rp.body.(model2); ok && !m.mtime.IsZero() {
+		w.Header().Set("Last-Modified", m.mtime.UTC().Format(http.TimeFormat))
+	}
+	if t, ok := rp.body.(plainText404); ok {
+		t.write(w, rp.status)
+		return
 	}
 	if rp.status == http.StatusBadRequest && rp.body == nil {
 		w.Header().Set("Connection", "close")

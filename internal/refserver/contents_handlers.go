@@ -12,6 +12,9 @@ func (s *Server) contentsHandler(r *http.Request, p string) reply {
 	c := s.contents
 	switch r.Method {
 	case http.MethodGet:
+		if s.isGen2() {
+			return s.contentsGet2(r, p)
+		}
 		return s.contentsGet(r, p)
 	case http.MethodDelete:
 		c.mu.Lock()

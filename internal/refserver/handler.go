@@ -57,6 +57,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h, methods = s.kernelsRoot, "GET POST"
 	case rel == "api/kernelspecs":
 		h, methods = s.kernelspecs, "GET"
+	case rel == "api/me" && s.isGen2(): // me.go
+		h, methods = s.me, "GET PATCH"
 	case rel == "api/spec.yaml":
 		s.serveSpec(w, r)
 		return
@@ -144,7 +146,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel, id string
 		errorReply(http.StatusForbidden, "Forbidden").write(w)
 		return
 	}
-	h(r, id).write(w)
+	s.personalize(h(r, id)).write(w)
 }
 
 // noRoute answers a URL no API route matches, as Jupyter's fallback
@@ -302,7 +304,7 @@ func (r reply) write(w http.ResponseWriter) {
 type apiError struct {
 	Message   string  `json:"message"`
 	Reason    *string `json:"reason"`
-	Traceback string  `json:"traceback,omitempty"`
+	Traceback *string `json:"traceback,omitempty"` // only in unhandled errors; "" in 2.x
 }
 
 // errorReply is a Jupyter JSON error answer.
@@ -313,8 +315,6 @@ func errorReply(status int, msg string) reply {
 // crashReply answers where real Jupyter raises an unhandled exception: the
 // same 500 and keys, with a one-line explanation for a traceback.
 func crashReply(explanation string) reply {
-	return reply{status: http.StatusInternalServerError, body: apiError{
-		Message:   "Unhandled error",
-		Traceback: "Traceback (simulated by the nbserv reference server; Jupyter Server crashes here):\n" + explanation + "\n",
-	}}
+	tb := "Traceback (simulated by the nbserv reference server; Jupyter Server crashes here):\n" + explanation + "\n"
+	return reply{status: http.StatusInternalServerError, body: apiError{Message: "Unhandled error", Traceback: &tb}}
 }

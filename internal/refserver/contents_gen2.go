@@ -1,0 +1,107 @@
+package refserver
+
+// The contents API in the Jupyter Server 2.x personality
+// (docs/wire/jupyter-server-2.md, "Contents"): every model carries hash
+// and hash_algorithm (null unless GET asks with ?hash=1), and GET answers
+// a missing path with a plain-text 404 body.
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// model2 is a contents model as 2.x writes it: model's keys with hash and
+// hash_algorithm between writable and type.
+type model2 struct {
+	Name          string  `json:"name"`
+	Path          string  `json:"path"`
+	LastModified  string  `json:"last_modified"`
+	Created       string  `json:"created"`
+	Content       any     `json:"content"`
+	Format        any     `json:"format"`
+	Mimetype      any     `json:"mimetype"`
+	Size          any     `json:"size"`
+	Writable      bool    `json:"writable"`
+	Hash          *string `json:"hash"`
+	HashAlgorithm *string `json:"hash_algorithm"`
+	Type          string  `json:"type"`
+	Message       string  `json:"message,omitempty"`
+
+	mtime time.Time
+}
+
+// withHashKeys is m as 2.x writes it, a directory's children included,
+// with hash as given (nil: null).
+func withHashKeys(m model, hash *string) model2 {
+	out := model2{Name: m.Name, Path: m.Path, LastModified: m.LastModified, Created: m.Created,
+		Content: m.Content, Format: m.Format, Mimetype: m.Mimetype, Size: m.Size, Writable: m.Writable,
+		Hash: hash, Type: m.Type, Message: m.Message, mtime: m.mtime}
+	if hash != nil {
+		alg := "sha256"
+		out.HashAlgorithm = &alg
+	}
+	if children, ok := m.Content.([]model); ok {
+		list := make([]model2, len(children))
+		for i, c := range children {
+			list[i] = withHashKeys(c, nil)
+		}
+		out.Content = list
+	}
+	return out
+}
+
+// plainText404 is 2.x's answer to a GET of a path that is not there: the
+// message written as the body, not as JSON, under Jupyter's JSON
+// Content-Type.
+type plainText404 string
+
+// contentsGet2 is GET /api/contents/{path} in 2.x: 1.x's answer, with the
+// hash argument checked and honoured and a 404 written as 2.x writes it.
+func (s *Server) contentsGet2(r *http.Request, p string) reply {
+	want := "0"
+	if v, ok := queryArg(r, "hash"); ok {
+		want = v
+	}
+	if want != "0" && want != "1" {
+		return errorReply(http.StatusBadRequest, "Hash argument "+pyStrRepr(want)+" is invalid. It must be '0' or '1'.")
+	}
+	rp := s.contentsGet(r, p)
+	if rp.status == http.StatusNotFound {
+		return reply{status: http.StatusNotFound, body: plainText404("file or directory " + pyStrRepr(p) + " does not exist")}
+	}
+	m, ok := rp.body.(model)
+	if !ok || want != "1" {
+		return rp
+	}
+	if m.Type == "directory" {
+		return errorReply(http.StatusInternalServerError, "Keys unexpectedly None: ['hash', 'hash_algorithm']")
+	}
+	c := s.contents
+	c.mu.Lock()
+	rel, e := osRel(strings.Trim(p, "/"))
+	var data []byte
+	var err error
+	if e == nil {
+		data, err = c.fs.read(rel)
+	}
+	c.mu.Unlock()
+	if e != nil || err != nil { // gone since: as a missing path
+		return reply{status: http.StatusNotFound, body: plainText404("file or directory " + pyStrRepr(p) + " does not exist")}
+	}
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
+	rp.body = withHashKeys(m, &hash)
+	return rp
+}
+
+// write writes the text as the body, labelled as JSON as 2.x labels it.
+func (t plainText404) write(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(t)))
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(t))
+}
