@@ -1,7 +1,7 @@
 // Package nbservtest runs an in-process Jupyter Server for tests: the
-// SDK's reference server, which answers the sessions API exactly as Jupyter
-// Server 1.23 does, in microseconds, with no Python and no kernel
-// processes.
+// SDK's reference server, which answers the REST API exactly as Jupyter
+// Server 1.23.3 does (or, with WithJupyterServer2, as 2.21.1 does), in
+// microseconds, with no Python and no kernel processes.
 //
 //	srv := nbservtest.NewServer(t)
 //	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
@@ -59,8 +59,22 @@ func WithKernelSpecs(names ...string) Option {
 	return func(c *config) { c.ref.KernelSpecs = names }
 }
 
-// WithVersion sets the version GET /api reports.
+// WithVersion sets the version GET /api reports. Unless WithGeneration
+// says otherwise, a version of 2 or more ("2.14.0") also selects the
+// Jupyter Server 2.x behaviour.
 func WithVersion(v string) Option { return func(c *config) { c.ref.Version = v } }
+
+// WithGeneration chooses the Jupyter Server generation the server answers
+// as: 1 (the default) for Jupyter Server 1.23.3, 2 for 2.21.1, whose
+// differences (Bearer tokens, /api/me, empty tracebacks, kernel ids chosen
+// by the client, contents hashes, ...) the repository's
+// docs/wire/jupyter-server-2.md records. GET /api then reports that
+// generation's version unless WithVersion sets another.
+func WithGeneration(n int) Option { return func(c *config) { c.ref.Generation = n } }
+
+// WithJupyterServer2 is WithGeneration(2): the server answers as Jupyter
+// Server 2.21.1, the generation most servers run today.
+func WithJupyterServer2() Option { return WithGeneration(2) }
 
 // WithClientConfig adjusts the configuration of Server.Client (retries,
 // timeouts) after URL and Token are filled in.
@@ -114,6 +128,10 @@ func (s *Server) Close() {
 	s.Client.CloseIdleConnections()
 	s.http.Close()
 }
+
+// Generation reports the Jupyter Server generation the server answers as:
+// 1 or 2.
+func (s *Server) Generation() int { return s.ref.Generation() }
 
 // Handler returns the reference server's http.Handler, to mount elsewhere.
 func (s *Server) Handler() http.Handler { return s.ref }

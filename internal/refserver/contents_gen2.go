@@ -69,6 +69,18 @@ func (s *Server) contentsGet2(r *http.Request, p string) reply {
 	if want != "0" && want != "1" {
 		return errorReply(http.StatusBadRequest, "Hash argument "+pyStrRepr(want)+" is invalid. It must be '0' or '1'.")
 	}
+	if typ, ok := queryArg(r, "type"); ok && typ != "directory" && typ != "file" && typ != "notebook" {
+		// 2.x reads an unknown type as "file" where 1.x refuses it.
+		r = r.Clone(r.Context())
+		q := r.URL.Query()
+		q.Set("type", "file")
+		r.URL.RawQuery = q.Encode()
+	}
+	// A path outside the root fails 2.x's hidden-file check, before the
+	// handler's plain-text 404: that 404 stays JSON.
+	if _, e := osRel(strings.Trim(p, "/")); e != nil {
+		return e.reply()
+	}
 	rp := s.contentsGet(r, p)
 	if rp.status == http.StatusNotFound {
 		return reply{status: http.StatusNotFound, body: plainText404("file or directory " + pyStrRepr(p) + " does not exist")}

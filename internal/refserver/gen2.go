@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // personalize rewrites an API answer built in 1.x's shape into 2.x's,
@@ -135,4 +136,30 @@ func (s *Server) kernelLocation(id string) string {
 		return s.prefix + "api/kernels"
 	}
 	return s.prefix + "api/kernels/" + url.QueryEscape(id)
+}
+
+// emptyPage is 2.x's answer to a method Tornado does not know on a page,
+// to any method but GET and HEAD on a kernelspec's files, to a file path
+// there that is not UTF-8 (400), and to a ?token= that is not UTF-8 on a
+// page (400): text/html with no body.
+func emptyPage(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "text/html")
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(status)
+}
+
+// badTokenEncoding is 2.x's answer to an API request whose ?token= is not
+// UTF-8, where 1.x drops the connection.
+func (s *Server) badTokenEncoding(r *http.Request) reply {
+	raw := ""
+	for _, kv := range strings.Split(r.URL.RawQuery, "&") {
+		if k, v, _ := strings.Cut(kv, "="); k == "token" {
+			raw = v
+		}
+	}
+	b, err := url.QueryUnescape(raw)
+	if err != nil {
+		b = raw
+	}
+	return errorReply(http.StatusBadRequest, "Invalid unicode in token: "+pyBytesRepr(b))
 }

@@ -94,6 +94,10 @@ func specResourceFile(spec, rel string, gen int) (specResource, bool) {
 // page, and errors are HTML pages.
 func (s *Server) kernelResource(w http.ResponseWriter, r *http.Request, rawName, rawFile string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if s.isGen2() { // 2.x's static file handler answers with no page
+			emptyPage(w, http.StatusMethodNotAllowed)
+			return
+		}
 		s.htmlError(w, r, http.StatusMethodNotAllowed, "")
 		return
 	}
@@ -107,6 +111,10 @@ func (s *Server) kernelResource(w http.ResponseWriter, r *http.Request, rawName,
 		return
 	}
 	file, ok := pyUnquote(rawFile)
+	if !ok && s.isGen2() {
+		emptyPage(w, http.StatusBadRequest)
+		return
+	}
 	if !ok {
 		s.htmlError(w, r, http.StatusBadRequest, "Invalid unicode in path: "+pyBytesRepr(file))
 		return

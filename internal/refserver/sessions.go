@@ -323,8 +323,8 @@ func (s *Server) patch(r *http.Request, id string) reply {
 			if unhashable(kid) {
 				return crashReply(fmt.Sprintf("TypeError: unhashable type: '%s'", pyType(kid)))
 			}
-			str, _ := kid.(string)
-			if s.kernels[str] == nil {
+			str, ok := kid.(string)
+			if !ok || s.kernels[str] == nil { // 2.x may run a kernel whose id is ""
 				return errorReply(http.StatusBadRequest, "No such kernel: "+pyStr(kid))
 			}
 			newKernel = str
