@@ -12,8 +12,8 @@ import (
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
-// The default server answers as Jupyter Server 1.23.3; WithJupyterServer2
-// as 2.21.1, which the SDK sees through Version and Identity.Me.
+// The default server answers as Jupyter Server 2.21.1; WithGeneration(1)
+// as 1.23.3, which the SDK sees through Version and Identity.Me.
 func TestGenerations(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -22,7 +22,8 @@ func TestGenerations(t *testing.T) {
 		gen     int
 		version string
 	}{
-		{"default", nil, 1, "1.23.3"},
+		{"default", nil, 2, "2.21.1"},
+		{"WithVersion 1.x", []nbservtest.Option{nbservtest.WithVersion("1.23.3")}, 1, "1.23.3"},
 		{"WithGeneration(1)", []nbservtest.Option{nbservtest.WithGeneration(1)}, 1, "1.23.3"},
 		{"WithJupyterServer2", []nbservtest.Option{nbservtest.WithJupyterServer2()}, 2, "2.21.1"},
 		{"WithVersion 2.x", []nbservtest.Option{nbservtest.WithVersion("2.14.0")}, 2, "2.14.0"},

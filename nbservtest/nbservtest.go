@@ -1,7 +1,8 @@
 // Package nbservtest runs an in-process Jupyter Server for tests: the
 // SDK's reference server, which answers the REST API exactly as Jupyter
-// Server 1.23.3 does (or, with WithJupyterServer2, as 2.21.1 does), in
-// microseconds, with no Python and no kernel processes.
+// Server 2.21.1 does (the generation most servers run), or with
+// WithGeneration(1) as Jupyter Server 1.23.3, in microseconds, with no
+// Python and no kernel processes.
 //
 //	srv := nbservtest.NewServer(t)
 //	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
@@ -23,6 +24,10 @@ import (
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/internal/refserver"
 )
+
+// DefaultGeneration is the Jupyter Server generation a Server answers as
+// when no option chooses one: 2, the generation most users run.
+const DefaultGeneration = 2
 
 // Server is a running reference server and a client for it.
 type Server struct {
@@ -60,12 +65,12 @@ func WithKernelSpecs(names ...string) Option {
 }
 
 // WithVersion sets the version GET /api reports. Unless WithGeneration
-// says otherwise, a version of 2 or more ("2.14.0") also selects the
-// Jupyter Server 2.x behaviour.
+// says otherwise, it also selects the behaviour: a version below 2
+// ("1.23.3") answers as Jupyter Server 1.x, any other as 2.x.
 func WithVersion(v string) Option { return func(c *config) { c.ref.Version = v } }
 
 // WithGeneration chooses the Jupyter Server generation the server answers
-// as: 1 (the default) for Jupyter Server 1.23.3, 2 for 2.21.1, whose
+// as: 2 (the default) for Jupyter Server 2.21.1, 1 for 1.23.3, whose
 // differences (Bearer tokens, /api/me, empty tracebacks, kernel ids chosen
 // by the client, contents hashes, ...) the repository's
 // docs/wire/jupyter-server-2.md records. GET /api then reports that
@@ -73,7 +78,8 @@ func WithVersion(v string) Option { return func(c *config) { c.ref.Version = v }
 func WithGeneration(n int) Option { return func(c *config) { c.ref.Generation = n } }
 
 // WithJupyterServer2 is WithGeneration(2): the server answers as Jupyter
-// Server 2.21.1, the generation most servers run today.
+// Server 2.21.1, the generation most servers run today. It is the default;
+// the option says so where a test depends on it.
 func WithJupyterServer2() Option { return WithGeneration(2) }
 
 // WithClientConfig adjusts the configuration of Server.Client (retries,
@@ -97,6 +103,9 @@ func Start(opts ...Option) (*Server, error) {
 	c := config{ref: refserver.Options{Token: rand.Text()}}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.ref.Generation == 0 && c.ref.Version == "" {
+		c.ref.Generation = DefaultGeneration
 	}
 	ref := refserver.New(c.ref)
 	ts := httptest.NewUnstartedServer(ref)

@@ -85,15 +85,17 @@ func TestServesUntilCanceled(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 }
 
-// -generation 2 answers as Jupyter Server 2.21.1: its version, and a
-// Bearer token accepted where 1.x refuses it.
+// By default, and with -generation 2, the server answers as Jupyter Server
+// 2.21.1: its version, and a Bearer token accepted where 1.x (-generation
+// 1) refuses it.
 func TestGenerationFlag(t *testing.T) {
 	for _, c := range []struct {
 		args    []string
 		version string
 		bearer  int
 	}{
-		{nil, "1.23.3", 403},
+		{nil, "2.21.1", 200},
+		{[]string{"-generation", "1"}, "1.23.3", 403},
 		{[]string{"-generation", "2"}, "2.21.1", 200},
 		{[]string{"-generation", "2", "-jupyter-version", "2.17.0"}, "2.17.0", 200},
 	} {

@@ -1,7 +1,8 @@
-// Package refserver is an in-memory Jupyter Server that answers the
-// sessions API, and what sessions depend on, exactly as Jupyter Server
-// 1.23 does on the wire: the same statuses, JSON error messages, headers
-// and quirks. Kernels are simulated; no process is started.
+// Package refserver is an in-memory Jupyter Server that answers the REST
+// API exactly as Jupyter Server 1.23.3 does on the wire, or, with
+// Options.Generation 2, as 2.21.1 does (docs/wire/jupyter-server-2.md):
+// the same statuses, JSON error messages, headers and quirks. Kernels are
+// simulated; no process is started.
 //
 // Where real Jupyter crashes into a 500 with a Python traceback, Server
 // answers the same status and keys with a short explanation instead of a
@@ -25,9 +26,10 @@ const DefaultVersion = "1.23.3"
 // (docs/wire/jupyter-server-2.md): what GET /api reports in generation 2.
 const Version2 = "2.21.1"
 
-// DefaultGeneration is the personality of a Server whose Options name no
-// generation: Jupyter Server 1.x, which every existing test was written
-// against.
+// DefaultGeneration is the personality of a Server whose Options name
+// neither a generation nor a version: Jupyter Server 1.x, which this
+// package's own tests were written against. The public wrappers
+// (nbservtest, nbserv-refserver) default to 2, what most servers run.
 const DefaultGeneration = 1
 
 // Options configures a Server. The zero value is a server with no token at
