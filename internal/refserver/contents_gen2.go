@@ -8,6 +8,8 @@ package refserver
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -117,3 +119,32 @@ func (t plainText404) write(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(t))
 }
+
+// contentsPost2 is POST /api/contents/{dir} in 2.x: a body that is empty
+// or falsy makes an untitled file, and a type other than "", "directory",
+// "file" and "notebook" is read as "file" (1.x refuses both); the rest is
+// 1.x's (jupyter-server-2.md, "More differences found by the differential
+// test"). The caller holds the contents lock.
+func (s *Server) contentsPost2(body any, p string) (model, *httpError) {
+	if !truthy(body) {
+		return s.contents.newUntitled(p, "", "")
+	}
+	in, ok := body.(map[string]any)
+	if !ok {
+		return s.contentsPost(body, p) // 1.x's crash on a body without .get
+	}
+	if cf := in["copy_from"]; !truthy(cf) {
+		if typ, ok := in["type"]; ok && typ != nil {
+			if unhashable(typ) {
+				return model{}, crash(fmt.Sprintf("TypeError: unhashable type: '%s'", pyType(typ)))
+			}
+			if str, _ := typ.(string); str != "" && str != "directory" && str != "file" && str != "notebook" || !isString(typ) {
+				in = maps.Clone(in)
+				in["type"] = "file"
+			}
+		}
+	}
+	return s.contentsPost(in, p)
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }

@@ -56,7 +56,11 @@ func (s *Server) contentsHandler(r *http.Request, p string) reply {
 	case http.MethodPut:
 		m, status, e = s.contentsPut(body, p)
 	case http.MethodPost:
-		m, e = s.contentsPost(body, p)
+		if s.isGen2() {
+			m, e = s.contentsPost2(body, p)
+		} else {
+			m, e = s.contentsPost(body, p)
+		}
 		status = http.StatusCreated
 	case http.MethodPatch:
 		m, e = s.contentsPatch(body, p)

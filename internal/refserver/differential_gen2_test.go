@@ -35,15 +35,12 @@ var gen2Unmirrored = map[string]string{
 
 	// Contents: 2.x differences not mirrored yet (not in the wire record's
 	// summary: found by this test).
-	"contents: untitled bogus type":       "2.x makes an untitled file for an unknown type (201) where 1.x answers 400",
-	"contents: post no body":              "2.x makes an untitled file for a POST with no body (201) where 1.x crashes (500)",
 	"contents: copy dir":                  "2.x copies a directory (201, sub-Copy1) where 1.x refuses (400)",
 	"contents: rename missing":            "2.x answers 404 to renaming a missing file where 1.x crashes (500)",
 	"contents: rename into missing dir":   "2.x answers 404 to renaming into a missing directory where 1.x crashes (500)",
 	"contents: which it creates":          "follows from the rename above: 1.x's crash created the directory, 2.x's 404 did not",
 	"contents: checkpoint id not a route": "2.x answers 404 to a checkpoint id with a space where 1.x crashes (500)",
-	"contents: listing":                   "follows from untitled bogus type and post no body: 2.x has two more files",
-	"contents: final listing":             "follows from untitled bogus type, post no body and copy dir",
+	"contents: final listing":             "follows from copy dir: 2.x has the copied directory",
 	"contents: odd type":                  "2.x's message for a PUT of an unknown type: \"Must specify format of file contents as 'text' or 'base64'\"",
 	"contents: copy missing":              "2.x's message for copying a missing file: \"No such file or directory: <path>\"",
 	"contents: delete again":              "2.x's message for deleting a missing file: \"File or directory does not exist: /<path>\"",

@@ -183,6 +183,14 @@ func TestGen2Contents(t *testing.T) {
 		t.Errorf("missing: %d %q %q", nf.status, nf.header.Get("Content-Type"), nf.body)
 	}
 	expectError(t, w.ok("GET", "/api/contents/../x", ""), 404, "../x is outside root contents directory")
+	for _, body := range []string{"", `{"type": "bogus"}`, `{"type": 5}`, `[]`} {
+		if a := w.ok("POST", "/api/contents", body); a.status != 201 || a.obj(t)["type"] != "file" {
+			t.Errorf("POST %q: %d %s", body, a.status, a.body)
+		}
+	}
+	if a := w.ok("POST", "/api/contents", `{"type": "directory"}`); a.status != 201 || a.obj(t)["type"] != "directory" {
+		t.Errorf("POST directory: %d %s", a.status, a.body)
+	}
 	if m := newWire(t, Options{Token: tok}).ok("PUT", "/api/contents/h.txt", `{"type": "file", "format": "text", "content": ""}`).obj(t); hasKey(m, "hash") {
 		t.Errorf("1.x model has hash: %v", m)
 	}
