@@ -40,6 +40,7 @@ type contents struct {
 	fs     fsys
 	err    error           // a ContentsRoot that could not be opened
 	signed map[string]bool // digests of trusted notebooks: the notary's store
+	gen    int             // the server's Jupyter Server generation (Options.Generation)
 }
 
 func newContents(root string) *contents {

@@ -133,18 +133,34 @@ func (s *Server) contentsPost2(body any, p string) (model, *httpError) {
 	if !ok {
 		return s.contentsPost(body, p) // 1.x's crash on a body without .get
 	}
-	if cf := in["copy_from"]; !truthy(cf) {
-		if typ, ok := in["type"]; ok && typ != nil {
-			if unhashable(typ) {
-				return model{}, crash(fmt.Sprintf("TypeError: unhashable type: '%s'", pyType(typ)))
-			}
-			if str, _ := typ.(string); str != "" && str != "directory" && str != "file" && str != "notebook" || !isString(typ) {
-				in = maps.Clone(in)
-				in["type"] = "file"
-			}
+	if !truthy(in["copy_from"]) {
+		b, e := typeFallback2(in)
+		if e != nil {
+			return model{}, e
 		}
+		return s.contentsPost(b, p)
 	}
 	return s.contentsPost(in, p)
 }
 
-func isString(v any) bool { _, ok := v.(string); return ok }
+// typeFallback2 is 2.x's reading of a PUT or POST model's type: one other
+// than null, "", "directory", "file" and "notebook" is "file"; one that
+// cannot be looked up in a set crashes.
+func typeFallback2(body any) (any, *httpError) {
+	in, ok := body.(map[string]any)
+	if !ok {
+		return body, nil
+	}
+	typ, ok := in["type"]
+	if !ok || typ == nil {
+		return body, nil
+	}
+	if unhashable(typ) {
+		return nil, crash(fmt.Sprintf("TypeError: unhashable type: '%s'", pyType(typ)))
+	}
+	if str, isStr := typ.(string); !isStr || str != "" && str != "directory" && str != "file" && str != "notebook" {
+		in = maps.Clone(in)
+		in["type"] = "file"
+	}
+	return in, nil
+}

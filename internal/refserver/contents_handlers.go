@@ -54,6 +54,11 @@ func (s *Server) contentsHandler(r *http.Request, p string) reply {
 	status := http.StatusOK
 	switch r.Method {
 	case http.MethodPut:
+		if s.isGen2() {
+			if body, e = typeFallback2(body); e != nil {
+				break
+			}
+		}
 		m, status, e = s.contentsPut(body, p)
 	case http.MethodPost:
 		if s.isGen2() {

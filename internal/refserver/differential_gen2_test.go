@@ -35,23 +35,15 @@ var gen2Unmirrored = map[string]string{
 
 	// Contents: 2.x differences not mirrored yet (not in the wire record's
 	// summary: found by this test).
-	"contents: copy dir":                  "2.x copies a directory (201, sub-Copy1) where 1.x refuses (400)",
-	"contents: rename missing":            "2.x answers 404 to renaming a missing file where 1.x crashes (500)",
-	"contents: rename into missing dir":   "2.x answers 404 to renaming into a missing directory where 1.x crashes (500)",
-	"contents: which it creates":          "follows from the rename above: 1.x's crash created the directory, 2.x's 404 did not",
-	"contents: checkpoint id not a route": "2.x answers 404 to a checkpoint id with a space where 1.x crashes (500)",
-	"contents: final listing":             "follows from copy dir: 2.x has the copied directory",
-	"contents: odd type":                  "2.x's message for a PUT of an unknown type: \"Must specify format of file contents as 'text' or 'base64'\"",
-	"contents: copy missing":              "2.x's message for copying a missing file: \"No such file or directory: <path>\"",
-	"contents: delete again":              "2.x's message for deleting a missing file: \"File or directory does not exist: /<path>\"",
-	"contents: get text as notebook":      "2.x's nbformat does not shorten the NotJSONError text with \"...\"",
-	"contents: get unreadable":            "2.x's nbformat does not shorten the NotJSONError text with \"...\"",
-	"contents: invalid cell":              "2.x's nbformat words validation errors differently (jsonschema's messages)",
-	"contents: invalid read back":         "2.x's nbformat words validation errors differently (jsonschema's messages)",
-	"contents: extra key":                 "2.x's nbformat words validation errors differently (jsonschema's messages)",
-	"contents: no minor":                  "2.x's nbformat words validation errors differently (jsonschema's messages)",
-	"contents: kernelspec not object":     "2.x's nbformat words validation errors differently (jsonschema's messages)",
-	"contents: cells not array":           "2.x's nbformat words validation errors differently (jsonschema's messages)",
+	"contents: copy dir":              "2.x copies a directory (201, sub-Copy1) where 1.x refuses (400)",
+	"contents: final listing":         "follows from copy dir: 2.x has the copied directory",
+	"contents: delete again":          "2.x's message for deleting a missing file: \"File or directory does not exist: /<path>\"",
+	"contents: invalid cell":          "2.x's nbformat words validation errors differently (jsonschema's messages)",
+	"contents: invalid read back":     "2.x's nbformat words validation errors differently (jsonschema's messages)",
+	"contents: extra key":             "2.x's nbformat words validation errors differently (jsonschema's messages)",
+	"contents: no minor":              "2.x's nbformat words validation errors differently (jsonschema's messages)",
+	"contents: kernelspec not object": "2.x's nbformat words validation errors differently (jsonschema's messages)",
+	"contents: cells not array":       "2.x's nbformat words validation errors differently (jsonschema's messages)",
 }
 
 // unmirrored reports whether the step's comparison is skipped in this

@@ -196,6 +196,28 @@ func TestGen2Contents(t *testing.T) {
 	}
 }
 
+// "More differences found by the differential test": contents writes.
+func TestGen2ContentsWrites(t *testing.T) {
+	w := newWire2(t)
+	w.ok("PUT", "/api/contents/t.txt", `{"type": "file", "format": "text", "content": "hello\n"}`)
+	expectError(t, w.ok("PATCH", "/api/contents/nope.txt", `{"path": "q.txt"}`), 404, "File or directory does not exist: nope.txt")
+	expectError(t, w.ok("PATCH", "/api/contents/t.txt", `{"path": "nodir/q.txt"}`), 404, "File or directory does not exist: t.txt")
+	expectError(t, w.ok("POST", "/api/contents", `{"copy_from": "nope.txt"}`), 404, "No such file or directory: nope.txt")
+	expectError(t, w.ok("PUT", "/api/contents/w.txt", `{"type": "weird", "content": "x"}`), 400, "Must specify format of file contents as 'text' or 'base64'")
+	if a := w.ok("PUT", "/api/contents/w.txt", `{"type": "weird", "format": "text", "content": "x"}`); a.status != 201 || a.obj(t)["type"] != "file" {
+		t.Errorf("PUT of an unknown type with a format: %d %s", a.status, a.body)
+	}
+	w.ok("PUT", "/api/contents/bad.ipynb", `{"type": "file", "format": "text", "content": "not json"}`)
+	expectError(t, w.ok("GET", "/api/contents/bad.ipynb", ""), 400,
+		`Unreadable Notebook: /bad.ipynb NotJSONError("Notebook does not appear to be JSON: 'not json'")`)
+	if a := w.ok("GET", "/api/contents/made/x.txt/checkpoints", ""); a.status != 200 || a.body != "[]" {
+		t.Errorf("checkpoints in a missing dir: %d %s", a.status, a.body)
+	}
+	if a := w.ok("GET", "/api/contents/made", ""); a.status != 404 {
+		t.Errorf("listing checkpoints created their directory: %d %s", a.status, a.body)
+	}
+}
+
 // "The HTML 404 page" and "Routing".
 func TestGen2Pages(t *testing.T) {
 	w := newWire2(t)

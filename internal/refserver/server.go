@@ -145,6 +145,7 @@ func New(opts Options) *Server {
 
 		contents: newContents(opts.ContentsRoot),
 	}
+	s.contents.gen = gen
 	if opts.Token != "" {
 		s.token = []byte(opts.Token)
 	}
