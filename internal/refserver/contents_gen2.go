@@ -164,3 +164,70 @@ func typeFallback2(body any) (any, *httpError) {
 	}
 	return in, nil
 }
+
+// copyDir2 is 2.x's copy of a directory from (a stripped API path) into
+// the directory to: shutil.copytree to "<name>-Copy<n>" (the name as given
+// when to is not a directory), files and directories keeping their
+// modification times; the answer is the copy's model without content. A
+// copy that fails is 2.x's 400. The caller holds the contents lock.
+func (c *contents) copyDir2(from, fromName, to string) (model, *httpError) {
+	toName := copyPat.ReplaceAllString(fromName, ".")
+	toRel, e := osRel(to)
+	if e != nil {
+		return model{}, e
+	}
+	if c.isDir(toRel) {
+		toName = c.incrementFilename(toName, to, "-Copy")
+	}
+	dest := strings.TrimPrefix(to+"/"+toName, "/")
+	fromRel, e := osRel(from)
+	if e != nil {
+		return model{}, e
+	}
+	destRel, e := osRel(dest)
+	if e != nil {
+		return model{}, e
+	}
+	if c.exists(destRel) || c.copyTree(fromRel, destRel) != nil {
+		return model{}, herr(400, "Can't copy '%s' into read-only Folder '%s'", from, dest)
+	}
+	return c.get(dest, false, "", "")
+}
+
+// copyTree is shutil.copytree: the tree at from recreated at to, whose
+// parents it makes, with copy2's modification times. Like copytree it
+// lists from before making to, so a tree copied into itself holds one
+// copy, not an endless nest.
+func (c *contents) copyTree(from, to string) error {
+	ents, err := c.fs.list(from)
+	if err != nil {
+		return err
+	}
+	if err := c.fs.mkdirAll(to); err != nil {
+		return err
+	}
+	for _, ent := range ents {
+		src, dst := from+"/"+ent.name, to+"/"+ent.name
+		if ent.dir {
+			if err := c.copyTree(src, dst); err != nil {
+				return err
+			}
+			continue
+		}
+		data, err := c.fs.read(src)
+		if err != nil {
+			return err
+		}
+		if err := c.fs.write(dst, data, false); err != nil {
+			return err
+		}
+		if err := c.fs.chtimes(dst, ent.mtime); err != nil {
+			return err
+		}
+	}
+	fi, err := c.fs.stat(from) // copystat, last: from's time after to was made in it
+	if err != nil {
+		return err
+	}
+	return c.fs.chtimes(to, fi.mtime)
+}

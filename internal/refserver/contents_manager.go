@@ -391,6 +391,9 @@ func (c *contents) copyFile(from, to string) (model, *httpError) {
 	if e != nil {
 		return model{}, e
 	}
+	if src.Type == "directory" && c.gen >= 2 {
+		return c.copyDir2(p, fromName, to) // contents_gen2.go
+	}
 	if src.Type == "directory" {
 		return model{}, herr(400, "Can't copy directories")
 	}
@@ -541,6 +544,9 @@ func (c *contents) deletePath(p string) *httpError {
 		return herr(400, "Cannot delete file or directory %s", pyStrRepr(c.fs.osPath(rel)))
 	}
 	fi, err := c.fs.stat(rel)
+	if err != nil && c.gen >= 2 { // 2.x names the OS path (jupyter-server-2.md)
+		return herr(404, "File or directory does not exist: %s", c.fs.osPath(rel))
+	}
 	if err != nil {
 		return herr(404, "file or directory does not exist: %s", pyStrRepr(p))
 	}

@@ -35,9 +35,6 @@ var gen2Unmirrored = map[string]string{
 
 	// Contents: 2.x differences not mirrored yet (not in the wire record's
 	// summary: found by this test).
-	"contents: copy dir":              "2.x copies a directory (201, sub-Copy1) where 1.x refuses (400)",
-	"contents: final listing":         "follows from copy dir: 2.x has the copied directory",
-	"contents: delete again":          "2.x's message for deleting a missing file: \"File or directory does not exist: /<path>\"",
 	"contents: invalid cell":          "2.x's nbformat words validation errors differently (jsonschema's messages)",
 	"contents: invalid read back":     "2.x's nbformat words validation errors differently (jsonschema's messages)",
 	"contents: extra key":             "2.x's nbformat words validation errors differently (jsonschema's messages)",

@@ -210,6 +210,26 @@ func TestGen2ContentsWrites(t *testing.T) {
 	w.ok("PUT", "/api/contents/bad.ipynb", `{"type": "file", "format": "text", "content": "not json"}`)
 	expectError(t, w.ok("GET", "/api/contents/bad.ipynb", ""), 400,
 		`Unreadable Notebook: /bad.ipynb NotJSONError("Notebook does not appear to be JSON: 'not json'")`)
+	expectError(t, w.ok("DELETE", "/api/contents/nope.txt", ""), 404, "File or directory does not exist: /nope.txt")
+	w.ok("PUT", "/api/contents/sub", `{"type": "directory"}`)
+	w.ok("PUT", "/api/contents/sub/in.txt", `{"type": "file", "format": "text", "content": "x"}`)
+	for _, want := range []string{"sub-Copy1", "sub-Copy2"} {
+		a := w.ok("POST", "/api/contents", `{"copy_from": "sub"}`)
+		if m := a.obj(t); a.status != 201 || m["path"] != want || m["type"] != "directory" || m["content"] != nil || a.header.Get("Location") != "/api/contents/"+want {
+			t.Errorf("copy a directory: %d %s", a.status, a.body)
+		}
+	}
+	if a := w.ok("GET", "/api/contents/sub-Copy1/in.txt", ""); a.status != 200 || a.obj(t)["content"] != "x" {
+		t.Errorf("the copy's file: %d %s", a.status, a.body)
+	}
+	for _, want := range []string{"sub/sub", "sub/sub-Copy1"} { // into itself: one copy, as copytree lists first
+		if a := w.ok("POST", "/api/contents/sub", `{"copy_from": "sub"}`); a.status != 201 || a.obj(t)["path"] != want {
+			t.Errorf("copy a directory into itself: %d %s", a.status, a.body)
+		}
+	}
+	if a := w.ok("GET", "/api/contents/sub/sub", ""); len(a.obj(t)["content"].([]any)) != 1 {
+		t.Errorf("the copy in itself: %s", a.body)
+	}
 	if a := w.ok("GET", "/api/contents/made/x.txt/checkpoints", ""); a.status != 200 || a.body != "[]" {
 		t.Errorf("checkpoints in a missing dir: %d %s", a.status, a.body)
 	}
