@@ -186,7 +186,7 @@ func (s *Server) SetLatency(d time.Duration) { s.ref.SetLatency(d) }
 // SetKernelStartDelay makes every kernel start (a session created without
 // an existing kernel, POST /api/kernels, a PATCH to a new kernel) take d,
 // during which the server serves other requests, as Jupyter does while it
-// awaits a kernel process. As in Jupyter Server 1.23, a session's row is
+// awaits a kernel process. As in Jupyter Server 1.23 and 2.21, a session's row is
 // written only once its kernel has started, so concurrent creates for one
 // path each make a session and a kernel then; with the default 0, creates
 // are atomic and they share one. The start completes even if the client
