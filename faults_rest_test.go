@@ -59,7 +59,7 @@ func TestActionsOnADeadKernelAreNotFound(t *testing.T) {
 }
 
 func TestTerminalsDisabledOnTheReferenceServer(t *testing.T) {
-	srv := nbservtest.NewServer(t, nbservtest.WithoutTerminals(), nbservtest.WithBaseURL("/user/ci/"))
+	srv := nbservtest.NewServer(t, nbservtest.WithoutTerminals(), nbservtest.WithBaseURL("/user/ci/"), nbservtest.WithGeneration(1))
 	ctx := context.Background()
 	_, err := srv.Client.Terminals.Create(ctx, "")
 	var ns *nbserv.NotSupportedError
@@ -77,7 +77,8 @@ func TestVersionOfTheReferenceServer(t *testing.T) {
 		want string
 		v2   bool
 	}{
-		{nil, "1.23.3", false},
+		{nil, "2.21.1", true},
+		{[]nbservtest.Option{nbservtest.WithGeneration(1)}, "1.23.3", false},
 		{[]nbservtest.Option{nbservtest.WithVersion("2.21.1")}, "2.21.1", true},
 	} {
 		srv := nbservtest.NewServer(t, tc.opts...)

@@ -1,7 +1,8 @@
 // Package nbservtest runs an in-process Jupyter Server for tests: the
-// SDK's reference server, which answers the sessions API exactly as Jupyter
-// Server 1.23 does, in microseconds, with no Python and no kernel
-// processes.
+// SDK's reference server, which answers the REST API exactly as Jupyter
+// Server 2.21.1 does (the generation most servers run), or with
+// WithGeneration(1) as Jupyter Server 1.23.3, in microseconds, with no
+// Python and no kernel processes.
 //
 //	srv := nbservtest.NewServer(t)
 //	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
@@ -23,6 +24,10 @@ import (
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/internal/refserver"
 )
+
+// DefaultGeneration is the Jupyter Server generation a Server answers as
+// when no option chooses one: 2, the generation most users run.
+const DefaultGeneration = 2
 
 // Server is a running reference server and a client for it.
 type Server struct {
@@ -59,8 +64,23 @@ func WithKernelSpecs(names ...string) Option {
 	return func(c *config) { c.ref.KernelSpecs = names }
 }
 
-// WithVersion sets the version GET /api reports.
+// WithVersion sets the version GET /api reports. Unless WithGeneration
+// says otherwise, it also selects the behaviour: a version below 2
+// ("1.23.3") answers as Jupyter Server 1.x, any other as 2.x.
 func WithVersion(v string) Option { return func(c *config) { c.ref.Version = v } }
+
+// WithGeneration chooses the Jupyter Server generation the server answers
+// as: 2 (the default) for Jupyter Server 2.21.1, 1 for 1.23.3, whose
+// differences (Bearer tokens, /api/me, empty tracebacks, kernel ids chosen
+// by the client, contents hashes, ...) the repository's
+// docs/wire/jupyter-server-2.md records. GET /api then reports that
+// generation's version unless WithVersion sets another.
+func WithGeneration(n int) Option { return func(c *config) { c.ref.Generation = n } }
+
+// WithJupyterServer2 is WithGeneration(2): the server answers as Jupyter
+// Server 2.21.1, the generation most servers run today. It is the default;
+// the option says so where a test depends on it.
+func WithJupyterServer2() Option { return WithGeneration(2) }
 
 // WithClientConfig adjusts the configuration of Server.Client (retries,
 // timeouts) after URL and Token are filled in.
@@ -83,6 +103,9 @@ func Start(opts ...Option) (*Server, error) {
 	c := config{ref: refserver.Options{Token: rand.Text()}}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.ref.Generation == 0 && c.ref.Version == "" {
+		c.ref.Generation = DefaultGeneration
 	}
 	ref := refserver.New(c.ref)
 	ts := httptest.NewUnstartedServer(ref)
@@ -114,6 +137,10 @@ func (s *Server) Close() {
 	s.Client.CloseIdleConnections()
 	s.http.Close()
 }
+
+// Generation reports the Jupyter Server generation the server answers as:
+// 1 or 2.
+func (s *Server) Generation() int { return s.ref.Generation() }
 
 // Handler returns the reference server's http.Handler, to mount elsewhere.
 func (s *Server) Handler() http.Handler { return s.ref }
@@ -159,7 +186,7 @@ func (s *Server) SetLatency(d time.Duration) { s.ref.SetLatency(d) }
 // SetKernelStartDelay makes every kernel start (a session created without
 // an existing kernel, POST /api/kernels, a PATCH to a new kernel) take d,
 // during which the server serves other requests, as Jupyter does while it
-// awaits a kernel process. As in Jupyter Server 1.23, a session's row is
+// awaits a kernel process. As in Jupyter Server 1.23 and 2.21, a session's row is
 // written only once its kernel has started, so concurrent creates for one
 // path each make a session and a kernel then; with the default 0, creates
 // are atomic and they share one. The start completes even if the client

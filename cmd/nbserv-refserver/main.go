@@ -4,6 +4,10 @@
 //
 //	go run ./cmd/nbserv-refserver -addr 127.0.0.1:18999 -token t
 //
+// It answers as Jupyter Server 2.21.1 by default; -generation 1 answers as
+// 1.23.3 instead (no Bearer tokens, no /api/me, 1.x's error bodies; the
+// repository's docs/wire/jupyter-server-2.md lists every difference).
+//
 // With -root DIR the contents API and /files/ serve DIR in place, as
 // Jupyter serves its root_dir; without it they serve a private in-memory
 // tree that starts empty.
@@ -59,9 +63,12 @@ type usageError struct{ error }
 
 const usageHead = `Usage: nbserv-refserver [flags]
 
-Serves the go-nbserv reference server, an in-memory Jupyter Server 1.23.3
+Serves the go-nbserv reference server, an in-memory Jupyter Server
 (sessions, kernels, kernelspecs, contents, terminals, config, status), and
-prints its URL.
+prints its URL. -generation 2 (the default) answers as Jupyter Server 2.21.1
+(Bearer tokens, /api/me, 2.x's error bodies, contents hashes), -generation 1
+as Jupyter Server 1.23.3; -jupyter-version changes only the version GET /api
+reports.
 
 Limits: at most -max-conns connections are served at once; more wait until
 one closes. A client has -read-header-timeout to send its request headers
@@ -86,6 +93,8 @@ type options struct {
 	maxHeaderBytes       int
 	maxConns             int
 	kernelStartDelay     time.Duration
+	generation           int
+	version              string
 }
 
 // parse reads the command line. -h prints the usage to stdout and returns
@@ -105,6 +114,8 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request headers accepted, in bytes, as Tornado's default")
 	fs.IntVar(&o.maxConns, "max-conns", 128, "connections served at once; more wait")
 	fs.DurationVar(&o.kernelStartDelay, "kernel-start-delay", 0, "time a simulated kernel takes to start; concurrent creates for one path then each make a session, as in Jupyter")
+	fs.IntVar(&o.generation, "generation", 2, "Jupyter Server generation to answer as: 2 (2.21.1, what most servers run) or 1 (1.23.3)")
+	fs.StringVar(&o.version, "jupyter-version", "", "version GET /api reports (default: the generation's, 1.23.3 or 2.21.1)")
 	fs.SetOutput(stderr) // where the flag package prints a bad flag's error
 	fs.Usage = func() {} // the usage is printed below, once, to the right stream
 	err := fs.Parse(args)
@@ -119,6 +130,11 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
 		printUsage(fs, stderr)
 		return o, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if o.generation != 1 && o.generation != 2 {
+		fmt.Fprintf(stderr, "-generation is 1 or 2, not %d\n", o.generation)
+		printUsage(fs, stderr)
+		return o, usageError{fmt.Errorf("-generation is 1 or 2, not %d", o.generation)}
 	}
 	for name, v := range map[string]int64{"read-header-timeout": int64(o.readHeaderTimeout), "read-timeout": int64(o.readTimeout),
 		"write-timeout": int64(o.writeTimeout), "idle-timeout": int64(o.idleTimeout), "max-header-bytes": int64(o.maxHeaderBytes),
@@ -168,7 +184,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.maxConns > 0 {
 		ln = newLimitListener(ln, o.maxConns)
 	}
-	ref := refserver.New(refserver.Options{Token: o.token, BaseURL: o.baseURL, ContentsRoot: o.root})
+	ref := refserver.New(refserver.Options{Token: o.token, BaseURL: o.baseURL, ContentsRoot: o.root,
+		Generation: o.generation, Version: o.version})
 	ref.SetKernelStartDelay(o.kernelStartDelay)
 	srv := &http.Server{
 		Handler:           ref,

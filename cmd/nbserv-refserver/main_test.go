@@ -85,6 +85,44 @@ func TestServesUntilCanceled(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 }
 
+// By default, and with -generation 2, the server answers as Jupyter Server
+// 2.21.1: its version, and a Bearer token accepted where 1.x (-generation
+// 1) refuses it.
+func TestGenerationFlag(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		version string
+		bearer  int
+	}{
+		{nil, "2.21.1", 200},
+		{[]string{"-generation", "1"}, "1.23.3", 403},
+		{[]string{"-generation", "2"}, "2.21.1", 200},
+		{[]string{"-generation", "2", "-jupyter-version", "2.17.0"}, "2.17.0", 200},
+	} {
+		url := start(t, append([]string{"-token", "t"}, c.args...)...)
+		resp, err := http.Get(url + "api")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := `{"version":"` + c.version + `"}`; string(body) != want {
+			t.Errorf("%v: GET api: %s, want %s", c.args, body, want)
+		}
+		req, _ := http.NewRequest("GET", url+"api/sessions", nil)
+		req.Header.Set("Authorization", "Bearer t")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.bearer {
+			t.Errorf("%v: GET api/sessions with Bearer: %d, want %d", c.args, resp.StatusCode, c.bearer)
+		}
+		http.DefaultClient.CloseIdleConnections()
+	}
+}
+
 // -h prints the usage to stdout and succeeds; a bad flag prints its error
 // and the usage, once, to stderr.
 func TestUsage(t *testing.T) {
@@ -92,7 +130,7 @@ func TestUsage(t *testing.T) {
 	if err := run(context.Background(), []string{"-h"}, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) || exitCode(err) != 0 {
 		t.Errorf("-h: %v (exit %d)", err, exitCode(err))
 	}
-	for _, want := range []string{"Usage: nbserv-refserver", "-idle-timeout", "-read-timeout", "-max-conns", "-max-header-bytes", "-kernel-start-delay"} {
+	for _, want := range []string{"Usage: nbserv-refserver", "-idle-timeout", "-read-timeout", "-max-conns", "-max-header-bytes", "-kernel-start-delay", "-generation", "-jupyter-version"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("-h output lacks %q:\n%s", want, stdout.String())
 		}
@@ -100,7 +138,7 @@ func TestUsage(t *testing.T) {
 	if stderr.Len() != 0 {
 		t.Errorf("-h wrote to stderr: %q", stderr.String())
 	}
-	for _, args := range [][]string{{"-nope"}, {"-idle-timeout", "soon"}, {"-max-conns", "-1"}, {"extra"}} {
+	for _, args := range [][]string{{"-nope"}, {"-idle-timeout", "soon"}, {"-max-conns", "-1"}, {"extra"}, {"-generation", "3"}, {"-generation", "0"}} {
 		stdout.Reset()
 		stderr.Reset()
 		err := run(context.Background(), args, &stdout, &stderr)

@@ -40,7 +40,7 @@ func (s *Server) authenticate(r *http.Request) authResult {
 		return authAbort
 	}
 	if got == "" {
-		got = headerToken(r.Header.Values("Authorization"))
+		got = headerToken(r.Header.Values("Authorization"), s.gen >= 2)
 	}
 	if subtle.ConstantTimeCompare([]byte(got), s.token) == 1 {
 		return authToken
@@ -55,19 +55,24 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 // headerToken applies Jupyter's `token\s+(.+)` (re.IGNORECASE, re.match)
-// to the Authorization header. Tornado strips each header value and joins
+// to the Authorization header; with bearer, 2.x's `(token|bearer)\s+(.+)`
+// (docs/wire/jupyter-server-2.md, "Authentication"). Tornado strips each header value and joins
 // repeated headers with commas; it decodes header bytes as Latin-1, so a
 // non-ASCII token never matches through the header (it does through the
 // query).
-func headerToken(values []string) string {
+func headerToken(values []string, bearer bool) string {
 	for i, v := range values {
 		values[i] = strings.TrimFunc(latin1(v), pySpace)
 	}
 	h := strings.Join(values, ",")
-	if len(h) < len("token") || !strings.EqualFold(h[:len("token")], "token") {
+	scheme := "token"
+	if bearer && len(h) >= len("bearer") && strings.EqualFold(h[:len("bearer")], "bearer") {
+		scheme = "bearer"
+	}
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
 		return ""
 	}
-	rest := h[len("token"):]
+	rest := h[len(scheme):]
 	trimmed := strings.TrimLeftFunc(rest, pySpace)
 	if trimmed == rest || trimmed == "" {
 		return ""

@@ -40,6 +40,7 @@ type contents struct {
 	fs     fsys
 	err    error           // a ContentsRoot that could not be opened
 	signed map[string]bool // digests of trusted notebooks: the notary's store
+	gen    int             // the server's Jupyter Server generation (Options.Generation)
 }
 
 func newContents(root string) *contents {
@@ -353,8 +354,16 @@ type emptyHTML struct{}
 // Jupyter's _finish_model does, and closing the connection after a body
 // too large to read.
 func (s *Server) writeContents(w http.ResponseWriter, rp reply) {
+	rp = s.personalize(rp)
 	if m, ok := rp.body.(model); ok && !m.mtime.IsZero() {
 		w.Header().Set("Last-Modified", m.mtime.UTC().Format(http.TimeFormat))
+	}
+	if m, ok := rp.body.(model2); ok && !m.mtime.IsZero() {
+		w.Header().Set("Last-Modified", m.mtime.UTC().Format(http.TimeFormat))
+	}
+	if t, ok := rp.body.(plainText404); ok {
+		t.write(w, rp.status)
+		return
 	}
 	if rp.status == http.StatusBadRequest && rp.body == nil {
 		w.Header().Set("Connection", "close")

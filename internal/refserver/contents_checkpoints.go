@@ -32,6 +32,12 @@ func (c *contents) checkpointPathRel(id, p string) (string, *httpError) {
 		return "", e
 	}
 	dir := strings.TrimPrefix(parentRel+"/.ipynb_checkpoints", "/")
+	if c.gen >= 2 && !c.isDir(parentRel) {
+		// 2.x keeps the checkpoints of a directory it cannot write (a
+		// missing one included) in the system's temporary directory
+		// instead of creating it: no checkpoint is found there.
+		return dir + "/" + base + "-" + id + ext, nil
+	}
 	if err := c.fs.mkdirAll(dir); err != nil {
 		return "", crashOS(err)
 	}

@@ -12,6 +12,9 @@ func (s *Server) contentsHandler(r *http.Request, p string) reply {
 	c := s.contents
 	switch r.Method {
 	case http.MethodGet:
+		if s.isGen2() {
+			return s.contentsGet2(r, p)
+		}
 		return s.contentsGet(r, p)
 	case http.MethodDelete:
 		c.mu.Lock()
@@ -51,9 +54,18 @@ func (s *Server) contentsHandler(r *http.Request, p string) reply {
 	status := http.StatusOK
 	switch r.Method {
 	case http.MethodPut:
+		if s.isGen2() {
+			if body, e = typeFallback2(body); e != nil {
+				break
+			}
+		}
 		m, status, e = s.contentsPut(body, p)
 	case http.MethodPost:
-		m, e = s.contentsPost(body, p)
+		if s.isGen2() {
+			m, e = s.contentsPost2(body, p)
+		} else {
+			m, e = s.contentsPost(body, p)
+		}
 		status = http.StatusCreated
 	case http.MethodPatch:
 		m, e = s.contentsPatch(body, p)

@@ -137,7 +137,7 @@ func (c *contents) notebookModel(p, rel string, fi fileInfo, content bool) (mode
 	if err != nil {
 		return model{}, crashOS(err)
 	}
-	nb, minor, err := readNotebook(data)
+	nb, minor, err := readNotebook(data, c.gen)
 	if err != nil {
 		return model{}, herr(400, "Unreadable Notebook: %s %s", c.fs.osPath(rel), err.Error())
 	}
@@ -385,8 +385,14 @@ func (c *contents) copyFile(from, to string) (model, *httpError) {
 	to = strings.Trim(to, "/")
 	fromName := lastName(p)
 	src, e := c.get(p, true, "", "")
+	if e != nil && e.status == 404 && c.gen >= 2 {
+		return model{}, herr(404, "No such file or directory: %s", p)
+	}
 	if e != nil {
 		return model{}, e
+	}
+	if src.Type == "directory" && c.gen >= 2 {
+		return c.copyDir2(p, fromName, to) // contents_gen2.go
 	}
 	if src.Type == "directory" {
 		return model{}, herr(400, "Can't copy directories")
@@ -460,6 +466,9 @@ func (c *contents) rename(oldP, newP string) *httpError {
 	}
 	if oldRel != newRel {
 		if err := c.move(oldRel, newRel); err != nil {
+			if c.gen >= 2 && errnoOf(err) == syscall.ENOENT { // 2.x catches it (jupyter-server-2.md)
+				return herr(404, "File or directory does not exist: %s", oldP)
+			}
 			return herr(500, "Unknown error renaming file: %s %s", oldP, err.Error())
 		}
 	}
@@ -535,6 +544,9 @@ func (c *contents) deletePath(p string) *httpError {
 		return herr(400, "Cannot delete file or directory %s", pyStrRepr(c.fs.osPath(rel)))
 	}
 	fi, err := c.fs.stat(rel)
+	if err != nil && c.gen >= 2 { // 2.x names the OS path (jupyter-server-2.md)
+		return herr(404, "File or directory does not exist: %s", c.fs.osPath(rel))
+	}
 	if err != nil {
 		return herr(404, "file or directory does not exist: %s", pyStrRepr(p))
 	}

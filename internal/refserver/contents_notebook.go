@@ -459,7 +459,8 @@ func joinStrings(l []any) any {
 
 // readNotebook parses a notebook file as nbformat.read does; the error is
 // the repr of the exception Jupyter prints after "Unreadable Notebook".
-func readNotebook(data []byte) (map[string]any, int64, error) {
+// gen is the Jupyter Server generation, whose nbformat words it.
+func readNotebook(data []byte, gen int) (map[string]any, int64, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -472,6 +473,12 @@ func readNotebook(data []byte) (map[string]any, int64, error) {
 	if err != nil {
 		s := pyStrRepr(string(data))
 		r := []rune("Notebook does not appear to be JSON: " + s)
+		if gen >= 2 { // 2.x's nbformat shortens only a message over 80 characters
+			if len(r) > 80 {
+				r = append(r[:77], []rune("...")...)
+			}
+			return nil, 0, fmt.Errorf("NotJSONError(%s)", pyStrRepr(string(r)))
+		}
 		if len(r) > 77 {
 			r = r[:77]
 		}

@@ -55,7 +55,7 @@ func runContentsDifferential(t *testing.T, jurl, refRoot string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := httptest.NewServer(New(Options{Token: token, BaseURL: u.Path, ContentsRoot: refRoot}))
+	ref := httptest.NewServer(New(Options{Token: token, BaseURL: u.Path, ContentsRoot: refRoot, Generation: diffGeneration()}))
 	defer ref.Close()
 	var rb [4]byte
 	_, _ = rand.Read(rb[:])
@@ -286,9 +286,15 @@ func runContentsDifferential(t *testing.T, jurl, refRoot string) {
 	for _, st := range steps {
 		want := jupyter.send(st.method, st.path, st.body, st.auth, nil)
 		got := refPeer.send(st.method, st.path, st.body, st.auth, nil)
+		if unmirrored(t, "contents", st.name) {
+			continue
+		}
 		if want.status != got.status || want.contentType != got.contentType || want.location != got.location {
 			t.Errorf("%s: jupyter %d %q %q, refserver %d %q %q\njupyter: %.300s\nrefserver: %.300s", st.name,
 				want.status, want.contentType, want.location, got.status, got.contentType, got.location, want.raw, got.raw)
+			continue
+		}
+		if statusOnly(t, "contents", st.name) {
 			continue
 		}
 		switch {

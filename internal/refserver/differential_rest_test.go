@@ -40,7 +40,7 @@ func TestDifferentialREST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := httptest.NewServer(New(Options{Token: token, BaseURL: u.Path}))
+	ref := httptest.NewServer(New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration()}))
 	defer ref.Close()
 	jupyter := &peer{t: t, origin: u.Scheme + "://" + u.Host, prefix: strings.TrimSuffix(u.Path, "/") + "/", token: token, vars: map[string]string{}}
 	refPeer := &peer{t: t, origin: ref.URL, prefix: jupyter.prefix, token: token, vars: map[string]string{}}
@@ -244,9 +244,15 @@ func TestDifferentialREST(t *testing.T) {
 	for _, st := range steps {
 		want := jupyter.send(st.method, st.path, st.body, st.auth, st.capture)
 		got := refPeer.send(st.method, st.path, st.body, st.auth, st.capture)
+		if unmirrored(t, "rest", st.name) {
+			continue
+		}
 		if want.status != got.status || want.contentType != got.contentType || want.location != got.location {
 			t.Errorf("%s: jupyter %d %q %q, refserver %d %q %q", st.name, want.status, want.contentType, want.location,
 				got.status, got.contentType, got.location)
+			continue
+		}
+		if statusOnly(t, "rest", st.name) {
 			continue
 		}
 		switch st.mode {
@@ -255,7 +261,8 @@ func TestDifferentialREST(t *testing.T) {
 				t.Errorf("%s: jupyter sent %d bytes, refserver %d", st.name, len(want.raw), len(got.raw))
 			}
 		case page:
-			if w, g := pageText(want.raw), pageText(got.raw); w == "" || w != g {
+			// 2.x answers some errors with an empty page: both must then be empty.
+			if w, g := pageText(want.raw), pageText(got.raw); w == "" && want.raw != "" || w != g || want.raw == "" && got.raw != "" {
 				t.Errorf("%s: jupyter's page says %q, refserver's %q", st.name, w, g)
 			}
 		case crashKeys, keysMessage:

@@ -301,6 +301,9 @@ func runSteps(t *testing.T, jupyter, ref *peer, steps []diffStep) {
 	for _, st := range steps {
 		want := jupyter.do(st)
 		got := ref.do(st)
+		if unmirrored(t, "sessions", st.name) {
+			continue
+		}
 		if want.status != got.status || want.contentType != got.contentType || want.location != got.location {
 			t.Errorf("%s: jupyter %d %q %q, refserver %d %q %q", st.name, want.status, want.contentType, want.location,
 				got.status, got.contentType, got.location)
@@ -360,7 +363,7 @@ func newDiffPeers(t *testing.T) (jupyter, ref *peer, srv *Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv = New(Options{Token: token, BaseURL: u.Path})
+	srv = New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration()})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	prefix := strings.TrimSuffix(u.Path, "/") + "/"
@@ -515,6 +518,11 @@ func normalize(v any, key string) any {
 		out := map[string]any{}
 		for k, x := range v {
 			out[k] = normalize(x, k)
+		}
+		// A kernelspec's interpreter is where its ipykernel is installed:
+		// the 2.x environment's is a path of this machine's.
+		if argv, ok := out["argv"].([]any); ok && len(argv) > 0 && diffGeneration() >= 2 {
+			out["argv"] = append([]any{"<interpreter>"}, argv[1:]...)
 		}
 		return out
 	case []any:

@@ -57,6 +57,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h, methods = s.kernelsRoot, "GET POST"
 	case rel == "api/kernelspecs":
 		h, methods = s.kernelspecs, "GET"
+	case rel == "api/me" && s.isGen2(): // me.go
+		h, methods = s.me, "GET PATCH"
 	case rel == "api/spec.yaml":
 		s.serveSpec(w, r)
 		return
@@ -99,10 +101,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel, id string, h func(*http.Request, string) reply, methods string, public, strict bool) {
 	a := s.authenticate(r)
 	if a == authAbort {
+		if s.isGen2() {
+			s.badTokenEncoding(r).write(w)
+			return
+		}
 		abortConn(w)
 		return
 	}
-	if a == authToken { // Jupyter lets token-authenticated requests cross origins
+	if a == authToken && !s.isGen2() { // Jupyter lets token-authenticated requests cross origins
 		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
 	}
 	// Jupyter counts every authenticated API answer, errors included, as
@@ -125,6 +131,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel, id string
 		}
 	}
 	if r.Method == http.MethodOptions {
+		if a == authToken && s.isGen2() {
+			w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		}
 		w.Header().Set("Access-Control-Allow-Headers", "accept, content-type, authorization, x-xsrftoken")
 		w.Header().Set("Access-Control-Allow-Methods", "GET, PUT, POST, PATCH, DELETE, OPTIONS")
 		w.Header().Set("Content-Type", "application/json")
@@ -144,7 +153,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel, id string
 		errorReply(http.StatusForbidden, "Forbidden").write(w)
 		return
 	}
-	h(r, id).write(w)
+	rp := s.personalize(h(r, id))
+	if a == authToken && s.isGen2() && rp.status < http.StatusBadRequest {
+		// 2.x's error answers drop the header (jupyter-server-2.md,
+		// "Routing").
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+	}
+	rp.write(w)
 }
 
 // noRoute answers a URL no API route matches, as Jupyter's fallback
@@ -169,6 +184,10 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, rel string) {
 func (s *Server) jupyterPage(w http.ResponseWriter, r *http.Request, methods string, serve func(http.ResponseWriter, *http.Request)) {
 	a := s.authenticate(r)
 	if a == authAbort {
+		if s.isGen2() {
+			emptyPage(w, http.StatusBadRequest)
+			return
+		}
 		abortConn(w)
 		return
 	}
@@ -176,6 +195,8 @@ func (s *Server) jupyterPage(w http.ResponseWriter, r *http.Request, methods str
 		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
 	}
 	switch {
+	case !tornadoMethod(r.Method) && s.isGen2():
+		emptyPage(w, http.StatusMethodNotAllowed) // gen2.go
 	case !tornadoMethod(r.Method):
 		s.errorPage(w, r, http.StatusMethodNotAllowed, "")
 	case needsXSRF(r.Method) && a == authNone && xsrfProblem(r) != "":
@@ -302,7 +323,7 @@ func (r reply) write(w http.ResponseWriter) {
 type apiError struct {
 	Message   string  `json:"message"`
 	Reason    *string `json:"reason"`
-	Traceback string  `json:"traceback,omitempty"`
+	Traceback *string `json:"traceback,omitempty"` // only in unhandled errors; "" in 2.x
 }
 
 // errorReply is a Jupyter JSON error answer.
@@ -313,8 +334,6 @@ func errorReply(status int, msg string) reply {
 // crashReply answers where real Jupyter raises an unhandled exception: the
 // same 500 and keys, with a one-line explanation for a traceback.
 func crashReply(explanation string) reply {
-	return reply{status: http.StatusInternalServerError, body: apiError{
-		Message:   "Unhandled error",
-		Traceback: "Traceback (simulated by the nbserv reference server; Jupyter Server crashes here):\n" + explanation + "\n",
-	}}
+	tb := "Traceback (simulated by the nbserv reference server; Jupyter Server crashes here):\n" + explanation + "\n"
+	return reply{status: http.StatusInternalServerError, body: apiError{Message: "Unhandled error", Traceback: &tb}}
 }

@@ -29,13 +29,28 @@ func (k *kernel) model() kernelModel {
 // kernel process: the kernel appears in lists only once started, and the
 // caller must expect anything else to have changed meanwhile. The start
 // completes even if the client has gone, as Jupyter's does.
-func (s *Server) startKernel(name string) *kernel {
+func (s *Server) startKernel(name string) *kernel { return s.startKernelID(name, "") }
+
+// startKernelID is startKernel under the id asked for, as 2.x honours a
+// client's kernel_id ("" mints a fresh id; 2.x's empty id is asked for as
+// emptyKernelID). A kernel that meanwhile started under that id is
+// returned as it is.
+func (s *Server) startKernelID(name, id string) *kernel {
 	if d := s.kernelDelay; d > 0 {
 		s.mu.Unlock()
 		time.Sleep(d)
 		s.mu.Lock()
 	}
-	k := &kernel{id: newID(), name: name, lastActivity: time.Now().UTC(), state: "starting"}
+	switch id {
+	case "":
+		id = newID()
+	case emptyKernelID:
+		id = ""
+	}
+	if k := s.kernels[id]; k != nil {
+		return k
+	}
+	k := &kernel{id: id, name: name, lastActivity: time.Now().UTC(), state: "starting"}
 	s.kernels[k.id] = k
 	s.kOrder.add(k)
 	return k
@@ -70,8 +85,12 @@ func (s *Server) kernelSpec(name any) (string, *kernelProblem) {
 	}
 	str, ok := name.(string)
 	if !ok {
+		manager := "an AsyncIOLoopKernelManager"
+		if s.isGen2() {
+			manager = "a ServerKernelManager"
+		}
 		return "", &kernelProblem{exc: "traitlets.traitlets.TraitError", msg: fmt.Sprintf(
-			"The 'kernel_name' trait of an AsyncIOLoopKernelManager instance expected a unicode string, not the %s %s.", pyType(name), pyRepr(name))}
+			"The 'kernel_name' trait of %s instance expected a unicode string, not the %s %s.", manager, pyType(name), pyRepr(name))}
 	}
 	if str == "" {
 		return "", &kernelProblem{exc: "AttributeError", msg: "'NoneType' object has no attribute 'metadata'"}
@@ -97,13 +116,31 @@ func (s *Server) kernelsRoot(r *http.Request, _ string) reply {
 	if err != nil && err != errNoJSON {
 		return bodyReply(err)
 	}
-	var name, path any // model.setdefault("name", default); model.get("path")
+	var name, path, kid any // model.setdefault("name", default); model.get("path"); 2.x: model.get("kernel_id")
 	if model, ok := v.(map[string]any); ok {
-		name, path = model["name"], model["path"]
+		name, path, kid = model["name"], model["path"], model["kernel_id"]
 	} else if v != nil {
 		return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'setdefault'", pyType(v)))
 	}
-	if _, ok := path.(string); path != nil && !ok { // the kernel's cwd: path.strip("/")
+	newKID := ""
+	if s.isGen2() && kid != nil {
+		// 2.x starts the kernel under the id asked for, or answers with
+		// the kernel already running under it (jupyter-server-2.md,
+		// "Kernels"). An id that is not a string was not probed.
+		id, ok := kid.(string)
+		if !ok {
+			return crashReply(fmt.Sprintf("TypeError: kernel_id is a %s, not a string", pyType(kid)))
+		}
+		s.mu.Lock()
+		if k := s.kernels[id]; k != nil {
+			defer s.mu.Unlock()
+			return reply{status: http.StatusCreated, body: k.model(), location: s.kernelLocation(k.id)}
+		}
+		s.mu.Unlock()
+		newKID = askedKernelID(id)
+	}
+	// 1.x strips the path for the kernel's cwd; 2.x's str(path) takes any.
+	if _, ok := path.(string); path != nil && !ok && !s.isGen2() {
 		return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'strip'", pyType(path)))
 	}
 	spec, problem := s.kernelSpec(name)
@@ -112,8 +149,8 @@ func (s *Server) kernelsRoot(r *http.Request, _ string) reply {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.startKernel(spec) // may release s.mu while the kernel starts
-	return reply{status: http.StatusCreated, body: k.model(), location: s.prefix + "api/kernels/" + k.id}
+	k := s.startKernelID(spec, newKID) // may release s.mu while the kernel starts
+	return reply{status: http.StatusCreated, body: k.model(), location: s.kernelLocation(k.id)}
 }
 
 func (s *Server) kernelByID(r *http.Request, id string) reply {
@@ -168,13 +205,17 @@ func (s *Server) kernelAction(_ *http.Request, arg string) reply {
 	return reply{status: http.StatusOK, body: k.model()}
 }
 
+// restartFailure is the body of a failed restart in 1.x; personalize
+// rewrites it for 2.x.
+type restartFailure struct {
+	Message   string   `json:"message"`
+	Traceback []string `json:"traceback"`
+}
+
 // restartFailed is Jupyter's answer to a failed restart: 500 with the
 // message and a traceback list, and no reason key.
 func restartFailed(explanation string) reply {
-	return reply{status: http.StatusInternalServerError, body: struct {
-		Message   string   `json:"message"`
-		Traceback []string `json:"traceback"`
-	}{"Exception restarting kernel", []string{
+	return reply{status: http.StatusInternalServerError, body: restartFailure{"Exception restarting kernel", []string{
 		"  Traceback simulated by the nbserv reference server; Jupyter Server raised:\n",
 		"    " + explanation + "\n",
 	}}}

@@ -79,9 +79,9 @@ const placeholderSVG = `<?xml version="1.0" encoding="UTF-8"?>
 
 // specResourceFile returns the file rel (relative to the spec's dir) of an
 // installed spec: its kernel.json or a logo.
-func specResourceFile(spec, rel string) (specResource, bool) {
+func specResourceFile(spec, rel string, gen int) (specResource, bool) {
 	if rel == "kernel.json" {
-		b, _ := json.MarshalIndent(specFile(spec), "", " ") // as ipykernel writes it
+		b, _ := json.MarshalIndent(specFile(spec, gen), "", " ") // as ipykernel writes it
 		return newSpecResource("application/json", b), true
 	}
 	f, ok := logos()[rel]
@@ -94,6 +94,10 @@ func specResourceFile(spec, rel string) (specResource, bool) {
 // page, and errors are HTML pages.
 func (s *Server) kernelResource(w http.ResponseWriter, r *http.Request, rawName, rawFile string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if s.isGen2() { // 2.x's static file handler answers with no page
+			emptyPage(w, http.StatusMethodNotAllowed)
+			return
+		}
 		s.htmlError(w, r, http.StatusMethodNotAllowed, "")
 		return
 	}
@@ -107,6 +111,10 @@ func (s *Server) kernelResource(w http.ResponseWriter, r *http.Request, rawName,
 		return
 	}
 	file, ok := pyUnquote(rawFile)
+	if !ok && s.isGen2() {
+		emptyPage(w, http.StatusBadRequest)
+		return
+	}
 	if !ok {
 		s.htmlError(w, r, http.StatusBadRequest, "Invalid unicode in path: "+pyBytesRepr(file))
 		return
@@ -132,7 +140,7 @@ func (s *Server) kernelResource(w http.ResponseWriter, r *http.Request, rawName,
 		s.htmlError(w, r, http.StatusForbidden, file+" is not a file")
 		return
 	}
-	res, ok := specResourceFile(spec, strings.TrimPrefix(abs, root+"/"))
+	res, ok := specResourceFile(spec, strings.TrimPrefix(abs, root+"/"), s.gen)
 	if !ok {
 		s.htmlError(w, r, http.StatusNotFound, "")
 		return

@@ -14,15 +14,19 @@ type kernelSpec struct {
 	Language      string            `json:"language"`
 	InterruptMode string            `json:"interrupt_mode"`
 	Metadata      map[string]any    `json:"metadata"`
+	// KernelProtocolVersion is written by ipykernel 7 (the 2.x
+	// environment's), not by Debian's ipykernel 6.
+	KernelProtocolVersion string `json:"kernel_protocol_version,omitempty"`
 }
 
 // kernelJSON is the spec's kernel.json file as ipykernel installs it,
 // without the defaults: what /kernelspecs/{name}/kernel.json serves.
 type kernelJSON struct {
-	Argv        []string       `json:"argv"`
-	DisplayName string         `json:"display_name"`
-	Language    string         `json:"language"`
-	Metadata    map[string]any `json:"metadata"`
+	Argv                  []string       `json:"argv"`
+	DisplayName           string         `json:"display_name"`
+	Language              string         `json:"language"`
+	Metadata              map[string]any `json:"metadata"`
+	KernelProtocolVersion string         `json:"kernel_protocol_version,omitempty"`
 }
 
 type kernelSpecModel struct {
@@ -43,11 +47,21 @@ func (s *Server) specNamed(name string) string {
 }
 
 // specFile is the kernel.json of an installed spec: every spec is
-// described as ipykernel's python3 is.
-func specFile(spec string) kernelJSON {
+// described as ipykernel's python3 is, in generation 2 as ipykernel 7
+// writes it (jupyter-server-2.md, "Status codes"). The interpreter is
+// Debian's in both: a real one's path depends on where it is installed.
+func specFile(spec string, gen int) kernelJSON {
 	display := spec
 	if spec == "python3" {
 		display = "Python 3 (ipykernel)"
+	}
+	if gen >= 2 {
+		return kernelJSON{
+			Argv:        []string{"/usr/bin/python3", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+			DisplayName: display, Language: "python",
+			Metadata:              map[string]any{"debugger": true, "supported_encryption": []string{"curve"}},
+			KernelProtocolVersion: "5.5",
+		}
 	}
 	return kernelJSON{
 		Argv:        []string{"/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
@@ -59,12 +73,12 @@ func specFile(spec string) kernelJSON {
 // specModel is the REST model of an installed spec, asked for as name:
 // Jupyter echoes the name as asked (PYTHON3) in the model and its URLs.
 func (s *Server) specModel(spec, name string) kernelSpecModel {
-	f := specFile(spec)
+	f := specFile(spec, s.gen)
 	return kernelSpecModel{
 		Name: name,
 		Spec: kernelSpec{
 			Argv: f.Argv, Env: map[string]string{}, DisplayName: f.DisplayName, Language: f.Language,
-			InterruptMode: "signal", Metadata: f.Metadata,
+			InterruptMode: "signal", Metadata: f.Metadata, KernelProtocolVersion: f.KernelProtocolVersion,
 		},
 		Resources: map[string]string{
 			"logo-svg":   s.prefix + "kernelspecs/" + name + "/logo-svg.svg",

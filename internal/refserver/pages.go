@@ -22,7 +22,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, conten
 	tokenAttr, tokenQuery := "", ""
 	if s.token != nil && s.authenticate(r) == authToken {
 		tokenAttr = fmt.Sprintf(` data-jupyter-api-token="%s"`, html.EscapeString(pyQuote(string(s.token))))
-		tokenQuery = "?token=" + html.EscapeString(string(s.token))
+		if !s.isGen2() { // 2.x's dashboard link carries no token (jupyter-server-2.md, "The HTML 404 page")
+			tokenQuery = "?token=" + html.EscapeString(string(s.token))
+		}
 	}
 	p := fmt.Sprintf(pageHTML, s.prefix, tokenAttr, s.prefix, tokenQuery, site)
 	w.Header().Set("Content-Type", contentType)

@@ -1,7 +1,8 @@
-// Package refserver is an in-memory Jupyter Server that answers the
-// sessions API, and what sessions depend on, exactly as Jupyter Server
-// 1.23 does on the wire: the same statuses, JSON error messages, headers
-// and quirks. Kernels are simulated; no process is started.
+// Package refserver is an in-memory Jupyter Server that answers the REST
+// API exactly as Jupyter Server 1.23.3 does on the wire, or, with
+// Options.Generation 2, as 2.21.1 does (docs/wire/jupyter-server-2.md):
+// the same statuses, JSON error messages, headers and quirks. Kernels are
+// simulated; no process is started.
 //
 // Where real Jupyter crashes into a 500 with a Python traceback, Server
 // answers the same status and keys with a short explanation instead of a
@@ -11,6 +12,7 @@ package refserver
 import (
 	"crypto/rand"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +21,16 @@ import (
 // DefaultVersion is the Jupyter Server version Server reports by default:
 // the one its behaviour was recorded from.
 const DefaultVersion = "1.23.3"
+
+// Version2 is the Jupyter Server 2.x release the 2.x personality mirrors
+// (docs/wire/jupyter-server-2.md): what GET /api reports in generation 2.
+const Version2 = "2.21.1"
+
+// DefaultGeneration is the personality of a Server whose Options name
+// neither a generation nor a version: Jupyter Server 1.x, which this
+// package's own tests were written against. The public wrappers
+// (nbservtest, nbserv-refserver) default to 2, what most servers run.
+const DefaultGeneration = 1
 
 // Options configures a Server. The zero value is a server with no token at
 // the root, offering a single "python3" kernelspec.
@@ -33,7 +45,14 @@ type Options struct {
 	// KernelSpecs names the installed kernelspecs; the first is the
 	// default. Empty means just "python3".
 	KernelSpecs []string
-	// Version is what GET /api reports. Empty means DefaultVersion.
+	// Generation chooses the personality: 1 answers as Jupyter Server
+	// 1.23.3, 2 as Jupyter Server 2.21.1 (docs/wire/jupyter-server-2.md
+	// records each difference). 0 takes the generation from Version's major
+	// number ("2.21.1" selects 2), else DefaultGeneration. Other values
+	// are treated as 2 when larger, 1 when smaller.
+	Generation int
+	// Version is what GET /api reports. Empty means DefaultVersion in
+	// generation 1 and Version2 in generation 2.
 	Version string
 	// NoTerminals serves no terminals API, as Jupyter started with
 	// --ServerApp.terminals_enabled=False or without terminado: every
@@ -51,6 +70,7 @@ type Server struct {
 	token   []byte
 	specs   []string
 	version string
+	gen     int // 1 or 2: the Jupyter Server generation answered as
 	started time.Time
 	noTerms bool
 
@@ -101,15 +121,20 @@ func New(opts Options) *Server {
 	if len(specs) == 0 {
 		specs = []string{"python3"}
 	}
+	gen := generation(opts.Generation, opts.Version)
 	version := opts.Version
 	if version == "" {
 		version = DefaultVersion
+		if gen == 2 {
+			version = Version2
+		}
 	}
 	now := time.Now().UTC()
 	s := &Server{
 		prefix:  prefix,
 		specs:   append([]string(nil), specs...),
 		version: version,
+		gen:     gen,
 		started: now,
 		noTerms: opts.NoTerminals,
 		lastAct: now,
@@ -120,11 +145,33 @@ func New(opts Options) *Server {
 
 		contents: newContents(opts.ContentsRoot),
 	}
+	s.contents.gen = gen
 	if opts.Token != "" {
 		s.token = []byte(opts.Token)
 	}
 	return s
 }
+
+// generation resolves Options.Generation and Options.Version to 1 or 2.
+func generation(gen int, version string) int {
+	if gen == 0 {
+		major, _, _ := strings.Cut(version, ".")
+		switch n, err := strconv.Atoi(major); {
+		case err == nil && n >= 2:
+			gen = 2
+		default:
+			gen = DefaultGeneration
+		}
+	}
+	if gen >= 2 {
+		return 2
+	}
+	return 1
+}
+
+// Generation reports the Jupyter Server generation the server answers
+// as: 1 or 2.
+func (s *Server) Generation() int { return s.gen }
 
 // Prefix returns the base-URL prefix the server answers under, with
 // leading and trailing slashes.

@@ -157,7 +157,11 @@ func (s *Server) create(r *http.Request) reply {
 	if !ok {
 		return crashReply(fmt.Sprintf("TypeError: the JSON body is a %s, not an object", pyType(v)))
 	}
-	if crash := legacyNotebook(model); crash != "" {
+	legacy := legacyNotebook
+	if s.isGen2() {
+		legacy = legacyNotebook2
+	}
+	if crash := legacy(model); crash != "" {
 		return crashReply(crash)
 	}
 	path, ok := model["path"]
@@ -202,6 +206,11 @@ func (s *Server) create(r *http.Request) reply {
 		if _, ok := path.(string); !ok { // Jupyter calls path.strip() to find the kernel's cwd
 			return errorReply(http.StatusInternalServerError, fmt.Sprintf("'%s' object has no attribute 'strip'", pyType(path)))
 		}
+		if _, ok := name.(string); s.isGen2() && name != nil && !ok {
+			// 2.x joins the name to the kernel's cwd for JPY_SESSION_NAME
+			// before it starts anything (jupyter-server-2.md, "Sessions").
+			return errorReply(http.StatusInternalServerError, joinTypeError(name))
+		}
 		spec, problem := s.kernelSpec(kname)
 		if problem != nil {
 			if problem.noSuch {
@@ -212,7 +221,11 @@ func (s *Server) create(r *http.Request) reply {
 			}
 			return errorReply(http.StatusInternalServerError, problem.msg)
 		}
-		k = s.startKernel(spec) // may release s.mu while the kernel starts
+		newKID := ""
+		if id, ok := kid.(string); ok && s.isGen2() { // 2.x starts the kernel under the id asked for
+			newKID = askedKernelID(id)
+		}
+		k = s.startKernelID(spec, newKID) // may release s.mu while the kernel starts
 	}
 	p, n, t, bad := storable(path, name, typ)
 	if bad != nil {
@@ -270,7 +283,7 @@ func (s *Server) patch(r *http.Request, id string) reply {
 	// Jupyter tests `key in model` and reads model[key]: a list or a
 	// string body answers as Python's `in` and indexing do.
 	if m, ok := v.(map[string]any); ok {
-		if crash := legacyNotebook(m); crash != "" {
+		if crash := legacyNotebook(m); crash != "" { // 2.x's PATCH reads notebook.path as 1.x does
 			return crashReply(crash)
 		}
 	} else {
@@ -310,20 +323,28 @@ func (s *Server) patch(r *http.Request, id string) reply {
 			if unhashable(kid) {
 				return crashReply(fmt.Sprintf("TypeError: unhashable type: '%s'", pyType(kid)))
 			}
-			str, _ := kid.(string)
-			if s.kernels[str] == nil {
+			str, ok := kid.(string)
+			if !ok || s.kernels[str] == nil { // 2.x may run a kernel whose id is ""
 				return errorReply(http.StatusBadRequest, "No such kernel: "+pyStr(kid))
 			}
 			newKernel = str
 		} else if kn := kreq["name"]; kn != nil {
-			if _, ok := sess.path.(string); !ok { // the new kernel's cwd comes from the old path
-				return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'strip'", pyType(sess.path)))
+			if s.isGen2() {
+				spec, failed := s.patchKernelSpec2(sess, kn)
+				if failed != nil {
+					return *failed
+				}
+				startSpec = spec
+			} else {
+				if _, ok := sess.path.(string); !ok { // the new kernel's cwd comes from the old path
+					return crashReply(fmt.Sprintf("AttributeError: '%s' object has no attribute 'strip'", pyType(sess.path)))
+				}
+				spec, problem := s.kernelSpec(kn)
+				if problem != nil {
+					return crashReply(problem.exc + ": " + problem.msg)
+				}
+				startSpec = spec
 			}
-			spec, problem := s.kernelSpec(kn)
-			if problem != nil {
-				return crashReply(problem.exc + ": " + problem.msg)
-			}
-			startSpec = spec
 		}
 	}
 	bound := map[string]any{}
@@ -352,9 +373,21 @@ func (s *Server) patch(r *http.Request, id string) reply {
 	if t, ok := bound["type"]; ok {
 		sess.typ = t
 	}
-	if newKernel != "" && newKernel != sess.kernelID {
-		s.shutdownKernel(sess.kernelID)
+	oldKernel := sess.kernelID
+	if newKernel != "" {
 		sess.kernelID = newKernel
+	}
+	if s.isGen2() && (len(bound) > 0 || newKernel != "") {
+		// 2.x recomputes the kernel's JPY_SESSION_NAME from the stored row
+		// after writing it, and crashes on a name or path it cannot join,
+		// leaving the change stored and the old kernel running
+		// (jupyter-server-2.md, "Sessions").
+		if crash := sessionEnvCrash(sess); crash != "" {
+			return crashReply(crash)
+		}
+	}
+	if sess.kernelID != oldKernel {
+		s.shutdownKernel(oldKernel)
 	}
 	return s.sessionReply(http.StatusOK, sess)
 }

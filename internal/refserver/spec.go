@@ -23,6 +23,10 @@ func (s *Server) serveSpec(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 	case http.MethodHead:
+		if s.isGen2() && !s.authorized(r) { // 2.x asks for the token first
+			s.loginRedirect(w, r)
+			return
+		}
 		s.htmlError(w, r, http.StatusInternalServerError, "")
 		return
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
