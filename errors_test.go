@@ -114,8 +114,13 @@ func TestErrorStringForHTMLBody(t *testing.T) {
 }
 
 func TestErrorStringWithoutContentType(t *testing.T) {
-	e := newError("GET", "/api/sessions", 502, nil, []byte("bad gateway"), nil)
-	if got, want := e.Error(), "nbserv: GET /api/sessions: 502 Bad Gateway (11-byte body)"; got != want {
+	e := newError("GET", "/api/sessions", 502, nil, []byte("\x00\x01\x02"), nil)
+	if got, want := e.Error(), "nbserv: GET /api/sessions: 502 Bad Gateway (3-byte body)"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	// Bare text is the message (Jupyter Server 2.x's contents 404s, proxies).
+	e = newError("GET", "/api/sessions", 502, nil, []byte("bad gateway"), nil)
+	if got, want := e.Error(), "nbserv: GET /api/sessions: 502 Bad Gateway: bad gateway"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }

@@ -49,14 +49,16 @@ func targets(t *testing.T) []target {
 		}
 		return []target{{name: "jupyter", url: u, token: os.Getenv("NBSERV_JUPYTER_TOKEN"), real: true, generation: gen}}
 	}
-	// Pinned to 1.x: the suite's 1.x expectations are what the
-	// reference server has mirrored longest (2.x is checked against it by
-	// the differential test).
-	plain := nbservtest.NewServer(t, nbservtest.WithGeneration(1))
-	prefixed := nbservtest.NewServer(t, nbservtest.WithBaseURL("/user/ci/"), nbservtest.WithGeneration(1))
+	// Both of the reference server's personalities, as the real servers
+	// CI runs the suite against: 1.23.3 plain, 2.21.1 (its default) plain
+	// and prefixed.
+	v1 := nbservtest.NewServer(t, nbservtest.WithGeneration(1))
+	v2 := nbservtest.NewServer(t)
+	v2prefixed := nbservtest.NewServer(t, nbservtest.WithBaseURL("/user/ci/"))
 	return []target{
-		{name: "refserver", url: plain.URL, token: plain.Token, generation: 1},
-		{name: "refserver-prefixed", url: prefixed.URL, token: prefixed.Token, generation: 1},
+		{name: "refserver-1", url: v1.URL, token: v1.Token, generation: 1},
+		{name: "refserver-2", url: v2.URL, token: v2.Token, generation: v2.Generation()},
+		{name: "refserver-2-prefixed", url: v2prefixed.URL, token: v2prefixed.Token, generation: v2prefixed.Generation()},
 	}
 }
 
