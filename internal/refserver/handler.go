@@ -68,6 +68,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h, methods = s.sessionByID, "GET PATCH DELETE"
 		} else if id, ok = strings.CutPrefix(rel, "api/kernels/"); ok && idRoute.MatchString(id) {
 			h, methods = s.kernelByID, "GET DELETE"
+		} else if kid, action, ok := kernelChannelsPath(rel); ok {
+			if action == "channels" { // a WebSocket, with HTML errors (channels.go)
+				s.serveChannels(w, r, kid)
+				return
+			}
+			id, h, methods = kid+"/"+action, s.kernelAction, "POST"
 		} else {
 			s.notFoundPage(w, r)
 			return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -16,12 +17,13 @@ type kernelModel struct {
 }
 
 func (k *kernel) model() kernelModel {
-	return kernelModel{ID: k.id, Name: k.name, LastActivity: isoformat(k.lastActivity), ExecutionState: k.state}
+	return kernelModel{ID: k.id, Name: k.name, LastActivity: isoformat(k.lastActivity), ExecutionState: k.state,
+		Connections: k.connections()}
 }
 
 // startKernel simulates a kernel start. A real kernel reports "starting"
-// until a client connects to its channels, which REST-only clients never
-// do. The caller holds s.mu and has checked the name.
+// until a client connects to its channels (channels.go), which REST-only
+// clients never do. The caller holds s.mu and has checked the name.
 func (s *Server) startKernel(name string) *kernel {
 	k := &kernel{id: newID(), name: name, lastActivity: time.Now().UTC(), state: "starting"}
 	s.kernels[k.id] = k
@@ -36,6 +38,7 @@ func (s *Server) shutdownKernel(id string) {
 	if k == nil {
 		return
 	}
+	s.stopRuntime(k)
 	delete(s.kernels, id)
 	if i := slices.Index(s.kOrder, k); i >= 0 {
 		s.kOrder = slices.Delete(s.kOrder, i, i+1)
@@ -90,4 +93,68 @@ func (s *Server) kernelByID(r *http.Request, id string) reply {
 		return reply{status: http.StatusNoContent}
 	}
 	return reply{status: http.StatusOK, body: k.model()}
+}
+
+// kernelAction is POST /api/kernels/{id}/interrupt and .../restart; id
+// is "{id}/{action}".
+func (s *Server) kernelAction(r *http.Request, idAction string) reply {
+	id, action, _ := strings.Cut(idAction, "/")
+	if action == "restart" {
+		return s.restartKernel(r, id)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.kernels[id]
+	if k == nil {
+		return errorReply(http.StatusNotFound, "Kernel does not exist: "+id)
+	}
+	s.interrupt(s.runtime(k)) // SIGINT; an idle kernel ignores it
+	return reply{status: http.StatusNoContent}
+}
+
+// restartKernel restarts a kernel as Jupyter's KernelManager does: an
+// interrupt, a shutdown_request the kernel announces on iopub, a new
+// process once the old one has finished, and a kernel_info request to it.
+// It answers once the new process is up, with the kernel's model.
+func (s *Server) restartKernel(r *http.Request, id string) reply {
+	s.mu.Lock()
+	k := s.kernels[id]
+	if k == nil {
+		s.mu.Unlock()
+		return restartFailed("Kernel does not exist: " + id)
+	}
+	rt := s.runtime(k)
+	s.shutdownSequence(rt, true)
+	done := rt.worker
+	s.mu.Unlock()
+	if done != nil {
+		select { // the worker's waits all end on the interrupt
+		case <-done:
+		case <-r.Context().Done():
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kernels[id] != k {
+		return restartFailed("Kernel does not exist: " + id)
+	}
+	rt.dying = false
+	for i := range rt.queue {
+		rt.queue[i] = nil
+	}
+	rt.queue = rt.queue[:0]
+	s.startProcess(rt)
+	parent := s.kmRequest(rt, "kernel_info_request")
+	s.setStatus(rt, "busy", parent)
+	s.setStatus(rt, "idle", parent)
+	return reply{status: http.StatusOK, body: k.model()}
+}
+
+// restartFailed is Jupyter's answer when a restart raises: 500 with the
+// message and a traceback list (and no "reason").
+func restartFailed(why string) reply {
+	return reply{status: http.StatusInternalServerError, body: map[string]any{
+		"message":   "Exception restarting kernel",
+		"traceback": []string{"  (simulated by the nbserv reference server) " + why + "\n"},
+	}}
 }

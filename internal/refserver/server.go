@@ -56,6 +56,7 @@ type Server struct {
 	latency  time.Duration
 	requests int
 	lastAct  time.Time
+	ch       chanServer // kernel channels: connections, workers, scripts (channels.go)
 }
 
 type session struct {
@@ -70,6 +71,7 @@ type kernel struct {
 	id, name     string
 	lastActivity time.Time
 	state        string
+	rt           *runtime // its channels and reference kernel (refkernel.go); nil until used
 }
 
 // New returns a Server configured by opts.

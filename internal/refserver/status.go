@@ -7,6 +7,6 @@ import "net/http"
 func (s *Server) status(_ *http.Request, _ string) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return reply{status: http.StatusOK, body: map[string]any{"connections": 0, "kernels": len(s.kernels),
+	return reply{status: http.StatusOK, body: map[string]any{"connections": s.totalConnections(), "kernels": len(s.kernels),
 		"last_activity": isoformat(s.lastAct), "started": isoformat(s.started)}}
 }
