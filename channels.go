@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -186,6 +187,8 @@ type Conn struct {
 	// hc dials the WebSocket: the client's, with a transport of its own
 	// whose connections acknowledge at once (see quickAck).
 	hc *http.Client
+	// gatePrefix starts the msg_ids of the gate's requests.
+	gatePrefix string
 	// headerStart is the constant start of every header we send.
 	headerStart []byte
 	seq         atomic.Uint64
@@ -199,7 +202,9 @@ type Conn struct {
 	pending map[string]*request
 	// lastRecv is when a message last arrived.
 	lastRecv time.Time
-	stale    bool // another client restarted the kernel: redial first
+	// staleGen is the generation of a socket that saw another client
+	// restart the kernel: the next request takes a new socket first.
+	staleGen uint64
 	info     *KernelInfoReply
 	err      error // set once: the Conn is finished
 
@@ -228,6 +233,7 @@ func (c *Client) connect(ctx context.Context, kernelID string, opts []ConnectOpt
 	conn := &Conn{client: c, kernelID: kernelID, path: path + "/channels", session: o.sessionID, o: o,
 		pending: map[string]*request{}, changed: make(chan struct{})}
 	conn.hc = wsHTTPClient(c.http)
+	conn.gatePrefix = o.sessionID + gateMark
 	session, _ := json.Marshal(o.sessionID)
 	user, _ := json.Marshal(o.username)
 	conn.headerStart = fmt.Appendf(nil, `{"session":%s,"username":%s,"version":%q,"msg_id":`, session, user, ProtocolVersion)
@@ -239,6 +245,7 @@ func (c *Client) connect(ctx context.Context, kernelID string, opts []ConnectOpt
 	}
 	ws, fr, err := conn.dial(ctx)
 	if err != nil {
+		conn.hc.CloseIdleConnections()
 		return nil, err
 	}
 	run, cancel := context.WithCancel(context.Background())
@@ -408,7 +415,7 @@ func (c *Conn) down(gen uint64) {
 func (c *Conn) kick() {
 	c.mu.Lock()
 	ws := c.ws
-	c.stale = false
+	c.staleGen = 0
 	if c.open {
 		c.open = false
 		c.notifyLocked()
@@ -438,7 +445,7 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	defer tick.Stop()
 	for {
 		for _, ch := range []Channel{ChannelControl, ChannelShell} {
-			id, err := c.write(ctx, gen, ch, MsgKernelInfoRequest, struct{}{}, nil, req)
+			id, err := c.write(ctx, gen, ch, MsgKernelInfoRequest, struct{}{}, nil, req, gateMark)
 			if err != nil {
 				return err
 			}
@@ -490,7 +497,7 @@ func (c *Conn) supervise(ctx context.Context, ws *websocket.Conn, fr framing) {
 	scratch := new([]byte)
 	for {
 		gen := c.generation()
-		cause := c.readLoop(ctx, ws, fr, scratch)
+		cause := c.readLoop(ctx, ws, fr, gen, scratch)
 		c.down(gen)
 		if ctx.Err() != nil || c.Err() != nil {
 			ws.CloseNow()
@@ -549,12 +556,16 @@ func (c *Conn) redial(ctx context.Context, cause error) (*websocket.Conn, framin
 	}
 }
 
+// gateMark marks the msg_ids of the gate's requests, whose late answers
+// are dropped.
+const gateMark = "_gate_"
+
 // errReplace ends a readLoop whose socket must be replaced.
 var errReplace = errors.New("nbserv: kernel socket replaced")
 
 // readLoop reads and dispatches messages until the socket fails or must
 // be replaced.
-func (c *Conn) readLoop(ctx context.Context, ws *websocket.Conn, fr framing, scratch *[]byte) error {
+func (c *Conn) readLoop(ctx context.Context, ws *websocket.Conn, fr framing, gen uint64, scratch *[]byte) error {
 	for {
 		typ, r, err := ws.Reader(ctx)
 		if err != nil {
@@ -568,7 +579,7 @@ func (c *Conn) readLoop(ctx context.Context, ws *websocket.Conn, fr framing, scr
 			c.tooLarge(fr, typ, frame)
 			continue
 		}
-		if c.dispatch(fr.decode(typ, frame), int64(len(frame))) {
+		if c.dispatch(fr.decode(typ, frame), int64(len(frame)), gen) {
 			return errReplace
 		}
 	}
@@ -581,10 +592,11 @@ const (
 	keepScratch = 1 << 20
 )
 
-// readFrame reads one message into *scratch, growing it as bytes arrive.
-// Past limit bytes it keeps a prefix (over is true) and reads the rest
-// through without holding it, so a huge message costs at most limit bytes
-// of memory and does not break the connection.
+// readFrame reads one message into *scratch, growing it as bytes arrive
+// (doubling while under half the limit, then straight to limit+1). Past
+// limit bytes it keeps a prefix (over is true) and reads the rest through
+// without holding it, so a message of any size allocates at most about
+// 2 × limit in all, and does not break the connection.
 func readFrame(r io.Reader, limit int64, scratch *[]byte) (frame []byte, over bool, err error) {
 	limit = min(limit, math.MaxInt64-1)
 	buf := (*scratch)[:0]
@@ -596,7 +608,11 @@ func readFrame(r io.Reader, limit int64, scratch *[]byte) (frame []byte, over bo
 				}
 				return buf[:min(len(buf), routePrefix)], true, nil
 			}
-			next := make([]byte, len(buf), min(int64(max(2*cap(buf), 4<<10)), limit+1))
+			grow := int64(max(2*cap(buf), 4<<10))
+			if grow > limit/2 {
+				grow = limit + 1
+			}
+			next := make([]byte, len(buf), grow)
 			copy(next, buf)
 			buf = next
 		}
@@ -647,7 +663,7 @@ func (c *Conn) tooLarge(fr framing, typ websocket.MessageType, prefix []byte) {
 
 // dispatch routes one message to its request, or reacts to what it says
 // about the kernel; it reports whether the socket must be replaced.
-func (c *Conn) dispatch(m *Message, size int64) (replace bool) {
+func (c *Conn) dispatch(m *Message, size int64, gen uint64) (replace bool) {
 	c.mu.Lock()
 	c.lastRecv = time.Now()
 	req := c.pending[m.ParentHeader.MsgID]
@@ -656,6 +672,9 @@ func (c *Conn) dispatch(m *Message, size int64) (replace bool) {
 	if m.Err == nil && req != nil && m.ParentHeader.MsgID != "" {
 		req.push(m, size)
 		return false
+	}
+	if m.Err == nil && strings.HasPrefix(m.ParentHeader.MsgID, c.gatePrefix) {
+		return false // a late answer to a gate: the Conn's own business
 	}
 	if m.Err == nil && m.Channel == ChannelIOPub {
 		switch m.Header.MsgType {
@@ -667,6 +686,7 @@ func (c *Conn) dispatch(m *Message, size int64) (replace bool) {
 				// Jupyter restarts a kernel that died; what was running is
 				// lost, and, as JupyterLab does, we reconnect, since Jupyter
 				// refreshes its kernel sockets only for a new WebSocket.
+				c.down(gen) // first, so that no request goes out on this socket
 				c.failPending(fmt.Errorf("%w: the kernel died and Jupyter is restarting it", ErrKernelRestarted))
 				replace = true
 			case StateDead:
@@ -679,10 +699,10 @@ func (c *Conn) dispatch(m *Message, size int64) (replace bool) {
 			var sr ShutdownReply
 			_ = json.Unmarshal(m.Content, &sr)
 			if sr.Restart {
-				c.failPending(fmt.Errorf("%w: the kernel is being restarted", ErrKernelRestarted))
 				c.mu.Lock()
-				c.stale = true
+				c.staleGen = gen
 				c.mu.Unlock()
+				c.failPending(fmt.Errorf("%w: the kernel is being restarted", ErrKernelRestarted))
 			} else {
 				c.end(fmt.Errorf("%w: the kernel was shut down", ErrKernelDead))
 			}
@@ -781,7 +801,7 @@ func (c *Conn) Close() error {
 // write sends one message on the socket of generation gen (0: the current
 // one, once its gate is open), registering req, if any, under its msg_id
 // first so that no answer can outrun it. It returns the msg_id.
-func (c *Conn) write(ctx context.Context, gen uint64, ch Channel, msgType string, content any, parent json.RawMessage, req *request) (string, error) {
+func (c *Conn) write(ctx context.Context, gen uint64, ch Channel, msgType string, content any, parent json.RawMessage, req *request, mark ...string) (string, error) {
 	body, err := json.Marshal(content)
 	if err != nil {
 		return "", fmt.Errorf("nbserv: encoding %s: %w", msgType, err)
@@ -791,6 +811,9 @@ func (c *Conn) write(ctx context.Context, gen uint64, ch Channel, msgType string
 		return "", err
 	}
 	id := c.session + "_" + strconv.FormatUint(c.seq.Add(1), 10)
+	if len(mark) > 0 {
+		id = c.session + mark[0] + strconv.FormatUint(c.seq.Add(1), 10)
+	}
 	if parent == nil {
 		parent = json.RawMessage("{}")
 	}
@@ -838,7 +861,8 @@ func (c *Conn) header(id, msgType string) []byte {
 func (c *Conn) socket(ctx context.Context, gen uint64) (*websocket.Conn, framing, error) {
 	for {
 		c.mu.Lock()
-		ws, fr, open, cur, stale, changed, err := c.ws, c.frame, c.open, c.gen, c.stale, c.changed, c.err
+		ws, fr, open, cur, changed, err := c.ws, c.frame, c.open, c.gen, c.changed, c.err
+		stale := c.staleGen == cur
 		c.mu.Unlock()
 		switch {
 		case err != nil:
@@ -901,16 +925,17 @@ func (r *request) wake() {
 	}
 }
 
-// push queues m, failing the request when its bytes pass the limit.
+// push queues m, or fails the request when m would take its bytes past
+// the limit.
 func (r *request) push(m *Message, size int64) {
 	r.mu.Lock()
 	if r.err == nil {
-		r.bytes += size
-		if r.bytes > r.limit {
+		if r.bytes+size > r.limit {
+			// What is queued stays, for the waiter to take before the error.
 			r.err = fmt.Errorf("%w: the request's messages passed %d bytes (WithMaxOutputBytes); the kernel may still be running it (Conn.Interrupt stops it)",
 				ErrResponseTooLarge, r.limit)
-			r.queue = nil
 		} else {
+			r.bytes += size
 			r.queue = append(r.queue, queued{m, size})
 		}
 	}
