@@ -44,6 +44,8 @@ type chanServer struct {
 	closed bool           // Close was called
 	exact  map[string][]Step
 	funcs  []ScriptFunc
+	// maxQueued is MaxQueued, lowered by tests.
+	maxQueued int
 }
 
 // pid is the server process's id, in the msg_ids Jupyter Server makes.
@@ -77,7 +79,11 @@ func (c *conn) enqueue(m *kmsg) {
 	}
 	c.out = append(c.out, m)
 	c.outBytes += m.size()
-	if c.outBytes > MaxQueued {
+	limit := c.s.ch.maxQueued
+	if limit == 0 {
+		limit = MaxQueued
+	}
+	if c.outBytes > limit {
 		c.closing, c.abort = true, true
 		c.out = nil
 	}

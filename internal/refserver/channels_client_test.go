@@ -281,3 +281,17 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// take collects exactly n messages.
+func (c *wsClient) take(n int) []wmsg {
+	c.t.Helper()
+	var got []wmsg
+	for len(got) < n {
+		m, err := c.recv(5 * time.Second)
+		if err != nil {
+			c.t.Fatalf("after %v: %v", got, err)
+		}
+		got = append(got, m)
+	}
+	return got
+}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -375,6 +376,12 @@ func normalizeHeader(raw []byte) (out []byte, msgID, msgType string, ok bool) {
 		b.Write(mustJSON(key))
 		b.WriteString(": ")
 		b.Write(v)
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, "", "", false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "", "", false // trailing data: not one JSON object
 	}
 	b.WriteByte('}')
 	return b.Bytes(), msgID, msgType, hasID && hasType
