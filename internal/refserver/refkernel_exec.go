@@ -26,6 +26,10 @@ type execution struct {
 	stderr      strings.Builder
 }
 
+// abortWindow is how long after an aborting error the reference kernel
+// takes requests still arriving as already queued (see execute).
+const abortWindow = 20 * time.Millisecond
+
 // Errors a wait ends with.
 var (
 	errInterrupted = errors.New("KeyboardInterrupt")
@@ -91,7 +95,14 @@ func (s *Server) execute(rt *runtime, req *request) bool {
 	md := obj{{"started", isoDate(started)}, {"dependencies_met", true}, {"engine", rt.proc.engine}, {"status", status}}
 	s.send(rt, req.origin, rt.msg(req.channel, "execute_reply", req.header, md, content, nil))
 	if !silent && fail != nil && stopOnError {
-		// ipykernel aborts the execute requests already waiting.
+		// ipykernel aborts the execute requests already waiting: those its
+		// shell socket has received by the time the error is handled,
+		// which takes it tens of milliseconds (formatting the traceback).
+		// A client's pipelined requests are all there by then; the
+		// reference kernel, which fails at once, waits as long for them.
+		s.mu.Unlock()
+		time.Sleep(abortWindow)
+		s.mu.Lock()
 		for _, q := range rt.queue {
 			if q.msgType == "execute_request" {
 				q.abort = true
