@@ -151,12 +151,14 @@ func WithKernelCheck(d time.Duration) ConnectOption {
 	}
 }
 
-// WithMessageHandler receives every message that belongs to no request of
-// this Conn: comm messages, outputs of other clients' executions, the
-// kernel's own status, and frames that are not messages (Message.Err
-// set). It runs on the Conn's reading goroutine, one message at a time in
-// arrival order, and must return quickly: hand slow work to another
-// goroutine.
+// WithMessageHandler receives every message that no call of this Conn is
+// waiting for: comm messages (an execution's comm_open included), outputs
+// of other clients' executions, late messages of a call that stopped
+// waiting (such as the IOPub status that follows a KernelInfo, Complete
+// or Request reply), the kernel's own status, and frames that are not messages
+// (Message.Err set). It runs on the Conn's reading goroutine, one message
+// at a time in arrival order, and must return quickly and not wait for
+// the Conn (no Execute inside it): hand such work to another goroutine.
 func WithMessageHandler(f func(*Message)) ConnectOption {
 	return func(o *connectOptions) { o.handler = f }
 }
@@ -266,15 +268,16 @@ func (c *Client) connect(ctx context.Context, kernelID string, opts []ConnectOpt
 
 // wsHTTPClient returns a copy of hc for WebSocket handshakes whose
 // transport, when it is an *http.Transport, is a clone dialling through
-// quickAck. The copy keeps hc's redirect policy, TLS and proxy settings.
+// quickAck (TLS, when used, runs over it). The copy keeps hc's redirect
+// policy, TLS and proxy settings.
 func wsHTTPClient(hc *http.Client) *http.Client {
 	cp := *hc
 	tr, ok := hc.Transport.(*http.Transport)
 	if hc.Transport == nil {
 		tr, ok = http.DefaultTransport.(*http.Transport)
 	}
-	if !ok || tr.DialTLSContext != nil || tr.DialTLS != nil { //nolint:staticcheck // DialTLS: a caller's, kept
-		return &cp
+	if !ok {
+		return &cp // a caller's RoundTripper: used as it is
 	}
 	tr = tr.Clone()
 	dial := tr.DialContext
@@ -441,9 +444,7 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	req := newRequest(1<<20, false)
 	var ids []string
 	defer func() { c.unregister(ids...) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
+	ask := func() error {
 		for _, ch := range []Channel{ChannelControl, ChannelShell} {
 			id, err := c.write(ctx, gen, ch, MsgKernelInfoRequest, struct{}{}, nil, req, gateMark)
 			if err != nil {
@@ -451,17 +452,19 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 			}
 			ids = append(ids, id)
 		}
-		for {
-			m, err := req.poll()
-			if err != nil {
-				return err
-			}
-			if m == nil {
-				break
-			}
-			if m.Header.MsgType != MsgKernelInfoReply {
-				continue
-			}
+		return nil
+	}
+	if err := ask(); err != nil {
+		return err
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		m, err := req.poll()
+		switch {
+		case err != nil:
+			return err
+		case m != nil && m.Header.MsgType == MsgKernelInfoReply:
 			info, err := decodeContent(MsgKernelInfoReply, m.Content)
 			if err != nil {
 				return fmt.Errorf("nbserv: kernel info: %w", err)
@@ -477,12 +480,17 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 				c.notifyLocked()
 			}
 			return nil
+		case m != nil:
+			continue // its status
 		}
 		select {
 		case <-req.signal:
 		case <-tick.C:
 			if c.generation() != gen {
 				return nil
+			}
+			if err := ask(); err != nil {
+				return err
 			}
 		case <-ctx.Done():
 			return fmt.Errorf("nbserv: waiting for the kernel to answer on %s: %w", c.client.basePath+c.path, ctx.Err())
@@ -669,7 +677,7 @@ func (c *Conn) dispatch(m *Message, size int64, gen uint64) (replace bool) {
 	req := c.pending[m.ParentHeader.MsgID]
 	handler := c.o.handler
 	c.mu.Unlock()
-	if m.Err == nil && req != nil && m.ParentHeader.MsgID != "" {
+	if m.Err == nil && req != nil && m.ParentHeader.MsgID != "" && (req.keep == nil || req.keep(m)) {
 		req.push(m, size)
 		return false
 	}
@@ -847,12 +855,25 @@ func (c *Conn) write(ctx context.Context, gen uint64, ch Channel, msgType string
 func (c *Conn) header(id, msgType string) []byte {
 	b := make([]byte, 0, len(c.headerStart)+len(id)+len(msgType)+64)
 	b = append(b, c.headerStart...)
-	b = strconv.AppendQuote(b, id)
+	b = appendJSONString(b, id)
 	b = append(b, `,"msg_type":`...)
-	b = strconv.AppendQuote(b, msgType)
+	b = appendJSONString(b, msgType)
 	b = append(b, `,"date":"`...)
 	b = time.Now().UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
 	return append(b, `"}`...)
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // socket returns the socket to write on: that of generation gen, or, for
@@ -901,6 +922,9 @@ func (c *Conn) unregister(ids ...string) {
 type request struct {
 	limit  int64
 	retain bool // bytes stay counted once consumed (Execute keeps them all)
+	// keep, when set, says which of the request's messages it wants; the
+	// others go to the message handler.
+	keep   func(*Message) bool
 	signal chan struct{}
 
 	mu    sync.Mutex
@@ -1038,8 +1062,11 @@ func reply[T Content](ctx context.Context, c *Conn, ch Channel, msgType string, 
 // checkCost refuses content whose decoded values could take more than
 // the decoding budget (8 × MaxMessageBytes), as the REST calls do.
 func (c *Conn) checkCost(m *Message) error {
+	if c.o.maxMessage > math.MaxInt64/decodeFactor {
+		return nil
+	}
 	budget := c.o.maxMessage * decodeFactor
-	if c.o.maxMessage > budget/decodeFactor || int64(len(m.Content)) <= budget/costPerByte {
+	if int64(len(m.Content)) <= budget/costPerByte {
 		return nil
 	}
 	if cost := jsonCost(m.Content); cost > budget {

@@ -88,6 +88,16 @@ func TestConnectOptions(t *testing.T) {
 	if m := k.receivedOf(MsgKernelInfoRequest)[0]; m.Header.Username != "ada" || m.Header.Session != "my-session" {
 		t.Errorf("header %+v", m.Header)
 	}
+	// Any session id and user name make valid JSON headers (the fake
+	// reports a malformed frame as a test error).
+	odd := k.connect(WithSessionID("s \"quoted\" \\ é\x01"), WithUsername("ü\n"))
+	if _, err := odd.Execute(context.Background(), "1+1"); err != nil {
+		t.Fatal(err)
+	}
+	if m := k.receivedOf(MsgExecuteRequest)[0]; m.Header.Session != "s \"quoted\" \\ é\x01" || m.Header.Username != "ü\n" ||
+		!strings.HasPrefix(m.Header.MsgID, m.Header.Session+"_") {
+		t.Errorf("header %+v", m.Header)
+	}
 
 	// v1 demanded from a server that speaks only legacy.
 	legacy := newFakeKernel(t, standardExec)

@@ -178,6 +178,7 @@ func (c *Conn) execute(ctx context.Context, code string, opts []ExecuteOption, r
 		o.req.UserExpressions = map[string]string{}
 	}
 	req := newRequest(c.o.maxOutput, retain)
+	req.keep = executionMessage
 	id, err := c.write(ctx, 0, ChannelShell, MsgExecuteRequest, &o.req, nil, req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %w", errNotSent, err)
@@ -225,13 +226,23 @@ func (c *Conn) execute(ctx context.Context, code string, opts []ExecuteOption, r
 			if err := c.answer(ctx, o.stdin, m); err != nil {
 				return nil, count, err
 			}
-		default: // comm_open and other messages of the execution
-			if c.o.handler != nil {
-				c.o.handler(m)
-			}
 		}
 	}
 	return reply, count, nil
+}
+
+// executionMessage says which messages an execution waits for; the
+// others (comm_open, …) go to the message handler.
+func executionMessage(m *Message) bool {
+	switch t := m.Header.MsgType; m.Channel {
+	case ChannelIOPub:
+		return t == MsgStatus || t == MsgExecuteInput || isOutput(t)
+	case ChannelShell:
+		return t == MsgExecuteReply
+	case ChannelStdin:
+		return t == MsgInputRequest
+	}
+	return false
 }
 
 // isOutput reports whether msgType is one of an execution's outputs.
