@@ -963,3 +963,29 @@ func TestReadFrameMemory(t *testing.T) {
 		t.Errorf("large scratch kept (%d bytes): %v", cap(scratch), err)
 	}
 }
+
+func TestDecodingBounded(t *testing.T) {
+	// 30 KB of JSON whose values would take megabytes decoded: refused
+	// before decoding, as the REST decoders refuse such bodies.
+	many := make([]map[string]any, 10000)
+	for i := range many {
+		many[i] = map[string]any{}
+	}
+	k := newFakeKernel(t, func(x *fakeExec) {
+		x.status(StateBusy)
+		x.iopub(MsgDisplayData, map[string]any{"data": map[string]any{"text/plain": "x"}, "metadata": map[string]any{"x": many}})
+		x.reply(StatusOK, nil)
+		x.status(StateIdle)
+	})
+	conn := k.connect(WithMaxMessageBytes(64 << 10))
+	_, err := conn.Execute(context.Background(), "x")
+	if !errors.Is(err, ErrResponseTooLarge) || !strings.Contains(err.Error(), "decoded") {
+		t.Fatalf("%v", err)
+	}
+	// The same message is decoded under the default bound.
+	k2 := newFakeKernel(t, k.exec)
+	ex, err := k2.connect().Execute(context.Background(), "x")
+	if err != nil || len(ex.Outputs) != 1 {
+		t.Fatalf("%+v, %v", ex, err)
+	}
+}
