@@ -176,10 +176,13 @@ func WithMessageHandler(f func(*Message)) ConnectOption {
 // flight with ErrKernelRestarted or ErrKernelDead instead of leaving them
 // waiting.
 //
-// Memory: a Conn holds at most one message of MaxMessageBytes being read,
-// plus, per request in flight, at most MaxOutputBytes of messages; typed
-// contents are decoded only when their values fit in 8 × MaxMessageBytes
-// (the client's decoding bound). Nothing else is buffered.
+// Memory, each bound tested: reading a message allocates at most about
+// 2 × MaxMessageBytes, whatever its size (a larger one is read through
+// and discarded); each request in flight holds at most MaxOutputBytes of
+// messages; typed contents are decoded only when their values fit in
+// 8 × MaxMessageBytes (the client's decoding bound). Nothing else is
+// buffered: while a dropped socket is restored, Jupyter keeps the
+// messages, not the Conn.
 type Conn struct {
 	client   *Client
 	kernelID string

@@ -282,10 +282,11 @@ type ExecuteReply struct {
 	Status string `json:"status"`
 	// ExecutionCount is the kernel's execution counter for this request.
 	ExecutionCount int `json:"execution_count"`
-	// Ename, Evalue and Traceback describe the error when Status is
-	// StatusError.
-	Ename     string   `json:"ename,omitempty"`
-	Evalue    string   `json:"evalue,omitempty"`
+	// Ename is the exception's class name when Status is StatusError.
+	Ename string `json:"ename,omitempty"`
+	// Evalue is the exception's message when Status is StatusError.
+	Evalue string `json:"evalue,omitempty"`
+	// Traceback is the formatted traceback when Status is StatusError.
 	Traceback []string `json:"traceback,omitempty"`
 	// Payload holds deprecated payloads (such as "page"), as sent.
 	Payload []json.RawMessage `json:"payload,omitempty"`
@@ -300,8 +301,10 @@ func (*ExecuteReply) MsgType() string { return MsgExecuteReply }
 // ExecuteInput is the content of an execute_input: the kernel announces
 // on IOPub the code it is about to run, with its execution count.
 type ExecuteInput struct {
-	Code           string `json:"code"`
-	ExecutionCount int    `json:"execution_count"`
+	// Code is the code being run.
+	Code string `json:"code"`
+	// ExecutionCount is its execution counter (In [n]).
+	ExecutionCount int `json:"execution_count"`
 }
 
 // MsgType returns "execute_input".
@@ -310,9 +313,12 @@ func (*ExecuteInput) MsgType() string { return MsgExecuteInput }
 // ExecuteResult is the content of an execute_result: the value of the
 // code's last expression (Out[n]).
 type ExecuteResult struct {
-	ExecutionCount int                        `json:"execution_count"`
-	Data           MIMEBundle                 `json:"data"`
-	Metadata       map[string]json.RawMessage `json:"metadata"`
+	// ExecutionCount is the execution's counter (Out[n]).
+	ExecutionCount int `json:"execution_count"`
+	// Data holds the value's representations, by MIME type.
+	Data MIMEBundle `json:"data"`
+	// Metadata holds per-MIME-type metadata (such as image sizes), as sent.
+	Metadata map[string]json.RawMessage `json:"metadata"`
 }
 
 // MsgType returns "execute_result".
@@ -339,7 +345,9 @@ func (*Stream) MsgType() string { return MsgStream }
 // DisplayData is the content of a display_data message: a rich value
 // shown by display().
 type DisplayData struct {
-	Data     MIMEBundle                 `json:"data"`
+	// Data holds the value's representations, by MIME type.
+	Data MIMEBundle `json:"data"`
+	// Metadata holds per-MIME-type metadata, as sent.
 	Metadata map[string]json.RawMessage `json:"metadata"`
 	// Transient holds what is not saved in a notebook, such as the
 	// "display_id" that update_display_data refers to.
@@ -355,8 +363,11 @@ func (d *DisplayData) DisplayID() string { return displayID(d.Transient) }
 // UpdateDisplayData is the content of an update_display_data message: it
 // replaces every earlier display with the same display id.
 type UpdateDisplayData struct {
-	Data      MIMEBundle                 `json:"data"`
-	Metadata  map[string]json.RawMessage `json:"metadata"`
+	// Data holds the new representations, by MIME type.
+	Data MIMEBundle `json:"data"`
+	// Metadata holds per-MIME-type metadata, as sent.
+	Metadata map[string]json.RawMessage `json:"metadata"`
+	// Transient holds the "display_id" of the displays to replace.
 	Transient map[string]json.RawMessage `json:"transient"`
 }
 
@@ -375,6 +386,7 @@ func displayID(transient map[string]json.RawMessage) string {
 // ClearOutput is the content of a clear_output message: the outputs so far
 // are to be cleared, at once or (Wait) when the next output arrives.
 type ClearOutput struct {
+	// Wait defers the clearing until the next output arrives.
 	Wait bool `json:"wait"`
 }
 
@@ -415,14 +427,12 @@ func (e *KernelError) PlainTraceback() string {
 	return ansiEscape.ReplaceAllString(strings.Join(e.Traceback, "\n"), "")
 }
 
-// Kernel statuses, as Status.ExecutionState reports them: the same
-// strings as Kernel.ExecutionState (StateBusy, StateIdle, StateStarting,
-// StateRestarting, StateDead).
-
 // Status is the content of a status message: the kernel is busy with a
 // request, idle again, starting, or (sent by the server) restarting or
 // dead.
 type Status struct {
+	// ExecutionState is StateBusy, StateIdle, StateStarting,
+	// StateRestarting or StateDead.
 	ExecutionState string `json:"execution_state"`
 }
 
@@ -438,18 +448,21 @@ func (*KernelInfoRequest) MsgType() string { return MsgKernelInfoRequest }
 // KernelInfoReply is the content of a kernel_info_reply: what the kernel
 // is and speaks.
 type KernelInfoReply struct {
+	// Status is StatusOK.
 	Status string `json:"status"`
 	// ProtocolVersion is the messaging protocol version the kernel speaks.
 	ProtocolVersion string `json:"protocol_version"`
 	// Implementation names the kernel ("ipython"), ImplementationVersion
 	// its version.
-	Implementation        string       `json:"implementation"`
-	ImplementationVersion string       `json:"implementation_version"`
-	LanguageInfo          LanguageInfo `json:"language_info"`
+	Implementation        string `json:"implementation"`
+	ImplementationVersion string `json:"implementation_version"`
+	// LanguageInfo describes the language the kernel runs.
+	LanguageInfo LanguageInfo `json:"language_info"`
 	// Banner is the kernel's greeting text.
 	Banner string `json:"banner"`
 	// Debugger is true when the kernel supports the debug protocol.
-	Debugger  bool       `json:"debugger,omitempty"`
+	Debugger bool `json:"debugger,omitempty"`
+	// HelpLinks are documentation links for the kernel's language.
 	HelpLinks []HelpLink `json:"help_links,omitempty"`
 }
 
@@ -458,11 +471,17 @@ func (*KernelInfoReply) MsgType() string { return MsgKernelInfoReply }
 
 // LanguageInfo describes a kernel's language.
 type LanguageInfo struct {
-	Name              string `json:"name"`
-	Version           string `json:"version"`
-	Mimetype          string `json:"mimetype"`
-	FileExtension     string `json:"file_extension"`
-	PygmentsLexer     string `json:"pygments_lexer,omitempty"`
+	// Name is the language's name, such as "python".
+	Name string `json:"name"`
+	// Version is the language's version, such as "3.11.2".
+	Version string `json:"version"`
+	// Mimetype is the MIME type of its source files.
+	Mimetype string `json:"mimetype"`
+	// FileExtension is the extension of its source files, such as ".py".
+	FileExtension string `json:"file_extension"`
+	// PygmentsLexer names the lexer that highlights it.
+	PygmentsLexer string `json:"pygments_lexer,omitempty"`
+	// NbconvertExporter names the exporter that converts its notebooks.
 	NbconvertExporter string `json:"nbconvert_exporter,omitempty"`
 	// CodemirrorMode is a name or an object, as sent.
 	CodemirrorMode json.RawMessage `json:"codemirror_mode,omitempty"`
@@ -470,12 +489,15 @@ type LanguageInfo struct {
 
 // HelpLink is one of a kernel's help links.
 type HelpLink struct {
+	// Text is the link's title.
 	Text string `json:"text"`
-	URL  string `json:"url"`
+	// URL is where it leads.
+	URL string `json:"url"`
 }
 
 // CompleteRequest is the content of a complete_request.
 type CompleteRequest struct {
+	// Code is the text being completed.
 	Code string `json:"code"`
 	// CursorPos counts Unicode code points (runes), not bytes.
 	CursorPos int `json:"cursor_pos"`
@@ -487,11 +509,15 @@ func (*CompleteRequest) MsgType() string { return MsgCompleteRequest }
 // CompleteReply is the content of a complete_reply: the completions of
 // the text between CursorStart and CursorEnd (in runes).
 type CompleteReply struct {
-	Status      string                     `json:"status"`
-	Matches     []string                   `json:"matches"`
-	CursorStart int                        `json:"cursor_start"`
-	CursorEnd   int                        `json:"cursor_end"`
-	Metadata    map[string]json.RawMessage `json:"metadata"`
+	// Status is StatusOK or StatusError.
+	Status string `json:"status"`
+	// Matches are the completions.
+	Matches []string `json:"matches"`
+	// CursorStart and CursorEnd delimit the text the matches replace.
+	CursorStart int `json:"cursor_start"`
+	CursorEnd   int `json:"cursor_end"`
+	// Metadata holds extra information (ipykernel's completion types), as sent.
+	Metadata map[string]json.RawMessage `json:"metadata"`
 }
 
 // MsgType returns "complete_reply".
@@ -499,6 +525,7 @@ func (*CompleteReply) MsgType() string { return MsgCompleteReply }
 
 // InspectRequest is the content of an inspect_request.
 type InspectRequest struct {
+	// Code is the text holding the name to inspect.
 	Code string `json:"code"`
 	// CursorPos counts Unicode code points (runes), not bytes.
 	CursorPos int `json:"cursor_pos"`
@@ -512,9 +539,13 @@ func (*InspectRequest) MsgType() string { return MsgInspectRequest }
 // InspectReply is the content of an inspect_reply: help on the name at
 // the cursor, when Found.
 type InspectReply struct {
-	Status   string                     `json:"status"`
-	Found    bool                       `json:"found"`
-	Data     MIMEBundle                 `json:"data"`
+	// Status is StatusOK or StatusError.
+	Status string `json:"status"`
+	// Found says whether the name was found.
+	Found bool `json:"found"`
+	// Data holds the help text, by MIME type.
+	Data MIMEBundle `json:"data"`
+	// Metadata holds per-MIME-type metadata, as sent.
 	Metadata map[string]json.RawMessage `json:"metadata"`
 }
 
@@ -524,6 +555,7 @@ func (*InspectReply) MsgType() string { return MsgInspectReply }
 // InputRequest is the content of an input_request: running code (input(),
 // getpass()) asks the client for a line of text.
 type InputRequest struct {
+	// Prompt is the text to show, such as "name? ".
 	Prompt string `json:"prompt"`
 	// Password asks for input not to be echoed.
 	Password bool `json:"password"`
@@ -534,6 +566,7 @@ func (*InputRequest) MsgType() string { return MsgInputRequest }
 
 // InputReply is the content of an input_reply: the line typed.
 type InputReply struct {
+	// Value is the line, without its newline.
 	Value string `json:"value"`
 }
 
@@ -549,6 +582,7 @@ func (*InterruptRequest) MsgType() string { return MsgInterruptRequest }
 
 // InterruptReply is the content of an interrupt_reply.
 type InterruptReply struct {
+	// Status is StatusOK.
 	Status string `json:"status"`
 }
 
@@ -557,6 +591,7 @@ func (*InterruptReply) MsgType() string { return MsgInterruptReply }
 
 // ShutdownRequest is the content of a shutdown_request (on control).
 type ShutdownRequest struct {
+	// Restart asks for a restart after the shutdown.
 	Restart bool `json:"restart"`
 }
 
@@ -566,8 +601,10 @@ func (*ShutdownRequest) MsgType() string { return MsgShutdownRequest }
 // ShutdownReply is the content of a shutdown_reply, which ipykernel also
 // broadcasts on IOPub: the kernel is going down, to restart if Restart.
 type ShutdownReply struct {
-	Status  string `json:"status"`
-	Restart bool   `json:"restart"`
+	// Status is StatusOK.
+	Status string `json:"status"`
+	// Restart says whether the kernel is restarting.
+	Restart bool `json:"restart"`
 }
 
 // MsgType returns "shutdown_reply".
