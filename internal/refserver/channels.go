@@ -28,7 +28,9 @@ const (
 	wsProtocolV1 = "v1.kernel.websocket.jupyter.org"
 	// MaxClientMessage bounds a message a client sends: Tornado's default
 	// websocket_max_message_size, which Jupyter keeps. A larger one closes
-	// the connection with 1009 "message too big", as Tornado does.
+	// the connection with 1009 "message too big", as Tornado does. Reading
+	// and decoding one allocates about 3 times its size (measured by
+	// TestClientMessageMemoryBound), transient, per connection.
 	MaxClientMessage = 10 << 20
 	// MaxQueued bounds what waits to be written to one client. Jupyter has
 	// no bound; a client that stops reading while its kernel writes more
@@ -46,6 +48,9 @@ type chanServer struct {
 	funcs  []ScriptFunc
 	// maxQueued is MaxQueued, lowered by tests.
 	maxQueued int
+	// working lists the kernels whose shell worker runs, deleted ones
+	// included, for Close.
+	working map[*kernelRuntime]bool
 }
 
 // pid is the server process's id, in the msg_ids Jupyter Server makes.
@@ -54,7 +59,7 @@ func (s *Server) pid() int { return os.Getpid() }
 // conn is one WebSocket connection to a kernel's channels.
 type conn struct {
 	s       *Server
-	rt      *runtime
+	rt      *kernelRuntime
 	ws      *websocket.Conn
 	v1      bool
 	session string // the session_id query parameter (or a made-up one)
@@ -239,7 +244,7 @@ func (s *Server) serveChannels(w http.ResponseWriter, r *http.Request, kernelID 
 // open registers a connection, as Jupyter's open(): the kernel counts it,
 // messages kept for its session are replayed (and those kept for another
 // session dropped), and the kernel is nudged. The caller holds s.mu.
-func (s *Server) open(rt *runtime, c *conn) {
+func (s *Server) open(rt *kernelRuntime, c *conn) {
 	if s.ch.conns == nil {
 		s.ch.conns = map[*conn]bool{}
 	}
@@ -303,11 +308,11 @@ func (s *Server) readLoop(ctx context.Context, c *conn) {
 		if err != nil {
 			return
 		}
-		data, err := io.ReadAll(io.LimitReader(r, MaxClientMessage+1))
+		data, tooBig, err := readMessage(r)
 		if err != nil {
 			return
 		}
-		if len(data) > MaxClientMessage {
+		if tooBig {
 			_ = c.ws.Close(websocket.StatusMessageTooBig, "message too big")
 			return
 		}
@@ -317,6 +322,45 @@ func (s *Server) readLoop(ctx context.Context, c *conn) {
 		}
 		s.dispatch(c, m)
 	}
+}
+
+// readMessage reads one client message of at most MaxClientMessage bytes,
+// in chunks (4 KiB, doubling up to 1 MiB) joined once at the end: reading
+// n bytes allocates at most about 2n + 1 MiB, where io.ReadAll's growth
+// allocates several times n.
+func readMessage(r io.Reader) (data []byte, tooBig bool, err error) {
+	var chunks [][]byte
+	total, size := 0, 4<<10
+	for {
+		buf := make([]byte, size)
+		if size < 1<<20 {
+			size *= 2
+		}
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			chunks = append(chunks, buf[:n])
+			total += n
+			if total > MaxClientMessage {
+				return nil, true, nil
+			}
+		}
+		switch err {
+		case nil:
+			continue
+		case io.EOF, io.ErrUnexpectedEOF:
+		default:
+			return nil, false, err
+		}
+		break
+	}
+	if len(chunks) == 1 {
+		return chunks[0], false, nil
+	}
+	data = make([]byte, 0, total)
+	for _, c := range chunks {
+		data = append(data, c...)
+	}
+	return data, false, nil
 }
 
 // dispatch hands a client message to the kernel.
@@ -334,7 +378,7 @@ func (s *Server) dispatch(c *conn, m clientMsg) {
 		return // a deleted kernel's sockets are closed; a bad header is the kernel's "Invalid Message"
 	}
 	req := &request{channel: m.channel, msgType: msgType, msgID: msgID, header: hdr,
-		content: decodeObject(m.content), meta: decodeObject(m.metadata), origin: c.route}
+		content: spans(m.content), origin: c.route}
 	switch m.channel {
 	case "stdin":
 		s.inputReply(rt, req)
@@ -397,19 +441,11 @@ func (s *Server) Close() {
 		conns = append(conns, c)
 		c.closeWith(0)
 	}
-	for c := range s.ch.conns {
-		if rt := c.rt; rt.cur != nil {
+	for rt := range s.ch.working {
+		rt.queue = nil
+		if rt.cur != nil {
 			rt.cur.crashed = true
 			s.interrupt(rt)
-		}
-	}
-	for _, k := range s.kernels {
-		if rt := k.rt; rt != nil {
-			rt.queue = nil
-			if rt.cur != nil {
-				rt.cur.crashed = true
-				s.interrupt(rt)
-			}
 		}
 	}
 	s.mu.Unlock()

@@ -194,21 +194,89 @@ type request struct {
 	channel string
 	msgType string
 	msgID   string
-	header  []byte // the client's header, dates re-serialised: the replies' parent_header
-	content map[string]any
-	meta    map[string]any
-	origin  *route // where replies go
-	abort   bool   // queued when an error aborted the queue
+	header  []byte    // the client's header, dates re-serialised: the replies' parent_header
+	content rawObject // nil when the content is not an object
+	origin  *route    // where replies go
+	abort   bool      // queued when an error aborted the queue
+}
+
+// rawSpan is a JSON value as a slice of the client message it came from:
+// decoding a message into spans copies none of it.
+type rawSpan []byte
+
+// UnmarshalJSON keeps b, a slice of the data json.Unmarshal was given,
+// which is the message's own buffer and lives as long as the request.
+func (r *rawSpan) UnmarshalJSON(b []byte) error { *r = b; return nil }
+
+// MarshalJSON writes the value back as the client sent it.
+func (r rawSpan) MarshalJSON() ([]byte, error) { return r, nil }
+
+// rawObject is a JSON object's values, undecoded: the kernel decodes only
+// the fields it reads.
+type rawObject map[string]rawSpan
+
+// spans decodes an object into spans, or nil when it is not an object.
+func spans(raw []byte) rawObject {
+	var o rawObject
+	if json.Unmarshal(raw, &o) != nil {
+		return nil
+	}
+	return o
+}
+
+func (o rawObject) has(k string) bool { _, ok := o[k]; return ok }
+
+// str is the field as a string, when it is one.
+func (o rawObject) str(k string) (string, bool) {
+	v, ok := o[k]
+	if !ok || len(v) == 0 || v[0] != '"' {
+		return "", false
+	}
+	var s string
+	return s, json.Unmarshal(v, &s) == nil
+}
+
+// number is the field as a JSON number, when it is one.
+func (o rawObject) number(k string) (json.Number, bool) {
+	v, ok := o[k]
+	if !ok || len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return "", false
+	}
+	return json.Number(v), true
+}
+
+// truthy is Python's truth value of the field (absent: false).
+func (o rawObject) truthy(k string) bool {
+	v, ok := o[k]
+	if !ok || len(v) == 0 {
+		return false
+	}
+	switch v[0] {
+	case '"':
+		return string(v) != `""`
+	case '[':
+		var a []rawSpan
+		return json.Unmarshal(v, &a) == nil && len(a) > 0
+	case '{':
+		return len(spans(v)) > 0
+	case 'n', 'f':
+		return false
+	case 't':
+		return true
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	return err != nil || f != 0
 }
 
 // errAbort is a client message Jupyter Server cannot forward: Tornado logs
 // the exception and drops the TCP connection without a close frame.
 var errAbort = errors.New("message Jupyter Server cannot forward")
 
-// clientMsg is a decoded client message before the kernel checks it.
+// clientMsg is a decoded client message before the kernel checks it:
+// its parts are slices of the message read.
 type clientMsg struct {
 	channel                           string
-	header, parent, metadata, content json.RawMessage
+	header, parent, metadata, content []byte
 }
 
 // decodeClient decodes one WebSocket message from a client in the
@@ -221,7 +289,7 @@ func decodeClient(binaryMsg bool, data []byte, v1 bool) (clientMsg, error) {
 		}
 		return decodeV1(data)
 	}
-	var parts map[string]json.RawMessage
+	var parts map[string]rawSpan
 	body := data
 	if binaryMsg {
 		p, err := unpackOffsets(data)
@@ -240,10 +308,11 @@ func decodeClient(binaryMsg bool, data []byte, v1 bool) (clientMsg, error) {
 		}
 	}
 	var ok [4]bool
-	m.header, ok[0] = parts["header"]
-	m.parent, ok[1] = parts["parent_header"]
-	m.metadata, ok[2] = parts["metadata"]
-	m.content, ok[3] = parts["content"]
+	var sp [4]rawSpan
+	for i, k := range []string{"header", "parent_header", "metadata", "content"} {
+		sp[i], ok[i] = parts[k]
+	}
+	m.header, m.parent, m.metadata, m.content = sp[0], sp[1], sp[2], sp[3]
 	if !ok[0] || !ok[1] || !ok[2] || !ok[3] {
 		return clientMsg{}, errAbort // Session.serialize: KeyError
 	}
@@ -385,16 +454,4 @@ func normalizeHeader(raw []byte) (out []byte, msgID, msgType string, ok bool) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), msgID, msgType, hasID && hasType
-}
-
-// decodeObject decodes a JSON object with numbers kept exact; anything
-// else is nil.
-func decodeObject(raw []byte) map[string]any {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if dec.Decode(&m) != nil {
-		return nil
-	}
-	return m
 }

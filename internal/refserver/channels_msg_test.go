@@ -1,7 +1,9 @@
 package refserver
 
 import (
+	"bytes"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -119,4 +121,44 @@ func FuzzClientMessage(f *testing.F) {
 		s.mu.Unlock()
 		s.Close()
 	})
+}
+
+// TestClientMessageMemoryBound measures what reading and decoding one
+// client message of the maximum size allocates: the stated bound is 3.5
+// times the message, so 35 MiB at MaxClientMessage, transient, per
+// connection reading such a message.
+func TestClientMessageMemoryBound(t *testing.T) {
+	code := strings.Repeat("x", MaxClientMessage-200)
+	msg := mustJSON(map[string]any{"header": map[string]any{"msg_id": "m", "msg_type": "execute_request"},
+		"parent_header": map[string]any{}, "metadata": map[string]any{}, "channel": "shell",
+		"content": map[string]any{"code": code, "silent": false}})
+	if len(msg) > MaxClientMessage {
+		t.Fatalf("test message %d bytes", len(msg))
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	data, tooBig, err := readMessage(bytes.NewReader(msg))
+	if err != nil || tooBig {
+		t.Fatal(err, tooBig)
+	}
+	m, err := decodeClient(false, data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, ok := normalizeHeader(m.header)
+	code2, _ := spans(m.content).str("code")
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a %d-byte message: %d bytes allocated (%.2fx)", len(msg), allocated, float64(allocated)/float64(len(msg)))
+	if !ok || code2 != code {
+		t.Fatal("decoded wrong")
+	}
+	if allocated > 7*uint64(len(msg))/2 {
+		t.Errorf("reading and decoding a %d-byte message allocated %d bytes, over 3.5x", len(msg), allocated)
+	}
+	// One byte over the bound is refused without reading it all.
+	if _, tooBig, _ := readMessage(bytes.NewReader(append(msg, bytes.Repeat([]byte(" "), MaxClientMessage)...))); !tooBig {
+		t.Error("an oversized message was accepted")
+	}
 }

@@ -697,3 +697,46 @@ func TestChannelsConcurrentClients(t *testing.T) {
 	c.close()
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// TestChannelsNoGoroutineOutlives checks the two lifetimes the channels
+// promise: a connection's goroutines end when it closes, and a kernel's
+// worker ends when the kernel is deleted, even mid-execution with a
+// client still connected.
+func TestChannelsNoGoroutineOutlives(t *testing.T) {
+	f := newChanFixture(t)
+	kid := f.kernel()
+	f.do("GET", "api/kernels") // the HTTP connection the checks below reuse
+	base := goleak.IgnoreCurrent()
+
+	c := mustDial(t, f.base, tok, kid, "s", false)
+	c.execute("import time\ntime.sleep(3600)")
+	c.until(5*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+	waitFor(t, func() bool { return f.model(kid).ExecutionState == "busy" })
+	c.close()
+	waitFor(t, func() bool { return f.model(kid).Connections == 0 })
+	// The connection is gone; the kernel's worker (asleep) is all that is left.
+	f.do("DELETE", "api/kernels/"+kid)
+	if err := goleak.Find(base); err != nil {
+		t.Errorf("after the connection closed and the kernel was deleted: %v", err)
+	}
+
+	// A kernel deleted while a client stays connected: the worker ends; the
+	// connection's two goroutines stay until the client closes.
+	kid = f.kernel()
+	d := mustDial(t, f.base, tok, kid, "s", false)
+	d.execute("import time\ntime.sleep(3600)")
+	d.until(5*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+	waitFor(t, func() bool { return f.model(kid).ExecutionState == "busy" })
+	f.do("DELETE", "api/kernels/"+kid)
+	d.until(5*time.Second, func(m wmsg) bool { return m.Type() == "execute_reply" })
+	f.ref.mu.Lock()
+	worker := f.ref.ch.conns != nil && len(f.ref.ch.conns) == 1
+	f.ref.mu.Unlock()
+	if !worker {
+		t.Error("the connection to the deleted kernel is not kept open")
+	}
+	d.close()
+	if err := goleak.Find(base); err != nil {
+		t.Errorf("after the last client left: %v", err)
+	}
+}

@@ -73,8 +73,8 @@ func (o *offline) add(m *kmsg) {
 	}
 }
 
-// runtime is a kernel's channel side.
-type runtime struct {
+// kernelRuntime is a kernel's channel side.
+type kernelRuntime struct {
 	k    *kernel
 	proc process
 	km   struct {
@@ -96,9 +96,9 @@ type runtime struct {
 
 // runtime returns the kernel's runtime, creating it on first use. The
 // caller holds s.mu.
-func (s *Server) runtime(k *kernel) *runtime {
+func (s *Server) runtime(k *kernel) *kernelRuntime {
 	if k.rt == nil {
-		k.rt = &runtime{k: k, proc: newProcess()}
+		k.rt = &kernelRuntime{k: k, proc: newProcess()}
 		k.rt.km.session = sessionID()
 	}
 	return k.rt
@@ -113,7 +113,7 @@ func (k *kernel) connections() int {
 }
 
 // msg makes a message from the kernel process.
-func (rt *runtime) msg(channel, msgType string, parent []byte, metadata, content any, buffers [][]byte) *kmsg {
+func (rt *kernelRuntime) msg(channel, msgType string, parent []byte, metadata, content any, buffers [][]byte) *kmsg {
 	p := &rt.proc
 	id := fmt.Sprintf("%s_%d_%d", p.session, p.pid, p.n)
 	p.n++
@@ -129,7 +129,7 @@ func (rt *runtime) msg(channel, msgType string, parent []byte, metadata, content
 
 // kmRequest is a header for a request the KernelManager sends (shutdown on
 // restart or delete, kernel_info after a restart): a parent header.
-func (s *Server) kmRequest(rt *runtime, msgType string) []byte {
+func (s *Server) kmRequest(rt *kernelRuntime, msgType string) []byte {
 	id := fmt.Sprintf("%s_%d_%d", rt.km.session, s.pid(), rt.km.n)
 	rt.km.n++
 	return header(id, msgType, rt.km.session, time.Now())
@@ -137,7 +137,7 @@ func (s *Server) kmRequest(rt *runtime, msgType string) []byte {
 
 // publish sends m on iopub to every connection and to the offline buffer,
 // and records the activity Jupyter's kernel manager watches for.
-func (s *Server) publish(rt *runtime, m *kmsg) {
+func (s *Server) publish(rt *kernelRuntime, m *kmsg) {
 	if !rt.gone {
 		now := time.Now().UTC()
 		rt.k.lastActivity, s.lastAct = now, now
@@ -161,7 +161,7 @@ func (s *Server) publish(rt *runtime, m *kmsg) {
 // send sends a reply to the client it answers: its connection, or the
 // offline buffer when it is the session being kept. Otherwise the reply is
 // lost, as when a Jupyter connection closes while others stay open.
-func (s *Server) send(rt *runtime, to *route, m *kmsg) {
+func (s *Server) send(rt *kernelRuntime, to *route, m *kmsg) {
 	switch {
 	case to == nil:
 	case to.c != nil:
@@ -171,14 +171,14 @@ func (s *Server) send(rt *runtime, to *route, m *kmsg) {
 	}
 }
 
-func (s *Server) setStatus(rt *runtime, state string, parent []byte) {
+func (s *Server) setStatus(rt *kernelRuntime, state string, parent []byte) {
 	s.publish(rt, rt.msg("iopub", "status", parent, nil, obj{{"execution_state", state}}, nil))
 }
 
 // enqueue queues a shell request, starting the worker if it is not
 // running. A kernel that is shutting down takes no more work: its process
 // is going away.
-func (s *Server) enqueue(rt *runtime, req *request) {
+func (s *Server) enqueue(rt *kernelRuntime, req *request) {
 	if rt.gone || rt.dying || s.ch.closed {
 		return
 	}
@@ -186,6 +186,10 @@ func (s *Server) enqueue(rt *runtime, req *request) {
 	if rt.worker == nil {
 		done := make(chan struct{})
 		rt.worker = done
+		if s.ch.working == nil {
+			s.ch.working = map[*kernelRuntime]bool{}
+		}
+		s.ch.working[rt] = true
 		s.ch.wg.Add(1)
 		go s.work(rt, done)
 	}
@@ -193,11 +197,12 @@ func (s *Server) enqueue(rt *runtime, req *request) {
 
 // work is the shell worker: it answers queued requests in order and exits
 // when the queue is empty, so an idle kernel holds no goroutine.
-func (s *Server) work(rt *runtime, done chan struct{}) {
+func (s *Server) work(rt *kernelRuntime, done chan struct{}) {
 	defer s.ch.wg.Done()
 	s.mu.Lock()
 	defer func() {
 		rt.worker = nil
+		delete(s.ch.working, rt)
 		close(done)
 		s.mu.Unlock()
 	}()
@@ -214,7 +219,7 @@ func (s *Server) work(rt *runtime, done chan struct{}) {
 
 // shell answers one shell request as ipykernel's dispatch_shell does:
 // status busy, the handler, status idle.
-func (s *Server) shell(rt *runtime, req *request) {
+func (s *Server) shell(rt *kernelRuntime, req *request) {
 	gen := rt.gen
 	s.setStatus(rt, "busy", req.header)
 	if req.abort && req.msgType == "execute_request" {
@@ -235,7 +240,7 @@ func (s *Server) shell(rt *runtime, req *request) {
 
 // control answers a control request at once, as ipykernel's control
 // thread does, even while the shell is busy.
-func (s *Server) control(rt *runtime, req *request) {
+func (s *Server) control(rt *kernelRuntime, req *request) {
 	s.setStatus(rt, "busy", req.header)
 	switch req.msgType {
 	case "execute_request":
@@ -251,7 +256,7 @@ func (s *Server) control(rt *runtime, req *request) {
 
 // query answers the requests that are not executions. It reports whether
 // the process exited (a shutdown_request).
-func (s *Server) query(rt *runtime, req *request) (exited bool) {
+func (s *Server) query(rt *kernelRuntime, req *request) (exited bool) {
 	c := req.content
 	reply := func(msgType string, content any) {
 		s.send(rt, req.origin, rt.msg(req.channel, msgType, req.header, nil, content, nil))
@@ -260,16 +265,17 @@ func (s *Server) query(rt *runtime, req *request) (exited bool) {
 	case "kernel_info_request":
 		reply("kernel_info_reply", kernelInfo())
 	case "complete_request":
-		if pos, ok := c["cursor_pos"].(json.Number); ok && isString(c["code"]) {
+		_, isCode := c.str("code")
+		if pos, ok := c.number("cursor_pos"); ok && isCode {
 			reply("complete_reply", obj{{"matches", []string{}}, {"cursor_end", pos}, {"cursor_start", pos},
 				{"metadata", obj{{"_jupyter_types_experimental", []string{}}}}, {"status", "ok"}})
 		}
 	case "inspect_request":
-		if isString(c["code"]) && c["cursor_pos"] != nil {
+		if _, isCode := c.str("code"); isCode && c.has("cursor_pos") {
 			reply("inspect_reply", obj{{"status", "ok"}, {"data", obj{}}, {"metadata", obj{}}, {"found", false}})
 		}
 	case "is_complete_request":
-		if code, ok := c["code"].(string); ok {
+		if code, ok := c.str("code"); ok {
 			reply("is_complete_reply", isComplete(code))
 		}
 	case "comm_info_request":
@@ -307,11 +313,9 @@ func (s *Server) query(rt *runtime, req *request) (exited bool) {
 	return false
 }
 
-func isString(v any) bool { _, ok := v.(string); return ok }
-
 // interrupt is SIGINT: a running execution ends with KeyboardInterrupt at
 // its next wait. An idle kernel ignores it.
-func (s *Server) interrupt(rt *runtime) {
+func (s *Server) interrupt(rt *kernelRuntime) {
 	if x := rt.cur; x != nil && !x.interrupted {
 		x.interrupted = true
 		close(x.intr)
@@ -321,7 +325,7 @@ func (s *Server) interrupt(rt *runtime) {
 // shutdownSequence is what clients see when the KernelManager shuts the
 // process down (restart or delete): it interrupts, then sends
 // shutdown_request on control, which the kernel announces on iopub.
-func (s *Server) shutdownSequence(rt *runtime, restart bool) {
+func (s *Server) shutdownSequence(rt *kernelRuntime, restart bool) {
 	parent := s.kmRequest(rt, "shutdown_request")
 	s.setStatus(rt, "busy", parent)
 	s.publish(rt, rt.msg("iopub", "shutdown_reply", parent, nil, obj{{"status", "ok"}, {"restart", restart}}, nil))
@@ -348,7 +352,7 @@ func (s *Server) stopRuntime(k *kernel) {
 // connection "restarting" (or "dead" when it gives up), nothing pending is
 // ever answered, and a new process starts with execution count 1. The
 // status is Jupyter Server's own message, sent to open connections only.
-func (s *Server) crash(rt *runtime, restarts bool) {
+func (s *Server) crash(rt *kernelRuntime, restarts bool) {
 	state := "restarting"
 	if !restarts {
 		state = "dead"
@@ -369,7 +373,7 @@ func (s *Server) crash(rt *runtime, restarts bool) {
 
 // startProcess replaces the kernel's process; the new one announces
 // itself on iopub. The caller holds s.mu.
-func (s *Server) startProcess(rt *runtime) {
+func (s *Server) startProcess(rt *kernelRuntime) {
 	rt.gen++
 	rt.proc = newProcess()
 	s.setStatus(rt, "starting", nil)
@@ -380,7 +384,7 @@ func (s *Server) startProcess(rt *runtime) {
 // The kernel's four status messages reach the other connections; the new
 // connection misses the first (the one that told Jupyter iopub works) and
 // gets the messages kept for its session, if any, before the rest.
-func (s *Server) nudge(rt *runtime, c *conn, replay []*kmsg) {
+func (s *Server) nudge(rt *kernelRuntime, c *conn, replay []*kmsg) {
 	if rt.k.state == "busy" {
 		for _, m := range replay {
 			c.enqueue(m)
@@ -406,7 +410,7 @@ func (s *Server) nudge(rt *runtime, c *conn, replay []*kmsg) {
 	s.setStatus(rt, "idle", ctl)
 }
 
-func (s *Server) recordStatus(rt *runtime, state string) {
+func (s *Server) recordStatus(rt *kernelRuntime, state string) {
 	if !rt.gone {
 		now := time.Now().UTC()
 		rt.k.lastActivity, s.lastAct, rt.k.state = now, now, state

@@ -4,8 +4,8 @@ package refserver
 // execution emits, and the waits an interrupt cuts short.
 
 import (
-	"encoding/json"
 	"errors"
+	"sort"
 	"strings"
 	"time"
 )
@@ -44,24 +44,20 @@ type failure struct {
 
 // execute runs an execute_request. It reports false when the process died
 // under it (no reply, no idle status). The caller holds s.mu.
-func (s *Server) execute(rt *runtime, req *request) bool {
+func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 	c := req.content
-	code, okCode := c["code"].(string)
-	silentV, okSilent := c["silent"]
-	if !okCode || !okSilent {
+	code, okCode := c.str("code")
+	if !okCode || !c.has("silent") {
 		return true // ipykernel: "Got bad msg", and no reply
 	}
-	silent := truthy(silentV)
+	silent := c.truthy("silent")
 	storeHistory := !silent
-	if v, ok := c["store_history"]; ok && !silent { // IPython: silent forces store_history off
-		storeHistory = truthy(v)
+	if c.has("store_history") && !silent { // IPython: silent forces store_history off
+		storeHistory = c.truthy("store_history")
 	}
-	stopOnError := true
-	if v, ok := c["stop_on_error"]; ok {
-		stopOnError = truthy(v)
-	}
+	stopOnError := !c.has("stop_on_error") || c.truthy("stop_on_error")
 	started := time.Now()
-	x := &execution{req: req, count: rt.proc.count, silent: silent, allowStdin: truthy(c["allow_stdin"]),
+	x := &execution{req: req, count: rt.proc.count, silent: silent, allowStdin: c.truthy("allow_stdin"),
 		code: code, intr: make(chan struct{}), imported: rt.proc.imported}
 	if !silent {
 		s.publish(rt, rt.msg("iopub", "execute_input", req.header, nil, obj{{"code", code}, {"execution_count", x.count}}, nil))
@@ -88,9 +84,8 @@ func (s *Server) execute(rt *runtime, req *request) bool {
 			{"engine_info", obj{{"engine_uuid", rt.proc.engine}, {"engine_id", -1}, {"method", "execute"}}},
 			{"execution_count", rt.proc.count - 1}, {"user_expressions", obj{}}, {"payload", []any{}}}
 	} else {
-		ue, _ := c["user_expressions"].(map[string]any)
 		content = obj{{"status", "ok"}, {"execution_count", rt.proc.count - 1},
-			{"user_expressions", userExpressions(rt, ue)}, {"payload", []any{}}}
+			{"user_expressions", userExpressions(rt, spans(c["user_expressions"]))}, {"payload", []any{}}}
 	}
 	md := obj{{"started", isoDate(started)}, {"dependencies_met", true}, {"engine", rt.proc.engine}, {"status", status}}
 	s.send(rt, req.origin, rt.msg(req.channel, "execute_reply", req.header, md, content, nil))
@@ -114,7 +109,7 @@ func (s *Server) execute(rt *runtime, req *request) bool {
 
 // run runs the code: a test's script if one matches, else the default
 // forms.
-func (s *Server) run(rt *runtime, x *execution) (*failure, error) {
+func (s *Server) run(rt *kernelRuntime, x *execution) (*failure, error) {
 	if steps, ok := s.scriptFor(x.code); ok {
 		return s.runSteps(rt, x, steps)
 	}
@@ -133,7 +128,7 @@ func (s *Server) write(x *execution, name, text string) {
 	}
 }
 
-func (s *Server) flush(rt *runtime, x *execution) {
+func (s *Server) flush(rt *kernelRuntime, x *execution) {
 	for _, st := range []struct {
 		name string
 		b    *strings.Builder
@@ -145,13 +140,13 @@ func (s *Server) flush(rt *runtime, x *execution) {
 	}
 }
 
-func (s *Server) output(rt *runtime, x *execution, msgType string, content obj, buffers [][]byte) {
+func (s *Server) output(rt *kernelRuntime, x *execution, msgType string, content obj, buffers [][]byte) {
 	s.flush(rt, x)
 	s.publish(rt, rt.msg("iopub", msgType, x.req.header, nil, content, buffers))
 }
 
 // result is the display hook: an execute_result, unless silent.
-func (s *Server) result(rt *runtime, x *execution, data, metadata map[string]any) {
+func (s *Server) result(rt *kernelRuntime, x *execution, data, metadata map[string]any) {
 	if x.silent {
 		return
 	}
@@ -163,7 +158,7 @@ func (s *Server) result(rt *runtime, x *execution, data, metadata map[string]any
 
 // sleep waits d, or until an interrupt or the process's end. The caller
 // holds s.mu, which is released meanwhile.
-func (s *Server) sleep(rt *runtime, x *execution, d time.Duration) error {
+func (s *Server) sleep(rt *kernelRuntime, x *execution, d time.Duration) error {
 	s.flush(rt, x)
 	if x.interrupted {
 		return x.stopErr()
@@ -192,7 +187,7 @@ func (x *execution) stopErr() error {
 // ask sends input_request to the client that asked for the execution and
 // waits for its input_reply. Stale replies sent before are not read, as
 // ipykernel flushes its stdin socket first.
-func (s *Server) ask(rt *runtime, x *execution, prompt string, password bool) (string, error) {
+func (s *Server) ask(rt *kernelRuntime, x *execution, prompt string, password bool) (string, error) {
 	s.flush(rt, x)
 	if x.interrupted {
 		return "", x.stopErr()
@@ -218,20 +213,18 @@ func (s *Server) ask(rt *runtime, x *execution, prompt string, password bool) (s
 
 // inputReply hands an input_reply to the execution waiting for one; any
 // other is dropped. The caller holds s.mu.
-func (s *Server) inputReply(rt *runtime, req *request) {
+func (s *Server) inputReply(rt *kernelRuntime, req *request) {
 	x := rt.cur
 	if x == nil || x.input == nil || req.msgType != "input_reply" {
 		return
 	}
-	v := ""
-	switch val := req.content["value"].(type) {
-	case string:
-		v = val
-	case nil:
-		return
-	default:
-		b, _ := json.Marshal(val)
-		v = string(b)
+	v, ok := req.content.str("value")
+	if !ok {
+		raw, given := req.content["value"]
+		if !given || string(raw) == "null" {
+			return
+		}
+		v = string(raw) // ipykernel would hand the value to input() as it is; the reference kernel takes its JSON
 	}
 	select {
 	case x.input <- v:
@@ -241,10 +234,15 @@ func (s *Server) inputReply(rt *runtime, req *request) {
 
 // userExpressions evaluates execute_request's user_expressions with the
 // default forms' expression evaluator.
-func userExpressions(rt *runtime, exprs map[string]any) obj {
+func userExpressions(rt *kernelRuntime, exprs rawObject) obj {
 	out := obj{}
-	for _, name := range sortedKeys(exprs) {
-		src, _ := exprs[name].(string)
+	names := make([]string, 0, len(exprs))
+	for name := range exprs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		src, _ := exprs.str(name)
 		v, fail := evalExpression(rt, src)
 		if fail != nil {
 			tb := "\x1b[0;31m" + fail.ename + "\x1b[0m\x1b[0;31m:\x1b[0m " + fail.evalue + "\n"

@@ -714,7 +714,7 @@ func parseCell(code string) (cellProgram, int) {
 // Running.
 
 // runDefault runs a cell with the default forms. The caller holds s.mu.
-func (s *Server) runDefault(rt *runtime, x *execution) (*failure, error) {
+func (s *Server) runDefault(rt *kernelRuntime, x *execution) (*failure, error) {
 	prog, bad := parseCell(x.code)
 	if bad != 0 {
 		return notImplemented(x, prog.lines, bad), nil
@@ -981,7 +981,7 @@ func repeat(s string, n pyValue) (pyValue, bool) {
 }
 
 // evalExpression evaluates a user_expressions entry.
-func evalExpression(rt *runtime, src string) (pyValue, *failure) {
+func evalExpression(rt *kernelRuntime, src string) (pyValue, *failure) {
 	toks := lexLine(src)
 	var code []lexTok
 	for _, t := range toks {

@@ -129,7 +129,7 @@ func (s *Server) scriptFor(code string) ([]Step, bool) {
 }
 
 // runSteps runs a script. The caller holds s.mu.
-func (s *Server) runSteps(rt *runtime, x *execution, steps []Step) (*failure, error) {
+func (s *Server) runSteps(rt *kernelRuntime, x *execution, steps []Step) (*failure, error) {
 	for _, st := range steps {
 		if err := validateStep(st); err != nil {
 			return &failure{ename: "TypeError", evalue: err.Error(), traceback: bareTraceback("TypeError", err.Error())}, nil

@@ -71,7 +71,7 @@ type kernel struct {
 	id, name     string
 	lastActivity time.Time
 	state        string
-	rt           *runtime // its channels and reference kernel (refkernel.go); nil until used
+	rt           *kernelRuntime // its channels and reference kernel (refkernel.go); nil until used
 }
 
 // New returns a Server configured by opts.
