@@ -152,14 +152,14 @@ func kernelChannelsPath(rel string) (id, action string, ok bool) {
 func (s *Server) serveChannels(w http.ResponseWriter, r *http.Request, kernelID string) {
 	if r.Method != http.MethodGet {
 		if !s.authorized(r) {
-			s.errorPage(w, r, http.StatusForbidden, "")
+			s.wsErrorPage(w, r, http.StatusForbidden, "")
 		} else {
-			s.errorPage(w, r, http.StatusMethodNotAllowed, "")
+			s.wsErrorPage(w, r, http.StatusMethodNotAllowed, "")
 		}
 		return
 	}
 	if !s.authorized(r) {
-		s.errorPage(w, r, http.StatusForbidden, "")
+		s.wsErrorPage(w, r, http.StatusForbidden, "")
 		return
 	}
 	session := r.URL.Query().Get("session_id")
@@ -477,15 +477,9 @@ func (s *Server) CrashKernel(kernelID string, restartFails bool) error {
 		c.enqueue(c.serverMsg("status", obj{{"execution_state", "restarting"}}))
 	}
 	s.crash(rt, false)
-	rt.gone = true
+	rt.gone = true // no shutdown sequence: there is no process to shut down
 	rt.buf = nil
-	delete(s.kernels, kernelID)
-	for i, o := range s.kOrder {
-		if o == k {
-			s.kOrder = append(s.kOrder[:i], s.kOrder[i+1:]...)
-			break
-		}
-	}
+	s.shutdownKernel(kernelID)
 	return nil
 }
 
@@ -532,9 +526,9 @@ func plainError(w http.ResponseWriter, status int, msg string) {
 	_, _ = io.WriteString(w, msg)
 }
 
-// errorPage is Jupyter's HTML error page for a status (403, 405), which
+// wsErrorPage is Jupyter's HTML error page for a status (403, 405), which
 // non-API handlers such as the channels endpoint answer.
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, _ string) {
+func (s *Server) wsErrorPage(w http.ResponseWriter, r *http.Request, status int, _ string) {
 	tokenAttr := ""
 	if s.token != nil && s.authorized(r) {
 		tokenAttr = fmt.Sprintf(` data-jupyter-api-token="%s"`, s.token)

@@ -96,57 +96,29 @@ func (s *Server) kernelByID(r *http.Request, id string) reply {
 }
 
 // kernelAction is POST /api/kernels/{id}/interrupt and .../restart; id
-// is "{id}/{action}".
+// is "{id}/{action}". What clients of the kernel's channels see is in
+// channels_actions.go.
 func (s *Server) kernelAction(r *http.Request, idAction string) reply {
 	id, action, _ := strings.Cut(idAction, "/")
-	if action == "restart" {
-		return s.restartKernel(r, id)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.kernels[id]
-	if k == nil {
-		return errorReply(http.StatusNotFound, "Kernel does not exist: "+id)
-	}
-	s.interrupt(s.runtime(k)) // SIGINT; an idle kernel ignores it
-	return reply{status: http.StatusNoContent}
-}
-
-// restartKernel restarts a kernel as Jupyter's KernelManager does: an
-// interrupt, a shutdown_request the kernel announces on iopub, a new
-// process once the old one has finished, and a kernel_info request to it.
-// It answers once the new process is up, with the kernel's model.
-func (s *Server) restartKernel(r *http.Request, id string) reply {
-	s.mu.Lock()
-	k := s.kernels[id]
-	if k == nil {
-		s.mu.Unlock()
-		return restartFailed("Kernel does not exist: " + id)
-	}
-	rt := s.runtime(k)
-	s.shutdownSequence(rt, true)
-	done := rt.worker
-	s.mu.Unlock()
-	if done != nil {
-		select { // the worker's waits all end on the interrupt
-		case <-done:
-		case <-r.Context().Done():
+	if action == "interrupt" {
+		if k == nil {
+			return errorReply(http.StatusNotFound, "Kernel does not exist: "+id)
 		}
+		s.interruptKernel(k)
+		return reply{status: http.StatusNoContent}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.kernels[id] != k {
+	if k == nil {
 		return restartFailed("Kernel does not exist: " + id)
 	}
-	rt.dying = false
-	for i := range rt.queue {
-		rt.queue[i] = nil
+	s.mu.Unlock()
+	ok := s.restartProcess(r, k)
+	s.mu.Lock()
+	if !ok || s.kernels[id] != k {
+		return restartFailed("Kernel does not exist: " + id)
 	}
-	rt.queue = rt.queue[:0]
-	s.startProcess(rt)
-	parent := s.kmRequest(rt, "kernel_info_request")
-	s.setStatus(rt, "busy", parent)
-	s.setStatus(rt, "idle", parent)
 	return reply{status: http.StatusOK, body: k.model()}
 }
 

@@ -146,7 +146,7 @@ func numberEnd(s string, i int) int {
 	if strings.HasPrefix(s[i:], "0x") || strings.HasPrefix(s[i:], "0X") || strings.HasPrefix(s[i:], "0o") ||
 		strings.HasPrefix(s[i:], "0b") || strings.HasPrefix(s[i:], "0O") || strings.HasPrefix(s[i:], "0B") {
 		i += 2
-		for i < len(s) && (isHex(s[i]) || s[i] == '_') {
+		for i < len(s) && (hexByte(s[i]) || s[i] == '_') {
 			i++
 		}
 		return i
@@ -215,9 +215,9 @@ func (v pyValue) repr() string {
 	case pyInt:
 		return v.i.String()
 	case pyFloat:
-		return pyFloatRepr(v.f)
+		return pyReprFloat(v.f)
 	case pyString:
-		return pyStrRepr(v.s)
+		return pyReprStr(v.s)
 	}
 	return "None"
 }
@@ -229,9 +229,9 @@ func (v pyValue) str() string {
 	return v.repr()
 }
 
-// pyFloatRepr is Python's repr of a float: the shortest digits that round
+// pyReprFloat is Python's repr of a float: the shortest digits that round
 // trip, positional from 1e-4 to 1e16, with ".0" on integral values.
-func pyFloatRepr(f float64) string {
+func pyReprFloat(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"
@@ -270,8 +270,8 @@ func pyFloatRepr(f float64) string {
 	return fmt.Sprintf("%s%se%s%02d", sign, m, es, exp)
 }
 
-// pyStrRepr is Python's repr of a str.
-func pyStrRepr(s string) string {
+// pyReprStr is Python's repr of a str.
+func pyReprStr(s string) string {
 	q := byte('\'')
 	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
 		q = '"'

@@ -10,7 +10,7 @@ import (
 // Golden values from Debian bookworm's Python 3.11 (repr) and from
 // tracebacks ipykernel 6.17 sent (docs/wire/kernel-channels-server.md).
 
-func TestPyFloatRepr(t *testing.T) {
+func TestPyReprFloat(t *testing.T) {
 	for _, c := range []struct {
 		f    float64
 		want string
@@ -21,18 +21,18 @@ func TestPyFloatRepr(t *testing.T) {
 		{2.5e-7, "2.5e-07"}, {math.MaxFloat64, "1.7976931348623157e+308"}, {5e-324, "5e-324"}, {1e22, "1e+22"},
 		{12345678901234567.0, "1.2345678901234568e+16"}, {-1e-5, "-1e-05"}, {100, "100.0"}, {3.0e-4, "0.0003"},
 	} {
-		if got := pyFloatRepr(c.f); got != c.want {
+		if got := pyReprFloat(c.f); got != c.want {
 			t.Errorf("repr(%v) = %s, want %s", c.f, got, c.want)
 		}
 	}
 }
 
-func TestPyStrRepr(t *testing.T) {
+func TestPyReprStr(t *testing.T) {
 	for in, want := range map[string]string{
 		"x": `'x'`, "it's": `"it's"`, `a"b`: `'a"b'`, `both ' and "`: `'both \' and "'`, "tab\there": `'tab\there'`,
 		"nl\n": `'nl\n'`, "\x00\x7f\u0080é\u200b😀": `'\x00\x7f\x80é\u200b😀'`, `back\slash`: `'back\\slash'`, "\u0085\u00a0": `'\x85\xa0'`,
 	} {
-		if got := pyStrRepr(in); got != want {
+		if got := pyReprStr(in); got != want {
 			t.Errorf("repr(%q) = %s, want %s", in, got, want)
 		}
 	}

@@ -300,13 +300,13 @@ func escapeLen(s string) int {
 		return 0
 	}
 	for _, c := range []byte(s[2 : 2+want]) {
-		if !isHex(c) {
+		if !hexByte(c) {
 			return 0
 		}
 	}
 	return 2 + want
 }
 
-func isHex(c byte) bool {
+func hexByte(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
