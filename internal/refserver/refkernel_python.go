@@ -182,11 +182,11 @@ func numberEnd(s string, i int) int {
 type pyKind int
 
 const (
-	pyNone pyKind = iota
-	pyBool
-	pyInt
-	pyFloat
-	pyString
+	valNone pyKind = iota
+	valBool
+	valInt
+	valFloat
+	valStr
 )
 
 type pyValue struct {
@@ -207,23 +207,23 @@ const (
 
 func (v pyValue) repr() string {
 	switch v.kind {
-	case pyBool:
+	case valBool:
 		if v.b {
 			return "True"
 		}
 		return "False"
-	case pyInt:
+	case valInt:
 		return v.i.String()
-	case pyFloat:
+	case valFloat:
 		return pyReprFloat(v.f)
-	case pyString:
+	case valStr:
 		return pyReprStr(v.s)
 	}
 	return "None"
 }
 
 func (v pyValue) str() string {
-	if v.kind == pyString {
+	if v.kind == valStr {
 		return v.s
 	}
 	return v.repr()
@@ -556,11 +556,11 @@ func (p *parser) atom() *expr {
 		if len(str) > maxStrBytes {
 			panic(unsupported{})
 		}
-		return &expr{kind: eLit, val: pyValue{kind: pyString, s: str}, start: t.start, end: end}
+		return &expr{kind: eLit, val: pyValue{kind: valStr, s: str}, start: t.start, end: end}
 	case s == "True" || s == "False":
-		return &expr{kind: eLit, val: pyValue{kind: pyBool, b: s == "True"}, start: t.start, end: t.end}
+		return &expr{kind: eLit, val: pyValue{kind: valBool, b: s == "True"}, start: t.start, end: t.end}
 	case s == "None":
-		return &expr{kind: eLit, val: pyValue{kind: pyNone}, start: t.start, end: t.end}
+		return &expr{kind: eLit, val: pyValue{kind: valNone}, start: t.start, end: t.end}
 	case t.kind == lexName && !pyKeywords[s] && !pyOpWords[s] && !pyBuiltins[s] && !pyExceptions[s]:
 		if _, ns := p.peek(); ns == "(" || ns == "." {
 			panic(unsupported{}) // calls and attributes only as whole statements
@@ -586,13 +586,13 @@ func parseNumber(s string) pyValue {
 		if !ok {
 			panic(unsupported{})
 		}
-		return pyValue{kind: pyInt, i: i}
+		return pyValue{kind: valInt, i: i}
 	}
 	f, err := strconv.ParseFloat(clean, 64)
 	if err != nil && !math.IsInf(f, 0) {
 		panic(unsupported{})
 	}
-	return pyValue{kind: pyFloat, f: f}
+	return pyValue{kind: valFloat, f: f}
 }
 
 // parseString decodes a plain (unprefixed, single-line) string literal.
@@ -773,9 +773,9 @@ func (s *Server) runDefault(rt *kernelRuntime, x *execution) (*failure, error) {
 					return fail, nil
 				}
 				switch v.kind {
-				case pyString:
+				case valStr:
 					*o.dst = v.s
-				case pyNone:
+				case valNone:
 				default:
 					return notImplemented(x, prog.lines, st.line), nil
 				}
@@ -785,7 +785,7 @@ func (s *Server) runDefault(rt *kernelRuntime, x *execution) (*failure, error) {
 				s.flush(rt, x)
 			}
 			s.write(x, "stdout", text)
-			value = &pyValue{kind: pyNone}
+			value = &pyValue{kind: valNone}
 		case sInput:
 			prompt := ""
 			if len(st.args) == 1 {
@@ -802,7 +802,7 @@ func (s *Server) runDefault(rt *kernelRuntime, x *execution) (*failure, error) {
 			if err != nil {
 				return interruptedInput(x, prog.lines, st.line, hl(st.start, st.end)), err
 			}
-			value = &pyValue{kind: pyString, s: answer}
+			value = &pyValue{kind: valStr, s: answer}
 		case sSleep:
 			if !rt.proc.imported["time"] {
 				return nameError(x, prog.lines, st.line, "time", hl(st.nameStart, st.nameEnd)), nil
@@ -813,11 +813,11 @@ func (s *Server) runDefault(rt *kernelRuntime, x *execution) (*failure, error) {
 			}
 			secs := 0.0
 			switch v.kind {
-			case pyInt:
+			case valInt:
 				secs, _ = new(big.Float).SetInt(v.i).Float64()
-			case pyFloat:
+			case valFloat:
 				secs = v.f
-			case pyBool:
+			case valBool:
 				if v.b {
 					secs = 1
 				}
@@ -831,7 +831,7 @@ func (s *Server) runDefault(rt *kernelRuntime, x *execution) (*failure, error) {
 			if err := s.sleep(rt, x, d); err != nil {
 				return keyboardInterrupt(x, prog.lines, st.line, st.alone, span{st.start, st.end}), err
 			}
-			value = &pyValue{kind: pyNone}
+			value = &pyValue{kind: valNone}
 		case sExpr:
 			v, fail := eval(x, prog.lines, st, st.arg)
 			if fail != nil {
@@ -839,7 +839,7 @@ func (s *Server) runDefault(rt *kernelRuntime, x *execution) (*failure, error) {
 			}
 			value = &v
 		}
-		if isLast && value != nil && value.kind != pyNone && !prog.suppress {
+		if isLast && value != nil && value.kind != valNone && !prog.suppress {
 			s.result(rt, x, map[string]any{"text/plain": value.repr()}, nil)
 		}
 	}
@@ -873,11 +873,11 @@ func eval(x *execution, lines []string, st stmt, e *expr) (pyValue, *failure) {
 			return v, nil
 		}
 		switch v.kind {
-		case pyBool, pyInt:
+		case valBool, valInt:
 			n, _ := numeric(v)
-			return pyValue{kind: pyInt, i: new(big.Int).Neg(n.i)}, nil
-		case pyFloat:
-			return pyValue{kind: pyFloat, f: -v.f}, nil
+			return pyValue{kind: valInt, i: new(big.Int).Neg(n.i)}, nil
+		case valFloat:
+			return pyValue{kind: valFloat, f: -v.f}, nil
 		}
 		return v, notImplemented(x, lines, st.line)
 	}
@@ -898,13 +898,13 @@ func eval(x *execution, lines []string, st stmt, e *expr) (pyValue, *failure) {
 // numeric turns a bool into an int, as Python's arithmetic does.
 func numeric(v pyValue) (pyValue, bool) {
 	switch v.kind {
-	case pyBool:
+	case valBool:
 		n := int64(0)
 		if v.b {
 			n = 1
 		}
-		return pyValue{kind: pyInt, i: big.NewInt(n)}, true
-	case pyInt, pyFloat:
+		return pyValue{kind: valInt, i: big.NewInt(n)}, true
+	case valInt, valFloat:
 		return v, true
 	}
 	return v, false
@@ -912,13 +912,13 @@ func numeric(v pyValue) (pyValue, bool) {
 
 // binary applies + - * where the forms define them.
 func binaryOp(op byte, a, b pyValue) (pyValue, bool) {
-	if a.kind == pyString || b.kind == pyString {
+	if a.kind == valStr || b.kind == valStr {
 		switch {
-		case op == '+' && a.kind == pyString && b.kind == pyString && len(a.s)+len(b.s) <= maxStrBytes:
-			return pyValue{kind: pyString, s: a.s + b.s}, true
-		case op == '*' && a.kind == pyString && (b.kind == pyInt || b.kind == pyBool):
+		case op == '+' && a.kind == valStr && b.kind == valStr && len(a.s)+len(b.s) <= maxStrBytes:
+			return pyValue{kind: valStr, s: a.s + b.s}, true
+		case op == '*' && a.kind == valStr && (b.kind == valInt || b.kind == valBool):
 			return repeat(a.s, b)
-		case op == '*' && b.kind == pyString && (a.kind == pyInt || a.kind == pyBool):
+		case op == '*' && b.kind == valStr && (a.kind == valInt || a.kind == valBool):
 			return repeat(b.s, a)
 		}
 		return pyValue{}, false
@@ -928,7 +928,7 @@ func binaryOp(op byte, a, b pyValue) (pyValue, bool) {
 	if !okA || !okB {
 		return pyValue{}, false
 	}
-	if a.kind == pyInt && b.kind == pyInt {
+	if a.kind == valInt && b.kind == valInt {
 		r := new(big.Int)
 		switch op {
 		case '+':
@@ -944,7 +944,7 @@ func binaryOp(op byte, a, b pyValue) (pyValue, bool) {
 		if len(r.String()) > maxIntDigits+1 {
 			return pyValue{}, false
 		}
-		return pyValue{kind: pyInt, i: r}, true
+		return pyValue{kind: valInt, i: r}, true
 	}
 	fa, okA := toFloat(a)
 	fb, okB := toFloat(b)
@@ -953,15 +953,15 @@ func binaryOp(op byte, a, b pyValue) (pyValue, bool) {
 	}
 	switch op {
 	case '+':
-		return pyValue{kind: pyFloat, f: fa + fb}, true
+		return pyValue{kind: valFloat, f: fa + fb}, true
 	case '-':
-		return pyValue{kind: pyFloat, f: fa - fb}, true
+		return pyValue{kind: valFloat, f: fa - fb}, true
 	}
-	return pyValue{kind: pyFloat, f: fa * fb}, true
+	return pyValue{kind: valFloat, f: fa * fb}, true
 }
 
 func toFloat(v pyValue) (float64, bool) {
-	if v.kind == pyFloat {
+	if v.kind == valFloat {
 		return v.f, true
 	}
 	f, _ := new(big.Float).SetInt(v.i).Float64()
@@ -971,13 +971,13 @@ func toFloat(v pyValue) (float64, bool) {
 func repeat(s string, n pyValue) (pyValue, bool) {
 	n, _ = numeric(n)
 	if !n.i.IsInt64() || n.i.Int64() <= 0 {
-		return pyValue{kind: pyString}, true
+		return pyValue{kind: valStr}, true
 	}
 	k := n.i.Int64()
 	if int64(len(s))*k > maxStrBytes {
 		return pyValue{}, false
 	}
-	return pyValue{kind: pyString, s: strings.Repeat(s, int(k))}, true
+	return pyValue{kind: valStr, s: strings.Repeat(s, int(k))}, true
 }
 
 // evalExpression evaluates a user_expressions entry.
