@@ -18,14 +18,15 @@ func (k *KernelsService) Connect(ctx context.Context, kernelID string, opts ...C
 
 // Connect opens a connection to the channels of a session's kernel, the
 // kernel the session has now (it is read first, as sessions can switch
-// kernels): see Kernels.Connect and Conn.
+// kernels): see Kernels.Connect and Conn. An unknown session fails with
+// ErrNotFound, a session without a kernel with ErrKernelDead.
 func (s *SessionsService) Connect(ctx context.Context, sessionID string, opts ...ConnectOption) (*Conn, error) {
 	sess, err := s.Get(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
 	if sess.Kernel == nil || sess.Kernel.ID == "" {
-		return nil, fmt.Errorf("nbserv: session %s has no kernel", sessionID)
+		return nil, fmt.Errorf("%w: session %s has no kernel", ErrKernelDead, sessionID)
 	}
 	return s.c.connect(ctx, sess.Kernel.ID, opts)
 }
