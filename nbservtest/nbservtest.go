@@ -132,9 +132,11 @@ func Start(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server and closes the idle connections of Client.
+// Close stops the server, its kernel channels (their WebSocket
+// connections and kernels' work) and the idle connections of Client.
 func (s *Server) Close() {
 	s.Client.CloseIdleConnections()
+	s.ref.Close()
 	s.http.Close()
 }
 

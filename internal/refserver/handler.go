@@ -75,6 +75,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h, methods = s.sessionByID, "GET PATCH DELETE"
 		} else if id, ok = strings.CutPrefix(rel, "api/kernels/"); ok && idRoute.MatchString(id) {
 			h, methods = s.kernelByID, "GET DELETE"
+		} else if kid, action, ok := kernelChannelsPath(rel); ok && action == "channels" {
+			s.serveChannels(w, r, kid) // a WebSocket, with HTML errors (channels.go)
+			return
 		} else if kernelActionRoute.MatchString(rel) {
 			id, methods, h = strings.TrimPrefix(rel, "api/kernels/"), "POST", s.kernelAction
 		} else if id, ok = strings.CutPrefix(rel, "api/kernelspecs/"); ok && kernelNameRoute.MatchString(id) {

@@ -17,11 +17,12 @@ type kernelModel struct {
 }
 
 func (k *kernel) model() kernelModel {
-	return kernelModel{ID: k.id, Name: k.name, LastActivity: isoformat(k.lastActivity), ExecutionState: k.state}
+	return kernelModel{ID: k.id, Name: k.name, LastActivity: isoformat(k.lastActivity), ExecutionState: k.state,
+		Connections: k.connections()}
 }
 
 // startKernel simulates a kernel start. A real kernel reports "starting"
-// until a client connects to its channels, which REST-only clients never
+// until a client connects to its channels (channels.go), which REST-only clients never
 // do. The caller holds s.mu and has resolved the name with kernelSpec.
 //
 // With a start delay (SetKernelStartDelay), s.mu is released while the
@@ -63,6 +64,7 @@ func (s *Server) shutdownKernel(id string) {
 	if k == nil {
 		return
 	}
+	s.stopRuntime(k)
 	delete(s.kernels, id)
 	s.kOrder.remove(k)
 	s.kernelAct = time.Now().UTC() // Jupyter counts a shutdown as kernel activity
@@ -167,9 +169,10 @@ func (s *Server) kernelByID(r *http.Request, id string) reply {
 	return reply{status: http.StatusOK, body: k.model()}
 }
 
-// kernelAction is POST /api/kernels/{id}/interrupt and /restart; arg is
-// "{id}/{action}".
-func (s *Server) kernelAction(_ *http.Request, arg string) reply {
+// kernelAction is POST /api/kernels/{id}/interrupt and .../restart; arg
+// is "{id}/{action}". What clients of the kernel's channels see is in
+// channels_actions.go.
+func (s *Server) kernelAction(r *http.Request, arg string) reply {
 	id, action, _ := strings.Cut(arg, "/")
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -181,8 +184,9 @@ func (s *Server) kernelAction(_ *http.Request, arg string) reply {
 		if k.noProcess {
 			return crashReply("RuntimeError: Cannot interrupt kernel. No kernel is running!")
 		}
-		// A simulated kernel has nothing to interrupt: like a real idle
-		// one, its model is unchanged.
+		// Its model is unchanged; a running execution ends with a
+		// KeyboardInterrupt on its channels (channels_actions.go).
+		s.interruptKernel(k)
 		return reply{status: http.StatusNoContent}
 	}
 	// Jupyter wraps every restart error, the unknown id's 404 included,
@@ -200,6 +204,19 @@ func (s *Server) kernelAction(_ *http.Request, arg string) reply {
 		k.failRestarts--
 		k.noProcess = true // the old process is gone, the new one never started
 		return restartFailed("FileNotFoundError: [Errno 2] No such file or directory: the kernel's launcher (simulated failure)")
+	}
+	// The new process: channel clients see Jupyter's restart sequence.
+	// After a failed restart Jupyter's model does not move (observed in
+	// docs/wire/server-api.md), whatever the new process says.
+	state, last := k.state, k.lastActivity
+	s.mu.Unlock()
+	ok := s.restartProcess(r, k)
+	s.mu.Lock()
+	if !ok || s.kernels[id] != k {
+		return restartFailed("web.HTTPError: HTTP 404: Not Found (Kernel does not exist: " + id + ")")
+	}
+	if k.noProcess {
+		k.state, k.lastActivity = state, last
 	}
 	k.noProcess = false
 	return reply{status: http.StatusOK, body: k.model()}

@@ -92,6 +92,7 @@ type Server struct {
 	kernelAct   time.Time                 // the last kernel activity or shutdown
 	terms       []*terminal               // creation order, as terminado's dict (terminals.go)
 	config      map[string]map[string]any // frontend config sections, as stored (config.go)
+	ch          chanServer                // kernel channels: connections, workers, scripts (channels.go)
 }
 
 type session struct {
@@ -107,8 +108,9 @@ type kernel struct {
 	id, name     string
 	lastActivity time.Time
 	state        string
-	noProcess    bool // a restart failed: listed, but nothing runs (kernels.go)
-	failRestarts int  // restarts left to fail (controls.go)
+	noProcess    bool           // a restart failed: listed, but nothing runs (kernels.go)
+	failRestarts int            // restarts left to fail (controls.go)
+	rt           *kernelRuntime // its channels and reference kernel (refkernel.go); nil until used
 }
 
 // New returns a Server configured by opts.

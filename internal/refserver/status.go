@@ -11,7 +11,7 @@ func (s *Server) status(_ *http.Request, _ string) reply {
 	if s.kernelAct.After(last) {
 		last = s.kernelAct
 	}
-	return reply{status: http.StatusOK, body: map[string]any{"connections": 0, "kernels": len(s.kernels),
+	return reply{status: http.StatusOK, body: map[string]any{"connections": s.totalConnections(), "kernels": len(s.kernels),
 		"last_activity": isoformat(last), "started": isoformat(s.started)}}
 }
 

@@ -1,0 +1,479 @@
+package nbserv
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// fakeKernel is the unit tests' Jupyter Server for one kernel: a loopback
+// server answering the kernel's channels WebSocket as Jupyter Server 1.23
+// does (docs/wire/kernel-channels.md): the legacy format, and the v1
+// subprotocol when offered and enabled; IOPub to every connection, shell
+// and stdin to the requesting session; a disconnected session's messages
+// buffered and replayed when it comes back; and the REST calls a Conn
+// makes (GET the kernel, interrupt, restart). What an execute_request
+// emits is each test's script (exec); the fake sends exactly what the
+// script says, in that order, so tests choose the orders real Jupyter
+// produces (the reply before or after the outputs) and the faults.
+type fakeKernel struct {
+	t      testing.TB
+	id     string
+	token  string
+	prefix string
+	srv    *httptest.Server
+	client *Client
+
+	// v1 makes the server accept the v1 subprotocol when offered.
+	v1 bool
+	// exec runs each execute_request, on a goroutine of its own.
+	exec func(x *fakeExec)
+
+	done chan struct{} // closed at cleanup: scripts waiting on anything stop
+	wg   sync.WaitGroup
+
+	mu         sync.Mutex
+	conns      map[string]*fakeConn  // live connections by session id
+	buffered   map[string][][]string // per disconnected session: frames as JSON parts and channel
+	handshakes []*http.Request
+	received   []*Message
+	count      int
+	gone       bool // REST GET of the kernel answers 404, the socket is refused
+	dead       bool // REST GET reports execution_state dead
+	interrupts int
+	restarts   int
+	interrupt  chan struct{}
+	inputs     chan *Message
+	seq        int
+}
+
+func newFakeKernel(t testing.TB, exec func(x *fakeExec), adjust ...func(*Config)) *fakeKernel {
+	t.Helper()
+	k := &fakeKernel{t: t, id: "c0ffee00-1111-4222-8333-444455556666", token: testToken, prefix: "/user/x/", exec: exec,
+		done: make(chan struct{}), conns: map[string]*fakeConn{}, buffered: map[string][][]string{},
+		interrupt: make(chan struct{}, 16), inputs: make(chan *Message, 16)}
+	k.srv = httptest.NewServer(http.HandlerFunc(k.serveHTTP))
+	cfg := Config{BaseURL: k.srv.URL + k.prefix, Token: testToken, RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.client = c
+	t.Cleanup(func() {
+		close(k.done)
+		k.mu.Lock()
+		for _, fc := range k.conns {
+			fc.ws.CloseNow()
+		}
+		k.mu.Unlock()
+		k.srv.CloseClientConnections()
+		k.wg.Wait()
+		k.srv.Close()
+		c.CloseIdleConnections()
+	})
+	return k
+}
+
+// connect opens a Conn on the fake and closes it at the end of the test.
+func (k *fakeKernel) connect(opts ...ConnectOption) *Conn {
+	k.t.Helper()
+	conn, err := k.client.Kernels.Connect(context.Background(), k.id, opts...)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	k.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func (k *fakeKernel) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	path, ok := strings.CutPrefix(r.URL.Path, k.prefix)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Header.Get("Authorization") != "token "+k.token {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, "<html>403 Forbidden %s</html>", r.URL.RawQuery)
+		return
+	}
+	kernel := "api/kernels/" + k.id
+	k.mu.Lock()
+	gone, dead := k.gone, k.dead
+	k.mu.Unlock()
+	switch {
+	case path == kernel+"/channels" && r.Method == "GET":
+		if gone {
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, "<html>404 Not Found</html>")
+			return
+		}
+		k.accept(w, r)
+	case path == kernel && r.Method == "GET":
+		if gone {
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"message": "Kernel does not exist: %s", "reason": null}`, k.id)
+			return
+		}
+		state := "idle"
+		if dead {
+			state = "dead"
+		}
+		fmt.Fprintf(w, `{"id": %q, "name": "python3", "last_activity": "2026-11-27T21:46:02.018545Z", "execution_state": %q, "connections": 1}`, k.id, state)
+	case path == kernel+"/interrupt" && r.Method == "POST":
+		k.mu.Lock()
+		k.interrupts++
+		k.mu.Unlock()
+		k.interrupt <- struct{}{}
+		w.WriteHeader(http.StatusNoContent)
+	case path == kernel+"/restart" && r.Method == "POST":
+		k.mu.Lock()
+		k.restarts++
+		k.count = 0
+		k.mu.Unlock()
+		// As ipykernel does: its shutdown_reply goes to IOPub.
+		k.broadcast(nil, MsgShutdownReply, map[string]any{"status": "ok", "restart": true})
+		fmt.Fprintf(w, `{"id": %q, "name": "python3", "last_activity": "2026-11-27T21:46:02.018545Z", "execution_state": "idle", "connections": 1}`, k.id)
+	case path == "api/sessions/"+testSessionID && r.Method == "GET":
+		fmt.Fprintf(w, `{"id": %q, "path": "a.ipynb", "name": "", "type": "notebook", "kernel": {"id": %q, "name": "python3", "last_activity": "2026-11-27T21:46:02.018545Z", "execution_state": "idle", "connections": 0}}`, testSessionID, k.id)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// fakeConn is one client connection to the fake.
+type fakeConn struct {
+	k       *fakeKernel
+	ws      *websocket.Conn
+	fr      framing
+	session string
+}
+
+func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
+	var protos []string
+	if k.v1 {
+		protos = []string{ProtocolV1}
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: protos})
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(-1)
+	fr, _ := framingFor(ws.Subprotocol())
+	session := r.URL.Query().Get("session_id")
+	fc := &fakeConn{k: k, ws: ws, fr: fr, session: session}
+	k.mu.Lock()
+	k.handshakes = append(k.handshakes, r.Clone(context.Background()))
+	if old := k.conns[session]; old != nil {
+		old.ws.CloseNow() // Jupyter replaces a stale connection of the same session
+	}
+	k.conns[session] = fc
+	replay := k.buffered[session]
+	delete(k.buffered, session)
+	for _, f := range replay {
+		fc.writeParts(f)
+	}
+	k.mu.Unlock()
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		fc.read()
+	}()
+}
+
+// read handles a connection's messages until it closes.
+func (fc *fakeConn) read() {
+	k := fc.k
+	defer func() {
+		k.mu.Lock()
+		if k.conns[fc.session] == fc {
+			// As Jupyter does when a kernel's last connection closes:
+			// buffer what comes for the session until it is back.
+			delete(k.conns, fc.session)
+			if _, ok := k.buffered[fc.session]; !ok {
+				k.buffered[fc.session] = nil
+			}
+		}
+		k.mu.Unlock()
+		fc.ws.CloseNow()
+	}()
+	for {
+		typ, b, err := fc.ws.Read(context.Background())
+		if err != nil {
+			return
+		}
+		m := fc.fr.decode(typ, b)
+		if m.Err != nil {
+			k.t.Errorf("fake kernel: client sent a malformed frame: %v", m.Err)
+			continue
+		}
+		k.mu.Lock()
+		k.received = append(k.received, m)
+		k.mu.Unlock()
+		k.handle(fc.session, m)
+	}
+}
+
+func (k *fakeKernel) handle(session string, m *Message) {
+	parent := m.rawHeader
+	switch m.Header.MsgType {
+	case MsgKernelInfoRequest:
+		if m.Channel == ChannelShell {
+			k.broadcast(parent, MsgStatus, Status{StateBusy})
+		}
+		k.sendTo(session, m.Channel, parent, MsgKernelInfoReply, map[string]any{
+			"status": "ok", "protocol_version": "5.3", "implementation": "fake", "implementation_version": "1.0",
+			"language_info": map[string]any{"name": "python", "version": "3.11.2", "mimetype": "text/x-python", "file_extension": ".py"},
+			"banner":        "fake kernel", "help_links": []any{}})
+		if m.Channel == ChannelShell {
+			k.broadcast(parent, MsgStatus, Status{StateIdle})
+		}
+	case MsgCompleteRequest:
+		var req CompleteRequest
+		_ = json.Unmarshal(m.Content, &req)
+		k.sendTo(session, ChannelShell, parent, MsgCompleteReply, map[string]any{"status": "ok",
+			"matches": []string{req.Code + "!"}, "cursor_start": 0, "cursor_end": req.CursorPos, "metadata": map[string]any{}})
+	case MsgInspectRequest:
+		var req InspectRequest
+		_ = json.Unmarshal(m.Content, &req)
+		k.sendTo(session, ChannelShell, parent, MsgInspectReply, map[string]any{"status": "ok", "found": true,
+			"data": map[string]any{"text/plain": fmt.Sprintf("%s at %d, level %d", req.Code, req.CursorPos, req.DetailLevel)}, "metadata": map[string]any{}})
+	case MsgInputReply:
+		k.inputs <- m
+	case MsgExecuteRequest:
+		var req ExecuteRequest
+		_ = json.Unmarshal(m.Content, &req)
+		k.mu.Lock()
+		k.count++
+		x := &fakeExec{k: k, session: session, parent: parent, req: req, count: k.count, header: m.Header}
+		k.mu.Unlock()
+		k.wg.Add(1)
+		go func() {
+			defer k.wg.Done()
+			k.exec(x)
+		}()
+	}
+}
+
+// frame parts: channel, header, parent, metadata, content.
+func (k *fakeKernel) parts(ch Channel, parent json.RawMessage, msgType string, content any) []string {
+	k.mu.Lock()
+	k.seq++
+	id := fmt.Sprintf("fake_%d", k.seq)
+	k.mu.Unlock()
+	if parent == nil {
+		parent = json.RawMessage("{}")
+	}
+	header := fmt.Sprintf(`{"msg_id": %q, "msg_type": %q, "username": "username", "session": "fake", "date": "2026-11-27T21:46:02.018545Z", "version": "5.3"}`, id, msgType)
+	body, err := json.Marshal(content)
+	if err != nil {
+		k.t.Errorf("fake kernel: %v", err)
+	}
+	return []string{string(ch), header, string(parent), "{}", string(body)}
+}
+
+func (fc *fakeConn) writeParts(p []string) {
+	typ, frame := fc.fr.encode(Channel(p[0]), &outParts{header: []byte(p[1]), parent: []byte(p[2]), metadata: []byte(p[3]), content: []byte(p[4])})
+	fc.write(typ, frame)
+}
+
+func (fc *fakeConn) write(typ websocket.MessageType, frame []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = fc.ws.Write(ctx, typ, frame) // a connection closing meanwhile loses it, as on a real server
+}
+
+// sendTo sends to one session, or buffers it while the session is away.
+func (k *fakeKernel) sendTo(session string, ch Channel, parent json.RawMessage, msgType string, content any) {
+	p := k.parts(ch, parent, msgType, content)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if fc := k.conns[session]; fc != nil {
+		fc.writeParts(p)
+		return
+	}
+	k.buffered[session] = append(k.buffered[session], p)
+}
+
+// broadcast sends on IOPub to every connection, and buffers it for
+// sessions that are away.
+func (k *fakeKernel) broadcast(parent json.RawMessage, msgType string, content any) {
+	p := k.parts(ChannelIOPub, parent, msgType, content)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, fc := range k.conns {
+		fc.writeParts(p)
+	}
+	for s := range k.buffered {
+		k.buffered[s] = append(k.buffered[s], p)
+	}
+}
+
+// rawFrame sends a frame as it is to every connection.
+func (k *fakeKernel) rawFrame(typ websocket.MessageType, frame []byte) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, fc := range k.conns {
+		fc.write(typ, frame)
+	}
+}
+
+// drop closes a session's connection from the server's side; what is sent
+// to it meanwhile is buffered (the session's buffer starts now).
+func (k *fakeKernel) drop(session string) {
+	k.mu.Lock()
+	fc := k.conns[session]
+	delete(k.conns, session)
+	if _, ok := k.buffered[session]; !ok {
+		k.buffered[session] = nil
+	}
+	k.mu.Unlock()
+	if fc != nil {
+		fc.ws.CloseNow()
+	}
+}
+
+// dropAll closes every connection from the server's side.
+func (k *fakeKernel) dropAll() {
+	k.mu.Lock()
+	var sessions []string
+	for s := range k.conns {
+		sessions = append(sessions, s)
+	}
+	k.mu.Unlock()
+	for _, s := range sessions {
+		k.drop(s)
+	}
+}
+
+func (k *fakeKernel) handshakeCount() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.handshakes)
+}
+
+func (k *fakeKernel) receivedOf(msgType string) []*Message {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []*Message
+	for _, m := range k.received {
+		if m.Header.MsgType == msgType {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// fakeExec is one execute_request being run by a test's script.
+type fakeExec struct {
+	k       *fakeKernel
+	session string
+	header  Header
+	parent  json.RawMessage
+	req     ExecuteRequest
+	count   int
+}
+
+func (x *fakeExec) iopub(msgType string, content any) { x.k.broadcast(x.parent, msgType, content) }
+func (x *fakeExec) status(state string)               { x.iopub(MsgStatus, Status{state}) }
+func (x *fakeExec) input()                            { x.iopub(MsgExecuteInput, ExecuteInput{x.req.Code, x.count}) }
+func (x *fakeExec) stream(name, text string)          { x.iopub(MsgStream, Stream{name, text}) }
+func (x *fakeExec) result(text string) {
+	x.iopub(MsgExecuteResult, map[string]any{"data": map[string]any{"text/plain": text}, "metadata": map[string]any{}, "execution_count": x.count})
+}
+func (x *fakeExec) reply(status string, extra map[string]any) {
+	c := map[string]any{"status": status, "execution_count": x.count, "user_expressions": map[string]any{}, "payload": []any{}}
+	for k, v := range extra {
+		c[k] = v
+	}
+	x.k.sendTo(x.session, ChannelShell, x.parent, MsgExecuteReply, c)
+}
+
+// ok runs the sequence ipykernel sends for a successful execution, with
+// outputs in between and the reply between the last output and idle.
+func (x *fakeExec) ok(outputs func()) {
+	x.status(StateBusy)
+	x.input()
+	if outputs != nil {
+		outputs()
+	}
+	x.reply(StatusOK, nil)
+	x.status(StateIdle)
+}
+
+// raise sends ipykernel's sequence for an exception.
+func (x *fakeExec) raise(ename, evalue string) {
+	tb := []string{"\x1b[0;31m---------------------------------------------------------------------------\x1b[0m", "\x1b[0;31m" + ename + "\x1b[0m: " + evalue}
+	x.status(StateBusy)
+	x.input()
+	x.iopub(MsgError, map[string]any{"ename": ename, "evalue": evalue, "traceback": tb})
+	x.reply(StatusError, map[string]any{"ename": ename, "evalue": evalue, "traceback": tb})
+	x.status(StateIdle)
+}
+
+// ask sends an input_request and waits for the input_reply.
+func (x *fakeExec) ask(prompt string, password bool) *Message {
+	x.k.sendTo(x.session, ChannelStdin, x.parent, MsgInputRequest, InputRequest{prompt, password})
+	select {
+	case m := <-x.k.inputs:
+		return m
+	case <-x.k.done:
+		return nil
+	}
+}
+
+// waitInterrupt blocks until POST interrupt (or the test's end).
+func (x *fakeExec) waitInterrupt() bool {
+	select {
+	case <-x.k.interrupt:
+		return true
+	case <-x.k.done:
+		return false
+	}
+}
+
+// wait blocks until ch is closed or the test ends.
+func (x *fakeExec) wait(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	case <-x.k.done:
+		return false
+	}
+}
+
+// standardExec answers by code: "1+1" gives a result, "print:X" prints
+// X, "raise:X" raises ValueError(X); anything else just succeeds.
+func standardExec(x *fakeExec) {
+	switch code := x.req.Code; {
+	case code == "1+1":
+		x.ok(func() { x.result("2") })
+	case strings.HasPrefix(code, "print:"):
+		x.ok(func() { x.stream(Stdout, strings.TrimPrefix(code, "print:")+"\n") })
+	case strings.HasPrefix(code, "raise:"):
+		x.raise("ValueError", strings.TrimPrefix(code, "raise:"))
+	default:
+		x.ok(nil)
+	}
+}
+
+// errorsIsAny reports whether err matches any target.
+func errorsIsAny(err error, targets ...error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,526 @@
+package nbserv_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/nbservtest"
+)
+
+// The kernel channels end to end, through the public SDK only: against the
+// reference server and its reference kernel by default (plain and under a
+// prefix), or against a real Jupyter Server and ipykernel with
+// scripts/with-jupyter.sh:
+//
+//	scripts/with-jupyter.sh go test -race -count=1 -run 'E2EChannels' -v .
+//
+// The code run is Python that the reference kernel runs too (its default
+// forms: print, literals, raise, import time, time.sleep, input), so the
+// assertions are the same on both, except where marked.
+
+// chanTarget is targets' server, with the reference server's handle for the
+// faults only it can script (nil against real Jupyter).
+type chanTarget struct {
+	target
+	ref *nbservtest.Server
+}
+
+func chanTargets(t *testing.T) []chanTarget {
+	if os.Getenv("NBSERV_JUPYTER_URL") != "" {
+		return []chanTarget{{target: targets(t)[0]}}
+	}
+	plain := nbservtest.NewServer(t)
+	prefixed := nbservtest.NewServer(t, nbservtest.WithBaseURL("/user/ci/"))
+	return []chanTarget{
+		{target{name: "refserver", url: plain.URL, token: plain.Token}, plain},
+		{target{name: "refserver-prefixed", url: prefixed.URL, token: prefixed.Token}, prefixed},
+	}
+}
+
+func forEachChanTarget(t *testing.T, f func(t *testing.T, tg chanTarget, c *nbserv.Client)) {
+	for _, tg := range chanTargets(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			f(t, tg, newClient(t, tg.url, tg.token))
+		})
+	}
+}
+
+// connectSession creates a notebook session (deleted at the end) and
+// connects to its kernel (closed at the end).
+func connectSession(t *testing.T, c *nbserv.Client, opts ...nbserv.ConnectOption) (*nbserv.Session, *nbserv.Conn) {
+	t.Helper()
+	s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "run.ipynb"), Type: nbserv.TypeNotebook})
+	conn, err := c.Sessions.Connect(context.Background(), s.ID, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return s, conn
+}
+
+func TestE2EChannelsExecute(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		ctx := context.Background()
+		_, conn := connectSession(t, c)
+		if info := conn.Info(); info.KernelLanguageInfo.Name != "python" || info.ProtocolVersion == "" || info.Implementation != "ipython" {
+			t.Errorf("kernel info %+v", info)
+		}
+		ex, err := conn.Execute(ctx, `print("hello")`)
+		if err != nil || ex.Stdout() != "hello\n" || ex.ExecutionCount != 1 || ex.Status != nbserv.StatusOK {
+			t.Fatalf("print: %+v, %v", ex, err)
+		}
+		ex, err = conn.Execute(ctx, "6*7")
+		if r := ex.Result(); err != nil || r == nil || ex.ExecutionCount != 2 || r.ExecutionCount != 2 {
+			t.Fatalf("6*7: %+v, %v", ex, err)
+		}
+		if txt, _ := ex.Result().Data.Text("text/plain"); txt != "42" {
+			t.Errorf("6*7 = %q", txt)
+		}
+		info, err := conn.KernelInfo(ctx)
+		if err != nil || info.KernelLanguageInfo.FileExtension != ".py" {
+			t.Errorf("KernelInfo: %+v, %v", info, err)
+		}
+		cr, err := conn.Complete(ctx, "pri", -1)
+		if err != nil || cr.Status != nbserv.StatusOK || cr.CursorEnd != 3 {
+			t.Errorf("Complete: %+v, %v", cr, err)
+		}
+		if tg.real && (len(cr.Matches) == 0 || cr.Matches[0] != "print") {
+			t.Errorf("ipykernel's completions of pri: %q", cr.Matches)
+		}
+		if _, err := conn.Inspect(ctx, "print", 5, 0); err != nil {
+			t.Errorf("Inspect: %v", err)
+		}
+		// The same kernel through its id, at the same time.
+		other, err := c.Kernels.Connect(ctx, conn.KernelID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if ex, err := other.Execute(ctx, "1+1"); err != nil || ex.ExecutionCount != 3 {
+			t.Errorf("second connection: %+v, %v", ex, err)
+		}
+	})
+}
+
+func TestE2EChannelsProtocols(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "p.ipynb"), Type: nbserv.TypeNotebook})
+		for _, p := range []string{nbserv.ProtocolLegacy, nbserv.ProtocolV1} {
+			conn, err := c.Sessions.Connect(context.Background(), s.ID, nbserv.WithProtocol(p))
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			ex, err := conn.Execute(context.Background(), `print("x")`)
+			if err != nil || ex.Stdout() != "x\n" || conn.Subprotocol() != p {
+				t.Errorf("%s: %+v, %v (spoke %s)", p, ex, err, conn.Subprotocol())
+			}
+			conn.Close()
+		}
+	})
+}
+
+func TestE2EChannelsError(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		_, conn := connectSession(t, c)
+		ex, err := conn.Execute(context.Background(), `raise ValueError("boom")`)
+		var ke *nbserv.KernelError
+		if !errors.As(err, &ke) || ke.Ename != "ValueError" || ke.Evalue != "boom" {
+			t.Fatalf("%v", err)
+		}
+		if !strings.Contains(ke.PlainTraceback(), "ValueError: boom") || strings.Contains(ke.PlainTraceback(), "\x1b[") {
+			t.Errorf("traceback %q", ke.PlainTraceback())
+		}
+		if ex == nil || ex.Status != nbserv.StatusError || len(ex.Outputs) != 1 {
+			t.Fatalf("%+v", ex)
+		}
+		if out, ok := ex.Outputs[0].(*nbserv.KernelError); !ok || out.Ename != "ValueError" {
+			t.Errorf("%#v", ex.Outputs[0])
+		}
+	})
+}
+
+func TestE2EChannelsStream(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		ctx := context.Background()
+		_, conn := connectSession(t, c)
+		// "a" must arrive while the kernel still sleeps: the test interrupts
+		// the sleep when it sees "a", so "b" is never printed. A stream
+		// that held outputs back would wait out the 30 s and print "b".
+		var got []string
+		for out, err := range conn.ExecuteStream(ctx, "import time\nprint(\"a\")\ntime.sleep(30)\nprint(\"b\")") {
+			if err != nil {
+				var ke *nbserv.KernelError
+				if !errors.As(err, &ke) || ke.Ename != "KeyboardInterrupt" {
+					t.Fatalf("%v", err)
+				}
+				got = append(got, ke.Ename)
+				continue
+			}
+			switch v := out.(type) {
+			case *nbserv.Stream:
+				got = append(got, v.Text)
+				if err := conn.Interrupt(ctx); err != nil {
+					t.Fatal(err)
+				}
+			case *nbserv.KernelError:
+				got = append(got, "error output")
+			}
+		}
+		if strings.Join(got, "|") != "a\n|error output|KeyboardInterrupt" {
+			t.Errorf("got %q", got)
+		}
+	})
+}
+
+func TestE2EChannelsStdin(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		_, conn := connectSession(t, c)
+		var prompt string
+		ex, err := conn.Execute(context.Background(), `input("name? ")`, nbserv.WithStdin(
+			func(ctx context.Context, req *nbserv.InputRequest) (string, error) {
+				prompt = req.Prompt
+				return "Ada", nil
+			}))
+		if err != nil || prompt != "name? " || ex.Result() == nil {
+			t.Fatalf("%+v, %v (prompt %q)", ex, err, prompt)
+		}
+		if txt, _ := ex.Result().Data.Text("text/plain"); txt != "'Ada'" {
+			t.Errorf("result %q", txt)
+		}
+		// Without WithStdin, the kernel refuses to read.
+		_, err = conn.Execute(context.Background(), `input("name? ")`)
+		var ke *nbserv.KernelError
+		if !errors.As(err, &ke) || ke.Ename != "StdinNotImplementedError" {
+			t.Errorf("without stdin: %v", err)
+		}
+	})
+}
+
+func TestE2EChannelsInterrupt(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		ctx := context.Background()
+		_, conn := connectSession(t, c)
+		started := make(chan struct{})
+		var once sync.Once
+		done := make(chan error, 1)
+		var took time.Duration
+		go func() {
+			_, err := conn.Execute(ctx, "import time\nprint(\"sleeping\")\ntime.sleep(30)",
+				nbserv.WithOutputFunc(func(nbserv.Content) { once.Do(func() { close(started) }) }))
+			done <- err
+		}()
+		<-started
+		start := time.Now()
+		if err := conn.Interrupt(ctx); err != nil {
+			t.Fatal(err)
+		}
+		err := <-done
+		took = time.Since(start)
+		var ke *nbserv.KernelError
+		if !errors.As(err, &ke) || ke.Ename != "KeyboardInterrupt" {
+			t.Fatalf("%v", err)
+		}
+		t.Logf("the interrupted execution ended %v after Interrupt was called", took)
+		if ex, err := conn.Execute(ctx, "1+1"); err != nil || ex.Result() == nil {
+			t.Errorf("after the interrupt: %v", err)
+		}
+	})
+}
+
+func TestE2EChannelsRestart(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		ctx := context.Background()
+		_, conn := connectSession(t, c)
+		if _, err := conn.Execute(ctx, "1+1"); err != nil {
+			t.Fatal(err)
+		}
+		done := running(t, conn, "import time\nprint(\"sleeping\")\ntime.sleep(30)")
+		if err := conn.Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; !errors.Is(err, nbserv.ErrKernelRestarted) {
+			t.Errorf("execution during the restart: %v", err)
+		}
+		// A new process: the execution count starts again.
+		ex, err := conn.Execute(ctx, "1+1")
+		if err != nil || ex.ExecutionCount != 1 {
+			t.Errorf("after the restart: %+v, %v", ex, err)
+		}
+	})
+}
+
+// running starts an Execute of code, which must print before anything
+// else, and returns its error's channel once the first output arrived.
+func running(t *testing.T, conn *nbserv.Conn, code string) <-chan error {
+	started := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.Execute(context.Background(), code,
+			nbserv.WithOutputFunc(func(nbserv.Content) { once.Do(func() { close(started) }) }))
+		done <- err
+	}()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("ended before its first output: %v", err)
+	}
+	return done
+}
+
+func TestE2EChannelsKernelKilled(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		ctx := context.Background()
+		_, conn := connectSession(t, c)
+		done := running(t, conn, "import time\nprint(\"sleeping\")\ntime.sleep(30)")
+		killKernel(t, tg, conn.KernelID())
+		// Jupyter's restarter notices, tells us "restarting", and starts a
+		// new process; the running execution is lost, not left hanging.
+		if err := <-done; !errors.Is(err, nbserv.ErrKernelRestarted) {
+			t.Fatalf("execution in a killed kernel: %v", err)
+		}
+		ex, err := conn.Execute(ctx, "1+1")
+		if err != nil || ex.ExecutionCount != 1 {
+			t.Errorf("after the kernel came back: %+v, %v", ex, err)
+		}
+	})
+}
+
+// killKernel kills a kernel's process as a crash would: the reference
+// server's CrashKernel, or, for a real server on this machine, SIGKILL to
+// the process whose command line names the kernel's connection file.
+func killKernel(t *testing.T, tg chanTarget, kernelID string) {
+	t.Helper()
+	if tg.ref != nil {
+		if err := tg.ref.CrashKernel(kernelID, false); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		b, err := os.ReadFile(f)
+		if err != nil || !strings.Contains(string(b), "kernel-"+kernelID+".json") {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no process for kernel %s on this machine (the kill test needs the server here)", kernelID)
+}
+
+func TestE2EChannelsKernelDeleted(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		_, conn := connectSession(t, c)
+		done := running(t, conn, "import time\nprint(\"sleeping\")\ntime.sleep(30)")
+		if err := c.Kernels.Delete(context.Background(), conn.KernelID()); err != nil {
+			t.Fatal(err)
+		}
+		// Jupyter leaves the socket open and silent; the kernel's
+		// shutdown_reply is the word that it is gone.
+		if err := <-done; !errors.Is(err, nbserv.ErrKernelDead) {
+			t.Fatalf("execution in a deleted kernel: %v", err)
+		}
+		if _, err := conn.Execute(context.Background(), "1+1"); !errors.Is(err, nbserv.ErrKernelDead) {
+			t.Errorf("after the delete: %v", err)
+		}
+	})
+}
+
+// TestE2EChannelsRestartFails is the reference server's alone: a real
+// kernel cannot be made to fail its restarts from here.
+func TestE2EChannelsRestartFails(t *testing.T) {
+	srv := nbservtest.NewServer(t)
+	c := newClient(t, srv.URL, srv.Token)
+	_, conn := connectSession(t, c)
+	done := running(t, conn, "import time\nprint(\"sleeping\")\ntime.sleep(30)")
+	if err := srv.CrashKernel(conn.KernelID(), true); err != nil {
+		t.Fatal(err)
+	}
+	// Jupyter first says "restarting", then "dead" when the restarts fail.
+	if err := <-done; !errors.Is(err, nbserv.ErrKernelRestarted) {
+		t.Fatalf("%v", err)
+	}
+	if _, err := conn.Execute(context.Background(), "1+1"); !errors.Is(err, nbserv.ErrKernelDead) {
+		t.Errorf("after the failed restarts: %v", err)
+	}
+	if !errors.Is(conn.Err(), nbserv.ErrKernelDead) {
+		t.Errorf("Err() = %v", conn.Err())
+	}
+}
+
+func TestE2EChannelsDropAndReconnect(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		ctx := context.Background()
+		proxy := newCutProxy(t, tg.url)
+		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "drop.ipynb"), Type: nbserv.TypeNotebook})
+		// The connection goes through the proxy; c watches the kernel directly.
+		viaProxy := newClient(t, proxy.baseURL(tg.url), tg.token)
+		conn, err := viaProxy.Sessions.Connect(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+
+		cut := make(chan struct{})
+		var once sync.Once
+		type result struct {
+			ex  *nbserv.Execution
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			ex, err := conn.Execute(ctx, "import time\nprint(\"a\")\ntime.sleep(2)\nprint(\"b\")\nprint(\"c\")\n6*7",
+				nbserv.WithOutputFunc(func(nbserv.Content) { once.Do(func() { close(cut) }) }))
+			done <- result{ex, err}
+		}()
+		<-cut
+		// Cut the connection after the first output, and keep the way
+		// closed until the kernel is idle again: everything after "a" is
+		// sent while the client is away, and only Jupyter's buffer for the
+		// session can bring it back.
+		proxy.cutAndHold()
+		waitIdle(t, c, s.Kernel.ID)
+		proxy.release()
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.ex.Stdout() != "a\nb\nc\n" || r.ex.Result() == nil || r.ex.Status != nbserv.StatusOK {
+			t.Errorf("outputs %+v (stdout %q)", r.ex.Outputs, r.ex.Stdout())
+		}
+		if n := proxy.accepted(); n < 2 {
+			t.Errorf("%d connections through the proxy, want a reconnect", n)
+		}
+		if ex, err := conn.Execute(ctx, "1+1"); err != nil || ex.Result() == nil {
+			t.Errorf("after the reconnect: %v", err)
+		}
+	})
+}
+
+// waitIdle polls the REST API until the kernel reports idle.
+func waitIdle(t *testing.T, c *nbserv.Client, kernelID string) {
+	t.Helper()
+	for {
+		k, err := c.Kernels.Get(context.Background(), kernelID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.ExecutionState == nbserv.StateIdle {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// cutProxy is a TCP proxy to a server that a test can cut: close every
+// connection through it, on both sides, and refuse new ones for a while
+// (it accepts and closes them at once).
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns []net.Conn
+	held  bool
+	count int
+}
+
+func newCutProxy(t *testing.T, serverURL string) *cutProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(serverURL, "http://"), "https://")
+	host = host[:strings.IndexByte(host, '/')]
+	p := &cutProxy{ln: ln, target: host}
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.cutAndHold()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *cutProxy) baseURL(serverURL string) string {
+	rest := strings.TrimPrefix(serverURL, "http://")
+	return "http://" + p.ln.Addr().String() + rest[strings.IndexByte(rest, '/'):]
+}
+
+func (p *cutProxy) serve() {
+	defer p.wg.Done()
+	for {
+		in, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		held := p.held
+		if !held {
+			p.count++
+		}
+		p.mu.Unlock()
+		if held {
+			in.Close()
+			continue
+		}
+		out, err := net.Dial("tcp", p.target)
+		if err != nil {
+			in.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, in, out)
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(in, out)
+		go p.pipe(out, in)
+	}
+}
+
+func (p *cutProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	_, _ = io.Copy(dst, src)
+	dst.Close()
+	src.Close()
+}
+
+func (p *cutProxy) cutAndHold() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = true
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *cutProxy) release() {
+	p.mu.Lock()
+	p.held = false
+	p.mu.Unlock()
+}
+
+func (p *cutProxy) accepted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.count
+}

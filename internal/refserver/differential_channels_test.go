@@ -1,0 +1,739 @@
+package refserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestDifferentialChannels runs the same kernel-channel exchanges on real
+// ipykernel behind a real Jupyter Server (NBSERV_JUPYTER_URL and
+// NBSERV_JUPYTER_TOKEN, set by scripts/with-jupyter.sh) and on the
+// reference kernel, and compares the traces: per channel, the message
+// types in order, their parents, and their contents and metadata, with
+// ids, dates and the engine id masked. Messages on different channels are
+// not ordered against each other: Jupyter forwards each ZMQ socket on its
+// own, and their interleaving varies from run to run (for example
+// execute_reply before or after the final idle status).
+func TestDifferentialChannels(t *testing.T) {
+	jurl := os.Getenv("NBSERV_JUPYTER_URL")
+	if jurl == "" {
+		t.Skip("NBSERV_JUPYTER_URL not set: run under scripts/with-jupyter.sh to compare with real ipykernel")
+	}
+	token := os.Getenv("NBSERV_JUPYTER_TOKEN")
+	u, err := url.Parse(jurl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := New(Options{Token: token, BaseURL: u.Path})
+	ts := httptest.NewServer(ref)
+	defer ts.Close()
+	defer ref.Close()
+	ref.Script(commCode, MessageStep("comm_open", map[string]any{"data": map[string]any{"a": 1}, "comm_id": newID(),
+		"target_name": "t", "target_module": nil}, nil, [][]byte{[]byte("xyz"), {0, 1}}))
+
+	prefix := strings.TrimSuffix(u.Path, "/") + "/"
+	peers := []*chanPeer{
+		{t: t, name: "jupyter", base: u.Scheme + "://" + u.Host + prefix, token: token},
+		{t: t, name: "refserver", base: ts.URL + prefix, token: token, ref: ref},
+	}
+	for _, p := range peers {
+		defer p.cleanup()
+	}
+	// Connecting: the nudge's status messages, and the kernel model.
+	var connect []trace
+	for _, p := range peers {
+		p.kernel = p.startKernel()
+		p.c = mustDial(t, p.base, token, p.kernel, "diff-a", false)
+		connect = append(connect, p.normalize(p.c.quiet(1500*time.Millisecond)).unordered("iopub"))
+	}
+	if diff := cmp.Diff(connect[0], connect[1]); diff != "" {
+		t.Errorf("connect (-jupyter +refserver):\n%s", diff)
+	}
+	compare(t, "model after connect", peers, func(p *chanPeer) trace {
+		// Jupyter's activity watcher subscribes to iopub as the kernel
+		// starts and misses its first status messages when a client
+		// connects at once: the model can say "starting" until the next
+		// one. The reference kernel says "idle", as Jupyter does once
+		// its watcher is up.
+		return trace{"model": {strings.Replace(p.model(p.kernel), `"starting"`, `"idle"`, 1)}}
+	})
+
+	for _, code := range []string{
+		`print("hello")`, `1+1`, `'x'`, `"it's"`, `1.5`, `-3*2+1`, `2*3`, `1e16`, `0.00001`, `None`, `True`,
+		`"a\nb"`, `print("a", 'b', 1, 2.5)`, `print("x", end="")`, `print()`, `print("a", "b", sep="-")`,
+		`raise ValueError("boom")`, `raise ValueError`, `raise ValueError()`, `raise KeyError("k")`,
+		`raise TypeError('a\nb')`, `raise ValueError('it\'s')`, `x`, `foo()`, `time.sleep(1)`,
+		``, `   `, `# just a comment`, "print(\"a\")\nprint(\"b\")\n1+1\n2+2", "1+1\nraise ValueError(\"x\")\nprint(3)",
+		"\n# comment\n\nprint(\"a\")  # trailing\n\nraise ValueError(\"v\")\n\n\n",
+		"print(1)\nprint(2)\nprint(3)\nprint(4)\nprint(5)\nprint(6)\nprint(7)\nprint(8)\nprint(9)\nprint(10)\nprint(11)\nraise RuntimeError(\"r\")\n1",
+		`1+1;`, `print(1); raise ValueError("a; b")`, "pass\nTrue\nFalse\nNone", `import time; time.sleep(0.2)`,
+		"import time\n\ntime.sleep(0.1)\n'done'", `"x" * 3 + 'y'`, `(1 + 2) * 3`, `10 * 0.1`,
+	} {
+		compare(t, "execute "+code, peers, func(p *chanPeer) trace { return p.exec(code) })
+	}
+	compare(t, "silent", peers, func(p *chanPeer) trace {
+		return p.exec(`1+1`, set("silent", true))
+	})
+	compare(t, "silent print", peers, func(p *chanPeer) trace {
+		return p.exec(`print("x")`, set("silent", true))
+	})
+	compare(t, "silent error", peers, func(p *chanPeer) trace {
+		return p.exec(`raise ValueError("e")`, set("silent", true))
+	})
+	compare(t, "store_history false", peers, func(p *chanPeer) trace {
+		return p.exec(`1+1`, set("store_history", false))
+	})
+	compare(t, "no silent key", peers, func(p *chanPeer) trace {
+		id := p.c.send("shell", "execute_request", map[string]any{"code": "1+1"})
+		return p.normalize(p.c.until(30*time.Second, isIdleFor(id)))
+	})
+	compare(t, "user_expressions", peers, func(p *chanPeer) trace {
+		return p.exec(`1+1`, set("user_expressions", map[string]any{"a": "1+1", "b": "nope", "c": "'s'"}))
+	})
+	compare(t, "input", peers, func(p *chanPeer) trace { return p.exec(`input("name? ")`) })
+	compare(t, "input in a cell", peers, func(p *chanPeer) trace { return p.exec("print(1)\ninput()\n") })
+	compare(t, "input without allow_stdin", peers, func(p *chanPeer) trace {
+		return p.exec(`input("p")`, set("allow_stdin", false))
+	})
+	compare(t, "queue aborted after an error", peers, func(p *chanPeer) trace {
+		a := p.c.execute(`raise ValueError("q")`)
+		b := p.c.execute(`1+1`)
+		c := p.c.execute(`2+2`, set("stop_on_error", false))
+		msgs := p.c.until(30*time.Second, all(finished(a, "execute_reply"), finished(b, "execute_reply"), finished(c, "execute_reply")))
+		return p.normalize(msgs, a, b, c)
+	})
+	for _, q := range []struct {
+		name, channel, msgType string
+		content                map[string]any
+	}{
+		{"kernel_info", "shell", "kernel_info_request", map[string]any{}},
+		{"kernel_info on control", "control", "kernel_info_request", map[string]any{}},
+		{"complete", "shell", "complete_request", map[string]any{"code": "zzqq", "cursor_pos": 4}},
+		{"inspect", "shell", "inspect_request", map[string]any{"code": "zzz", "cursor_pos": 3, "detail_level": 0}},
+		{"is_complete", "shell", "is_complete_request", map[string]any{"code": "1+1"}},
+		{"is_complete open", "shell", "is_complete_request", map[string]any{"code": `print("a"`}},
+		{"is_complete block", "shell", "is_complete_request", map[string]any{"code": "for x in y:"}},
+		{"is_complete invalid", "shell", "is_complete_request", map[string]any{"code": "1+"}},
+		{"comm_info", "shell", "comm_info_request", map[string]any{}},
+		{"history", "shell", "history_request", map[string]any{"output": false, "raw": true, "hist_access_type": "tail", "n": 2}},
+		{"interrupt_request idle", "control", "interrupt_request", map[string]any{}},
+	} {
+		compare(t, q.name, peers, func(p *chanPeer) trace {
+			id := p.c.send(q.channel, q.msgType, q.content)
+			reply := strings.TrimSuffix(q.msgType, "_request") + "_reply"
+			return p.normalize(p.c.until(30*time.Second, finished(id, reply)))
+		})
+	}
+	compare(t, "comm_open to no target", peers, func(p *chanPeer) trace {
+		id := p.c.send("shell", "comm_open", map[string]any{"comm_id": "c1", "target_name": "nope", "data": map[string]any{}})
+		return p.normalize(p.c.until(30*time.Second, isIdleFor(id)))
+	})
+	compare(t, "unknown message type", peers, func(p *chanPeer) trace {
+		id := p.c.send("shell", "bogus_request", map[string]any{})
+		return p.normalize(p.c.until(30*time.Second, isIdleFor(id)))
+	})
+	compare(t, "unknown channel is ignored; no channel is shell", peers, func(p *chanPeer) trace {
+		hdr := func(id string) map[string]any {
+			return map[string]any{"msg_id": id, "msg_type": "kernel_info_request", "username": "u", "session": "diff-a", "version": "5.3",
+				"date": time.Now().UTC().Format(time.RFC3339Nano)}
+		}
+		p.c.sendRaw("nope", hdr("ignored"), map[string]any{}, map[string]any{})
+		m := map[string]any{"header": hdr("nochannel"), "parent_header": map[string]any{}, "metadata": map[string]any{}, "content": map[string]any{}}
+		if err := p.c.ws.Write(ctxT(t), websocket.MessageText, mustJSON(m)); err != nil {
+			t.Fatal(err)
+		}
+		return p.normalize(p.c.until(30*time.Second, finished("nochannel", "kernel_info_reply")), "nochannel")
+	})
+	compare(t, "client binary frame", peers, func(p *chanPeer) trace {
+		hdr := map[string]any{"msg_id": "bin-1", "msg_type": "execute_request", "username": "u", "session": "diff-a",
+			"date": time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), "version": "5.3"}
+		m := map[string]any{"header": hdr, "parent_header": map[string]any{}, "metadata": map[string]any{}, "channel": "shell",
+			"content": map[string]any{"code": "2+2", "silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": true}}
+		if err := p.c.ws.Write(ctxT(t), websocket.MessageBinary, packOffsets([][]byte{mustJSON(m), []byte("BUF")})); err != nil {
+			t.Fatal(err)
+		}
+		return p.normalize(p.c.until(30*time.Second, finished("bin-1", "execute_reply")), "bin-1")
+	})
+	compare(t, "buffers: legacy binary frame", peers, func(p *chanPeer) trace {
+		id := p.c.execute(commCode)
+		msgs := p.c.until(30*time.Second, finished(id, "execute_reply"))
+		return p.normalize(msgs, id).with("frames", frameKinds(msgs))
+	})
+	compare(t, "dates in the parent header", peers, func(p *chanPeer) trace {
+		var out trace
+		for i, d := range []string{"2024-01-02T03:04:05Z", "2024-01-02T03:04:05.123Z", "2024-01-02T03:04:05.000000Z",
+			"2024-01-02T03:04:05.5+02:00", "2024-01-02T03:04:05", "not a date"} {
+			id := fmt.Sprintf("date-%d", i)
+			hdr := map[string]any{"msg_id": id, "msg_type": "kernel_info_request", "username": "u", "session": "diff-a", "date": d, "version": "5.3"}
+			p.c.sendRaw("shell", hdr, map[string]any{}, map[string]any{})
+			for _, m := range p.c.until(30*time.Second, finished(id, "kernel_info_reply")) {
+				if m.Type() == "kernel_info_reply" {
+					out = out.with("dates", fmt.Sprint(m.Parent["date"]))
+				}
+			}
+		}
+		return out
+	})
+
+	// Interrupts.
+	compare(t, "interrupt time.sleep", peers, func(p *chanPeer) trace {
+		id := p.c.execute("import time\ntime.sleep(30)")
+		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		p.post("api/kernels/"+p.kernel+"/interrupt", 204)
+		msgs = append(msgs, p.c.until(30*time.Second, finished(id, "execute_reply"))...)
+		return p.normalize(msgs, id)
+	})
+	compare(t, "interrupt one-line sleep", peers, func(p *chanPeer) trace {
+		id := p.c.execute("import time; time.sleep(30)")
+		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		p.post("api/kernels/"+p.kernel+"/interrupt", 204)
+		msgs = append(msgs, p.c.until(30*time.Second, finished(id, "execute_reply"))...)
+		return p.normalize(msgs, id)
+	})
+	compare(t, "interrupt input", peers, func(p *chanPeer) trace {
+		id := p.c.execute("print(1)\ninput(\"name? \")\n1")
+		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "input_request" })
+		p.post("api/kernels/"+p.kernel+"/interrupt", 204)
+		msgs = append(msgs, p.c.until(30*time.Second, finished(id, "execute_reply"))...)
+		return p.normalize(msgs, id)
+	})
+	compare(t, "interrupt_request on control", peers, func(p *chanPeer) trace {
+		id := p.c.execute("import time\ntime.sleep(30)")
+		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		ir := p.c.send("control", "interrupt_request", map[string]any{})
+		msgs = append(msgs, p.c.until(30*time.Second, all(finished(id, "execute_reply"), finished(ir, "interrupt_reply")))...)
+		return p.normalize(msgs, id, ir)
+	})
+	compare(t, "interrupt idle kernel", peers, func(p *chanPeer) trace {
+		p.post("api/kernels/"+p.kernel+"/interrupt", 204)
+		return p.normalize(p.c.quiet(time.Second))
+	})
+	compare(t, "interrupt unknown kernel", peers, func(p *chanPeer) trace {
+		status, body := p.rest("POST", "api/kernels/a-b-c-d-e/interrupt")
+		var m any
+		_ = json.Unmarshal([]byte(body), &m)
+		return trace{"rest": {fmt.Sprint(status, " ", m)}}
+	})
+	compare(t, "restart unknown kernel", peers, func(p *chanPeer) trace {
+		status, body := p.rest("POST", "api/kernels/a-b-c-d-e/restart")
+		var m map[string]any
+		_ = json.Unmarshal([]byte(body), &m)
+		return trace{"rest": {fmt.Sprint(status, " ", keys(m))}}
+	})
+
+	// Restarts.
+	compare(t, "restart", peers, func(p *chanPeer) trace {
+		status, body := p.rest("POST", "api/kernels/"+p.kernel+"/restart")
+		tr := p.normalize(p.c.quiet(2 * time.Second)).settle()
+		return tr.with("rest", fmt.Sprint(status, " ", normModel(body)))
+	})
+	compare(t, "execute after restart", peers, func(p *chanPeer) trace { return p.exec(`1+1`).settle() })
+	compare(t, "restart while executing, with a queued request", peers, func(p *chanPeer) trace {
+		a := p.c.execute("import time\ntime.sleep(30)")
+		b := p.c.execute(`print("queued")`)
+		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		status, _ := p.rest("POST", "api/kernels/"+p.kernel+"/restart")
+		msgs = append(msgs, p.c.quiet(3*time.Second)...)
+		// What the old process sends after the shutdown (the running
+		// execution's KeyboardInterrupt, the queued one's abort) races its
+		// exit: some runs have it, some do not. The reference kernel sends
+		// it (TestChannelsRestart checks that).
+		return p.normalize(msgs, a, b).settle().afterShutdown().with("rest", fmt.Sprint(status))
+	})
+
+	// Reconnecting with the same session id replays what was missed;
+	// another session id does not get it.
+	compare(t, "reconnect replays", peers, func(p *chanPeer) trace {
+		id := p.c.execute(`import time; time.sleep(1); print("after")`)
+		p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		p.c.close()
+		time.Sleep(300 * time.Millisecond)
+		away := p.model(p.kernel)
+		time.Sleep(2 * time.Second)
+		p.c = mustDial(t, p.base, p.token, p.kernel, "diff-a", false)
+		msgs := p.c.quiet(1500 * time.Millisecond)
+		return p.normalize(msgs, id).unordered("iopub").with("away", away).with("back", p.model(p.kernel))
+	})
+	compare(t, "another session gets nothing", peers, func(p *chanPeer) trace {
+		p.c.execute(`import time; time.sleep(1); print("lost")`)
+		p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		p.c.close()
+		time.Sleep(2 * time.Second)
+		p.c = mustDial(t, p.base, p.token, p.kernel, "diff-b", false)
+		return p.normalize(p.c.quiet(1500 * time.Millisecond)).unordered("iopub")
+	})
+	compare(t, "two connections", peers, func(p *chanPeer) trace {
+		other := mustDial(t, p.base, p.token, p.kernel, "diff-c", false)
+		first := p.normalize(other.quiet(time.Second)).unordered("iopub")
+		seen := p.normalize(p.c.quiet(time.Second)).unordered("iopub")
+		model := p.model(p.kernel)
+		id := p.c.execute(`input("who")`)
+		mine := p.c.finish(id)
+		theirs := other.quiet(time.Second)
+		other.close()
+		time.Sleep(300 * time.Millisecond)
+		return trace{"new connection": first["iopub"], "existing connection": seen["iopub"], "model": {model},
+			"asker": p.normalize(mine, id).flat(), "other": p.normalize(theirs, id).flat(), "after close": {p.model(p.kernel)}}
+	})
+	compare(t, "same session twice: the stale connection is closed", peers, func(p *chanPeer) trace {
+		before := p.model(p.kernel)
+		second := mustDial(t, p.base, p.token, p.kernel, p.c.session, false)
+		_, err := p.c.until2(5 * time.Second)
+		second.quiet(time.Second)
+		old := p.c
+		p.c = second
+		old.close()
+		return trace{"close": {fmt.Sprint(err)}, "before": {before}, "after": {p.model(p.kernel)}}
+	})
+
+	// The v1 subprotocol.
+	compare(t, "v1 subprotocol", peers, func(p *chanPeer) trace {
+		v := mustDial(t, p.base, p.token, p.kernel, "diff-v1", true)
+		v.quiet(time.Second)
+		id := v.execute(`1+1`)
+		msgs := v.until(30*time.Second, finished(id, "execute_reply"))
+		cid := v.execute(commCode)
+		msgs = append(msgs, v.until(30*time.Second, finished(cid, "execute_reply"))...)
+		v.close()
+		time.Sleep(300 * time.Millisecond)
+		return p.normalize(msgs, id, cid).with("subprotocol", v.ws.Subprotocol()).with("frames", frameKinds(msgs))
+	})
+
+	// Refusals.
+	compare(t, "bad messages", peers, func(p *chanPeer) trace {
+		out := trace{}
+		for _, bad := range []struct {
+			name string
+			v1   bool
+			typ  websocket.MessageType
+			data []byte
+		}{
+			{"invalid JSON", false, websocket.MessageText, []byte("nope{")},
+			{"no header", false, websocket.MessageText, []byte(`{"channel": "shell", "content": {}}`)},
+			{"array", false, websocket.MessageText, []byte(`[1, 2]`)},
+			{"iopub", false, websocket.MessageText, mustJSON(map[string]any{"header": map[string]any{"msg_id": "i", "msg_type": "kernel_info_request"},
+				"parent_header": map[string]any{}, "metadata": map[string]any{}, "content": map[string]any{}, "channel": "iopub"})},
+			{"v1 text frame", true, websocket.MessageText, []byte(`{}`)},
+			{"too big", false, websocket.MessageText, bytes.Repeat([]byte("x"), MaxClientMessage+1)},
+		} {
+			c := mustDial(t, p.base, p.token, p.kernel, "diff-bad", bad.v1)
+			c.quiet(500 * time.Millisecond)
+			_ = c.ws.Write(ctxT(t), bad.typ, bad.data)
+			_, err := c.until2(5 * time.Second)
+			closed := "open"
+			if err != nil && !errors.Is(err, errQuiet) {
+				closed = "closed"
+			}
+			c.close()
+			out = out.with(bad.name, closed)
+		}
+		time.Sleep(300 * time.Millisecond)
+		return out.with("model", p.model(p.kernel))
+	})
+	compare(t, "handshake refusals", peers, func(p *chanPeer) trace {
+		out := trace{}
+		for _, h := range []struct {
+			name, path string
+			header     map[string]string
+			method     string
+		}{
+			{"no token", "api/kernels/" + p.kernel + "/channels", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"}, "GET"},
+			{"unknown kernel", "api/kernels/a-b-c-d-e/channels", map[string]string{"Authorization": "token " + p.token}, "GET"},
+			{"malformed id", "api/kernels/abc/channels", map[string]string{"Authorization": "token " + p.token}, "GET"},
+			{"plain GET", "api/kernels/" + p.kernel + "/channels", map[string]string{"Authorization": "token " + p.token}, "GET"},
+			{"POST", "api/kernels/" + p.kernel + "/channels", map[string]string{"Authorization": "token " + p.token}, "POST"},
+			{"GET interrupt", "api/kernels/" + p.kernel + "/interrupt", map[string]string{"Authorization": "token " + p.token}, "GET"},
+		} {
+			req, _ := http.NewRequest(h.method, p.base+h.path, nil)
+			for k, v := range h.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			b := string(body)
+			var j any
+			if strings.Contains(b, "<html") || strings.Contains(b, "<HTML") {
+				b = "html " + regexp.MustCompile(`<h1>[^<]*</h1>`).FindString(b)
+			} else if json.Unmarshal(body, &j) == nil {
+				b = fmt.Sprint(j)
+			}
+			out = out.with(h.name, fmt.Sprint(resp.StatusCode, " ", strings.Split(resp.Header.Get("Content-Type"), ";")[0], " ", b))
+		}
+		return out
+	})
+
+	// The kernel's death, and its deletion.
+	if _, err := exec.LookPath("pgrep"); err == nil {
+		compare(t, "kernel process dies", peers, func(p *chanPeer) trace {
+			id := p.c.execute("import time\ntime.sleep(30)")
+			p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+			p.crash(p.kernel)
+			msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.State() == "restarting" })
+			var restarting wmsg
+			for _, m := range msgs {
+				if m.State() == "restarting" {
+					restarting = m
+				}
+			}
+			p.c.quiet(3 * time.Second)
+			after := p.exec(`1+1`).settle()
+			return p.normalize(msgs, id).with("restarting keys", strings.Join(sortedKeys(restarting.Raw), " ")).
+				with("after", after.flat()...)
+		})
+	}
+	compare(t, "delete kernel while connected", peers, func(p *chanPeer) trace {
+		id := p.c.execute("import time\ntime.sleep(30)")
+		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		p.rest("DELETE", "api/kernels/"+p.kernel)
+		msgs = append(msgs, p.c.quiet(2*time.Second)...)
+		p.c.execute(`1+1`)
+		later := p.c.quiet(time.Second)
+		_, err := p.c.until2(10 * time.Millisecond)
+		state := "open"
+		if !errors.Is(err, errQuiet) {
+			state = fmt.Sprint("closed ", err)
+		}
+		status, _ := p.rest("GET", "api/kernels/"+p.kernel)
+		dial := "connected"
+		if c, resp, err := dialChannels(t, p.base, p.token, p.kernel, "diff-a", false); err != nil {
+			dial = fmt.Sprint(resp.StatusCode)
+		} else {
+			c.close()
+		}
+		p.kernel = ""
+		// Whether the interrupted execution's error, reply and idle status
+		// still get out depends on how fast Jupyter closes its sockets:
+		// some runs have them, some do not. The reference kernel sends them.
+		return p.normalize(msgs, id).afterShutdown().with("later", fmt.Sprint(len(later))).with("socket", state).
+			with("GET kernel", fmt.Sprint(status)).with("reconnect", dial)
+	})
+}
+
+// commCode makes ipykernel send comm_open with two binary buffers; the
+// reference server is scripted to do the same.
+const commCode = "from ipykernel.comm import Comm\nc = Comm(target_name=\"t\", data={\"a\": 1}, buffers=[b\"xyz\", b\"\\x00\\x01\"])"
+
+// chanPeer is one server of the comparison.
+type chanPeer struct {
+	t                 *testing.T
+	name, base, token string
+	ref               *Server
+	kernel            string
+	c                 *wsClient
+	kernels           []string
+}
+
+func (p *chanPeer) rest(method, path string) (int, string) {
+	p.t.Helper()
+	req, _ := http.NewRequest(method, p.base+path, nil)
+	req.Header.Set("Authorization", "token "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatalf("%s: %v", p.name, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (p *chanPeer) post(path string, want int) {
+	p.t.Helper()
+	if status, body := p.rest("POST", path); status != want {
+		p.t.Errorf("%s: POST %s: %d %s", p.name, path, status, body)
+	}
+}
+
+func (p *chanPeer) startKernel() string {
+	p.t.Helper()
+	status, body := p.rest("POST", "api/kernels")
+	var m map[string]any
+	if status != 201 || json.Unmarshal([]byte(body), &m) != nil {
+		p.t.Fatalf("%s: start kernel: %d %s", p.name, status, body)
+	}
+	id, _ := m["id"].(string)
+	p.kernels = append(p.kernels, id)
+	return id
+}
+
+func (p *chanPeer) model(id string) string {
+	_, body := p.rest("GET", "api/kernels/"+id)
+	return normModel(body)
+}
+
+func normModel(body string) string {
+	var m map[string]any
+	if json.Unmarshal([]byte(body), &m) != nil {
+		return body
+	}
+	m["id"], m["last_activity"] = "<id>", "<ts>"
+	return string(mustJSON(m))
+}
+
+// crash kills the kernel process: on the reference server with its
+// control; on a real server by signalling the process, found by its
+// connection file's name on the command line.
+func (p *chanPeer) crash(id string) {
+	if p.ref != nil {
+		if err := p.ref.CrashKernel(id, false); err != nil {
+			p.t.Fatal(err)
+		}
+		return
+	}
+	out, err := exec.Command("pgrep", "-f", "kernel-"+id).Output()
+	if err != nil {
+		p.t.Fatalf("pgrep: %v", err)
+	}
+	for _, pid := range strings.Fields(string(out)) {
+		_ = exec.Command("kill", "-KILL", pid).Run()
+	}
+}
+
+func (p *chanPeer) cleanup() {
+	if p.c != nil {
+		p.c.close()
+	}
+	for _, id := range p.kernels {
+		req, _ := http.NewRequest("DELETE", p.base+"api/kernels/"+id, nil)
+		req.Header.Set("Authorization", "token "+p.token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func set(k string, v any) func(map[string]any) { return func(m map[string]any) { m[k] = v } }
+
+// exec runs code and answers input requests with "Ann".
+func (p *chanPeer) exec(code string, opts ...func(map[string]any)) trace {
+	id := p.c.execute(code, opts...)
+	return p.normalize(p.c.finish(id), id)
+}
+
+// finish collects an execution's messages, answering input requests with
+// "Ann".
+func (c *wsClient) finish(id string) []wmsg {
+	c.t.Helper()
+	fin := finished(id, "execute_reply")
+	return c.until(30*time.Second, func(m wmsg) bool {
+		if m.Type() == "input_request" {
+			c.sendRaw("stdin", map[string]any{"msg_id": id + "-input", "msg_type": "input_reply", "username": "u",
+				"session": c.session, "version": "5.3"}, m.Header, map[string]any{"status": "ok", "value": "Ann"})
+		}
+		return fin(m)
+	})
+}
+
+// until2 is the next message, or the error that ended the connection.
+func (c *wsClient) until2(d time.Duration) (wmsg, error) {
+	deadline := time.Now().Add(d)
+	for {
+		m, err := c.recv(time.Until(deadline))
+		if err != nil {
+			return m, err
+		}
+		_ = m
+	}
+}
+
+func isIdleFor(id string) func(wmsg) bool {
+	return func(m wmsg) bool { return m.ParentID() == id && m.Type() == "status" && m.State() == "idle" }
+}
+
+func all(fs ...func(wmsg) bool) func(wmsg) bool {
+	done := make([]bool, len(fs))
+	return func(m wmsg) bool {
+		ok := true
+		for i, f := range fs {
+			done[i] = done[i] || f(m)
+			ok = ok && done[i]
+		}
+		return ok
+	}
+}
+
+// frameKinds lists the binary frames (sorted: channels interleave freely).
+func frameKinds(msgs []wmsg) string {
+	var out []string
+	for _, m := range msgs {
+		if m.Binary {
+			out = append(out, fmt.Sprintf("%s:binary:%d buffers %q", m.Type(), len(m.Buffers), m.Buffers))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
+// trace is a normalised exchange: per channel (or other aspect), lines.
+type trace map[string][]string
+
+func (tr trace) with(key string, lines ...string) trace {
+	if tr == nil {
+		tr = trace{}
+	}
+	tr[key] = append(tr[key], lines...)
+	return tr
+}
+
+// unordered sorts a channel's lines: for status messages whose number and
+// order depend on timing (the nudge), only the multiset is stable.
+func (tr trace) unordered(channel string) trace {
+	sort.Strings(tr[channel])
+	return tr
+}
+
+// settle drops the kernel_info statuses a restarted kernel sends when its
+// first kernel_info request arrives: they come in some runs only, as the
+// new process's iopub may be subscribed too late.
+func (tr trace) settle() trace {
+	lines := tr["iopub"][:0]
+	for _, l := range tr["iopub"] {
+		if !strings.Contains(l, "<kernel_info_request>") && !strings.Contains(l, `"starting"`) {
+			lines = append(lines, l)
+		}
+	}
+	tr["iopub"] = lines
+	return tr
+}
+
+// afterShutdown drops the requests' messages that follow a shutdown_reply
+// on iopub, and their replies: whether the dying process gets them out
+// varies from run to run.
+func (tr trace) afterShutdown() trace {
+	shutdown := false
+	iopub := tr["iopub"][:0]
+	for _, l := range tr["iopub"] {
+		shutdown = shutdown || strings.HasPrefix(l, "shutdown_reply")
+		if !shutdown || !strings.Contains(l, "parent=<req") {
+			iopub = append(iopub, l)
+		}
+	}
+	tr["iopub"] = iopub
+	delete(tr, "shell")
+	return tr
+}
+
+func (tr trace) flat() []string {
+	var out []string
+	for _, k := range sortedKeysStr(tr) {
+		for _, l := range tr[k] {
+			out = append(out, k+" "+l)
+		}
+	}
+	return out
+}
+
+func sortedKeysStr(tr trace) []string {
+	ks := make([]string, 0, len(tr))
+	for k := range tr {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+var msgDateRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$`)
+
+// normalize turns messages into per-channel lines. The requests named by
+// ids appear as <req0>, <req1>...; other parents by their type. Checks
+// that do not depend on the server (header shape) fail the test here.
+func (p *chanPeer) normalize(msgs []wmsg, ids ...string) trace {
+	tr := trace{}
+	for _, m := range msgs {
+		parent := "{}"
+		if len(m.Parent) > 0 {
+			parent = "<" + m.ParentType() + ">"
+			for i, id := range ids {
+				if m.ParentID() == id {
+					parent = fmt.Sprintf("<req%d>", i)
+				}
+			}
+		}
+		for _, k := range []string{"msg_id", "msg_type", "username", "session", "date", "version"} {
+			if _, ok := m.Header[k]; !ok {
+				p.t.Errorf("%s: %s header lacks %q: %v", p.name, m.Type(), k, m.Header)
+			}
+		}
+		if d, _ := m.Header["date"].(string); !msgDateRE.MatchString(d) {
+			p.t.Errorf("%s: %s date %q", p.name, m.Type(), d)
+		}
+		extra := ""
+		if m.Raw != nil {
+			extra = " keys=" + strings.Join(sortedKeys(m.Raw), ",")
+			if m.Raw["msg_id"] != m.Header["msg_id"] || m.Raw["msg_type"] != m.Header["msg_type"] {
+				p.t.Errorf("%s: top-level msg_id/msg_type differ from the header's", p.name)
+			}
+		}
+		line := fmt.Sprintf("%s parent=%s user=%v version=%v content=%s metadata=%s%s", m.Type(), parent,
+			m.Header["username"], m.Header["version"], mask(m.Content, ""), mask(m.Metadata, ""), extra)
+		tr[m.Channel] = append(tr[m.Channel], line)
+	}
+	return tr
+}
+
+// mask renders v as JSON with what differs by nature replaced.
+func mask(v any, key string) string {
+	var walk func(v any, key string) any
+	walk = func(v any, key string) any {
+		switch key {
+		case "engine", "engine_uuid", "comm_id", "started", "date":
+			return "<" + key + ">"
+		case "banner":
+			return "<banner>"
+		case "history":
+			return "<history>"
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			out := map[string]any{}
+			for k, x := range v {
+				out[k] = walk(x, k)
+			}
+			return out
+		case []any:
+			out := make([]any, len(v))
+			for i, x := range v {
+				out[i] = walk(x, key)
+			}
+			return out
+		}
+		return v
+	}
+	return string(mustJSON(walk(v, key)))
+}
+
+// compare runs step on every peer and reports where the reference server's
+// trace differs from Jupyter's.
+func compare(t *testing.T, name string, peers []*chanPeer, step func(p *chanPeer) trace) {
+	t.Helper()
+	for _, p := range peers {
+		if p.c != nil {
+			p.c.quiet(200 * time.Millisecond) // what earlier steps left (other connections' nudges)
+		}
+	}
+	want := step(peers[0])
+	got := step(peers[1])
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s (-jupyter +refserver):\n%s", name, diff)
+	}
+}
