@@ -44,7 +44,7 @@ func TestConnectHandshake(t *testing.T) {
 		if conn.Subprotocol() != want {
 			t.Errorf("subprotocol %q, want %q", conn.Subprotocol(), want)
 		}
-		if info := conn.Info(); info == nil || info.Implementation != "fake" || info.KernelLanguageInfo.Name != "python" {
+		if info := conn.Info(); info == nil || info.Implementation != "fake" || info.LanguageInfo.Name != "python" {
 			t.Errorf("Info() = %+v", info)
 		}
 		h := k.handshakes[0]
@@ -723,7 +723,7 @@ func TestKernelInfoCompleteInspect(t *testing.T) {
 		conn := k.connect()
 		ctx := context.Background()
 		info, err := conn.KernelInfo(ctx)
-		if err != nil || info.ProtocolVersion != "5.3" || info.KernelLanguageInfo.FileExtension != ".py" {
+		if err != nil || info.ProtocolVersion != "5.3" || info.LanguageInfo.FileExtension != ".py" {
 			t.Errorf("%+v, %v", info, err)
 		}
 		// Cursor positions count runes: "é" is one.

@@ -202,7 +202,7 @@ func ExampleConn_Info() {
 	defer conn.Close()
 
 	info := conn.Info()
-	fmt.Println(info.Implementation, info.KernelLanguageInfo.Name, "protocol", info.ProtocolVersion)
+	fmt.Println(info.Implementation, info.LanguageInfo.Name, "protocol", info.ProtocolVersion)
 	// Output:
 	// ipython python protocol 5.3
 }

@@ -73,7 +73,7 @@ func TestE2EChannelsExecute(t *testing.T) {
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
 		ctx := context.Background()
 		_, conn := connectSession(t, c)
-		if info := conn.Info(); info.KernelLanguageInfo.Name != "python" || info.ProtocolVersion == "" || info.Implementation != "ipython" {
+		if info := conn.Info(); info.LanguageInfo.Name != "python" || info.ProtocolVersion == "" || info.Implementation != "ipython" {
 			t.Errorf("kernel info %+v", info)
 		}
 		ex, err := conn.Execute(ctx, `print("hello")`)
@@ -88,7 +88,7 @@ func TestE2EChannelsExecute(t *testing.T) {
 			t.Errorf("6*7 = %q", txt)
 		}
 		info, err := conn.KernelInfo(ctx)
-		if err != nil || info.KernelLanguageInfo.FileExtension != ".py" {
+		if err != nil || info.LanguageInfo.FileExtension != ".py" {
 			t.Errorf("KernelInfo: %+v, %v", info, err)
 		}
 		cr, err := conn.Complete(ctx, "pri", -1)
@@ -287,10 +287,27 @@ func TestE2EChannelsKernelKilled(t *testing.T) {
 		killKernel(t, tg, conn.KernelID())
 		// Jupyter's restarter notices, tells us "restarting", and starts a
 		// new process; the running execution is lost, not left hanging.
-		if err := <-done; !errors.Is(err, nbserv.ErrKernelRestarted) {
-			t.Fatalf("execution in a killed kernel: %v", err)
+		select {
+		case err := <-done:
+			if !errors.Is(err, nbserv.ErrKernelRestarted) {
+				t.Fatalf("execution in a killed kernel: %v", err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the execution in a killed kernel still waits after a minute")
 		}
-		ex, err := conn.Execute(ctx, "1+1")
+		ex, err := executeWithin(ctx, conn, "1+1")
+		if errors.Is(err, context.DeadlineExceeded) && tg.ref == nil {
+			// Jupyter 1.23.3 sometimes leaves the socket that lived through
+			// the automatic restart without the new process's iopub
+			// (docs/wire/kernel-channels.md); a new connection works.
+			t.Log("no answer on the socket that saw the restart; reconnecting")
+			fresh, cerr := c.Kernels.Connect(ctx, conn.KernelID())
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			t.Cleanup(func() { fresh.Close() })
+			ex, err = executeWithin(ctx, fresh, "1+1")
+		}
 		if err != nil || ex.ExecutionCount != 1 {
 			t.Errorf("after the kernel came back: %+v, %v", ex, err)
 		}
@@ -523,4 +540,11 @@ func (p *cutProxy) accepted() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.count
+}
+
+// executeWithin runs code with a 30-second bound, so that no test can hang.
+func executeWithin(ctx context.Context, conn *nbserv.Conn, code string) (*nbserv.Execution, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return conn.Execute(ctx, code)
 }

@@ -457,7 +457,7 @@ type KernelInfoReply struct {
 	Implementation        string `json:"implementation"`
 	ImplementationVersion string `json:"implementation_version"`
 	// KernelLanguageInfo describes the language the kernel runs.
-	KernelLanguageInfo KernelLanguageInfo `json:"language_info"`
+	LanguageInfo KernelLanguageInfo `json:"language_info"`
 	// Banner is the kernel's greeting text.
 	Banner string `json:"banner"`
 	// Debugger is true when the kernel supports the debug protocol.

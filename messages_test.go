@@ -176,9 +176,9 @@ func TestGoldenError(t *testing.T) {
 
 func TestGoldenKernelInfo(t *testing.T) {
 	info := decoded[*KernelInfoReply](t, only(t, frames(t, "legacy-kernel-info"), MsgKernelInfoReply))
-	if info.ProtocolVersion != "5.3" || info.Implementation != "ipython" || info.KernelLanguageInfo.Name != "python" ||
-		info.KernelLanguageInfo.FileExtension != ".py" || info.KernelLanguageInfo.PygmentsLexer != "ipython3" ||
-		string(info.KernelLanguageInfo.CodemirrorMode) != `{"name": "ipython", "version": 3}` ||
+	if info.ProtocolVersion != "5.3" || info.Implementation != "ipython" || info.LanguageInfo.Name != "python" ||
+		info.LanguageInfo.FileExtension != ".py" || info.LanguageInfo.PygmentsLexer != "ipython3" ||
+		string(info.LanguageInfo.CodemirrorMode) != `{"name": "ipython", "version": 3}` ||
 		len(info.HelpLinks) == 0 || info.HelpLinks[0].Text != "Python Reference" || !strings.HasPrefix(info.Banner, "Python 3") {
 		t.Errorf("%+v", info)
 	}
