@@ -456,7 +456,7 @@ type KernelInfoReply struct {
 	// its version.
 	Implementation        string `json:"implementation"`
 	ImplementationVersion string `json:"implementation_version"`
-	// KernelLanguageInfo describes the language the kernel runs.
+	// LanguageInfo describes the language the kernel runs.
 	LanguageInfo KernelLanguageInfo `json:"language_info"`
 	// Banner is the kernel's greeting text.
 	Banner string `json:"banner"`
