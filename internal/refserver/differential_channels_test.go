@@ -62,7 +62,13 @@ func TestDifferentialChannels(t *testing.T) {
 		p.c = mustDial(t, p.base, token, p.kernel, "diff-a", false)
 		connect = append(connect, p.normalize(p.c.quiet(1500*time.Millisecond)).unordered("iopub"))
 	}
-	if diff := cmp.Diff(connect[0], connect[1]); diff != "" {
+	// Jupyter does not nudge a kernel it sees busy, and on the first
+	// connection it can see the kernel busy with its own kernel_info
+	// request: some runs get no status at all. The reference kernel's
+	// nudge is checked by TestChannelsConnectCountsAndWakesTheKernel.
+	if len(connect[0]["iopub"]) == 0 {
+		t.Log("connect: Jupyter did not nudge the kernel this time (it was busy with its first kernel_info)")
+	} else if diff := cmp.Diff(connect[0], connect[1]); diff != "" {
 		t.Errorf("connect (-jupyter +refserver):\n%s", diff)
 	}
 	compare(t, "model after connect", peers, func(p *chanPeer) trace {
