@@ -628,14 +628,15 @@ func (tr trace) settle() trace {
 	return tr
 }
 
-// afterShutdown drops the requests' messages that follow a shutdown_reply
-// on iopub, and their replies: whether the dying process gets them out
-// varies from run to run.
+// afterShutdown drops the requests' messages that follow the start of a
+// shutdown on iopub, and their replies: whether the dying process gets
+// them out, and where among the shutdown's own messages, varies from run
+// to run.
 func (tr trace) afterShutdown() trace {
 	shutdown := false
 	iopub := tr["iopub"][:0]
 	for _, l := range tr["iopub"] {
-		shutdown = shutdown || strings.HasPrefix(l, "shutdown_reply")
+		shutdown = shutdown || strings.Contains(l, "parent=<shutdown_request>")
 		if !shutdown || !strings.Contains(l, "parent=<req") {
 			iopub = append(iopub, l)
 		}
