@@ -313,7 +313,7 @@ func TestChannelsRestart(t *testing.T) {
 	})
 	status, body := f.do("POST", "api/kernels/"+kid+"/restart")
 	var model kernelModel
-	if status != 200 || json.Unmarshal([]byte(body), &model) != nil || model.ID != kid || model.Connections != 1 {
+	if status != 200 || json.Unmarshal([]byte(body), &model) != nil || model.ID != kid || model.Connections != 1 || model.ExecutionState != "idle" {
 		t.Fatalf("restart: %d %s", status, body)
 	}
 	msgs := c.until(5*time.Second, func(m wmsg) bool { return m.ParentType() == "kernel_info_request" && m.State() == "idle" })

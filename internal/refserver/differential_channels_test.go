@@ -62,7 +62,13 @@ func TestDifferentialChannels(t *testing.T) {
 		p.c = mustDial(t, p.base, token, p.kernel, "diff-a", false)
 		connect = append(connect, p.normalize(p.c.quiet(1500*time.Millisecond)).unordered("iopub"))
 	}
-	if diff := cmp.Diff(connect[0], connect[1]); diff != "" {
+	// Jupyter does not nudge a kernel it sees busy, and on the first
+	// connection it can see the kernel busy with its own kernel_info
+	// request: some runs get no status at all. The reference kernel's
+	// nudge is checked by TestChannelsConnectCountsAndWakesTheKernel.
+	if len(connect[0]["iopub"]) == 0 {
+		t.Log("connect: Jupyter did not nudge the kernel this time (it was busy with its first kernel_info)")
+	} else if diff := cmp.Diff(connect[0], connect[1]); diff != "" {
 		t.Errorf("connect (-jupyter +refserver):\n%s", diff)
 	}
 	compare(t, "model after connect", peers, func(p *chanPeer) trace {
@@ -241,7 +247,13 @@ func TestDifferentialChannels(t *testing.T) {
 	compare(t, "restart", peers, func(p *chanPeer) trace {
 		status, body := p.rest("POST", "api/kernels/"+p.kernel+"/restart")
 		tr := p.normalize(p.c.quiet(2 * time.Second)).settle()
-		return tr.with("rest", fmt.Sprint(status, " ", normModel(body)))
+		// Jupyter answers once the new process runs, without waiting for
+		// its first status messages, so the state it reports depends on
+		// which of them its activity watcher has seen: "idle" (from the
+		// shutdown) in most runs, "starting" or "busy" in some. The
+		// reference server reports "idle" (TestChannelsRestart).
+		model := regexp.MustCompile(`"execution_state":"(idle|starting|busy)"`).ReplaceAllString(normModel(body), `"execution_state":"<state>"`)
+		return tr.with("rest", fmt.Sprint(status, " ", model))
 	})
 	compare(t, "execute after restart", peers, func(p *chanPeer) trace { return p.exec(`1+1`).settle() })
 	compare(t, "restart while executing, with a queued request", peers, func(p *chanPeer) trace {
@@ -616,14 +628,15 @@ func (tr trace) settle() trace {
 	return tr
 }
 
-// afterShutdown drops the requests' messages that follow a shutdown_reply
-// on iopub, and their replies: whether the dying process gets them out
-// varies from run to run.
+// afterShutdown drops the requests' messages that follow the start of a
+// shutdown on iopub, and their replies: whether the dying process gets
+// them out, and where among the shutdown's own messages, varies from run
+// to run.
 func (tr trace) afterShutdown() trace {
 	shutdown := false
 	iopub := tr["iopub"][:0]
 	for _, l := range tr["iopub"] {
-		shutdown = shutdown || strings.HasPrefix(l, "shutdown_reply")
+		shutdown = shutdown || strings.Contains(l, "parent=<shutdown_request>")
 		if !shutdown || !strings.Contains(l, "parent=<req") {
 			iopub = append(iopub, l)
 		}
