@@ -140,7 +140,7 @@ func (s *Server) kmRequest(rt *kernelRuntime, msgType string) []byte {
 func (s *Server) publish(rt *kernelRuntime, m *kmsg) {
 	if !rt.gone {
 		now := time.Now().UTC()
-		rt.k.lastActivity, s.lastAct = now, now
+		rt.k.lastActivity, s.kernelAct = now, now
 		if m.msgType == "status" {
 			var c struct {
 				State string `json:"execution_state"`
@@ -413,7 +413,7 @@ func (s *Server) nudge(rt *kernelRuntime, c *conn, replay []*kmsg) {
 func (s *Server) recordStatus(rt *kernelRuntime, state string) {
 	if !rt.gone {
 		now := time.Now().UTC()
-		rt.k.lastActivity, s.lastAct, rt.k.state = now, now, state
+		rt.k.lastActivity, s.kernelAct, rt.k.state = now, now, state
 	}
 }
 
