@@ -2,7 +2,6 @@ package nbserv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -179,7 +178,7 @@ func (s *SessionsService) Delete(ctx context.Context, id string, opts ...CallOpt
 // may have done the deleting. Only a JSON 404 counts: an HTML 404 means
 // "no such route", which no earlier attempt explains.
 func deleted(r *Response, err error) error {
-	if errors.Is(err, ErrNotFound) && r.earlierActed && json.Valid(r.Body) {
+	if errors.Is(err, ErrNotFound) && r.earlierActed && isJSON(r.Body) {
 		return nil
 	}
 	return err

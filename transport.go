@@ -204,12 +204,8 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, cl call, extr
 			c.logger.LogAttrs(ctx, slog.LevelDebug, "nbserv retry", slog.String("method", cl.method),
 				slog.String("path", c.basePath+cl.path), slog.Int("attempt", attempt+2), slog.Duration("wait", wait))
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, c.fail(cl, ctx.Err())
+		if err := sleep(ctx, wait); err != nil {
+			return nil, c.fail(cl, err)
 		}
 	}
 }
