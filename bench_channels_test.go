@@ -25,7 +25,7 @@ import (
 // structs, one request at a time, and dials as the SDK does (TCP_QUICKACK),
 // so the paired ratio is the SDK's own cost. "floor-plain" dials without
 // it: what a hand-written client gets from a Jupyter Server that leaves
-// Nagle on (docs/wire/kernel-channels.md).
+// Nagle on (docs/wire/kernel-channels.md KC7).
 
 // floor is the hand-written client: one socket, one request at a time.
 type floor struct {

@@ -17,7 +17,7 @@ import (
 
 // fakeKernel is the unit tests' Jupyter Server for one kernel: a loopback
 // server answering the kernel's channels WebSocket as Jupyter Server 1.23
-// does (docs/wire/kernel-channels.md): the legacy format, and the v1
+// does (docs/wire/kernel-channels.md KC2, KC3): the legacy format, and the v1
 // subprotocol when offered and enabled; IOPub to every connection, shell
 // and stdin to the requesting session; a disconnected session's messages
 // buffered and replayed when it comes back; and the REST calls a Conn

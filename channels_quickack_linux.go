@@ -13,7 +13,7 @@ import (
 // WebSocket, so each of the several small messages an execution answers
 // with waits for the client to acknowledge the one before; Linux delays
 // acknowledgements up to 40 ms, which made every execute round trip take
-// about 50 ms (docs/wire/kernel-channels.md). TCP_QUICKACK is not sticky,
+// about 50 ms (docs/wire/kernel-channels.md KC7). TCP_QUICKACK is not sticky,
 // so it is set again after every read.
 func quickAck(c net.Conn) net.Conn {
 	tc, ok := c.(*net.TCPConn)

@@ -13,7 +13,7 @@ import (
 )
 
 // Config section bodies as Jupyter Server 1.23.3 sent them
-// (docs/wire/server-info.md, C1-C4).
+// (docs/wire/server.md SV19, SV20, SV21, SV22).
 const (
 	wireConfigMerged = `{"a": 1, "nested": {"y": {"z": true}, "w": 2}, "list": [3], "b": "two"}`
 	wireConfigCrash  = `{"message": "Unhandled error", "reason": null, "traceback": "Traceback (most recent call last):\n  File \"/usr/lib/python3/dist-packages/jupyter_server/config_manager.py\", line 32, in recursive_update\n    target[k] = v\n    ~~~~~~^^^\nTypeError: 'int' object does not support item assignment\n"}`
@@ -46,7 +46,7 @@ func TestConfigGet(t *testing.T) {
 	}
 }
 
-// A section never written is {} (C1); a server answering null still gives
+// A section never written is {} (docs/wire/server.md SV19); a server answering null still gives
 // an empty map, never nil; anything but an object is an error.
 func TestConfigGetShapes(t *testing.T) {
 	for body, ok := range map[string]bool{`{}`: true, `null`: true, `[]`: false, `"x"`: false, `{`: false} {
@@ -79,7 +79,7 @@ func TestConfigUpdateSendsTheMergePatch(t *testing.T) {
 	}
 }
 
-// A nil patch is sent as {}: JSON null crashes Jupyter (C4).
+// A nil patch is sent as {}: JSON null crashes Jupyter (docs/wire/server.md SV22).
 func TestConfigUpdateNilPatch(t *testing.T) {
 	c, m := newMock(t, "http://jupyter.test")
 	m.on("PATCH", testConfigURL, 200, `{}`)
@@ -132,7 +132,7 @@ func TestConfigUpdateIsRetriedAfterALostAnswer(t *testing.T) {
 }
 
 // Section names are what Jupyter's \w+ route matches on the encoded path
-// (C5); anything else fails before any request.
+// (docs/wire/server.md SV24); anything else fails before any request.
 func TestConfigSectionNames(t *testing.T) {
 	c, m := newMock(t, "http://jupyter.test")
 	m.on("GET", `=~^http://jupyter\.test/api/config/`, 200, `{}`)

@@ -63,7 +63,7 @@ func recordingClient(t *testing.T, prefix string) (*Client, *recorder) {
 }
 
 // Each of the nine calls sends what Jupyter expects (see
-// docs/wire/contents-transfer.md, "Paths"): the method, the path escaped
+// docs/wire/contents.md C13): the method, the path escaped
 // segment by segment, the query, the body.
 func TestContentsRequests(t *testing.T) {
 	ctx := context.Background()
@@ -204,7 +204,7 @@ func TestContentsRefusesBadArgumentsBeforeAnyRequest(t *testing.T) {
 }
 
 // Jupyter's error answers on the contents API, as recorded in
-// docs/wire/contents.md (the 403 "Permission denied: <path>" is
+// docs/wire/contents.md C2, C3, C7, C8, C9, C10 (the 403 "Permission denied: <path>" is
 // perm_to_403's message, for a file the server's user may not write).
 func TestContentsErrors(t *testing.T) {
 	ctx := context.Background()

@@ -40,7 +40,7 @@ type TransferOptions struct {
 // model {"type": "file", "format": "base64", "chunk": n, "content": ...}
 // with n = 1, 2, ... and -1 for the last. Chunk 1 creates or truncates the
 // file, every later chunk appends to it, and -1 also runs the server's
-// post-save hooks (docs/wire/contents-transfer.md). While an upload is in
+// post-save hooks (docs/wire/contents.md C6). While an upload is in
 // progress, readers of the file see a prefix of it.
 //
 // Memory: one chunk buffer of ChunkSize bytes, plus, per request, the

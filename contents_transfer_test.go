@@ -23,7 +23,7 @@ import (
 
 // chunkServer speaks the part of Jupyter's contents API that Upload and
 // Download use, with Jupyter 1.23.3's chunk rules as recorded in
-// docs/wire/contents-transfer.md: a PUT without "chunk" or with chunk 1
+// docs/wire/contents.md C6: a PUT without "chunk" or with chunk 1
 // creates or truncates the file, any other chunk appends (creating the
 // file if needed); the answer is 201 if the file did not exist, else 200,
 // with the model's size after the write; content=0 GETs return the

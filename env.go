@@ -53,7 +53,7 @@ import (
 // with internal SSL, whose JUPYTERHUB_SSL_* files this does not read) to
 // the returned Config before calling NewClient.
 //
-// docs/wire/jupyterhub-env.md records what JupyterHub 3.0 sets and where.
+// docs/wire/jupyterhub.md H11, H12, H13 record what JupyterHub 3.0 sets and where.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{Token: Secret(firstEnv("JUPYTER_TOKEN", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"))}
 	base, err := baseURLFromEnv()

@@ -36,7 +36,7 @@ func setEnv(t *testing.T, env map[string]string) {
 
 // singleUserEnv is what JupyterHub 3.0 gave user ci's server (and every
 // kernel and terminal it starts), as recorded in
-// docs/wire/jupyterhub-env.md, with tokens replaced.
+// docs/wire/jupyterhub.md H11, H12, with tokens replaced.
 func singleUserEnv() map[string]string {
 	return map[string]string{
 		"JPY_API_TOKEN":             "hub-token",

@@ -17,7 +17,7 @@ const wire404HTML = `<!DOCTYPE HTML>
   data-jupyter-api-token="` + testToken + `"   dir="ltr">
 <div class="error"><h1>404 : Not Found</h1></div></body></html>`
 
-// TestStatusesMapToTypedErrors drives every error row of the wire record (docs/wire/sessions.md)
+// TestStatusesMapToTypedErrors drives every error row of the wire record (docs/wire/server.md SV3 and docs/wire/sessions.md)
 // through the SDK and checks the sentinel, the decoded fields, and that
 // nothing else matches.
 func TestStatusesMapToTypedErrors(t *testing.T) {

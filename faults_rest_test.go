@@ -11,7 +11,7 @@ import (
 )
 
 // What the SDK makes of the failures only the reference server can stage
-// on demand (docs/wire/server-api.md K5, K6, T7): a kernel that cannot be
+// on demand (docs/wire/kernels.md K7, K8; docs/wire/terminals.md T8): a kernel that cannot be
 // restarted, a kernel that died for good, a server without terminals.
 
 func TestRestartFailureKeepsTheKernel(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 )
 
 // How messages travel in WebSocket frames. Jupyter Server has two
-// formats (docs/wire/kernel-channels.md):
+// formats (docs/wire/kernel-channels.md KC3):
 //
 //   - the legacy one, which every server speaks: a message is a JSON text
 //     frame with a "channel" key beside header, parent_header, metadata and

@@ -20,7 +20,7 @@ import (
 // (package nbserv_test) use newClient in integration_test.go; benchmarks
 // use a hand-written raw client as their floor.
 
-// Bodies as a real Jupyter Server 1.23.3 sent them (docs/wire/sessions.md).
+// Bodies as a real Jupyter Server 1.23.3 sent them (docs/wire/sessions.md S1, S2).
 const (
 	wireNotebookSession = `{"id": "73293b23-4691-4c77-a951-f2091166b6aa", "path": "foo/nb1.ipynb", "name": "nb1", "type": "notebook", "kernel": {"id": "ee94081f-2d6b-4a43-9a1b-0e7ea6b3a5d1", "name": "python3", "last_activity": "2026-11-27T00:08:47.026443Z", "execution_state": "starting", "connections": 0}, "notebook": {"path": "foo/nb1.ipynb", "name": "nb1"}}`
 	wireConsoleSession  = `{"id": "68bc38d6-91ae-43db-86ac-30c2cf2887a2", "path": "c1", "name": null, "type": "console", "kernel": {"id": "6b02616e-e599-4b17-9f96-051440d71017", "name": "python3", "last_activity": "2026-11-27T00:28:29.793697Z", "execution_state": "starting", "connections": 0}}`

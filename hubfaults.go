@@ -10,7 +10,7 @@ import (
 // What JupyterHub answers in place of a user's server. Behind a hub, a
 // request to https://hub/user/<name>/api/... reaches the user's server only
 // while the hub's proxy has a route for it; otherwise the proxy hands it to
-// the hub, whose answers are not Jupyter's. docs/wire/jupyterhub.md records
+// the hub, whose answers are not Jupyter's. docs/wire/jupyterhub.md H3, H4, H5, H6 record
 // each one as JupyterHub 3.0 sent it (the same code is in 6.x); the tests
 // replay those recordings.
 

@@ -14,7 +14,7 @@ import (
 )
 
 // hubRecording is an answer JupyterHub 3.0 sent, as `curl -i` saved it in
-// testdata/jupyterhub-3.0 (docs/wire/jupyterhub.md has each command).
+// testdata/jupyterhub-3.0 (docs/wire/jupyterhub.md H3, H4, H5, H6 have each command).
 type hubRecording struct {
 	status int
 	header http.Header

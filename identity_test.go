@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// /api/me bodies as Jupyter Server 2.21.1 sent them (docs/wire/server-info.md,
-// I2-I4); 1.23.3 answers its HTML 404 page (I1).
+// /api/me bodies as Jupyter Server 2.21.1 sent them (docs/wire/server.md
+// SV16, SV17, SV18); 1.23.3 answers its HTML 404 page (docs/wire/server.md SV15).
 const (
 	wireMe          = `{"identity": {"username": "1fb4e130382d46c891f5d9fa8f667220", "name": "Anonymous Aoede", "display_name": "Anonymous Aoede", "initials": "AA", "avatar_url": null, "color": null}, "permissions": {"updatable_fields": ["name", "display_name", "initials", "avatar_url", "color"]}}`
 	wireMeChecked   = `{"identity": {"username": "3a90f8c13c744d69bed2ebb6fea1ac57", "name": "Anonymous Euanthe", "display_name": "Anonymous Euanthe", "initials": "AE", "avatar_url": null, "color": null}, "permissions": {"contents": ["read", "write"], "kernels": ["execute"], "nosuch": ["fly"], "updatable_fields": ["name", "display_name", "initials", "avatar_url", "color"]}}`

@@ -299,7 +299,7 @@ func TestE2EChannelsKernelKilled(t *testing.T) {
 		if errors.Is(err, context.DeadlineExceeded) && tg.ref == nil {
 			// Jupyter 1.23.3 sometimes leaves the socket that lived through
 			// the automatic restart without the new process's iopub
-			// (docs/wire/kernel-channels.md); a new connection works.
+			// (docs/wire/kernel-channels.md KC5); a new connection works.
 			t.Log("no answer on the socket that saw the restart; reconnecting")
 			fresh, cerr := c.Kernels.Connect(ctx, conn.KernelID())
 			if cerr != nil {

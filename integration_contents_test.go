@@ -20,7 +20,7 @@ import (
 // The contents part of the end-to-end suite (see integration_test.go for
 // the harness): the same assertions against the reference server and a
 // real Jupyter Server. Facts asserted here are recorded in
-// docs/wire/contents-transfer.md.
+// docs/wire/contents.md C6, C12, C13, C14.
 
 // contentsDir makes a fresh directory for the test, its parents included,
 // and deletes the whole tree when the test ends.
@@ -297,7 +297,7 @@ func TestE2EContentsUntitledAndErrors(t *testing.T) {
 			}
 		}
 		_, err := c.Contents.Get(ctx, dir+"/nope", nbserv.GetOptions{})
-		if tg.generation == 2 { // a plain-text body (docs/wire/jupyter-server-2.md)
+		if tg.generation == 2 { // a plain-text body (docs/wire/jupyter-server-2.md G10)
 			check("missing", err, nbserv.ErrNotFound, 404, "file or directory '/"+dir+"/nope' does not exist")
 		} else {
 			check("missing", err, nbserv.ErrNotFound, 404, "file or directory does not exist: '"+dir+"/nope'")

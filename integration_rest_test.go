@@ -19,7 +19,8 @@ import (
 // The end-to-end tests of the services beyond sessions: kernel actions,
 // kernelspecs, server information, config sections, identity and
 // terminals. Same harness and same rules as integration_test.go; the facts
-// asserted are in docs/wire/server-info.md.
+// asserted are in docs/wire/kernels.md, docs/wire/kernelspecs.md,
+// docs/wire/server.md and docs/wire/terminals.md.
 
 const unknownKernel = "00000000-0000-4000-8000-000000000000"
 

@@ -294,7 +294,7 @@ func TestE2EErrors(t *testing.T) {
 		// Jupyter Server 1.x crashes on PATCH with an unknown kernelspec: a
 		// 500 either way; only the traceback's text differs (see
 		// target.real). 2.x answers 501, as to a create
-		// (docs/wire/jupyter-server-2.md).
+		// (docs/wire/jupyter-server-2.md G2, G9).
 		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "y"), Type: "file"})
 		_, err = c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Kernel: &nbserv.KernelRequest{Name: "nosuch"}})
 		if tg.generation == 2 {

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// Kernel action bodies as Jupyter sent them (docs/wire/server-info.md, K1-K5).
+// Kernel action bodies as Jupyter sent them (docs/wire/kernels.md K2, K3, K4, K5, K6).
 const (
 	wireRestarted        = `{"id": "ee94081f-2d6b-4a43-9a1b-0e7ea6b3a5d1", "name": "python3", "last_activity": "2026-11-27T21:30:07.373314Z", "execution_state": "idle", "connections": 0}`
 	wireNoKernel         = `{"message": "Kernel does not exist: ee94081f-2d6b-4a43-9a1b-0e7ea6b3a5d1", "reason": null}`
@@ -82,7 +82,8 @@ func TestRestartReturnsTheKernel(t *testing.T) {
 	}
 }
 
-// Jupyter answers a 500 for restarting a kernel it does not know (K5); the
+// Jupyter answers a 500 for restarting a kernel it does not know
+// (docs/wire/kernels.md K6); the
 // SDK asks for the kernel and, on a JSON 404, matches ErrNotFound too.
 func TestRestartUnknownKernelIsNotFound(t *testing.T) {
 	for gen, body := range map[string]string{"1.23.3": wireRestartFailed1x, "2.21.1": wireRestartFailed2x} {

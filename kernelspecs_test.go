@@ -14,7 +14,7 @@ import (
 )
 
 // Kernelspec bodies as Jupyter Server 1.23.3 sent them
-// (docs/wire/server-info.md, S1-S4).
+// (docs/wire/kernelspecs.md KS2, KS3, KS4, KS5, KS7).
 const (
 	wireKernelSpecs   = `{"default": "python3", "kernelspecs": {"python3": {"name": "python3", "spec": {"argv": ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "env": {}, "display_name": "Python 3 (ipykernel)", "language": "python", "interrupt_mode": "signal", "metadata": {"debugger": true}}, "resources": {"logo-svg": "/kernelspecs/python3/logo-svg.svg", "logo-64x64": "/kernelspecs/python3/logo-64x64.png", "logo-32x32": "/kernelspecs/python3/logo-32x32.png"}}}}`
 	wireKernelSpec    = `{"name": "python3", "spec": {"argv": ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "env": {}, "display_name": "Python 3 (ipykernel)", "language": "python", "interrupt_mode": "signal", "metadata": {"debugger": true}}, "resources": {"logo-svg": "/kernelspecs/python3/logo-svg.svg", "logo-64x64": "/kernelspecs/python3/logo-64x64.png", "logo-32x32": "/kernelspecs/python3/logo-32x32.png"}}`
@@ -188,8 +188,8 @@ func TestKernelSpecResourcePathsAreEscaped(t *testing.T) {
 	}
 }
 
-// Without a valid token Jupyter redirects a file to its login page (S6,
-// V5); Resource and Spec report that instead of returning the page.
+// Without a valid token Jupyter redirects a file to its login page
+// (docs/wire/kernelspecs.md KS14; docs/wire/server.md SV9); Resource and Spec report that instead of returning the page.
 func TestLoginRedirectIsUnauthorized(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {

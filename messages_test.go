@@ -18,7 +18,7 @@ import (
 
 // frames reads testdata/kernel-channels/name.jsonl: every frame a real
 // Jupyter Server 1.23.3 sent the probe after one request
-// (docs/wire/kernel-channels.md says how they were captured).
+// (docs/wire/kernel-channels.md KC1 says how they were captured).
 func frames(t *testing.T, name string) []*Message {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", "kernel-channels", name+".jsonl"))

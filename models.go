@@ -107,7 +107,7 @@ type KernelRequest struct {
 	// Name of the kernelspec to start a new kernel from.
 	Name string `json:"name,omitempty"`
 	// Env is sent as the request's "env". Jupyter Server 1.23.3 and 2.21.1
-	// both ignore it for the kernel they start (docs/wire/jupyter-server-2.md);
+	// both ignore it for the kernel they start (docs/wire/jupyter-server-2.md G7);
 	// it is here for servers and kernel provisioners that read it.
 	Env map[string]string `json:"env,omitempty"`
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // readTestdata reads a body recorded from Jupyter Server 1.23.3 (see
-// docs/wire/contents-transfer.md, "Recorded bodies").
+// docs/wire/contents.md C15).
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/contents/" + name)

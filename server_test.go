@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// Server bodies as Jupyter sent them (docs/wire/server-info.md, V1-V4).
+// Server bodies as Jupyter sent them (docs/wire/server.md SV5, SV6, SV7, SV8).
 const (
 	wireStatus  = `{"connections": 0, "kernels": 0, "last_activity": "2026-11-27T21:29:11.350358Z", "started": "2026-11-27T21:29:11.350358Z"}`
 	wireVersion = `{"version": "1.23.3"}`

@@ -9,7 +9,7 @@ import (
 )
 
 // Terminal bodies as Jupyter Server 1.23.3 sent them
-// (docs/wire/server-info.md, T1-T6).
+// (docs/wire/terminals.md T1, T2, T3, T4, T6, T7).
 const (
 	wireTerminal     = `{"name": "1", "last_activity": "2026-11-27T21:29:40.345179Z"}`
 	wireTerminals    = `[{"name": "1", "last_activity": "2026-11-27T21:29:40.345179Z"}, {"name": "2", "last_activity": "2026-11-27T21:29:40.372490Z"}, {"name": "3", "last_activity": "2026-11-27T21:29:40.401508Z"}, {"name": "mine", "last_activity": "2026-11-27T21:29:40.425272Z"}]`
@@ -113,7 +113,7 @@ func TestTerminalNames(t *testing.T) {
 }
 
 // A server with terminals disabled answers every terminals URL with its
-// HTML 404 page (T7): every call reports ErrNotSupported.
+// HTML 404 page (docs/wire/terminals.md T8): every call reports ErrNotSupported.
 func TestTerminalsDisabledIsNotSupported(t *testing.T) {
 	c, m := newMock(t, "http://jupyter.test")
 	m.on("GET", `=~^http://jupyter\.test/api/terminals`, 404, wireHTML404, "Content-Type", "text/html")

@@ -45,7 +45,7 @@ func newHub(t *testing.T, url, token string) *hub.Client {
 }
 
 // notRunning reports whether err is the hub's answer for a server that
-// does not run, as the SDK types it (docs/wire/jupyterhub.md): the 424 of
+// does not run, as the SDK types it (docs/wire/jupyterhub.md H3, H9): the 424 of
 // a GET, the HTML 405 (3.0) or 403 (6.x) of another method.
 func notRunning(err error, method string) bool {
 	var e *nbserv.Error

@@ -12,7 +12,7 @@
 // c.JupyterHub.services) or a user's. Starting and stopping another user's
 // server takes the scope admin:servers (or servers), reaching it through
 // the proxy access:servers, and listing users list:users and read:users;
-// docs/wire/jupyterhub.md has a configuration that grants them and what
+// docs/wire/jupyterhub.md H1 and H7 have a configuration that grants them and what
 // the hub answers. The same token is sent to the users' servers, which
 // accept a hub token with access:servers.
 //

@@ -73,7 +73,7 @@ func WithVersion(v string) Option { return func(c *config) { c.ref.Version = v }
 // as: 2 (the default) for Jupyter Server 2.21.1, 1 for 1.23.3, whose
 // differences (Bearer tokens, /api/me, empty tracebacks, kernel ids chosen
 // by the client, contents hashes, ...) the repository's
-// docs/wire/jupyter-server-2.md records. GET /api then reports that
+// docs/wire/jupyter-server-2.md G2 records. GET /api then reports that
 // generation's version unless WithVersion sets another.
 func WithGeneration(n int) Option { return func(c *config) { c.ref.Generation = n } }
 

@@ -6,7 +6,7 @@
 //
 // It answers as Jupyter Server 2.21.1 by default; -generation 1 answers as
 // 1.23.3 instead (no Bearer tokens, no /api/me, 1.x's error bodies; the
-// repository's docs/wire/jupyter-server-2.md lists every difference).
+// repository's docs/wire/jupyter-server-2.md G2 lists every difference).
 //
 // With -root DIR the contents API and /files/ serve DIR in place, as
 // Jupyter serves its root_dir; without it they serve a private in-memory

@@ -10,7 +10,7 @@
 //	go run ./examples/cull-idle -cull-idle-timeout 2h -cull-interval 300 -delete   # keep culling, as Jupyter does
 //
 // The rules, each checked against Jupyter Server 1.23's culler and recorded
-// in docs/wire/kernel-culler.md:
+// in docs/wire/kernels.md K16, K17, K18:
 //
 //   - A kernel is culled when its last activity is more than
 //     -cull-idle-timeout ago, unless it is "busy" (-cull-busy culls those

@@ -2,7 +2,7 @@ package refserver
 
 // Who is asking: the token, read exactly as Jupyter Server 1.23.3's login
 // handler reads it, and Tornado's XSRF check, which guards every write not
-// authenticated by the token. docs/wire/sessions.md ("Auth") records what
+// authenticated by the token. docs/wire/server.md SV1 records what
 // the real server answered to each form.
 
 import (
@@ -56,7 +56,7 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // headerToken applies Jupyter's `token\s+(.+)` (re.IGNORECASE, re.match)
 // to the Authorization header; with bearer, 2.x's `(token|bearer)\s+(.+)`
-// (docs/wire/jupyter-server-2.md, "Authentication"). Tornado strips each header value and joins
+// (docs/wire/jupyter-server-2.md G5). Tornado strips each header value and joins
 // repeated headers with commas; it decodes header bytes as Latin-1, so a
 // non-ASCII token never matches through the header (it does through the
 // query).

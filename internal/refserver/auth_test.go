@@ -37,7 +37,7 @@ func (w *wire) rawGet(path, query string, header ...string) int {
 }
 
 // TestTokenMatchesJupyter holds the token rules of Jupyter 1.23.3's login
-// handler (docs/wire/sessions.md, "Auth"): the query first (last value,
+// handler (docs/wire/server.md SV1): the query first (last value,
 // stripped), then the header against `token\s+(.+)` in any case.
 func TestTokenMatchesJupyter(t *testing.T) {
 	w := newWire(t, Options{Token: tok})

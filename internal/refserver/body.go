@@ -5,7 +5,7 @@ package refserver
 // them whole; a 10 MiB [0,0,…] once took 300 MiB of heap here. The bound
 // is two limits checked before decoding, the body's size and its number of
 // JSON values; beyond them the answer is 413, where Jupyter would decode
-// the body (docs/wire/sessions.md, "Deliberate differences").
+// the body (docs/wire/server.md SV30).
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
 package refserver
 
 // GET /api/kernels/{id}/channels: a kernel's WebSocket, as Jupyter Server
-// 1.23.3's ZMQChannelsHandler serves it (docs/wire/kernel-channels-server.md).
+// 1.23.3's ZMQChannelsHandler serves it (docs/wire/kernel-channels.md KC9, KC10).
 //
 // Each connection has the handler goroutine, which reads, and a writer
 // goroutine, which drains the connection's queue; both end when the

@@ -2,7 +2,7 @@ package refserver
 
 // Kernel messages as the channels endpoint sends and receives them: the
 // Jupyter messaging protocol 5.3 in Jupyter Server 1.23's two WebSocket
-// formats. docs/wire/kernel-channels-server.md records what each format
+// formats. docs/wire/kernel-channels.md KC11 records what each format
 // looks like on a real server.
 
 import (

@@ -10,7 +10,7 @@ import (
 
 func TestPyDate(t *testing.T) {
 	// What jupyter_client makes of a header's date on its way through the
-	// kernel (docs/wire/kernel-channels-server.md, "dates").
+	// kernel (docs/wire/kernel-channels.md KC11).
 	for in, want := range map[string]string{
 		"2024-01-02T03:04:05Z":         "2024-01-02T03:04:05Z",
 		"2024-01-02T03:04:05.123Z":     "2024-01-02T03:04:05.123000Z",

@@ -18,7 +18,7 @@ import (
 )
 
 // These tests check the channels endpoint and the reference kernel
-// against what docs/wire/kernel-channels-server.md records of Jupyter
+// against what docs/wire/kernel-channels.md KC8-KC18 records of Jupyter
 // Server 1.23.3 and ipykernel 6.17; the differential test compares the
 // two servers directly when a real one is available.
 

@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// /api/config/{section}, as recorded in docs/wire/server-api.md (C rows).
+// /api/config/{section}, as recorded in docs/wire/server.md SV19-SV25.
 
 // patchConfig sends a PATCH and checks the answer is 200 with want.
 func (w *wire) patchConfig(section, body, want string) {

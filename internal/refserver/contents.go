@@ -3,7 +3,7 @@ package refserver
 // The contents API (/api/contents/...) and raw files (/files/...), as
 // Jupyter Server 1.23.3 serves them with its default LargeFileManager:
 // routing, the manager's operations on an fsys, and the models they
-// answer. docs/wire/contents.md records each behaviour with its curl.
+// answer. docs/wire/contents.md C1-C11 record each behaviour with its curl.
 
 import (
 	"encoding/json"

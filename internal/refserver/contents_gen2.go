@@ -1,7 +1,7 @@
 package refserver
 
 // The contents API in the Jupyter Server 2.x personality
-// (docs/wire/jupyter-server-2.md, "Contents"): every model carries hash
+// (docs/wire/jupyter-server-2.md G10): every model carries hash
 // and hash_algorithm (null unless GET asks with ?hash=1), and GET answers
 // a missing path with a plain-text 404 body.
 

@@ -275,7 +275,7 @@ func TestContentsConcurrent(t *testing.T) {
 }
 
 // The notebook writer reproduces nbformat's bytes: this is the file Jupyter
-// 1.23.3 wrote for the notebook PUT in docs/wire/contents.md.
+// 1.23.3 wrote for the notebook PUT in docs/wire/contents.md C5.
 func TestWriteNotebookBytes(t *testing.T) {
 	var nb map[string]any
 	dec := json.NewDecoder(strings.NewReader(`{"cells":[{"cell_type":"code","source":"print(1)\nx","metadata":{},"outputs":[],"execution_count":null,"id":"eb8fd69c"}],"metadata":{},"nbformat":4,"nbformat_minor":5}`))
@@ -292,7 +292,7 @@ func TestWriteNotebookBytes(t *testing.T) {
 	}
 }
 
-// Python's binascii.a2b_base64, as recorded in docs/wire/contents.md.
+// Python's binascii.a2b_base64, as recorded in docs/wire/contents.md C3.
 func TestA2BBase64(t *testing.T) {
 	for _, tc := range []struct{ in, out, err string }{
 		{"AAEC/w==", "\x00\x01\x02\xff", ""},

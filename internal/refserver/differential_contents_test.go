@@ -21,7 +21,7 @@ import (
 // ids, the order of directory listings (os.listdir's), and each server's
 // root directory in messages (Jupyter prints absolute paths; the in-memory
 // tree prints paths below "/"). Raw /files/ bodies are compared byte for
-// byte. docs/wire/contents.md records the same facts with curl.
+// byte. docs/wire/contents.md C1-C11 record the same facts with curl.
 //
 // Like TestDifferential it needs scripts/with-jupyter.sh; it works inside
 // a fresh directory of its own, so it can share the server with other

@@ -24,8 +24,8 @@ func diffGeneration() int {
 
 // gen2Unmirrored lists the differential steps whose 2.x answers the
 // reference server does not mirror at all, keyed "family: step", each
-// with the difference and the section of docs/wire/jupyter-server-2.md
-// that records it. Both peers still get the request (later steps depend
+// with the difference and its citation (docs/wire/jupyter-server-2.md
+// <ID>). Both peers still get the request (later steps depend
 // on it); only the comparison is skipped, and said so in the test log.
 // Empty now: every step's status is compared (see gen2StatusOnly).
 var gen2Unmirrored = map[string]string{}
@@ -33,8 +33,8 @@ var gen2Unmirrored = map[string]string{}
 // gen2StatusOnly lists the steps whose status, Content-Type and Location
 // are compared in generation 2 but not their bodies, with the reason.
 var gen2StatusOnly = map[string]string{
-	"rest: me":               "an anonymous identity, random per request: TestDifferentialMe compares its shape (\"/api/me (2.x only)\")",
-	"rest: me without token": "JSON in 2.x, not the 1.x page this step reads: TestDifferentialMe compares it (\"/api/me (2.x only)\")",
+	"rest: me":               "an anonymous identity, random per request: TestDifferentialMe compares its shape (docs/wire/jupyter-server-2.md G6)",
+	"rest: me without token": "JSON in 2.x, not the 1.x page this step reads: TestDifferentialMe compares it (docs/wire/jupyter-server-2.md G6)",
 	// nbformat 5.11.1 words validation errors as jsonschema does, with the
 	// failing instance; the reference server keeps 1.x's wording.
 	"contents: invalid cell":          "2.x's nbformat words validation errors differently (jsonschema's messages)",
@@ -77,7 +77,7 @@ func unmirrored(t *testing.T, family, step string) bool {
 // TestDifferentialMe compares /api/me (2.x only) with Jupyter Server 2.x:
 // statuses, the identity's keys and form (a new anonymous user per
 // request), the permissions answered and the error bodies
-// (docs/wire/jupyter-server-2.md, "/api/me (2.x only)").
+// (docs/wire/jupyter-server-2.md G6).
 func TestDifferentialMe(t *testing.T) {
 	jurl := os.Getenv("NBSERV_JUPYTER_URL")
 	if jurl == "" || diffGeneration() < 2 {

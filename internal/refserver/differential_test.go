@@ -40,7 +40,8 @@ import (
 // The only differences allowed, marked per step: where Jupyter crashes
 // into a 500 the traceback text differs (status and keys must match), the
 // HTML pages differ in markup, and execution_state moves on its own in a
-// real kernel. docs/wire/sessions.md is the record these steps check.
+// real kernel. docs/wire/sessions.md and docs/wire/server.md are the records these steps
+// check.
 func TestDifferential(t *testing.T) {
 	jupyter, ref, _ := newDiffPeers(t)
 	steps := []diffStep{
@@ -149,7 +150,7 @@ func TestDifferential(t *testing.T) {
 }
 
 // TestDifferentialAuth: the token as Jupyter 1.23.3 reads it
-// (docs/wire/sessions.md, "Auth").
+// (docs/wire/server.md SV1).
 func TestDifferentialAuth(t *testing.T) {
 	jupyter, ref, _ := newDiffPeers(t)
 	get := func(name, auth, query string, header ...string) diffStep {
@@ -204,7 +205,7 @@ func TestDifferentialAuth(t *testing.T) {
 }
 
 // TestDifferentialRouting: methods, redirects and pages
-// (docs/wire/sessions.md, "Routing").
+// (docs/wire/server.md SV2).
 func TestDifferentialRouting(t *testing.T) {
 	jupyter, ref, _ := newDiffPeers(t)
 	xsrf := http.Header{"Cookie": {"_xsrf=abc"}, "X-Xsrftoken": {"abc"}}
@@ -241,7 +242,7 @@ func TestDifferentialRouting(t *testing.T) {
 // TestDifferentialConcurrentCreates: Jupyter 1.23.3 checks for a session
 // at a path before its kernel starts and writes the row after, so creates
 // racing for one path each make a session. The reference server does the
-// same while a kernel start delay is set (docs/wire/sessions.md, "Create").
+// same while a kernel start delay is set (docs/wire/sessions.md S2).
 func TestDifferentialConcurrentCreates(t *testing.T) {
 	jupyter, ref, srv := newDiffPeers(t)
 	srv.SetKernelStartDelay(300 * time.Millisecond)

@@ -2,7 +2,7 @@ package refserver
 
 // The Jupyter Server 2.x personality (Options.Generation 2): what 2.21.1
 // answers differently from 1.23.3, as docs/wire/jupyter-server-2.md
-// records it. Small route-specific differences live beside their 1.x
+// G2 records it. Small route-specific differences live beside their 1.x
 // code, guarded by s.isGen2(); this file holds what cuts across routes and
 // the 2.x-only helpers.
 

@@ -8,12 +8,12 @@ import (
 )
 
 // These tests drive the Jupyter Server 2.x personality against the facts
-// docs/wire/jupyter-server-2.md records; each names its section. The
+// docs/wire/jupyter-server-2.md records; each names its rows. The
 // differential tests check the same facts against a real 2.21.1.
 
 func newWire2(t *testing.T) *wire { return newWire(t, Options{Token: tok, Generation: 2}) }
 
-// "Version" and "Authentication".
+// docs/wire/jupyter-server-2.md G4, G5.
 func TestGen2VersionAndBearer(t *testing.T) {
 	w := newWire2(t)
 	if a := w.call("GET", "/api", "", ""); a.body != `{"version":"2.21.1"}` {
@@ -40,7 +40,7 @@ func TestGen2VersionAndBearer(t *testing.T) {
 	}
 }
 
-// "/api/me (2.x only)".
+// docs/wire/jupyter-server-2.md G6.
 func TestGen2Me(t *testing.T) {
 	w := newWire2(t)
 	a := w.ok("GET", "/api/me?permissions=%7B%22contents%22%3A%5B%22read%22%5D%2C%22x%22%3A%5B%22y%22%5D%7D", "")
@@ -68,7 +68,7 @@ func TestGen2Me(t *testing.T) {
 	expectHTML404(t, newWire(t, Options{Token: tok}).ok("GET", "/api/me", ""))
 }
 
-// "Error bodies" and "Kernels" (restart failure).
+// docs/wire/jupyter-server-2.md G11, G7 (restart failure).
 func TestGen2ErrorBodies(t *testing.T) {
 	w := newWire2(t)
 	m := w.ok("POST", "/api/kernels", `{"name": "nosuch"}`).obj(t)
@@ -82,7 +82,7 @@ func TestGen2ErrorBodies(t *testing.T) {
 	}
 }
 
-// "Kernels": kernel_id in POST /api/kernels.
+// docs/wire/jupyter-server-2.md G7: kernel_id in POST /api/kernels.
 func TestGen2KernelID(t *testing.T) {
 	w := newWire2(t)
 	const id = "11111111-2222-4333-8444-555555555555"
@@ -106,7 +106,7 @@ func TestGen2KernelID(t *testing.T) {
 	}
 }
 
-// "Sessions".
+// docs/wire/jupyter-server-2.md G9.
 func TestGen2Sessions(t *testing.T) {
 	w := newWire2(t)
 	expectError(t, w.ok("POST", "/api/sessions", `{"path": "odd", "type": "file", "name": 5}`), 500,
@@ -146,7 +146,7 @@ func TestGen2Sessions(t *testing.T) {
 	}
 }
 
-// "Status codes": ipykernel 7's kernelspec.
+// docs/wire/jupyter-server-2.md G14: ipykernel 7's kernelspec.
 func TestGen2Kernelspec(t *testing.T) {
 	w := newWire2(t)
 	spec := w.ok("GET", "/api/kernelspecs/python3", "").obj(t)["spec"].(map[string]any)
@@ -160,7 +160,7 @@ func TestGen2Kernelspec(t *testing.T) {
 	}
 }
 
-// "Contents".
+// docs/wire/jupyter-server-2.md G10.
 func TestGen2Contents(t *testing.T) {
 	w := newWire2(t)
 	put := w.ok("PUT", "/api/contents/h.txt", `{"type": "file", "format": "text", "content": "hello\n"}`).obj(t)
@@ -196,7 +196,7 @@ func TestGen2Contents(t *testing.T) {
 	}
 }
 
-// "More differences found by the differential test": contents writes.
+// docs/wire/jupyter-server-2.md G15: contents writes.
 func TestGen2ContentsWrites(t *testing.T) {
 	w := newWire2(t)
 	w.ok("PUT", "/api/contents/t.txt", `{"type": "file", "format": "text", "content": "hello\n"}`)
@@ -238,7 +238,7 @@ func TestGen2ContentsWrites(t *testing.T) {
 	}
 }
 
-// "The HTML 404 page" and "Routing".
+// docs/wire/jupyter-server-2.md G12, G13.
 func TestGen2Pages(t *testing.T) {
 	w := newWire2(t)
 	a := w.ok("GET", "/nope", "")

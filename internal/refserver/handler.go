@@ -24,8 +24,8 @@ var (
 // the API routes first; then, for a URL none matches, the trailing-slash
 // redirect, the page at the base URL, or the HTML 404 page. Within an API
 // route the checks run in Tornado's and Jupyter's order (method known,
-// XSRF, Origin, method implemented, token); docs/wire/sessions.md
-// ("Routing") records each answer.
+// XSRF, Origin, method implemented, token); docs/wire/server.md
+// SV2 records each answer.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.beforeRequest(w, r) {
 		return
@@ -126,7 +126,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel, id string
 		return
 	}
 	// A server with no token is open to writes, where Jupyter would ask
-	// for the XSRF cookie (docs/wire/sessions.md, "Deliberate differences").
+	// for the XSRF cookie (docs/wire/server.md SV32).
 	if needsXSRF(r.Method) && a == authNone {
 		if msg := xsrfProblem(r); msg != "" {
 			errorReply(http.StatusForbidden, msg).write(w)

@@ -6,7 +6,7 @@ package refserver
 // and what the hub answers in a server's place when it does not run (the
 // redirect and 424 of a GET, the HTML 405 of other methods, the redirect
 // to the login page without a valid token). Every answer is the one
-// recorded from a real hub in docs/wire/jupyterhub.md, with the ports and
+// recorded from a real hub in docs/wire/jupyterhub.md H3-H6, with the ports and
 // times of the run where they appear.
 
 import (

@@ -17,7 +17,7 @@ import (
 )
 
 // TestHubMatchesRecordings sends the requests of docs/wire/jupyterhub.md
-// to the Hub stand-in and compares each answer with the one JupyterHub 3.0
+// H3, H4, H5, H6 // to the Hub stand-in and compares each answer with the one JupyterHub 3.0
 // sent (testdata/jupyterhub-3.0 at the repository's root): status, media
 // type, Location, and the JSON body with the hub's host and port masked
 // (an HTML body: its JupyterHub title and error heading).

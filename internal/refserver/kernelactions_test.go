@@ -11,7 +11,7 @@ import (
 )
 
 // Kernel interrupt and restart, and the kernel fault controls, as recorded
-// in docs/wire/server-api.md (K rows).
+// in docs/wire/kernels.md K2-K13.
 
 func (w *wire) startKernel() map[string]any {
 	w.t.Helper()

@@ -207,7 +207,7 @@ func (s *Server) kernelAction(r *http.Request, arg string) reply {
 	}
 	// The new process: channel clients see Jupyter's restart sequence.
 	// After a failed restart Jupyter's model does not move (observed in
-	// docs/wire/server-api.md), whatever the new process says.
+	// docs/wire/kernels.md K7), whatever the new process says.
 	state, last := k.state, k.lastActivity
 	s.mu.Unlock()
 	ok := s.restartProcess(r, k)

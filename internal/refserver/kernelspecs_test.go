@@ -13,7 +13,7 @@ import (
 )
 
 // GET /api/kernelspecs/{name} and /kernelspecs/{name}/{file}, as recorded
-// in docs/wire/server-api.md (S rows).
+// in docs/wire/kernelspecs.md KS5-KS16.
 
 func TestKernelspecByName(t *testing.T) {
 	w := newWire(t, Options{Token: tok, BaseURL: "/user/x/", KernelSpecs: []string{"python3", "ir"}})

@@ -1,7 +1,7 @@
 package refserver
 
 // GET and PATCH /api/me, Jupyter Server 2.x only: who the request is and
-// what it may do (docs/wire/jupyter-server-2.md, "/api/me"). A token
+// what it may do (docs/wire/jupyter-server-2.md G6). A token
 // authenticates no named user, so 2.x makes each request a new anonymous
 // user (unless the client sends back its username cookie, which this
 // server neither sets nor reads) and allows every action asked about.

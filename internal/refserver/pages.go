@@ -5,7 +5,7 @@ package refserver
 // Tornado's bare error page from the trailing-slash redirect handler. The
 // markup is a shortened copy of Jupyter's; what clients can rely on (the
 // status, Content-Type, heading, and the token embedded for a logged-in
-// request) is as Jupyter's. See docs/wire/sessions.md ("Routing").
+// request) is as Jupyter's. See docs/wire/server.md SV2.
 
 import (
 	"fmt"

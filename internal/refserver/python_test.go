@@ -52,7 +52,7 @@ func TestPythonSemantics(t *testing.T) {
 }
 
 // Python's repr of floats, which Jupyter answers for any number with a
-// fraction or an exponent (docs/wire/sessions.md, "Odd values").
+// fraction or an exponent (docs/wire/sessions.md S7).
 func TestPyFloatRepr(t *testing.T) {
 	for in, want := range map[string]string{
 		"1E2": "100.0", "1.50": "1.5", "-0.0": "-0.0", "0.0001": "0.0001", "0.00001": "1e-05",

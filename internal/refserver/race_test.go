@@ -32,7 +32,7 @@ func (w *wire) createConcurrently(n int, body string) []string {
 // TestConcurrentCreatesWithKernelStartDelay: Jupyter 1.23.3 looks for a
 // session at the path before the kernel starts and writes the row after,
 // so three concurrent creates for one path made three sessions and three
-// kernels (docs/wire/sessions.md, "Create"). With a kernel start delay the
+// kernels (docs/wire/sessions.md S2). With a kernel start delay the
 // reference server opens the same window; without one it is atomic.
 func TestConcurrentCreatesWithKernelStartDelay(t *testing.T) {
 	const body = `{"path": "race/r.ipynb", "type": "notebook"}`

@@ -2,7 +2,7 @@ package refserver
 
 // The reference kernel: what stands behind a kernel's channels. It answers
 // the messaging protocol as ipykernel 6.17 does behind Jupyter Server
-// 1.23.3 (docs/wire/kernel-channels-server.md): one shell queue worked in
+// 1.23.3 (docs/wire/kernel-channels.md KC10-KC17): one shell queue worked in
 // order, control requests answered at once, iopub broadcast to every
 // connection, replies routed to the connection that asked, and a
 // disconnected session's messages kept for its return. What executing code
@@ -433,7 +433,7 @@ func kernelInfo() obj {
 		}},
 		{"banner", "nbserv reference kernel: answers as ipykernel 6.17 (IPython 8.5.0, Python 3.11.2) does, " +
 			"but runs only print, literal expressions, raise, import time, time.sleep and input, " +
-			"and what a test scripts (see docs/wire/kernel-channels-server.md).\n"},
+			"and what a test scripts (see docs/wire/kernel-channels.md KC18).\n"},
 		{"help_links", []obj{
 			link("Python Reference", "https://docs.python.org/3.11"),
 			link("IPython Reference", "https://ipython.org/documentation.html"),

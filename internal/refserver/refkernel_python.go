@@ -1041,7 +1041,7 @@ func interruptedInput(x *execution, lines []string, line int, hl ...span) *failu
 
 func notImplementedText(src string) string {
 	return fmt.Sprintf("the nbserv reference kernel cannot run %q: it runs only print, literal expressions, "+
-		"raise, import time, time.sleep and input (docs/wire/kernel-channels-server.md); script other code with nbservtest", src)
+		"raise, import time, time.sleep and input (docs/wire/kernel-channels.md KC18); script other code with nbservtest", src)
 }
 
 // notImplemented refuses a line the forms do not cover.

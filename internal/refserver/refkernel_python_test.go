@@ -8,7 +8,7 @@ import (
 )
 
 // Golden values from Debian bookworm's Python 3.11 (repr) and from
-// tracebacks ipykernel 6.17 sent (docs/wire/kernel-channels-server.md).
+// tracebacks ipykernel 6.17 sent (docs/wire/kernel-channels.md KC12).
 
 func TestPyReprFloat(t *testing.T) {
 	for _, c := range []struct {

@@ -4,7 +4,7 @@ package refserver
 // frame with two non-blank lines of context each side, and the source
 // highlighted with the ipython3 Pygments lexer in IPython's colours. Only
 // what the reference kernel's tracebacks need is covered; the colours and
-// layout were read off real tracebacks (docs/wire/kernel-channels-server.md).
+// layout were read off real tracebacks (docs/wire/kernel-channels.md KC12).
 
 import (
 	"fmt"

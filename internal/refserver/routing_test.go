@@ -37,7 +37,7 @@ func (w *wire) rawRequest(method, target string, header ...string) answer {
 
 // TestOpenRedirect: Jupyter's trailing-slash handler strips leading and
 // trailing slashes and puts one back, so no redirect leaves the server
-// (docs/wire/sessions.md, "Routing"). The reference server once answered
+// (docs/wire/server.md SV2). The reference server once answered
 // GET //evil.example/ with Location: //evil.example.
 func TestOpenRedirect(t *testing.T) {
 	w := newWire(t, Options{Token: tok})

@@ -1,6 +1,6 @@
 // Package refserver is an in-memory Jupyter Server that answers the REST
 // API exactly as Jupyter Server 1.23.3 does on the wire, or, with
-// Options.Generation 2, as 2.21.1 does (docs/wire/jupyter-server-2.md):
+// Options.Generation 2, as 2.21.1 does (docs/wire/jupyter-server-2.md G3):
 // the same statuses, JSON error messages, headers and quirks. Kernels are
 // simulated; no process is started.
 //
@@ -23,7 +23,7 @@ import (
 const DefaultVersion = "1.23.3"
 
 // Version2 is the Jupyter Server 2.x release the 2.x personality mirrors
-// (docs/wire/jupyter-server-2.md): what GET /api reports in generation 2.
+// (docs/wire/jupyter-server-2.md G4): what GET /api reports in generation 2.
 const Version2 = "2.21.1"
 
 // DefaultGeneration is the personality of a Server whose Options name
@@ -36,8 +36,8 @@ const DefaultGeneration = 1
 // the root, offering a single "python3" kernelspec.
 type Options struct {
 	// Token, when set, is required as "Authorization: token <t>" or
-	// "?token=<t>", matched as Jupyter matches it (docs/wire/sessions.md,
-	// "Auth").
+	// "?token=<t>", matched as Jupyter matches it (docs/wire/server.md
+	// SV1).
 	Token string
 	// BaseURL is the path prefix, such as "/user/alice/" (slashes around it
 	// are optional). Empty means "/".
@@ -47,7 +47,7 @@ type Options struct {
 	KernelSpecs []string
 	// Generation chooses the personality: 1 answers as Jupyter Server
 	// 1.23.3, 2 as Jupyter Server 2.21.1 (docs/wire/jupyter-server-2.md
-	// records each difference). 0 takes the generation from Version's major
+	// G2 records each difference). 0 takes the generation from Version's major
 	// number ("2.21.1" selects 2), else DefaultGeneration. Other values
 	// are treated as 2 when larger, 1 when smaller.
 	Generation int

@@ -7,7 +7,7 @@ import (
 )
 
 // GET /api/spec.yaml, the login page and GET /api, as recorded in
-// docs/wire/server-api.md (V and L rows).
+// docs/wire/server.md SV5-SV14.
 
 func TestSpecYAML(t *testing.T) {
 	w := newWire(t, Options{Token: tok})

@@ -6,7 +6,7 @@ import (
 )
 
 // TestActivity: what Jupyter counts in /api/status's last_activity
-// (docs/wire/sessions.md, "Status and version"): every API answer to a
+// (docs/wire/server.md SV4): every API answer to a
 // token-authenticated request, errors included, but not /api/status itself,
 // ?no_track_activity, or requests without the token; kernel activity and
 // shutdowns too.

@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// /api/terminals, as recorded in docs/wire/server-api.md (T rows).
+// /api/terminals, as recorded in docs/wire/terminals.md T1-T9.
 
 func termNames(t *testing.T, w *wire) []any {
 	t.Helper()

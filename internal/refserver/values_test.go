@@ -17,7 +17,7 @@ func expectCrash(t *testing.T, a answer, exception string) {
 }
 
 // TestOddValues: what Jupyter 1.23.3 answers for values Python and SQLite
-// treat their own way (docs/wire/sessions.md, "Odd values"). The reference
+// treat their own way (docs/wire/sessions.md S7). The reference
 // server once called a 30-digit integer a 'float'.
 func TestOddValues(t *testing.T) {
 	w := newWire(t, Options{Token: tok, KernelSpecs: []string{"python3"}})

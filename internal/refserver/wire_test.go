@@ -16,8 +16,8 @@ import (
 )
 
 // These tests drive the rows of the project's wire record,
-// docs/wire/sessions.md, against the reference server over HTTP: what
-// Jupyter Server 1.23.3 answered to curl. Each test names its section; the
+// docs/wire/sessions.md and docs/wire/server.md, against the reference server over HTTP: what
+// Jupyter Server 1.23.3 answered to curl. Each test names its rows; the
 // differential tests check the same rows against a real server.
 
 const tok = "secrettok"
@@ -140,7 +140,7 @@ func (w *wire) create(body string) map[string]any {
 
 func kernelOf(m map[string]any) map[string]any { return m["kernel"].(map[string]any) }
 
-// TestWireAuth: docs/wire/sessions.md, "Auth".
+// TestWireAuth: docs/wire/server.md SV1.
 func TestWireAuth(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	if a := w.call("GET", "/api/sessions", "", "token"); a.status != 200 || a.body != "[]" {
@@ -170,8 +170,8 @@ func TestWireAuth(t *testing.T) {
 	}
 }
 
-// TestWireNoTokenConfigured: docs/wire/sessions.md, "Deliberate
-// differences" (a server with no token is open).
+// TestWireNoTokenConfigured: docs/wire/server.md SV32 (a server with no
+// token is open).
 func TestWireNoTokenConfigured(t *testing.T) {
 	w := newWire(t, Options{})
 	if a := w.call("GET", "/api/sessions", "", ""); a.status != 200 {
@@ -179,8 +179,7 @@ func TestWireNoTokenConfigured(t *testing.T) {
 	}
 }
 
-// TestWireRouting: docs/wire/sessions.md, "Routing" and "Status and
-// version".
+// TestWireRouting: docs/wire/server.md SV2, SV4.
 func TestWireRouting(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	for _, p := range []string{"/api/sessions/abc", "/api/sessions/a-b-c-d-e-f", "/api/sessions/a_1-b-c-d-e%41", "/api/kernels/x", "/nope", "/api/sessionsx"} {
@@ -214,8 +213,8 @@ func TestWireRouting(t *testing.T) {
 	}
 }
 
-// TestWirePrefix: docs/wire/sessions.md, "Routing" (base URL prefix) and
-// "Kernelspecs".
+// TestWirePrefix: docs/wire/server.md SV2 (base URL prefix) and
+// docs/wire/kernelspecs.md KS1.
 func TestWirePrefix(t *testing.T) {
 	w := newWire(t, Options{Token: tok, BaseURL: "/user/alice/"})
 	expectHTML404(t, w.ok("GET", "/api/sessions", ""))
@@ -243,7 +242,7 @@ func TestWirePrefix(t *testing.T) {
 	}
 }
 
-// TestWireCreate: docs/wire/sessions.md, "Create" and "Models".
+// TestWireCreate: docs/wire/sessions.md S1, S2.
 func TestWireCreate(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	a := w.ok("POST", "/api/sessions", `{"path": "foo/nb1.ipynb", "type": "notebook", "name": "nb1"}`)
@@ -340,8 +339,7 @@ func TestWireCreate(t *testing.T) {
 	}
 }
 
-// TestWireGetListDelete: docs/wire/sessions.md, "Get", "List" and
-// "Delete".
+// TestWireGetListDelete: docs/wire/sessions.md S3, S4, S6.
 func TestWireGetListDelete(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	a := w.create(`{"path": "a", "type": "file"}`)
@@ -393,7 +391,7 @@ func TestWireGetListDelete(t *testing.T) {
 	}
 }
 
-// TestWirePatch: docs/wire/sessions.md, "Patch" and "Odd values".
+// TestWirePatch: docs/wire/sessions.md S5, S7.
 func TestWirePatch(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
 	s := w.create(`{"path": "c1", "type": "console"}`)
@@ -470,8 +468,8 @@ func TestWirePatch(t *testing.T) {
 	}
 }
 
-// TestWireKernels: docs/wire/sessions.md, "Kernels", "Kernelspecs" and
-// "Status and version".
+// TestWireKernels: docs/wire/kernels.md K1, docs/wire/kernelspecs.md KS1
+// and docs/wire/server.md SV4.
 func TestWireKernels(t *testing.T) {
 	w := newWire(t, Options{Token: tok, KernelSpecs: []string{"python3", "ir"}})
 	a := w.ok("POST", "/api/kernels", `{"name": "ir"}`)
@@ -572,7 +570,7 @@ func TestFaults(t *testing.T) {
 }
 
 // With no kernel start delay, creates for one path are atomic
-// (docs/wire/sessions.md, "Deliberate differences"); with one, they race as
+// (docs/wire/sessions.md S9); with one, they race as
 // Jupyter's do (TestConcurrentCreatesWithKernelStartDelay).
 func TestConcurrentCreatesForOnePathYieldOneSession(t *testing.T) {
 	w := newWire(t, Options{Token: tok})
