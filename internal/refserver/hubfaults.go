@@ -341,10 +341,7 @@ func hubJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func hubJSONRaw(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	writeBody(w, status, "application/json", body)
 }
 
 // hubPage writes the hub's HTML page with an error heading (none for the
@@ -357,10 +354,7 @@ func hubPage(w http.ResponseWriter, status int, heading string) {
 		body += "<form action=\"/hub/login\" method=\"post\" role=\"form\"></form>\n"
 	}
 	body += "</body>\n</html>\n"
-	w.Header().Set("Content-Type", "text/html")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	writeBody(w, status, "text/html", body)
 }
 
 // pyQuote is a JSON string as Python's json.dumps writes it: for the ASCII
