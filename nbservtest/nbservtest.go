@@ -9,9 +9,12 @@
 //
 // Like net/http/httptest, it serves on a loopback port; unlike it, the
 // controls (FailNext, SetLatency, SetKernelStartDelay, GoneOnDelete,
-// KillSessionKernel, KillKernel, SetKernelActivity) let a test provoke
-// every error a real server can give. Controls named for a session take a
-// session id; those named for a kernel take a kernel id.
+// KillSessionKernel, KillKernel, CrashKernel, FailRestarts,
+// SetKernelActivity) let a test provoke every error a real server can
+// give. Controls named for a session take a
+// session id; those named for a kernel take a kernel id. An id the server
+// does not have is an error wrapping ErrNoSuchSession or ErrNoSuchKernel,
+// whichever the control names.
 package nbservtest
 
 import (
@@ -166,8 +169,9 @@ type Fault struct {
 	Header http.Header
 }
 
-// ErrNoSuchSession and ErrNoSuchKernel are what the controls return, wrapped
-// with the id, for a session or kernel the server does not have.
+// ErrNoSuchSession and ErrNoSuchKernel are what every control that takes a
+// session or kernel id returns, wrapped with the id, for one the server
+// does not have.
 var (
 	ErrNoSuchSession = refserver.ErrNoSuchSession
 	ErrNoSuchKernel  = refserver.ErrNoSuchKernel

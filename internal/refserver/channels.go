@@ -464,9 +464,9 @@ func (s *Server) Close() {
 func (s *Server) CrashKernel(kernelID string, restartFails bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.kernels[kernelID]
-	if k == nil {
-		return fmt.Errorf("refserver: no such kernel: %s", kernelID)
+	k, err := s.controlKernel(kernelID)
+	if err != nil {
+		return err
 	}
 	rt := s.runtime(k)
 	if !restartFails {
