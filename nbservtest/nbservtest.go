@@ -29,8 +29,9 @@ import (
 )
 
 // DefaultGeneration is the Jupyter Server generation a Server answers as
-// when no option chooses one: 2, the generation most users run.
-const DefaultGeneration = 2
+// when WithGeneration does not choose one: 2, the generation most users
+// run.
+const DefaultGeneration = refserver.DefaultGeneration
 
 // Server is a running reference server and a client for it.
 type Server struct {
@@ -67,9 +68,10 @@ func WithKernelSpecs(names ...string) Option {
 	return func(c *config) { c.ref.KernelSpecs = names }
 }
 
-// WithVersion sets the version GET /api reports. Unless WithGeneration
-// says otherwise, it also selects the behaviour: a version below 2
-// ("1.23.3") answers as Jupyter Server 1.x, any other as 2.x.
+// WithVersion sets the version GET /api reports, and nothing else: the
+// behaviour is the generation's (WithGeneration), so WithVersion("2.14.0")
+// tests how a client reads an older 2.x version. By default GET /api
+// reports the generation's version, 2.21.1 or 1.23.3.
 func WithVersion(v string) Option { return func(c *config) { c.ref.Version = v } }
 
 // WithGeneration chooses the Jupyter Server generation the server answers
@@ -106,9 +108,6 @@ func Start(opts ...Option) (*Server, error) {
 	c := config{ref: refserver.Options{Token: rand.Text()}}
 	for _, o := range opts {
 		o(&c)
-	}
-	if c.ref.Generation == 0 && c.ref.Version == "" {
-		c.ref.Generation = DefaultGeneration
 	}
 	ref := refserver.New(c.ref)
 	ts := httptest.NewUnstartedServer(ref)

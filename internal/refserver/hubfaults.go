@@ -242,7 +242,9 @@ func (h *Hub) api(w http.ResponseWriter, r *http.Request, rel string) {
 			return
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<10))
-		u.server = New(Options{Token: string(h.token), BaseURL: "/user/" + parts[1] + "/"})
+		// The single-user server the hub was recorded with
+		// (docs/wire/jupyterhub.md) is Jupyter Server 1.23.3.
+		u.server = New(Options{Token: string(h.token), BaseURL: "/user/" + parts[1] + "/", Generation: 1})
 		u.started = time.Now().UTC()
 		u.polls = h.spawnPolls
 		if u.polls > 0 {
