@@ -13,7 +13,8 @@ import (
 )
 
 // The default server answers as Jupyter Server 2.21.1; WithGeneration(1)
-// as 1.23.3, which the SDK sees through Version and Identity.Me.
+// as 1.23.3, which the SDK sees through Identity.Me and the Bearer token.
+// WithVersion changes only what Version reports.
 func TestGenerations(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -23,7 +24,7 @@ func TestGenerations(t *testing.T) {
 		version string
 	}{
 		{"default", nil, 2, "2.21.1"},
-		{"WithVersion 1.x", []nbservtest.Option{nbservtest.WithVersion("1.23.3")}, 1, "1.23.3"},
+		{"WithVersion 1.x changes only the version", []nbservtest.Option{nbservtest.WithVersion("1.23.3")}, 2, "1.23.3"},
 		{"WithGeneration(1)", []nbservtest.Option{nbservtest.WithGeneration(1)}, 1, "1.23.3"},
 		{"WithJupyterServer2", []nbservtest.Option{nbservtest.WithJupyterServer2()}, 2, "2.21.1"},
 		{"WithVersion 2.x", []nbservtest.Option{nbservtest.WithVersion("2.14.0")}, 2, "2.14.0"},

@@ -144,7 +144,7 @@ func (s *Server) ScriptFunc(f func(code string) (steps []Step, ok bool)) {
 // restarter then tells every connected client "restarting" and starts a
 // new process (execution count 1). With restartFails, the restarts fail:
 // clients are told "dead" and the kernel is removed, as is then any
-// session on it.
+// session on it. The error wraps ErrNoSuchKernel for an unknown id.
 func (s *Server) CrashKernel(kernelID string, restartFails bool) error {
 	return s.ref.CrashKernel(kernelID, restartFails)
 }

@@ -203,8 +203,8 @@ func TestCrashKernel(t *testing.T) {
 	if _, err := srv.Client.Sessions.Get(ctx, s.ID); !errors.Is(err, nbserv.ErrNotFound) {
 		t.Errorf("session after its kernel died for good: %v", err)
 	}
-	if err := srv.CrashKernel("a-b-c-d-e", false); err == nil {
-		t.Error("crashing an unknown kernel: no error")
+	if err := srv.CrashKernel("a-b-c-d-e", false); !errors.Is(err, nbservtest.ErrNoSuchKernel) {
+		t.Errorf("crashing an unknown kernel: %v, want ErrNoSuchKernel", err)
 	}
 }
 

@@ -4,6 +4,6 @@ package nbservtest
 // when the kernel cannot be started again: a 500 {"message": "Exception
 // restarting kernel", "traceback": [...]}. The kernel stays listed, but
 // nothing runs in it, so an interrupt answers 500 until a restart
-// succeeds. n <= 0 lets restarts succeed again. It returns an error when
-// no kernel has that id.
+// succeeds. n <= 0 lets restarts succeed again. The error wraps
+// ErrNoSuchKernel for an unknown id.
 func (s *Server) FailRestarts(kernelID string, n int) error { return s.ref.FailRestarts(kernelID, n) }

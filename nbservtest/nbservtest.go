@@ -9,9 +9,12 @@
 //
 // Like net/http/httptest, it serves on a loopback port; unlike it, the
 // controls (FailNext, SetLatency, SetKernelStartDelay, GoneOnDelete,
-// KillSessionKernel, KillKernel, SetKernelActivity) let a test provoke
-// every error a real server can give. Controls named for a session take a
-// session id; those named for a kernel take a kernel id.
+// KillSessionKernel, KillKernel, CrashKernel, FailRestarts,
+// SetKernelActivity) let a test provoke every error a real server can
+// give. Controls named for a session take a
+// session id; those named for a kernel take a kernel id. An id the server
+// does not have is an error wrapping ErrNoSuchSession or ErrNoSuchKernel,
+// whichever the control names.
 package nbservtest
 
 import (
@@ -26,8 +29,9 @@ import (
 )
 
 // DefaultGeneration is the Jupyter Server generation a Server answers as
-// when no option chooses one: 2, the generation most users run.
-const DefaultGeneration = 2
+// when WithGeneration does not choose one: 2, the generation most users
+// run.
+const DefaultGeneration = refserver.DefaultGeneration
 
 // Server is a running reference server and a client for it.
 type Server struct {
@@ -64,9 +68,10 @@ func WithKernelSpecs(names ...string) Option {
 	return func(c *config) { c.ref.KernelSpecs = names }
 }
 
-// WithVersion sets the version GET /api reports. Unless WithGeneration
-// says otherwise, it also selects the behaviour: a version below 2
-// ("1.23.3") answers as Jupyter Server 1.x, any other as 2.x.
+// WithVersion sets the version GET /api reports, and nothing else: the
+// behaviour is the generation's (WithGeneration), so WithVersion("2.14.0")
+// tests how a client reads an older 2.x version. By default GET /api
+// reports the generation's version, 2.21.1 or 1.23.3.
 func WithVersion(v string) Option { return func(c *config) { c.ref.Version = v } }
 
 // WithGeneration chooses the Jupyter Server generation the server answers
@@ -103,9 +108,6 @@ func Start(opts ...Option) (*Server, error) {
 	c := config{ref: refserver.Options{Token: rand.Text()}}
 	for _, o := range opts {
 		o(&c)
-	}
-	if c.ref.Generation == 0 && c.ref.Version == "" {
-		c.ref.Generation = DefaultGeneration
 	}
 	ref := refserver.New(c.ref)
 	ts := httptest.NewUnstartedServer(ref)
@@ -166,8 +168,9 @@ type Fault struct {
 	Header http.Header
 }
 
-// ErrNoSuchSession and ErrNoSuchKernel are what the controls return, wrapped
-// with the id, for a session or kernel the server does not have.
+// ErrNoSuchSession and ErrNoSuchKernel are what every control that takes a
+// session or kernel id returns, wrapped with the id, for one the server
+// does not have.
 var (
 	ErrNoSuchSession = refserver.ErrNoSuchSession
 	ErrNoSuchKernel  = refserver.ErrNoSuchKernel

@@ -90,7 +90,8 @@ func TestKernelStartDelayOpensJupytersRace(t *testing.T) {
 }
 
 // Controls named for a session take a session id, those named for a
-// kernel a kernel id, and say which was unknown.
+// kernel a kernel id, and say which was unknown: every one of them, the
+// same way, for another kind's id and for an id nothing has.
 func TestControlsTakeTheIdTheyName(t *testing.T) {
 	srv := nbservtest.NewServer(t)
 	ctx := context.Background()
@@ -98,17 +99,30 @@ func TestControlsTakeTheIdTheyName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.KillKernel(s.ID); !errors.Is(err, nbservtest.ErrNoSuchKernel) {
-		t.Errorf("KillKernel(session id) = %v, want ErrNoSuchKernel", err)
+	kernelControls := map[string]func(id string) error{
+		"KillKernel":            srv.KillKernel,
+		"SetKernelActivity":     func(id string) error { return srv.SetKernelActivity(id, "idle", time.Now()) },
+		"FailRestarts":          func(id string) error { return srv.FailRestarts(id, 1) },
+		"CrashKernel":           func(id string) error { return srv.CrashKernel(id, false) },
+		"CrashKernel, for good": func(id string) error { return srv.CrashKernel(id, true) },
 	}
-	if err := srv.KillSessionKernel(s.Kernel.ID); !errors.Is(err, nbservtest.ErrNoSuchSession) {
-		t.Errorf("KillSessionKernel(kernel id) = %v, want ErrNoSuchSession", err)
+	sessionControls := map[string]func(id string) error{
+		"KillSessionKernel": srv.KillSessionKernel,
+		"GoneOnDelete":      srv.GoneOnDelete,
 	}
-	if err := srv.SetKernelActivity(s.ID, "idle", time.Now()); !errors.Is(err, nbservtest.ErrNoSuchKernel) {
-		t.Errorf("SetKernelActivity(session id) = %v, want ErrNoSuchKernel", err)
+	for _, id := range []string{s.ID, "a-b-c-d-e"} {
+		for name, control := range kernelControls {
+			if err := control(id); !errors.Is(err, nbservtest.ErrNoSuchKernel) || !strings.Contains(err.Error(), id) {
+				t.Errorf("%s(%s) = %v, want ErrNoSuchKernel naming the id", name, id, err)
+			}
+		}
 	}
-	if err := srv.GoneOnDelete(s.Kernel.ID); !errors.Is(err, nbservtest.ErrNoSuchSession) {
-		t.Errorf("GoneOnDelete(kernel id) = %v, want ErrNoSuchSession", err)
+	for _, id := range []string{s.Kernel.ID, "a-b-c-d-e"} {
+		for name, control := range sessionControls {
+			if err := control(id); !errors.Is(err, nbservtest.ErrNoSuchSession) || !strings.Contains(err.Error(), id) {
+				t.Errorf("%s(%s) = %v, want ErrNoSuchSession naming the id", name, id, err)
+			}
+		}
 	}
 	if err := srv.KillKernel(s.Kernel.ID); err != nil {
 		t.Fatal(err)

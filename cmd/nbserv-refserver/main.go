@@ -65,9 +65,9 @@ const usageHead = `Usage: nbserv-refserver [flags]
 
 Serves the go-nbserv reference server, an in-memory Jupyter Server
 (sessions, kernels, kernelspecs, contents, terminals, config, status), and
-prints its URL. -generation 2 (the default) answers as Jupyter Server 2.21.1
-(Bearer tokens, /api/me, 2.x's error bodies, contents hashes), -generation 1
-as Jupyter Server 1.23.3; -jupyter-version changes only the version GET /api
+prints its URL. -generation 2 answers as Jupyter Server 2.21.1 (Bearer
+tokens, /api/me, 2.x's error bodies, contents hashes), -generation 1 as
+Jupyter Server 1.23.3; -jupyter-version changes only the version GET /api
 reports.
 
 Limits: at most -max-conns connections are served at once; more wait until
@@ -114,7 +114,7 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request headers accepted, in bytes, as Tornado's default")
 	fs.IntVar(&o.maxConns, "max-conns", 128, "connections served at once; more wait")
 	fs.DurationVar(&o.kernelStartDelay, "kernel-start-delay", 0, "time a simulated kernel takes to start; concurrent creates for one path then each make a session, as in Jupyter")
-	fs.IntVar(&o.generation, "generation", 2, "Jupyter Server generation to answer as: 2 (2.21.1, what most servers run) or 1 (1.23.3)")
+	fs.IntVar(&o.generation, "generation", refserver.DefaultGeneration, "Jupyter Server generation to answer as: 2 (2.21.1, what most servers run) or 1 (1.23.3)")
 	fs.StringVar(&o.version, "jupyter-version", "", "version GET /api reports (default: the generation's, 1.23.3 or 2.21.1)")
 	fs.SetOutput(stderr) // where the flag package prints a bad flag's error
 	fs.Usage = func() {} // the usage is printed below, once, to the right stream

@@ -87,7 +87,7 @@ func TestServesUntilCanceled(t *testing.T) {
 
 // By default, and with -generation 2, the server answers as Jupyter Server
 // 2.21.1: its version, and a Bearer token accepted where 1.x (-generation
-// 1) refuses it.
+// 1) refuses it. -jupyter-version changes the version, not the behaviour.
 func TestGenerationFlag(t *testing.T) {
 	for _, c := range []struct {
 		args    []string
@@ -98,6 +98,7 @@ func TestGenerationFlag(t *testing.T) {
 		{[]string{"-generation", "1"}, "1.23.3", 403},
 		{[]string{"-generation", "2"}, "2.21.1", 200},
 		{[]string{"-generation", "2", "-jupyter-version", "2.17.0"}, "2.17.0", 200},
+		{[]string{"-jupyter-version", "1.23.3"}, "1.23.3", 200}, // the version only: still 2.x
 	} {
 		url := start(t, append([]string{"-token", "t"}, c.args...)...)
 		resp, err := http.Get(url + "api")

@@ -10,15 +10,21 @@
 // Hidden files and directories (names starting with ".", such as
 // .ipynb_checkpoints) are skipped, as Jupyter hides them.
 //
-// Flags:
+// Flags may come before the command, after it, or both:
 //
-//	-url, -token      the server (default $JUPYTER_URL, $JUPYTER_TOKEN)
+//	-url, -token      the server (default: what nbserv.ConfigFromEnv reads)
 //	-all              every file, not only notebooks (*.ipynb)
 //	-clear-outputs    push: upload notebooks with their outputs and execution counts cleared
 //	-chunk BYTES      push: the upload chunk size (default 4 MiB)
+//
+// -url and -token default to $JUPYTER_URL and $JUPYTER_TOKEN or, inside a
+// JupyterHub single-user server, to the variables the hub set, so there
+// it needs no flags at all. SIGINT or SIGTERM stops it between two
+// requests or mid-transfer; a file being pulled is never left half written.
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -30,15 +36,34 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	nbserv "github.com/nbserv/go-nbserv"
 )
 
+const usage = `Usage: nbsync push [flags] LOCALDIR REMOTEDIR
+       nbsync pull [flags] REMOTEDIR LOCALDIR
+
+Copies notebooks between a local directory and a Jupyter Server,
+recursively: push uploads LOCALDIR's notebooks into REMOTEDIR, pull
+downloads REMOTEDIR's notebooks into LOCALDIR. Missing directories are
+created on either side; existing files are replaced; hidden files and
+directories are skipped. Flags may come before the command, after it, or
+both.
+
+-url and -token default to $JUPYTER_URL and $JUPYTER_TOKEN or, inside a
+JupyterHub single-user server, to the server's own address and token from
+the hub's variables (see nbserv.ConfigFromEnv).
+
+Flags:
+`
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	var u usageError
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.As(err, &u) { // run has printed those
 		fmt.Fprintln(os.Stderr, "nbsync:", err)
 	}
 	os.Exit(exitCode(err))
@@ -56,9 +81,9 @@ func exitCode(err error) int {
 	return 1
 }
 
-type usageError struct{ msg string }
-
-func (u usageError) Error() string { return u.msg }
+// usageError is a command line nbsync refuses; run has printed it with
+// the usage.
+type usageError struct{ error }
 
 type options struct {
 	all, clear bool
@@ -66,40 +91,55 @@ type options struct {
 	out        io.Writer
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, out, errOut io.Writer) error {
+// run is the program. -h prints the usage to stdout and returns
+// flag.ErrHelp; a bad command line prints its error and the usage, once,
+// to stderr and returns a usageError; anything else is returned unprinted.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	env, envErr := nbserv.ConfigFromEnv()
 	fs := flag.NewFlagSet("nbsync", flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	url := fs.String("url", getenv("JUPYTER_URL"), "Jupyter Server base URL, prefix included (default $JUPYTER_URL)")
-	token := fs.String("token", getenv("JUPYTER_TOKEN"), "Jupyter Server token (default $JUPYTER_TOKEN)")
-	o := options{out: out}
+	var help bytes.Buffer // the flag package's messages and usage, printed once below
+	fs.SetOutput(&help)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	baseURL := fs.String("url", env.BaseURL, "base `URL` of the Jupyter Server, prefix included")
+	token := env.Token
+	fs.Var((*secretFlag)(&token), "token", "API `TOKEN` of the Jupyter Server or JupyterHub")
+	o := options{out: stdout}
 	fs.BoolVar(&o.all, "all", false, "copy every file, not only notebooks (*.ipynb)")
 	fs.BoolVar(&o.clear, "clear-outputs", false, "push: clear outputs and execution counts of the notebooks uploaded")
-	fs.IntVar(&o.chunk, "chunk", nbserv.DefaultChunkSize, "push: upload chunk size in bytes")
-	fs.Usage = func() {
-		fmt.Fprintln(errOut, "usage: nbsync push [flags] LOCALDIR REMOTEDIR\n       nbsync pull [flags] REMOTEDIR LOCALDIR\nflags:")
-		fs.PrintDefaults()
-	}
+	fs.IntVar(&o.chunk, "chunk", nbserv.DefaultChunkSize, "push: upload chunk size in `BYTES`")
 	// Flags may come before the command, after it, or both.
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if args = fs.Args(); len(args) > 0 {
+	err := fs.Parse(args)
+	args = fs.Args()
+	if err == nil && len(args) > 0 {
 		cmd := args[0]
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
+		err = fs.Parse(args[1:])
 		args = append([]string{cmd}, fs.Args()...)
 	}
-	if len(args) != 3 || (args[0] != "push" && args[0] != "pull") {
-		fs.Usage()
-		return usageError{"want push LOCALDIR REMOTEDIR or pull REMOTEDIR LOCALDIR"}
-	}
-	if *url == "" {
-		return usageError{"no server: give -url or set JUPYTER_URL"}
-	}
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: *url, Token: nbserv.Secret(*token), Timeout: nbserv.NoTimeout})
-	if err != nil {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = stdout.Write(help.Bytes())
 		return err
+	case err != nil:
+		_, _ = stderr.Write(help.Bytes())
+		return usageError{err}
+	}
+	refuse := func(err error) error {
+		fmt.Fprintf(stderr, "nbsync: %v\n", err)
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return usageError{err}
+	}
+	switch {
+	case len(args) != 3 || (args[0] != "push" && args[0] != "pull"):
+		return refuse(errors.New("want push LOCALDIR REMOTEDIR or pull REMOTEDIR LOCALDIR"))
+	case !isSet(fs, "url") && envErr != nil:
+		return refuse(envErr) // a malformed variable the flag did not replace
+	case *baseURL == "":
+		return refuse(errors.New("no server: give -url or set JUPYTER_URL"))
+	}
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: *baseURL, Token: token, Timeout: nbserv.NoTimeout})
+	if err != nil {
+		return refuse(err)
 	}
 	defer c.CloseIdleConnections()
 	if args[0] == "push" {
@@ -107,6 +147,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out, er
 	}
 	return pull(ctx, c, args[1], args[2], o)
 }
+
+// isSet reports whether the flag was given on the command line.
+func isSet(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// secretFlag is a flag holding an nbserv.Secret, so that -h shows
+// "[REDACTED]" rather than a token taken from the environment.
+type secretFlag nbserv.Secret
+
+func (s *secretFlag) String() string     { return nbserv.Secret(*s).String() }
+func (s *secretFlag) Set(v string) error { *s = secretFlag(v); return nil }
 
 // wanted reports whether a file of this name is copied.
 func (o options) wanted(name string) bool {

@@ -40,7 +40,7 @@ func (w *wire) rawGet(path, query string, header ...string) int {
 // handler (docs/wire/server.md SV1): the query first (last value,
 // stripped), then the header against `token\s+(.+)` in any case.
 func TestTokenMatchesJupyter(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	for _, c := range []struct {
 		name, query string
 		header      []string
@@ -91,7 +91,7 @@ func TestTokenMatchesJupyter(t *testing.T) {
 // Tornado reads the header as Latin-1: a non-ASCII token matches only
 // through the query.
 func TestNonASCIITokenOnlyThroughTheQuery(t *testing.T) {
-	w := newWire(t, Options{Token: "tök"})
+	w := newWire(t, Options{Token: "tök", Generation: 1})
 	if got := w.rawGet("/api/sessions", "token=t%C3%B6k"); got != 200 {
 		t.Errorf("query: %d", got)
 	}
@@ -106,7 +106,7 @@ func TestNonASCIITokenOnlyThroughTheQuery(t *testing.T) {
 // TestXSRF holds Tornado's XSRF check on writes not authenticated by the
 // token: a matching _xsrf cookie lets the request reach the token check.
 func TestXSRF(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	send := func(method, path string, header ...string) answer {
 		t.Helper()
 		req, _ := http.NewRequest(method, w.srv.URL+path, strings.NewReader("{}"))
@@ -147,7 +147,7 @@ func TestXSRF(t *testing.T) {
 // A ?token= that is not UTF-8 gets no answer at all: the connection
 // closes, as Jupyter's does when its token lookup raises.
 func TestTokenNotUTF8DropsTheConnection(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	conn, err := net.Dial("tcp", w.srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 func BenchmarkRefKernelExecute(b *testing.B) {
 	for _, v1 := range []bool{false, true} {
 		b.Run(fmt.Sprint("v1=", v1), func(b *testing.B) {
-			ref := New(Options{Token: tok})
+			ref := New(Options{Token: tok, Generation: 1})
 			ts := httptest.NewServer(ref)
 			defer ts.Close()
 			defer ref.Close()

@@ -42,7 +42,7 @@ func allocated(t *testing.T, s *Server, method, path string, body []byte, chunke
 // are refused with 413 before they are decoded.
 func TestRequestMemoryIsBounded(t *testing.T) {
 	const bound = 2 << 20
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	big := []byte(zeros(5 << 20)) // 10 MiB, 5M values
 	many := []byte(zeros(10_001)) // 20 KiB, just over the value limit
 	enough := []byte(`{"path": "p", "type": "file", "x": ` + zeros(9_990) + `}`)
@@ -80,7 +80,7 @@ func TestRequestMemoryIsBounded(t *testing.T) {
 // TestBodyAsJupyterReadsIt: the body is stripped of Python's white space
 // and must be UTF-8 (Jupyter crashes otherwise).
 func TestBodyAsJupyterReadsIt(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	if a := w.ok("POST", "/api/sessions", "\f\v{\"path\": \"ff\", \"type\": \"file\"}\f"); a.status != 201 {
 		t.Errorf("form feeds around the body: %d %s", a.status, a.body)
 	}

@@ -152,14 +152,14 @@ func kernelChannelsPath(rel string) (id, action string, ok bool) {
 func (s *Server) serveChannels(w http.ResponseWriter, r *http.Request, kernelID string) {
 	if r.Method != http.MethodGet {
 		if !s.authorized(r) {
-			s.wsErrorPage(w, r, http.StatusForbidden, "")
+			s.errorPage(w, r, http.StatusForbidden, "")
 		} else {
-			s.wsErrorPage(w, r, http.StatusMethodNotAllowed, "")
+			s.errorPage(w, r, http.StatusMethodNotAllowed, "")
 		}
 		return
 	}
 	if !s.authorized(r) {
-		s.wsErrorPage(w, r, http.StatusForbidden, "")
+		s.errorPage(w, r, http.StatusForbidden, "")
 		return
 	}
 	session := r.URL.Query().Get("session_id")
@@ -464,9 +464,9 @@ func (s *Server) Close() {
 func (s *Server) CrashKernel(kernelID string, restartFails bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.kernels[kernelID]
-	if k == nil {
-		return fmt.Errorf("refserver: no such kernel: %s", kernelID)
+	k, err := s.controlKernel(kernelID)
+	if err != nil {
+		return err
 	}
 	rt := s.runtime(k)
 	if !restartFails {
@@ -520,39 +520,5 @@ func sameOrigin(r *http.Request) bool {
 // plainError is a Tornado HTTPError raised with a log message and no
 // Jupyter page: the message as an HTML body.
 func plainError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-	w.Header().Set("Content-Length", fmt.Sprint(len(msg)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, msg)
+	writeBody(w, status, "text/html; charset=UTF-8", msg)
 }
-
-// wsErrorPage is Jupyter's HTML error page for a status (403, 405), which
-// non-API handlers such as the channels endpoint answer.
-func (s *Server) wsErrorPage(w http.ResponseWriter, r *http.Request, status int, _ string) {
-	tokenAttr := ""
-	if s.token != nil && s.authorized(r) {
-		tokenAttr = fmt.Sprintf(` data-jupyter-api-token="%s"`, s.token)
-	}
-	page := fmt.Sprintf(errorHTML, s.prefix, tokenAttr, status, http.StatusText(status))
-	w.Header().Set("Content-Type", "text/html")
-	w.Header().Set("Content-Length", fmt.Sprint(len(page)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, page)
-}
-
-const errorHTML = `<!DOCTYPE HTML>
-<html>
-<head>
-    <meta charset="utf-8">
-    <title>Jupyter Server</title>
-    <link rel="stylesheet" href="%sstatic/style/index.css" />
-</head>
-<body class=""%s dir="ltr">
-  <div id="site">
-<div class="error">
-    <h1>%d : %s</h1>
-</div>
-  </div>
-</body>
-</html>
-`

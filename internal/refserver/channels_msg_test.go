@@ -101,7 +101,7 @@ func FuzzClientMessage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		s := New(Options{})
+		s := New(Options{Generation: 1})
 		s.mu.Lock()
 		k := s.startKernel("python3")
 		rt := s.runtime(k)

@@ -31,7 +31,7 @@ type chanFixture struct {
 
 func newChanFixture(t *testing.T) *chanFixture {
 	t.Helper()
-	ref := New(Options{Token: tok})
+	ref := New(Options{Token: tok, Generation: 1})
 	ts := httptest.NewServer(ref)
 	f := &chanFixture{t: t, ref: ref, ts: ts, base: ts.URL + "/"}
 	t.Cleanup(func() {
@@ -589,7 +589,7 @@ func TestChannelsHandshake(t *testing.T) {
 		t.Errorf("after refused handshakes: %+v", m)
 	}
 	// Without a token, Jupyter checks the origin.
-	open := New(Options{})
+	open := New(Options{Generation: 1})
 	ts := httptest.NewServer(open)
 	defer ts.Close()
 	defer open.Close()
@@ -639,7 +639,7 @@ func TestChannelsSlowReaderIsBounded(t *testing.T) {
 // (for the race detector), then closes the server: no goroutine is left.
 func TestChannelsConcurrentClients(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	ref := New(Options{Token: tok})
+	ref := New(Options{Token: tok, Generation: 1})
 	ts := httptest.NewServer(ref)
 	ref.mu.Lock()
 	kernels := []string{ref.startKernel("python3").id, ref.startKernel("python3").id}

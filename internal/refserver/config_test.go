@@ -24,7 +24,7 @@ func (w *wire) patchConfig(section, body, want string) {
 func jsonValue(t *testing.T, s string) any { return answer{body: s}.json(t) }
 
 func TestConfigMerge(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	if a := w.ok("GET", "/api/config/probe1", ""); a.status != 200 || a.body != "{}" || a.header.Get("Content-Type") != "application/json" {
 		t.Errorf("a section never written: %d %s", a.status, a.body)
 	}
@@ -50,7 +50,7 @@ func TestConfigMerge(t *testing.T) {
 }
 
 func TestConfigCrashes(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	w.patchConfig("c", `{"i": 5, "s": "xa", "l": ["q"], "n": {"m": 1}}`, `{"i": 5, "s": "xa", "l": ["q"], "n": {"m": 1}}`)
 	before := w.ok("GET", "/api/config/c", "").body
 	for body, why := range map[string]string{
@@ -83,7 +83,7 @@ func TestConfigCrashes(t *testing.T) {
 }
 
 func TestConfigPut(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	w.patchConfig("p", `{"old": 1}`, `{"old": 1}`)
 	a := w.ok("PUT", "/api/config/p", `{"a": null, "b": {}, "c": {"d": null}, "e": 1}`)
 	if a.status != 204 || a.body != "" || a.header.Get("Content-Type") != "" {
@@ -107,7 +107,7 @@ func TestConfigPut(t *testing.T) {
 }
 
 func TestConfigRouting(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	for _, p := range []string{"/api/config/a-b", "/api/config/a.b", "/api/config/%C3%A9", "/api/config", "/api/config/x/y"} {
 		expectHTML404(t, w.ok("GET", p, ""))
 	}
@@ -130,7 +130,7 @@ func TestConfigRouting(t *testing.T) {
 func TestConfigAnswersShareNothing(t *testing.T) {
 	// The PATCH answer is written after the lock is released: a later
 	// PATCH must not change it (run with -race).
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	w.patchConfig("x", `{"a": {"b": 1}}`, `{"a": {"b": 1}}`)
 	done := make(chan answer)
 	go func() { done <- w.ok("PATCH", "/api/config/x", `{"a": {"c": 2}}`) }()

@@ -9,7 +9,6 @@ package refserver
 import (
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -17,11 +16,7 @@ import (
 func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, raw string) {
 	if !s.authorized(r) {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			// web.authenticated sends browsers to the login page.
-			next := url.QueryEscape(r.URL.RequestURI())
-			w.Header().Set("Location", s.prefix+"login?next="+next)
-			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-			w.WriteHeader(http.StatusFound)
+			s.loginRedirect(w, r) // web.authenticated sends browsers to the login page
 			return
 		}
 		s.htmlError(w, r, http.StatusForbidden, "")

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -114,10 +113,7 @@ func (s *Server) contentsGet2(r *http.Request, p string) reply {
 
 // write writes the text as the body, labelled as JSON as 2.x labels it.
 func (t plainText404) write(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(t)))
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(t))
+	writeBody(w, status, "application/json", string(t))
 }
 
 // contentsPost2 is POST /api/contents/{dir} in 2.x: a body that is empty

@@ -38,7 +38,7 @@ func TestContentsBasics(t *testing.T) {
 			if backend == "directory" {
 				root = t.TempDir()
 			}
-			s := New(Options{BaseURL: "/user/x/", ContentsRoot: root})
+			s := New(Options{BaseURL: "/user/x/", ContentsRoot: root, Generation: 1})
 			rec, m := call(t, s, "PUT", "/user/x/api/contents/a%20b.txt", `{"type": "file", "format": "text", "content": "hi\n"}`)
 			if rec.Code != 201 || rec.Header().Get("Location") != "/user/x/api/contents/a%20b.txt" || m["size"] != 3.0 || m["mimetype"] != "text/plain" {
 				t.Fatalf("PUT new: %d %v %v", rec.Code, rec.Header(), m)
@@ -120,7 +120,7 @@ func TestContentsBasics(t *testing.T) {
 // MaxContentsBody+1 bytes of it; a declared Content-Length over the bound
 // is refused before reading any.
 func TestContentsBodyBound(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	src := &countingReader{left: MaxContentsBody * 4}
 	req := httptest.NewRequest("PUT", "/api/contents/big.txt", src)
 	req.ContentLength = -1 // as a chunked request: the size is unknown
@@ -150,7 +150,7 @@ func TestContentsBodyBound(t *testing.T) {
 // 6n in all (measured 5.75n for base64 and text), whether its size is
 // declared or not; the bound checked is 8n.
 func TestContentsBodyAllocations(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	data := bytes.Repeat([]byte{0, 1, 2, 3}, 2<<20)
 	body := `{"type": "file", "format": "base64", "content": "` + base64.StdEncoding.EncodeToString(data) + `"}`
 	for _, declared := range []bool{true, false} {
@@ -191,7 +191,7 @@ func (r *countingReader) Read(p []byte) (int, error) {
 // TestChunkedUpload: chunk 1 truncates, later chunks append, and the
 // result reads back through /files/ byte for byte, with ranges.
 func TestChunkedUpload(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	want := make([]byte, 3<<20+123)
 	for i := range want {
 		want[i] = byte(i * 7)
@@ -230,7 +230,7 @@ func TestChunkedUpload(t *testing.T) {
 // TestFilesSnapshot: a download in progress keeps the bytes it started
 // with while the file is rewritten and appended to.
 func TestFilesSnapshot(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	if err := s.WriteFile("f.bin", []byte("0123456789")); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestFilesSnapshot(t *testing.T) {
 }
 
 func TestContentsConcurrent(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -364,7 +364,7 @@ func TestGuessType(t *testing.T) {
 }
 
 func TestNotebookValidationMessage(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	_, m := call(t, s, "PUT", "/api/contents/v.ipynb", `{"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5, "extra": 1}}`)
 	want := "Notebook validation failed: data must not contain {'extra'} properties\n\nFailed validating <unset> in notebook:\n\nOn instance:\n<unset>:\n\"<UNKNOWN>\""
 	if m["message"] != want {
@@ -377,7 +377,7 @@ func TestNotebookValidationMessage(t *testing.T) {
 }
 
 func TestSeedControls(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	if err := s.WriteFile("a/b/c.txt", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +422,7 @@ func FuzzContentsHandler(f *testing.F) {
 		if !validMethod(method) || !strings.HasPrefix(path, "/") {
 			return
 		}
-		s := New(Options{})
+		s := New(Options{Generation: 1})
 		_ = s.WriteFile("t.txt", []byte("text"))
 		_ = s.WriteFile("d/nb.ipynb", []byte(`{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`))
 		req, err := http.NewRequest(method, "http://x"+path, strings.NewReader(body))

@@ -63,12 +63,32 @@ func (s *Server) SetKernelStartDelay(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// controlSession is the session a control names, or an error wrapping
+// ErrNoSuchSession; every control that takes a session id looks it up
+// here. The caller holds s.mu.
+func (s *Server) controlSession(sessionID string) (*session, error) {
+	if sess := s.byID[sessionID]; sess != nil {
+		return sess, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNoSuchSession, sessionID)
+}
+
+// controlKernel is the kernel a control names, or an error wrapping
+// ErrNoSuchKernel; every control that takes a kernel id looks it up here.
+// The caller holds s.mu.
+func (s *Server) controlKernel(kernelID string) (*kernel, error) {
+	if k := s.kernels[kernelID]; k != nil {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
+}
+
 // GoneOnDelete: see nbservtest.Server.GoneOnDelete.
 func (s *Server) GoneOnDelete(sessionID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.byID[sessionID] == nil {
-		return fmt.Errorf("%w: %s", ErrNoSuchSession, sessionID)
+	if _, err := s.controlSession(sessionID); err != nil {
+		return err
 	}
 	s.gone[sessionID] = true
 	return nil
@@ -78,9 +98,9 @@ func (s *Server) GoneOnDelete(sessionID string) error {
 func (s *Server) KillSessionKernel(sessionID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess := s.byID[sessionID]
-	if sess == nil {
-		return fmt.Errorf("%w: %s", ErrNoSuchSession, sessionID)
+	sess, err := s.controlSession(sessionID)
+	if err != nil {
+		return err
 	}
 	s.shutdownKernel(sess.kernelID)
 	return nil
@@ -90,8 +110,8 @@ func (s *Server) KillSessionKernel(sessionID string) error {
 func (s *Server) KillKernel(kernelID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.kernels[kernelID] == nil {
-		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
+	if _, err := s.controlKernel(kernelID); err != nil {
+		return err
 	}
 	s.shutdownKernel(kernelID)
 	return nil
@@ -101,9 +121,9 @@ func (s *Server) KillKernel(kernelID string) error {
 func (s *Server) SetKernelActivity(kernelID, state string, last time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.kernels[kernelID]
-	if k == nil {
-		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
+	k, err := s.controlKernel(kernelID)
+	if err != nil {
+		return err
 	}
 	k.state, k.lastActivity = state, last.UTC()
 	if k.lastActivity.After(s.kernelAct) {
@@ -118,9 +138,9 @@ func (s *Server) SetKernelActivity(kernelID, state string, last time.Time) error
 func (s *Server) FailRestarts(kernelID string, n int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.kernels[kernelID]
-	if k == nil {
-		return fmt.Errorf("%w: %s", ErrNoSuchKernel, kernelID)
+	k, err := s.controlKernel(kernelID)
+	if err != nil {
+		return err
 	}
 	k.failRestarts = max(n, 0)
 	return nil

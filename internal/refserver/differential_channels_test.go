@@ -41,7 +41,7 @@ func TestDifferentialChannels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := New(Options{Token: token, BaseURL: u.Path})
+	ref := New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration()})
 	ts := httptest.NewServer(ref)
 	defer ts.Close()
 	defer ref.Close()

@@ -34,7 +34,7 @@ func FuzzRESTHandler(f *testing.F) {
 		if !validMethod(method) || !strings.HasPrefix(path, "/") {
 			return
 		}
-		s := New(Options{})
+		s := New(Options{Generation: 1})
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("POST", "/api/kernels", nil))
 		var k struct{ ID string }

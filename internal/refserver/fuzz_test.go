@@ -31,7 +31,7 @@ func FuzzHandler(f *testing.F) {
 		if !validMethod(method) || !strings.HasPrefix(path, "/") {
 			return
 		}
-		s := New(Options{})
+		s := New(Options{Generation: 1})
 		// A session to act on, so PATCH and DELETE reach their handlers.
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("POST", "/api/sessions", strings.NewReader(`{"path": "p", "type": "notebook"}`)))

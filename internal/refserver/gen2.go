@@ -143,9 +143,7 @@ func (s *Server) kernelLocation(id string) string {
 // there that is not UTF-8 (400), and to a ?token= that is not UTF-8 on a
 // page (400): text/html with no body.
 func emptyPage(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "text/html")
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(status)
+	writeBody(w, status, "text/html", "")
 }
 
 // badTokenEncoding is 2.x's answer to an API request whose ?token= is not

@@ -28,15 +28,35 @@ func TestGen2VersionAndBearer(t *testing.T) {
 		t.Errorf("POST with Bearer: %d %s", a.status, a.body)
 	}
 	expectError(t, w.call("GET", "/api/sessions", "", "Bearer wrong"), 403, "Forbidden")
-	// Generation 1 still refuses it, and a 2.x version selects 2.x.
-	if a := newWire(t, Options{Token: tok}).call("GET", "/api/sessions", "", "Bearer "+tok); a.status != 403 {
+	// Generation 1 still refuses it.
+	if a := newWire(t, Options{Token: tok, Generation: 1}).call("GET", "/api/sessions", "", "Bearer "+tok); a.status != 403 {
 		t.Errorf("1.x with Bearer: %d", a.status)
 	}
-	if g := New(Options{Version: "2.14.0"}).Generation(); g != 2 {
-		t.Errorf("Version 2.14.0: generation %d", g)
-	}
-	if g := New(Options{Version: "2.14.0", Generation: 1}).Generation(); g != 1 {
-		t.Errorf("Version 2.14.0, Generation 1: generation %d", g)
+}
+
+// The generation is 2 unless Options.Generation says otherwise; Version
+// only changes what GET /api reports.
+func TestGenerationIsChosenOneWay(t *testing.T) {
+	for _, c := range []struct {
+		opts    Options
+		gen     int
+		version string
+	}{
+		{Options{}, 2, Version2},
+		{Options{Generation: 1}, 1, Version1},
+		{Options{Generation: 2}, 2, Version2},
+		{Options{Generation: -1}, 1, Version1},
+		{Options{Generation: 3}, 2, Version2},
+		{Options{Version: "1.23.3"}, 2, "1.23.3"},
+		{Options{Version: "2.14.0", Generation: 1}, 1, "2.14.0"},
+	} {
+		w := newWire(t, c.opts)
+		if g := w.ref.Generation(); g != c.gen {
+			t.Errorf("%+v: generation %d, want %d", c.opts, g, c.gen)
+		}
+		if v := w.ok("GET", "/api", "").obj(t)["version"]; v != c.version {
+			t.Errorf("%+v: GET /api reports %v, want %s", c.opts, v, c.version)
+		}
 	}
 }
 
@@ -65,7 +85,7 @@ func TestGen2Me(t *testing.T) {
 	if p := w.ok("PATCH", "/api/me", `{"display_name": "x"}`).obj(t); p["status"] != "success" || p["identity"].(map[string]any)["display_name"] != "x" {
 		t.Errorf("PATCH: %v", p)
 	}
-	expectHTML404(t, newWire(t, Options{Token: tok}).ok("GET", "/api/me", ""))
+	expectHTML404(t, newWire(t, Options{Token: tok, Generation: 1}).ok("GET", "/api/me", ""))
 }
 
 // docs/wire/jupyter-server-2.md G11, G7 (restart failure).
@@ -191,7 +211,7 @@ func TestGen2Contents(t *testing.T) {
 	if a := w.ok("POST", "/api/contents", `{"type": "directory"}`); a.status != 201 || a.obj(t)["type"] != "directory" {
 		t.Errorf("POST directory: %d %s", a.status, a.body)
 	}
-	if m := newWire(t, Options{Token: tok}).ok("PUT", "/api/contents/h.txt", `{"type": "file", "format": "text", "content": ""}`).obj(t); hasKey(m, "hash") {
+	if m := newWire(t, Options{Token: tok, Generation: 1}).ok("PUT", "/api/contents/h.txt", `{"type": "file", "format": "text", "content": ""}`).obj(t); hasKey(m, "hash") {
 		t.Errorf("1.x model has hash: %v", m)
 	}
 }

@@ -238,10 +238,7 @@ func (s *Server) trailingSlash(w http.ResponseWriter, r *http.Request) {
 		if hasQuery {
 			loc += "?" + query
 		}
-		w.Header().Set("Location", loc)
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusFound)
+		redirect(w, loc)
 	default:
 		tornadoErrorPage(w, http.StatusMethodNotAllowed)
 	}

@@ -242,7 +242,9 @@ func (h *Hub) api(w http.ResponseWriter, r *http.Request, rel string) {
 			return
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<10))
-		u.server = New(Options{Token: string(h.token), BaseURL: "/user/" + parts[1] + "/"})
+		// The single-user server the hub was recorded with
+		// (docs/wire/jupyterhub.md) is Jupyter Server 1.23.3.
+		u.server = New(Options{Token: string(h.token), BaseURL: "/user/" + parts[1] + "/", Generation: 1})
 		u.started = time.Now().UTC()
 		u.polls = h.spawnPolls
 		if u.polls > 0 {
@@ -341,10 +343,7 @@ func hubJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func hubJSONRaw(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	writeBody(w, status, "application/json", body)
 }
 
 // hubPage writes the hub's HTML page with an error heading (none for the
@@ -357,10 +356,7 @@ func hubPage(w http.ResponseWriter, status int, heading string) {
 		body += "<form action=\"/hub/login\" method=\"post\" role=\"form\"></form>\n"
 	}
 	body += "</body>\n</html>\n"
-	w.Header().Set("Content-Type", "text/html")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	writeBody(w, status, "text/html", body)
 }
 
 // pyQuote is a JSON string as Python's json.dumps writes it: for the ASCII

@@ -27,7 +27,7 @@ func TestJupyterLabClient(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@jupyterlab", "services")); err != nil {
 		t.Skip("JupyterLab's client is not installed: npm --prefix internal/refserver/testdata/jupyterlab ci")
 	}
-	ref := New(Options{Token: tok})
+	ref := New(Options{Token: tok, Generation: 1})
 	ts := httptest.NewServer(ref)
 	defer ts.Close()
 	defer ref.Close()

@@ -23,7 +23,7 @@ func (w *wire) startKernel() map[string]any {
 }
 
 func TestKernelInterrupt(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	k := w.startKernel()
 	id := k["id"].(string)
 	a := w.ok("POST", "/api/kernels/"+id+"/interrupt", "")
@@ -37,7 +37,7 @@ func TestKernelInterrupt(t *testing.T) {
 }
 
 func TestKernelRestart(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	k := w.startKernel()
 	id := k["id"].(string)
 	before := time.Now().Add(-time.Hour)
@@ -70,7 +70,7 @@ func TestKernelRestart(t *testing.T) {
 }
 
 func TestKernelActionRouting(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	id := w.startKernel()["id"].(string)
 	for _, action := range []string{"interrupt", "restart"} {
 		path := "/api/kernels/" + id + "/" + action
@@ -92,7 +92,7 @@ func TestKernelActionRouting(t *testing.T) {
 }
 
 func TestFailRestarts(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	id := w.startKernel()["id"].(string)
 	if err := w.ref.FailRestarts(id, 1); err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestFailRestarts(t *testing.T) {
 }
 
 func TestKillKernelLeavesTheList(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	s := w.create(`{"path": "k.ipynb", "type": "notebook"}`)
 	kid := kernelOf(s)["id"].(string)
 	if err := w.ref.KillKernel(kid); err != nil {
@@ -161,7 +161,7 @@ func TestKillKernelLeavesTheList(t *testing.T) {
 }
 
 func TestKernelNamesIgnoreCase(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	a := w.ok("POST", "/api/kernels", `{"name": "PYTHON3"}`)
 	if m := a.obj(t); a.status != http.StatusCreated || m["name"] != "PYTHON3" {
 		t.Errorf("start PYTHON3: %d %s", a.status, a.body)

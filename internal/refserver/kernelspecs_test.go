@@ -16,7 +16,7 @@ import (
 // in docs/wire/kernelspecs.md KS5-KS16.
 
 func TestKernelspecByName(t *testing.T) {
-	w := newWire(t, Options{Token: tok, BaseURL: "/user/x/", KernelSpecs: []string{"python3", "ir"}})
+	w := newWire(t, Options{Token: tok, BaseURL: "/user/x/", KernelSpecs: []string{"python3", "ir"}, Generation: 1})
 	list := w.ok("GET", "/user/x/api/kernelspecs", "").obj(t)["kernelspecs"].(map[string]any)
 	for _, name := range []string{"python3", "ir"} {
 		a := w.ok("GET", "/user/x/api/kernelspecs/"+name, "")
@@ -44,7 +44,7 @@ func TestKernelspecByName(t *testing.T) {
 }
 
 func TestKernelspecFiles(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	for file, size := range map[string]int{"logo-32x32.png": 32, "logo-64x64.png": 64} {
 		a := w.ok("GET", "/kernelspecs/python3/"+file, "")
 		if a.status != 200 || a.header.Get("Content-Type") != "image/png" || a.header.Get("Cache-Control") != "max-age=2592000" ||
@@ -82,7 +82,7 @@ func TestKernelspecFiles(t *testing.T) {
 }
 
 func TestKernelspecFileErrors(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	for _, p := range []string{"/kernelspecs/python3/nope.png", "/kernelspecs/nosuch/logo-64x64.png", "/kernelspecs/python3/LOGO-64X64.PNG",
 		"/kernelspecs/python3/sub/x.png", "/kernelspecs/python3", "/kernelspecs/py%20thon/x"} {
 		a := w.ok("GET", p, "")
@@ -109,7 +109,7 @@ func TestKernelspecFileErrors(t *testing.T) {
 }
 
 func TestKernelspecFileConditional(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	full := w.ok("GET", "/kernelspecs/python3/logo-64x64.png", "")
 	get := func(h http.Header, method string) *http.Response {
 		req, _ := http.NewRequest(method, w.srv.URL+"/kernelspecs/python3/logo-64x64.png", nil)
@@ -135,7 +135,7 @@ func TestKernelspecFileConditional(t *testing.T) {
 }
 
 func TestKernelspecFileWithoutToken(t *testing.T) {
-	w := newWire(t, Options{Token: tok, BaseURL: "/user/ci/"})
+	w := newWire(t, Options{Token: tok, BaseURL: "/user/ci/", Generation: 1})
 	for path, next := range map[string]string{
 		"/user/ci/kernelspecs/python3/logo-64x64.png":              "%2Fuser%2Fci%2Fkernelspecs%2Fpython3%2Flogo-64x64.png",
 		"/user/ci/kernelspecs/nosuch/x?token=bad&x=a%20b":          "%2Fuser%2Fci%2Fkernelspecs%2Fnosuch%2Fx%3Ftoken%3Dbad%26x%3Da%2520b",

@@ -6,7 +6,6 @@ package refserver
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,10 +34,7 @@ func (s *Server) loginRedirect(w http.ResponseWriter, r *http.Request) {
 	if next == "" {
 		next = r.URL.RequestURI()
 	}
-	w.Header().Set("Location", s.prefix+"login?"+url.Values{"next": {next}}.Encode())
-	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusFound)
+	redirect(w, s.prefix+"login?"+url.Values{"next": {next}}.Encode())
 }
 
 // loginPage is GET {prefix}login, where the page handlers redirect a
@@ -68,42 +64,20 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		if u, err := url.Parse(next); err != nil || u.Host != "" || !strings.HasPrefix(u.Path+"/", s.prefix) {
 			next = s.prefix
 		}
-		w.Header().Set("Location", next)
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusFound)
+		redirect(w, next)
 		return
 	}
 	action := s.prefix + "login"
 	if next != "" {
 		action += "?" + url.Values{"next": {next}}.Encode()
 	}
-	page := fmt.Sprintf(loginHTML, s.prefix, xhtmlEscape(action))
-	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-	w.Header().Set("Content-Length", fmt.Sprint(len(page)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, page)
+	s.page(w, r, http.StatusOK, "text/html; charset=UTF-8", fmt.Sprintf(loginForm, xhtmlEscape(action)))
 }
 
-const loginHTML = `<!DOCTYPE HTML>
-<html>
-<head>
-    <meta charset="utf-8">
-    <title>Jupyter Server</title>
-    <link rel="stylesheet" href="%sstatic/style/index.css" />
-</head>
-<body class="" dir="ltr">
-  <div id="site">
-    <form action="%s" method="post">
+// loginForm is the site block of Jupyter's login.html, which extends the
+// page every Jupyter page is (pages.go).
+const loginForm = `    <form action="%s" method="post">
       <label for="password_input"><strong>Password or token:</strong></label>
       <input type="password" name="password" id="password_input">
       <button type="submit">Log in</button>
-    </form>
-  </div>
-</body>
-</html>
-`
-
-// trailingSlashRefusal answers a method other than GET on a URL ending in
-// "/": Jupyter's redirect handler is a bare Tornado handler with only a
-// get(), so a write fails Tornado's own XSRF check, token or not, and
+    </form>`

@@ -1,17 +1,22 @@
 package refserver
 
 // The HTML Jupyter answers outside its JSON API: its own page for a URL
-// no route matches (and for errors there), the page at the base URL, and
-// Tornado's bare error page from the trailing-slash redirect handler. The
-// markup is a shortened copy of Jupyter's; what clients can rely on (the
-// status, Content-Type, heading, and the token embedded for a logged-in
-// request) is as Jupyter's. See docs/wire/server.md SV2.
+// no route matches (and for errors there, the channels endpoint's
+// included), the page at the base URL, the login page, and Tornado's bare
+// error page from the trailing-slash redirect handler. Every Jupyter page
+// is one template (page.html, which Jupyter's 404, error and login pages
+// extend), written by page; every HTML body, the hub's too, goes out
+// through writeBody. The markup is a shortened copy of Jupyter's; what
+// clients can rely on (the status, Content-Type, heading, and the token
+// embedded for a logged-in request) is as Jupyter's. See
+// docs/wire/server.md SV2.
 
 import (
 	"fmt"
 	"html"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -26,11 +31,18 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, conten
 			tokenQuery = "?token=" + html.EscapeString(string(s.token))
 		}
 	}
-	p := fmt.Sprintf(pageHTML, s.prefix, tokenAttr, s.prefix, tokenQuery, site)
+	writeBody(w, status, contentType, fmt.Sprintf(pageHTML, s.prefix, tokenAttr, s.prefix, tokenQuery, site))
+}
+
+// writeBody writes a body whole, with its length, as Tornado's finish()
+// does (and the hub's); an empty body is Tornado's empty finish().
+func writeBody(w http.ResponseWriter, status int, contentType, body string) {
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", fmt.Sprint(len(p)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, p)
+	if body != "" {
+		_, _ = io.WriteString(w, body)
+	}
 }
 
 // notFoundPage is Jupyter's 404 page for a URL that matches no route.
@@ -55,14 +67,17 @@ func (s *Server) mainPage(w http.ResponseWriter, r *http.Request) {
 		"<div id=jupyter-main-app>\n    <h1>A Jupyter Server is running.</h1>\n</div>")
 }
 
+// redirect is the 302 of Tornado's redirect(): an empty HTML body.
+func redirect(w http.ResponseWriter, location string) {
+	w.Header().Set("Location", location)
+	writeBody(w, http.StatusFound, "text/html; charset=UTF-8", "")
+}
+
 // tornadoErrorPage is Tornado's own error page, which the trailing-slash
 // redirect handler (a plain Tornado handler) answers with.
 func tornadoErrorPage(w http.ResponseWriter, status int) {
-	p := fmt.Sprintf("<html><title>%d: %s</title><body>%d: %s</body></html>", status, http.StatusText(status), status, http.StatusText(status))
-	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-	w.Header().Set("Content-Length", fmt.Sprint(len(p)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, p)
+	writeBody(w, status, "text/html; charset=UTF-8",
+		fmt.Sprintf("<html><title>%d: %s</title><body>%d: %s</body></html>", status, http.StatusText(status), status, http.StatusText(status)))
 }
 
 // pyQuote is Python's urllib.parse.quote(s, safe="/"), which Jinja's

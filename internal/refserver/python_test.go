@@ -86,7 +86,7 @@ func TestPyStrRepr(t *testing.T) {
 // A path whose session lost its kernel gets a new session, as Jupyter's
 // session_exists prunes the dead row.
 func TestCreateAfterKernelDeath(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	first := w.create(`{"path": "p.ipynb", "type": "notebook"}`)
 	if err := w.ref.KillSessionKernel(first["id"].(string)); err != nil {
 		t.Fatal(err)

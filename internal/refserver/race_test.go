@@ -36,7 +36,7 @@ func (w *wire) createConcurrently(n int, body string) []string {
 // reference server opens the same window; without one it is atomic.
 func TestConcurrentCreatesWithKernelStartDelay(t *testing.T) {
 	const body = `{"path": "race/r.ipynb", "type": "notebook"}`
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	w.ref.SetKernelStartDelay(200 * time.Millisecond)
 	ids := w.createConcurrently(3, body)
 	if ids[0] == ids[1] || ids[1] == ids[2] || ids[0] == ids[2] || ids[0] == "" {
@@ -54,7 +54,7 @@ func TestConcurrentCreatesWithKernelStartDelay(t *testing.T) {
 		t.Errorf("create after the race: %v, want the first row %v", again["id"], first)
 	}
 
-	w = newWire(t, Options{Token: tok})
+	w = newWire(t, Options{Token: tok, Generation: 1})
 	ids = w.createConcurrently(3, body)
 	if ids[0] != ids[1] || ids[1] != ids[2] || ids[0] == "" {
 		t.Errorf("without a delay: %v, want one session", ids)
@@ -64,7 +64,7 @@ func TestConcurrentCreatesWithKernelStartDelay(t *testing.T) {
 // Every kernel start takes the delay: POST /api/kernels, a create, a PATCH
 // to a new kernel.
 func TestKernelStartDelay(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	w.ref.SetKernelStartDelay(300 * time.Millisecond)
 	done := make(chan answer)
 	go func() { done <- w.call("POST", "/api/kernels", "", "token") }()
@@ -88,7 +88,7 @@ func TestKernelStartDelay(t *testing.T) {
 // A session deleted while its new kernel starts: the PATCH answers 404 and
 // the new kernel stays, as in Jupyter.
 func TestPatchLosesItsSessionWhileTheKernelStarts(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{Generation: 1})
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("POST", "/api/sessions", strings.NewReader(`{"path": "p", "type": "file"}`)))
 	var m map[string]any

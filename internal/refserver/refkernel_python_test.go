@@ -133,7 +133,7 @@ func FuzzCell(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, code string) {
-		s := New(Options{})
+		s := New(Options{Generation: 1})
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		k := s.startKernel("python3")

@@ -40,7 +40,7 @@ func (w *wire) rawRequest(method, target string, header ...string) answer {
 // (docs/wire/server.md SV2). The reference server once answered
 // GET //evil.example/ with Location: //evil.example.
 func TestOpenRedirect(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	for target, loc := range map[string]string{
 		"//evil.example/":          "/evil.example",
 		"///evil.example/":         "/evil.example",
@@ -58,7 +58,7 @@ func TestOpenRedirect(t *testing.T) {
 		}
 	}
 	// Under a prefix the redirect is only for URLs below it.
-	w = newWire(t, Options{Token: tok, BaseURL: "/user/ci/"})
+	w = newWire(t, Options{Token: tok, BaseURL: "/user/ci/", Generation: 1})
 	expectHTML404(t, w.rawRequest("GET", "//evil.example/"))
 	if a := w.rawRequest("GET", "/user/ci//evil.example/"); a.status != 302 || a.header.Get("Location") != "/user/ci//evil.example" {
 		t.Errorf("under the prefix: %d %q", a.status, a.header.Get("Location"))
@@ -71,7 +71,7 @@ func TestOpenRedirect(t *testing.T) {
 // it (403) or else 405; HEAD, OPTIONS and unknown methods are 405. The
 // reference server once redirected every method.
 func TestTrailingSlashMethods(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	xsrf := []string{"Cookie", "_xsrf=abc", "X-XSRFToken", "abc"}
 	for _, c := range []struct {
 		method string
@@ -103,7 +103,7 @@ func TestTrailingSlashMethods(t *testing.T) {
 // is 405 even without the token; OPTIONS is the CORS preflight, answered
 // without the token; unknown methods are 405 before anything.
 func TestAPIMethods(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	for _, m := range []string{"HEAD", "FOO"} {
 		if a := w.rawRequest(m, "/api/sessions"); a.status != 405 || a.header.Get("Content-Type") != "application/json" {
 			t.Errorf("%s without the token: %d %q", m, a.status, a.header.Get("Content-Type"))
@@ -132,7 +132,7 @@ func TestAPIMethods(t *testing.T) {
 // base URL, its 404 page for anything else, 403 for a write without the
 // token or XSRF cookie, 405 for a method it does not know.
 func TestPages(t *testing.T) {
-	w := newWire(t, Options{Token: `a"<b`})
+	w := newWire(t, Options{Token: `a"<b`, Generation: 1})
 	auth := []string{"Authorization", `token a"<b`}
 	for _, c := range []struct {
 		method, path string

@@ -23,7 +23,7 @@ func serve(s *Server, method, path, body string) *httptest.ResponseRecorder {
 func BenchmarkCreateAtScale(b *testing.B) {
 	for _, n := range []int{1_000, 30_000} {
 		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
-			s := New(Options{})
+			s := New(Options{Generation: 1})
 			for i := range n {
 				if rec := serve(s, "POST", "/api/sessions", fmt.Sprintf(`{"path": "p%d", "type": "file"}`, i)); rec.Code != http.StatusCreated {
 					b.Fatal(rec.Code)
@@ -47,7 +47,7 @@ func BenchmarkCreateAtScale(b *testing.B) {
 // does: the first row by rowid, also after renames, deletes and kernel
 // deaths, with SQL's equality of numbers; the list stays in rowid order.
 func TestPathIndex(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	var ids []string
 	for i := range 100 {
 		ids = append(ids, w.create(fmt.Sprintf(`{"path": "p%d", "type": "file"}`, i))["id"].(string))

@@ -1,7 +1,7 @@
 // Package refserver is an in-memory Jupyter Server that answers the REST
-// API exactly as Jupyter Server 1.23.3 does on the wire, or, with
-// Options.Generation 2, as 2.21.1 does (docs/wire/jupyter-server-2.md G3):
-// the same statuses, JSON error messages, headers and quirks. Kernels are
+// API exactly as Jupyter Server 2.21.1 does on the wire, or, with
+// Options.Generation 1, as 1.23.3 does (docs/wire/jupyter-server-2.md G3): the same statuses, JSON error messages,
+// headers and quirks. Kernels are
 // simulated; no process is started.
 //
 // Where real Jupyter crashes into a 500 with a Python traceback, Server
@@ -12,25 +12,24 @@ package refserver
 import (
 	"crypto/rand"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// DefaultVersion is the Jupyter Server version Server reports by default:
-// the one its behaviour was recorded from.
-const DefaultVersion = "1.23.3"
+// Version1 is the Jupyter Server 1.x release the 1.x personality mirrors
+// (docs/wire/sessions.md and the other records): what GET /api reports in
+// generation 1.
+const Version1 = "1.23.3"
 
 // Version2 is the Jupyter Server 2.x release the 2.x personality mirrors
 // (docs/wire/jupyter-server-2.md G4): what GET /api reports in generation 2.
 const Version2 = "2.21.1"
 
-// DefaultGeneration is the personality of a Server whose Options name
-// neither a generation nor a version: Jupyter Server 1.x, which this
-// package's own tests were written against. The public wrappers
-// (nbservtest, nbserv-refserver) default to 2, what most servers run.
-const DefaultGeneration = 1
+// DefaultGeneration is the personality of a Server whose Options name no
+// generation: Jupyter Server 2.x, what most users run. It is the one
+// default; nbservtest and nbserv-refserver take theirs from it.
+const DefaultGeneration = 2
 
 // Options configures a Server. The zero value is a server with no token at
 // the root, offering a single "python3" kernelspec.
@@ -45,14 +44,15 @@ type Options struct {
 	// KernelSpecs names the installed kernelspecs; the first is the
 	// default. Empty means just "python3".
 	KernelSpecs []string
-	// Generation chooses the personality: 1 answers as Jupyter Server
-	// 1.23.3, 2 as Jupyter Server 2.21.1 (docs/wire/jupyter-server-2.md
-	// G2 records each difference). 0 takes the generation from Version's major
-	// number ("2.21.1" selects 2), else DefaultGeneration. Other values
-	// are treated as 2 when larger, 1 when smaller.
+	// Generation chooses the personality, and is the only thing that does:
+	// 1 answers as Jupyter Server 1.23.3, 2 as Jupyter Server 2.21.1
+	// (docs/wire/jupyter-server-2.md G2 records each difference). 0 means
+	// DefaultGeneration; other values are treated as 2 when larger, 1 when
+	// smaller.
 	Generation int
-	// Version is what GET /api reports. Empty means DefaultVersion in
-	// generation 1 and Version2 in generation 2.
+	// Version is what GET /api reports, and nothing else (a client's
+	// handling of versions can be tested against either generation).
+	// Empty means the generation's: Version1 or Version2.
 	Version string
 	// NoTerminals serves no terminals API, as Jupyter started with
 	// --ServerApp.terminals_enabled=False or without terminado: every
@@ -123,10 +123,10 @@ func New(opts Options) *Server {
 	if len(specs) == 0 {
 		specs = []string{"python3"}
 	}
-	gen := generation(opts.Generation, opts.Version)
+	gen := generation(opts.Generation)
 	version := opts.Version
 	if version == "" {
-		version = DefaultVersion
+		version = Version1
 		if gen == 2 {
 			version = Version2
 		}
@@ -154,18 +154,12 @@ func New(opts Options) *Server {
 	return s
 }
 
-// generation resolves Options.Generation and Options.Version to 1 or 2.
-func generation(gen int, version string) int {
-	if gen == 0 {
-		major, _, _ := strings.Cut(version, ".")
-		switch n, err := strconv.Atoi(major); {
-		case err == nil && n >= 2:
-			gen = 2
-		default:
-			gen = DefaultGeneration
-		}
-	}
-	if gen >= 2 {
+// generation resolves Options.Generation to 1 or 2.
+func generation(gen int) int {
+	switch {
+	case gen == 0:
+		return DefaultGeneration
+	case gen >= 2:
 		return 2
 	}
 	return 1

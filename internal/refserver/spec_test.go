@@ -10,7 +10,7 @@ import (
 // docs/wire/server.md SV5-SV14.
 
 func TestSpecYAML(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	a := w.ok("GET", "/api/spec.yaml", "")
 	if a.status != 200 || a.header.Get("Content-Type") != "text/x-yaml" || !strings.HasPrefix(a.body, "swagger: \"2.0\"\n") ||
 		a.header.Get("Etag") == "" || a.header.Get("Accept-Ranges") != "bytes" {
@@ -51,7 +51,7 @@ func TestSpecYAML(t *testing.T) {
 }
 
 func TestSpecIsNotActivity(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	st := w.ok("GET", "/api/status", "").obj(t)
 	w.ok("GET", "/api/spec.yaml", "")
 	w.ok("GET", "/kernelspecs/python3/logo-64x64.png", "")
@@ -66,7 +66,7 @@ func TestSpecIsNotActivity(t *testing.T) {
 }
 
 func TestLoginPage(t *testing.T) {
-	w := newWire(t, Options{Token: tok, BaseURL: "/user/ci/"})
+	w := newWire(t, Options{Token: tok, BaseURL: "/user/ci/", Generation: 1})
 	a := w.call("GET", "/user/ci/login?next=%2Fuser%2Fci%2Fapi%2Fspec.yaml", "", "")
 	if a.status != 200 || a.header.Get("Content-Type") != "text/html; charset=UTF-8" ||
 		!strings.Contains(a.body, `action="/user/ci/login?next=%2Fuser%2Fci%2Fapi%2Fspec.yaml"`) || !strings.Contains(a.body, `name="password"`) {

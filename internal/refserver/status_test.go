@@ -11,7 +11,7 @@ import (
 // ?no_track_activity, or requests without the token; kernel activity and
 // shutdowns too.
 func TestActivity(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		method, path, auth string

@@ -20,7 +20,7 @@ func termNames(t *testing.T, w *wire) []any {
 }
 
 func TestTerminalNames(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	if a := w.ok("GET", "/api/terminals", ""); a.status != 200 || a.body != "[]" {
 		t.Fatalf("empty list: %d %s", a.status, a.body)
 	}
@@ -50,7 +50,7 @@ func TestTerminalNames(t *testing.T) {
 }
 
 func TestTerminalGivenNames(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	w.ok("POST", "/api/terminals", "")
 	w.ok("POST", "/api/terminals", "")
 	if m := w.ok("POST", "/api/terminals", `{"name": "foo"}`).obj(t); m["name"] != "foo" {
@@ -82,7 +82,7 @@ func TestTerminalGivenNames(t *testing.T) {
 }
 
 func TestTerminalBadBodies(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	// Falsy bodies are no body.
 	for _, body := range []string{"[]", "0", "null", `""`, "false"} {
 		if a := w.ok("POST", "/api/terminals", body); a.status != 200 {
@@ -123,7 +123,7 @@ func TestTerminalBadBodies(t *testing.T) {
 }
 
 func TestTerminalRouting(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	w.ok("POST", "/api/terminals", "")
 	expectError(t, w.call("GET", "/api/terminals", "", ""), 403, "Forbidden")
 	expectError(t, w.call("GET", "/api/terminals/1", "", ""), 403, "Forbidden")
@@ -151,7 +151,7 @@ func TestTerminalRouting(t *testing.T) {
 }
 
 func TestNoTerminals(t *testing.T) {
-	w := newWire(t, Options{Token: tok, NoTerminals: true})
+	w := newWire(t, Options{Token: tok, NoTerminals: true, Generation: 1})
 	for _, c := range []struct{ method, path string }{{"GET", "/api/terminals"}, {"POST", "/api/terminals"}, {"GET", "/api/terminals/1"}, {"DELETE", "/api/terminals/1"}} {
 		expectHTML404(t, w.ok(c.method, c.path, ""))
 	}

@@ -20,7 +20,7 @@ func expectCrash(t *testing.T, a answer, exception string) {
 // treat their own way (docs/wire/sessions.md S7). The reference
 // server once called a 30-digit integer a 'float'.
 func TestOddValues(t *testing.T) {
-	w := newWire(t, Options{Token: tok, KernelSpecs: []string{"python3"}})
+	w := newWire(t, Options{Token: tok, KernelSpecs: []string{"python3"}, Generation: 1})
 	const big = "123456789012345678901234567890"
 	base := w.create(`{"path": "base", "type": "file"}`)
 	kid := kernelOf(base)["id"].(string)

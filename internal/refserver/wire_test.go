@@ -142,7 +142,7 @@ func kernelOf(m map[string]any) map[string]any { return m["kernel"].(map[string]
 
 // TestWireAuth: docs/wire/server.md SV1.
 func TestWireAuth(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	if a := w.call("GET", "/api/sessions", "", "token"); a.status != 200 || a.body != "[]" {
 		t.Errorf("header token: %d %s", a.status, a.body)
 	}
@@ -173,7 +173,7 @@ func TestWireAuth(t *testing.T) {
 // TestWireNoTokenConfigured: docs/wire/server.md SV32 (a server with no
 // token is open).
 func TestWireNoTokenConfigured(t *testing.T) {
-	w := newWire(t, Options{})
+	w := newWire(t, Options{Generation: 1})
 	if a := w.call("GET", "/api/sessions", "", ""); a.status != 200 {
 		t.Errorf("no token needed: %d", a.status)
 	}
@@ -181,7 +181,7 @@ func TestWireNoTokenConfigured(t *testing.T) {
 
 // TestWireRouting: docs/wire/server.md SV2, SV4.
 func TestWireRouting(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	for _, p := range []string{"/api/sessions/abc", "/api/sessions/a-b-c-d-e-f", "/api/sessions/a_1-b-c-d-e%41", "/api/kernels/x", "/nope", "/api/sessionsx"} {
 		expectHTML404(t, w.call("GET", p, "", ""))
 		a := w.call("GET", p, "", "token")
@@ -216,7 +216,7 @@ func TestWireRouting(t *testing.T) {
 // TestWirePrefix: docs/wire/server.md SV2 (base URL prefix) and
 // docs/wire/kernelspecs.md KS1.
 func TestWirePrefix(t *testing.T) {
-	w := newWire(t, Options{Token: tok, BaseURL: "/user/alice/"})
+	w := newWire(t, Options{Token: tok, BaseURL: "/user/alice/", Generation: 1})
 	expectHTML404(t, w.ok("GET", "/api/sessions", ""))
 	if a := w.ok("GET", "/user/alice/api/sessions", ""); a.status != 200 {
 		t.Fatalf("prefixed list: %d", a.status)
@@ -244,7 +244,7 @@ func TestWirePrefix(t *testing.T) {
 
 // TestWireCreate: docs/wire/sessions.md S1, S2.
 func TestWireCreate(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	a := w.ok("POST", "/api/sessions", `{"path": "foo/nb1.ipynb", "type": "notebook", "name": "nb1"}`)
 	m := a.obj(t)
 	id := m["id"].(string)
@@ -341,7 +341,7 @@ func TestWireCreate(t *testing.T) {
 
 // TestWireGetListDelete: docs/wire/sessions.md S3, S4, S6.
 func TestWireGetListDelete(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	a := w.create(`{"path": "a", "type": "file"}`)
 	b := w.create(`{"path": "b", "type": "file"}`)
 	id := a["id"].(string)
@@ -393,7 +393,7 @@ func TestWireGetListDelete(t *testing.T) {
 
 // TestWirePatch: docs/wire/sessions.md S5, S7.
 func TestWirePatch(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	s := w.create(`{"path": "c1", "type": "console"}`)
 	other := w.create(`{"path": "o", "type": "file"}`)
 	id := s["id"].(string)
@@ -471,7 +471,7 @@ func TestWirePatch(t *testing.T) {
 // TestWireKernels: docs/wire/kernels.md K1, docs/wire/kernelspecs.md KS1
 // and docs/wire/server.md SV4.
 func TestWireKernels(t *testing.T) {
-	w := newWire(t, Options{Token: tok, KernelSpecs: []string{"python3", "ir"}})
+	w := newWire(t, Options{Token: tok, KernelSpecs: []string{"python3", "ir"}, Generation: 1})
 	a := w.ok("POST", "/api/kernels", `{"name": "ir"}`)
 	k := a.obj(t)
 	if a.status != 201 || a.header.Get("Location") != "/api/kernels/"+k["id"].(string) || k["name"] != "ir" ||
@@ -497,14 +497,14 @@ func TestWireKernels(t *testing.T) {
 	if py["name"] != "python3" || py["spec"].(map[string]any)["display_name"] != "Python 3 (ipykernel)" {
 		t.Errorf("python3 spec %v", py)
 	}
-	if v := w.ok("GET", "/api", "").obj(t); v["version"] != DefaultVersion {
+	if v := w.ok("GET", "/api", "").obj(t); v["version"] != Version1 {
 		t.Errorf("version %v", v)
 	}
 }
 
 // TestFaults: the controls nbservtest documents.
 func TestFaults(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	w.ref.FailNext(2, Fault{Method: "GET", Path: "/api/sessions/*", Status: 503, Header: http.Header{"Retry-After": {"1"}}})
 	if a := w.ok("GET", "/api/sessions", ""); a.status != 200 {
 		t.Errorf("fault matched another path: %d", a.status)
@@ -573,7 +573,7 @@ func TestFaults(t *testing.T) {
 // (docs/wire/sessions.md S9); with one, they race as
 // Jupyter's do (TestConcurrentCreatesWithKernelStartDelay).
 func TestConcurrentCreatesForOnePathYieldOneSession(t *testing.T) {
-	w := newWire(t, Options{Token: tok})
+	w := newWire(t, Options{Token: tok, Generation: 1})
 	const n = 50
 	ids := make([]string, n)
 	var wg sync.WaitGroup
