@@ -1,7 +1,7 @@
 // Package refserver is an in-memory Jupyter Server that answers the REST
 // API exactly as Jupyter Server 2.21.1 does on the wire, or, with
-// Options.Generation 1, as 1.23.3 does (docs/wire/jupyter-server-2.md G3): the same statuses, JSON error messages,
-// headers and quirks. Kernels are
+// Options.Generation 1, as 1.23.3 does (docs/wire/jupyter-server-2.md G3):
+// the same statuses, JSON error messages, headers and quirks. Kernels are
 // simulated; no process is started.
 //
 // Where real Jupyter crashes into a 500 with a Python traceback, Server
