@@ -32,6 +32,7 @@ import (
 	"strings"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/nbformat"
 )
 
 func main() {
@@ -177,13 +178,13 @@ func pushFile(ctx context.Context, c *nbserv.Client, src, dst string, o options)
 		if err != nil {
 			return 0, err
 		}
-		nb, err := nbserv.ParseNotebook(data)
+		nb, err := nbformat.Parse(data)
 		if err != nil {
 			return 0, err
 		}
 		for i := range nb.Cells {
-			if nb.Cells[i].CellType == nbserv.CellCode {
-				nb.Cells[i].Outputs = []nbserv.Output{}
+			if nb.Cells[i].CellType == nbformat.CellCode {
+				nb.Cells[i].Outputs = []nbformat.Output{}
 				nb.Cells[i].ExecutionCount = nil
 			}
 		}
