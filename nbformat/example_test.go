@@ -22,3 +22,19 @@ func ExampleParse() {
 	fmt.Println(string(out))
 	// Output: {"cells":[{"id":"m","cell_type":"markdown","metadata":{},"source":"# Title\nText edited","x-extension":true}],"metadata":{"my_tool":{"run": 3}},"nbformat":4,"nbformat_minor":5}
 }
+
+func ExampleNew() {
+	nb := nbformat.New(nbformat.NewMarkdownCell("# Report"), nbformat.NewCodeCell("print(1 + 1)"))
+	nb.Metadata.Kernelspec = &nbformat.KernelspecMetadata{Name: "python3", DisplayName: "Python 3"}
+	out := nbformat.MIMEBundle{}
+	out.SetText("text/plain", "2")
+	nb.Cells[1].Outputs = append(nb.Cells[1].Outputs, nbformat.Output{OutputType: nbformat.OutputDisplayData, Data: out})
+	for _, c := range nb.Cells {
+		fmt.Println(c.CellType, len(c.ID), c.Source)
+	}
+	fmt.Println(nb.Cells[1].Outputs[0].String())
+	// Output:
+	// markdown 8 # Report
+	// code 8 print(1 + 1)
+	// 2
+}
