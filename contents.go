@@ -503,8 +503,8 @@ func checkpointURL(path, id string) (string, error) {
 // a method for each part of the model.
 type contentsReader struct{ jsonscan.Reader }
 
-// decodeContents decodes a contents model in one pass (see jsonscan.Reader),
-// but for a notebook's content, which nbformat.Parse decodes. Fields whose JSON type
+// decodeContents decodes a contents model in one pass (see
+// jsonscan.Reader): a notebook's content straight into a Notebook. Fields whose JSON type
 // does not fit go to Malformed; only invalid JSON or a body that is not
 // an object is an error.
 func decodeContents(body []byte) (*Contents, error) {
@@ -576,15 +576,22 @@ func (r *contentsReader) contents(m *Contents) {
 				m.Text = r.ReadString()
 				content = r.Data[start:r.Pos]
 			case '{':
-				raw := r.Skip()
-				if r.Err != nil {
+				// One pass still: nbformat reads the notebook where it
+				// starts and says where it ends. (Its nesting is counted
+				// from the content, not the model: a bound of MaxDepth
+				// either way.)
+				nb, n, err := nbformat.ParsePrefix(r.Data[r.Pos:])
+				if err != nil {
+					// The body's first syntax error, at its offset in the
+					// body, as for any other part of the model.
+					if r.Err = jsonscan.Check(r.Data); r.Err == nil {
+						r.Err = err
+					}
+					r.Pos = len(r.Data)
 					break
 				}
-				// nbformat owns the notebook's decoding, so its object is
-				// read twice: validated here, decoded there.
-				// Parse fails only on what is not one JSON object, and
-				// Skip has checked that it is.
-				m.Notebook, _ = nbformat.Parse(raw)
+				m.Notebook = nb
+				r.Pos += n
 			case '[':
 				m.Entries = r.entries(&m.Malformed, key)
 			default:

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nbserv/go-nbserv/internal/jsonscan"
 	"github.com/nbserv/go-nbserv/nbformat"
 )
 
@@ -305,6 +306,12 @@ func TestDecodeNotebookAsJupyterSendsIt(t *testing.T) {
 	if nb == nil || nb.NBFormat != 4 || len(nb.Cells) != 3 || nb.Cells[0].Source != "print(1)\nprint(2)" ||
 		string(nb.Extra["top_unknown"]) != "true" {
 		t.Fatalf("notebook %+v", nb)
+	}
+	// A syntax error inside the notebook is the body's, at its offset in
+	// the body.
+	bad := []byte(`{"type":"notebook","content":{"cells":[1,}]},"format":"json"}`)
+	if _, err := decodeContents(bad); err == nil || err.Error() != jsonscan.Check(bad).Error() {
+		t.Errorf("bad notebook: %v, want %v", err, jsonscan.Check(bad))
 	}
 	// A content that is not a notebook's object stays raw in Malformed.
 	m, err = decodeContents([]byte(`{"type":"notebook","content":true}`))

@@ -14,21 +14,36 @@ import (
 type reader struct{ jsonscan.Reader }
 
 // decodeObject is every UnmarshalJSON: data must be one JSON object, which
-// decode reads; what names the object in errors.
-func decodeObject(what string, data []byte, decode func(r *reader)) error {
+// fn reads; what names the object in errors.
+func decodeObject(what string, data []byte, fn func(r *reader)) error {
+	_, err := decode(what, data, true, fn)
+	return err
+}
+
+// decode reads the JSON object that starts data with fn and returns the
+// offset after it; whole requires that nothing but whitespace follows.
+func decode(what string, data []byte, whole bool, fn func(r *reader)) (int, error) {
 	r := reader{jsonscan.Reader{Data: data}}
 	if r.Peek() != '{' {
-		if err := jsonscan.Check(data); err != nil {
-			return fmt.Errorf("nbformat: %s: %w", what, err)
-		}
-		return fmt.Errorf("nbformat: %s: not a JSON object", what)
+		return 0, notObject(what, data)
 	}
-	decode(&r)
-	r.End()
+	fn(&r)
+	if whole {
+		r.End()
+	}
 	if r.Err != nil {
-		return fmt.Errorf("nbformat: %s: %w", what, r.Err)
+		return 0, fmt.Errorf("nbformat: %s: %w", what, r.Err)
 	}
-	return nil
+	return r.Pos, nil
+}
+
+// notObject is the error for data that should have been a JSON object:
+// its syntax error if it is not JSON.
+func notObject(what string, data []byte) error {
+	if err := jsonscan.Check(data); err != nil {
+		return fmt.Errorf("nbformat: %s: %w", what, err)
+	}
+	return fmt.Errorf("nbformat: %s: not a JSON object", what)
 }
 
 // multiline reads a string or a list of strings, joined. ok is false, with

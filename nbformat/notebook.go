@@ -43,6 +43,20 @@ func Parse(data []byte) (*Notebook, error) {
 	return nb, nil
 }
 
+// ParsePrefix decodes the notebook that starts data (after any
+// whitespace) and returns the number of bytes it took; what follows is
+// left unread. It is for a notebook inside a larger JSON document, such as
+// a contents model's content, which a decoder of that document can then
+// read in one pass. Errors are Parse's.
+func ParsePrefix(data []byte) (*Notebook, int, error) {
+	nb := new(Notebook)
+	n, err := decode("notebook", data, false, func(r *reader) { r.notebook(nb) })
+	if err != nil {
+		return nil, 0, err
+	}
+	return nb, n, nil
+}
+
 // UnmarshalJSON decodes a notebook; see Parse.
 func (nb *Notebook) UnmarshalJSON(data []byte) error {
 	return decodeObject("notebook", data, func(r *reader) {

@@ -245,3 +245,21 @@ func TestNotebookRefusesWhatIsNotOne(t *testing.T) {
 		t.Errorf("invalid raw metadata: %v", err)
 	}
 }
+
+// ParsePrefix reads one notebook where a larger document holds it and
+// says where it ends.
+func TestParsePrefix(t *testing.T) {
+	doc := []byte(` {"cells": [{"cell_type": "raw", "source": "}", "metadata": {}}], "nbformat": 4} , "after": 1}`)
+	nb, n, err := ParsePrefix(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := bytes.Index(doc, []byte(" , ")); n != want || len(nb.Cells) != 1 || nb.Cells[0].Source != "}" || nb.NBFormat != 4 {
+		t.Errorf("n %d (want %d), %+v", n, want, nb)
+	}
+	for _, in := range []string{`[]`, `{"cells": [}`, `{"cells": []`, ``} {
+		if _, _, err := ParsePrefix([]byte(in)); err == nil {
+			t.Errorf("ParsePrefix(%q) succeeded", in)
+		}
+	}
+}
