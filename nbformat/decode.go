@@ -162,27 +162,7 @@ func (r *reader) notebook(nb *Notebook) {
 // cells reads the cells array; if it is not an array of objects, it is
 // kept raw and no cells are returned.
 func (r *reader) cells(extra *map[string]json.RawMessage, key []byte) []Cell {
-	if r.Peek() == '[' {
-		start, depth := r.Pos, r.Depth
-		cells := []Cell{}
-		var n int
-		r.OpenArray()
-		for r.Element(&n) {
-			if r.Peek() != '{' {
-				cells = nil
-				r.Pos, r.Depth = start, depth
-				break
-			}
-			cells = append(cells, Cell{})
-			r.cell(&cells[len(cells)-1])
-		}
-		if cells != nil {
-			jsonscan.Fits(*extra, key)
-			return cells
-		}
-	}
-	r.Keep(extra, key)
-	return nil
+	return list(r, extra, key, '{', r.cell)
 }
 
 func (r *reader) notebookMetadata(m *NotebookMetadata) {
@@ -281,28 +261,10 @@ func (r *reader) cell(c *Cell) {
 	}
 }
 
+// outputs reads a cell's outputs; if they are not an array of objects,
+// they are kept raw and none are returned.
 func (r *reader) outputs(extra *map[string]json.RawMessage, key []byte) []Output {
-	if r.Peek() == '[' {
-		start, depth := r.Pos, r.Depth
-		outs := []Output{}
-		var n int
-		r.OpenArray()
-		for r.Element(&n) {
-			if r.Peek() != '{' {
-				outs = nil
-				r.Pos, r.Depth = start, depth
-				break
-			}
-			outs = append(outs, Output{})
-			r.output(&outs[len(outs)-1])
-		}
-		if outs != nil {
-			jsonscan.Fits(*extra, key)
-			return outs
-		}
-	}
-	r.Keep(extra, key)
-	return nil
+	return list(r, extra, key, '{', r.output)
 }
 
 // attachments reads {name: {mime: data}}; any other shape is kept raw.
@@ -361,22 +323,31 @@ func (r *reader) output(o *Output) {
 
 // stringList reads a list of strings; anything else is kept raw.
 func (r *reader) stringList(extra *map[string]json.RawMessage, key []byte) []string {
+	return list(r, extra, key, '"', func(s *string) { *s = r.ReadString() })
+}
+
+// list reads an array whose every element starts with first ('{' for
+// objects, '"' for strings), each with read. Any other value, or an array
+// with another element, is kept raw in *extra and list returns nil.
+func list[T any](r *reader, extra *map[string]json.RawMessage, key []byte, first byte, read func(*T)) []T {
 	if r.Peek() == '[' {
 		start, depth := r.Pos, r.Depth
-		list := []string{}
+		items := []T{}
 		var n int
 		r.OpenArray()
 		for r.Element(&n) {
-			if r.Peek() != '"' {
-				list = nil
+			if r.Peek() != first {
+				items = nil
 				r.Pos, r.Depth = start, depth
 				break
 			}
-			list = append(list, r.ReadString())
+			var zero T
+			items = append(items, zero)
+			read(&items[len(items)-1])
 		}
-		if list != nil {
+		if items != nil {
 			jsonscan.Fits(*extra, key)
-			return list
+			return items
 		}
 	}
 	r.Keep(extra, key)

@@ -112,6 +112,24 @@ func (w *jsonWriter) count(v *int) {
 
 // rawMap writes an object of raw values with sorted keys.
 func (w *jsonWriter) rawMap(m map[string]json.RawMessage) {
+	sortedObject(w, m, w.raw)
+}
+
+// array writes items as an array, each by item.
+func array[T any](w *jsonWriter, items []T, item func(*T)) {
+	w.buf = append(w.buf, '[')
+	for i := range items {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		item(&items[i])
+	}
+	w.buf = append(w.buf, ']')
+}
+
+// sortedObject writes m as an object with sorted keys, each value by
+// value.
+func sortedObject[V any](w *jsonWriter, m map[string]V, value func(key string, v V)) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -124,7 +142,7 @@ func (w *jsonWriter) rawMap(m map[string]json.RawMessage) {
 		}
 		w.str(k)
 		w.buf = append(w.buf, ':')
-		w.raw(k, m[k])
+		value(k, m[k])
 	}
 	w.buf = append(w.buf, '}')
 }
@@ -132,14 +150,7 @@ func (w *jsonWriter) rawMap(m map[string]json.RawMessage) {
 func (w *jsonWriter) notebook(nb *Notebook) {
 	o := w.object(nb.Extra)
 	if o.key("cells", nb.Cells == nil, true) {
-		w.buf = append(w.buf, '[')
-		for i := range nb.Cells {
-			if i > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.cell(&nb.Cells[i])
-		}
-		w.buf = append(w.buf, ']')
+		array(w, nb.Cells, w.cell)
 	}
 	m := &nb.Metadata
 	if o.key("metadata", m.Kernelspec == nil && m.LanguageInfo == nil && m.Extra == nil, true) {
@@ -210,21 +221,7 @@ func (w *jsonWriter) cell(c *Cell) {
 		w.str(c.Source)
 	}
 	if o.key("attachments", c.Attachments == nil, false) {
-		names := make([]string, 0, len(c.Attachments))
-		for k := range c.Attachments {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		w.buf = append(w.buf, '{')
-		for i, k := range names {
-			if i > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.str(k)
-			w.buf = append(w.buf, ':')
-			w.rawMap(c.Attachments[k])
-		}
-		w.buf = append(w.buf, '}')
+		sortedObject(w, c.Attachments, func(_ string, b MIMEBundle) { w.rawMap(b) })
 	}
 	// A code cell requires execution_count (null before it runs) and
 	// outputs; other cells carry them only if they were set.
@@ -232,14 +229,7 @@ func (w *jsonWriter) cell(c *Cell) {
 		w.count(c.ExecutionCount)
 	}
 	if o.key("outputs", c.Outputs == nil, code) {
-		w.buf = append(w.buf, '[')
-		for i := range c.Outputs {
-			if i > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.output(&c.Outputs[i])
-		}
-		w.buf = append(w.buf, ']')
+		array(w, c.Outputs, w.output)
 	}
 	o.close()
 }
@@ -273,14 +263,7 @@ func (w *jsonWriter) output(out *Output) {
 		w.str(out.EValue)
 	}
 	if o.key("traceback", out.Traceback == nil, isErr) {
-		w.buf = append(w.buf, '[')
-		for i, line := range out.Traceback {
-			if i > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.str(line)
-		}
-		w.buf = append(w.buf, ']')
+		array(w, out.Traceback, func(line *string) { w.str(*line) })
 	}
 	o.close()
 }
