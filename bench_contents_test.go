@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/nbformat"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
@@ -67,10 +68,10 @@ type plainContents struct {
 // bigNotebook builds a notebook of about size bytes, as data science
 // notebooks are: markdown, code with stream output, results with
 // text/plain and text/html, PNG plots in base64, the odd traceback.
-func bigNotebook(size int) *nbserv.Notebook {
+func bigNotebook(size int) *nbformat.Notebook {
 	rng := rand.New(rand.NewPCG(1, 2))
-	nb := nbserv.NewNotebook()
-	nb.Metadata.Kernelspec = &nbserv.KernelspecMetadata{Name: "python3", DisplayName: "Python 3", Language: "python"}
+	nb := nbformat.New()
+	nb.Metadata.Kernelspec = &nbformat.KernelspecMetadata{Name: "python3", DisplayName: "Python 3", Language: "python"}
 	words := strings.Fields("the quick brown fox jumps over a lazy dog while data frames and plots fill the notebook")
 	text := func(n int) string {
 		var sb strings.Builder
@@ -87,32 +88,32 @@ func bigNotebook(size int) *nbserv.Notebook {
 	png := make([]byte, 24<<10)
 	total := 0
 	for i := 0; total < size; i++ {
-		md := nbserv.NewMarkdownCell("## Step " + strconv.Itoa(i) + "\n" + text(300))
-		code := nbserv.NewCodeCell("df = load(" + strconv.Itoa(i) + ")\n" + text(200))
+		md := nbformat.NewMarkdownCell("## Step " + strconv.Itoa(i) + "\n" + text(300))
+		code := nbformat.NewCodeCell("df = load(" + strconv.Itoa(i) + ")\n" + text(200))
 		n := i + 1
 		code.ExecutionCount = &n
-		res := nbserv.MimeBundle{}
+		res := nbformat.MIMEBundle{}
 		res.SetText("text/plain", text(400))
 		res.SetText("text/html", "<table><tr><td>"+strings.ReplaceAll(text(800), " ", "</td><td>")+"</td></tr></table>")
-		code.Outputs = []nbserv.Output{
-			{OutputType: nbserv.OutputStream, Name: "stdout", Text: text(300)},
-			{OutputType: nbserv.OutputExecuteResult, ExecutionCount: &n, Data: res, Metadata: nbserv.Metadata{}},
+		code.Outputs = []nbformat.Output{
+			{OutputType: nbformat.OutputStream, Name: "stdout", Text: text(300)},
+			{OutputType: nbformat.OutputExecuteResult, ExecutionCount: &n, Data: res, Metadata: nbformat.Metadata{}},
 		}
 		if i%3 == 0 {
 			for j := range png {
 				png[j] = byte(rng.Uint32())
 			}
-			plot := nbserv.MimeBundle{}
+			plot := nbformat.MIMEBundle{}
 			plot.SetText("image/png", base64.StdEncoding.EncodeToString(png))
 			plot.SetText("text/plain", "<Figure size 640x480 with 1 Axes>")
-			code.Outputs = append(code.Outputs, nbserv.Output{OutputType: nbserv.OutputDisplayData, Data: plot, Metadata: nbserv.Metadata{}})
+			code.Outputs = append(code.Outputs, nbformat.Output{OutputType: nbformat.OutputDisplayData, Data: plot, Metadata: nbformat.Metadata{}})
 		}
 		if i%10 == 9 {
-			code.Outputs = append(code.Outputs, nbserv.Output{OutputType: nbserv.OutputError, EName: "ValueError", EValue: "bad value",
+			code.Outputs = append(code.Outputs, nbformat.Output{OutputType: nbformat.OutputError, EName: "ValueError", EValue: "bad value",
 				Traceback: []string{"\x1b[0;31mValueError\x1b[0m Traceback (most recent call last)", text(200), text(200)}})
 		}
 		nb.Cells = append(nb.Cells, md, code)
-		for _, c := range []*nbserv.Cell{&md, &code} {
+		for _, c := range []*nbformat.Cell{&md, &code} {
 			b, _ := c.MarshalJSON()
 			total += len(b) + 1
 		}
@@ -131,7 +132,7 @@ func BenchmarkGetNotebook(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := newRaw(b, srv.URL, srv.Token)
-	sdk := func() *nbserv.Notebook {
+	sdk := func() *nbformat.Notebook {
 		nb, err := srv.Client.Contents.GetNotebook(ctx, "big.ipynb")
 		if err != nil {
 			b.Fatal(err)
@@ -192,7 +193,7 @@ func BenchmarkGetNotebook(b *testing.B) {
 }
 
 // BenchmarkNotebookDecode is the decoding alone, on the body Jupyter
-// sends for a 1 MB notebook: nbserv.ParseNotebook against json.Unmarshal
+// sends for a 1 MB notebook: nbformat.Parse against json.Unmarshal
 // into the floor's structs.
 func BenchmarkNotebookDecode(b *testing.B) {
 	content, err := bigNotebook(1 << 20).MarshalJSON()
@@ -221,7 +222,7 @@ func BenchmarkNotebookDecode(b *testing.B) {
 		}
 	})
 	b.Run("encode", func(b *testing.B) {
-		nb, err := nbserv.ParseNotebook(content)
+		nb, err := nbformat.Parse(content)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/nbserv/go-nbserv/internal/jsonscan"
+	"github.com/nbserv/go-nbserv/nbformat"
 )
 
 // TypeDirectory is the contents type of a directory (TypeFile and
@@ -75,7 +78,7 @@ type Contents struct {
 	// Data is a file's content in FormatBase64, decoded.
 	Data []byte
 	// Notebook is a notebook's content.
-	Notebook *Notebook
+	Notebook *nbformat.Notebook
 
 	// Malformed holds, by JSON key, the raw value of each field whose
 	// JSON type did not fit, as in Session.Malformed.
@@ -125,8 +128,8 @@ type SaveRequest struct {
 	// notebook, empty for a directory.
 	Format string `json:"format,omitempty"`
 	// Content is a string for a text file; a []byte (sent as base64) or a
-	// base64 string for a base64 file; a *Notebook for a notebook; nil for
-	// a directory.
+	// base64 string for a base64 file; a *nbformat.Notebook for a
+	// notebook; nil for a directory.
 	Content any `json:"content"`
 }
 
@@ -309,7 +312,7 @@ func (s *ContentsService) List(ctx context.Context, dir string, opts ...CallOpti
 
 // GetNotebook reads the notebook at path. Jupyter reads any file as a
 // notebook when asked, failing with ErrBadRequest if it is not one.
-func (s *ContentsService) GetNotebook(ctx context.Context, path string, opts ...CallOption) (*Notebook, error) {
+func (s *ContentsService) GetNotebook(ctx context.Context, path string, opts ...CallOption) (*nbformat.Notebook, error) {
 	m, err := s.Get(ctx, path, GetOptions{Type: TypeNotebook}, opts...)
 	if err != nil {
 		return nil, err
@@ -323,7 +326,7 @@ func (s *ContentsService) GetNotebook(ctx context.Context, path string, opts ...
 // SaveNotebook writes nb at path, creating or replacing it. If the
 // notebook fails nbformat validation, Jupyter saves it anyway and says
 // why in the returned Contents.Message.
-func (s *ContentsService) SaveNotebook(ctx context.Context, path string, nb *Notebook, opts ...CallOption) (*Contents, error) {
+func (s *ContentsService) SaveNotebook(ctx context.Context, path string, nb *nbformat.Notebook, opts ...CallOption) (*Contents, error) {
 	if nb == nil {
 		return nil, &ValidationError{Field: "nb", Problem: "nil"}
 	}
@@ -496,32 +499,36 @@ func checkpointURL(path, id string) (string, error) {
 
 // ---- the model's decoding ----
 
-// decodeContents decodes a contents model in one pass (see jsonReader): a
-// notebook's content straight into a Notebook. Fields whose JSON type
+// contentsReader is the contents model's decoder: jsonscan's reader with
+// a method for each part of the model.
+type contentsReader struct{ jsonscan.Reader }
+
+// decodeContents decodes a contents model in one pass (see
+// jsonscan.Reader): a notebook's content straight into a Notebook. Fields whose JSON type
 // does not fit go to Malformed; only invalid JSON or a body that is not
 // an object is an error.
 func decodeContents(body []byte) (*Contents, error) {
-	r := jsonReader{data: body}
-	if r.peek() != '{' {
-		if err := syntaxError(body); err != nil {
+	r := contentsReader{jsonscan.Reader{Data: body}}
+	if r.Peek() != '{' {
+		if err := jsonscan.Check(body); err != nil {
 			return nil, err
 		}
 		return nil, errors.New("not a contents model (a JSON object)")
 	}
 	m := new(Contents)
 	r.contents(m)
-	r.end()
-	if r.err != nil {
-		return nil, r.err
+	r.End()
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	return m, nil
 }
 
-func (r *jsonReader) contents(m *Contents) {
+func (r *contentsReader) contents(m *Contents) {
 	var n int
 	var content []byte // the raw content, when it is a string
-	r.openObject()
-	for key := r.member(&n); key != nil; key = r.member(&n) {
+	r.OpenObject()
+	for key := r.Member(&n); key != nil; key = r.Member(&n) {
 		switch string(key) {
 		case "name":
 			r.nullableStr(&m.Name, &m.Malformed, key)
@@ -536,15 +543,15 @@ func (r *jsonReader) contents(m *Contents) {
 		case "message":
 			r.nullableStr(&m.Message, &m.Malformed, key)
 		case "writable":
-			switch r.peek() {
+			switch r.Peek() {
 			case 't':
-				r.literal("true")
+				r.Literal("true")
 				m.Writable = true
 			case 'f':
-				r.literal("false")
+				r.Literal("false")
 				m.Writable = false
 			default:
-				r.keep(&m.Malformed, key)
+				r.Keep(&m.Malformed, key)
 			}
 		case "created":
 			r.time(&m.Created, &m.Malformed, key)
@@ -552,35 +559,49 @@ func (r *jsonReader) contents(m *Contents) {
 			r.time(&m.LastModified, &m.Malformed, key)
 		case "size":
 			m.Size = nil
-			if r.peek() == 'n' {
-				r.literal("null")
-			} else if v, ok := r.readInt64(); ok {
+			if r.Peek() == 'n' {
+				r.Literal("null")
+			} else if v, ok := r.ReadInt64(); ok {
 				m.Size = &v
 			} else {
-				r.keep(&m.Malformed, key)
+				r.Keep(&m.Malformed, key)
 			}
 		case "content":
 			m.Entries, m.Text, m.Notebook, content = nil, "", nil, nil
-			switch r.peek() {
+			switch r.Peek() {
 			case 'n':
-				r.literal("null")
+				r.Literal("null")
 			case '"':
-				start := r.pos
-				m.Text = r.readString()
-				content = r.data[start:r.pos]
+				start := r.Pos
+				m.Text = r.ReadString()
+				content = r.Data[start:r.Pos]
 			case '{':
-				m.Notebook = new(Notebook)
-				r.notebook(m.Notebook)
+				// One pass still: nbformat reads the notebook where it
+				// starts and says where it ends. (Its nesting is counted
+				// from the content, not the model: a bound of MaxDepth
+				// either way.)
+				nb, n, err := nbformat.ParsePrefix(r.Data[r.Pos:])
+				if err != nil {
+					// The body's first syntax error, at its offset in the
+					// body, as for any other part of the model.
+					if r.Err = jsonscan.Check(r.Data); r.Err == nil {
+						r.Err = err
+					}
+					r.Pos = len(r.Data)
+					break
+				}
+				m.Notebook = nb
+				r.Pos += n
 			case '[':
 				m.Entries = r.entries(&m.Malformed, key)
 			default:
-				r.keep(&m.Malformed, key)
+				r.Keep(&m.Malformed, key)
 			}
 		default:
-			r.skip() // hash, hash_algorithm (Jupyter Server 2.x), ...
+			r.Skip() // hash, hash_algorithm (Jupyter Server 2.x), ...
 		}
 	}
-	if r.err == nil && content != nil && m.Format == FormatBase64 {
+	if r.Err == nil && content != nil && m.Format == FormatBase64 {
 		// Jupyter wraps base64 every 76 characters; the decoder skips the
 		// newlines.
 		data, err := base64.StdEncoding.DecodeString(m.Text)
@@ -596,15 +617,15 @@ func (r *jsonReader) contents(m *Contents) {
 	}
 }
 
-func (r *jsonReader) entries(bad *map[string]json.RawMessage, key []byte) []Contents {
-	start, depth := r.pos, r.depth
+func (r *contentsReader) entries(bad *map[string]json.RawMessage, key []byte) []Contents {
+	start, depth := r.Pos, r.Depth
 	list := []Contents{}
 	var n int
-	r.openArray()
-	for r.element(&n) {
-		if r.peek() != '{' {
-			r.pos, r.depth = start, depth
-			r.keep(bad, key)
+	r.OpenArray()
+	for r.Element(&n) {
+		if r.Peek() != '{' {
+			r.Pos, r.Depth = start, depth
+			r.Keep(bad, key)
 			return nil
 		}
 		list = append(list, Contents{})
@@ -614,28 +635,28 @@ func (r *jsonReader) entries(bad *map[string]json.RawMessage, key []byte) []Cont
 }
 
 // nullableStr reads a string or null ("").
-func (r *jsonReader) nullableStr(dst *string, bad *map[string]json.RawMessage, key []byte) {
-	if r.peek() == 'n' {
-		r.literal("null")
+func (r *contentsReader) nullableStr(dst *string, bad *map[string]json.RawMessage, key []byte) {
+	if r.Peek() == 'n' {
+		r.Literal("null")
 		*dst = ""
 		return
 	}
-	r.str(dst, bad, key)
+	r.Str(dst, bad, key)
 }
 
-func (r *jsonReader) time(dst *time.Time, bad *map[string]json.RawMessage, key []byte) {
+func (r *contentsReader) time(dst *time.Time, bad *map[string]json.RawMessage, key []byte) {
 	*dst = time.Time{}
-	switch r.peek() {
+	switch r.Peek() {
 	case 'n':
-		r.literal("null")
+		r.Literal("null")
 		return
 	case '"':
-		start, depth := r.pos, r.depth
-		if t, err := time.Parse(time.RFC3339Nano, r.readString()); err == nil {
+		start, depth := r.Pos, r.Depth
+		if t, err := time.Parse(time.RFC3339Nano, r.ReadString()); err == nil {
 			*dst = t
 			return
 		}
-		r.pos, r.depth = start, depth
+		r.Pos, r.Depth = start, depth
 	}
-	r.keep(bad, key)
+	r.Keep(bad, key)
 }

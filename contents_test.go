@@ -6,10 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nbserv/go-nbserv/internal/jsonscan"
+	"github.com/nbserv/go-nbserv/nbformat"
 )
 
 // DecodeContentsForBench is decodeContents, for the benchmarks in package
@@ -104,7 +108,7 @@ func TestContentsRequests(t *testing.T) {
 		{"Mkdir", func() error { _, err := cs.Mkdir(ctx, "new dir"); return err },
 			seen{"PUT", "/user/a%20b/api/contents/new%20dir", "", `{"type":"directory","content":null}`}},
 		{"SaveNotebook", func() error {
-			_, err := cs.SaveNotebook(ctx, "n.ipynb", &Notebook{NBFormat: 4, NBFormatMinor: 5})
+			_, err := cs.SaveNotebook(ctx, "n.ipynb", &nbformat.Notebook{NBFormat: 4, NBFormatMinor: 5})
 			return err
 		}, seen{"PUT", "/user/a%20b/api/contents/n.ipynb", "", `{"type":"notebook","format":"json","content":{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}}`}},
 		{"Rename", func() error { _, err := cs.Rename(ctx, "a.txt", "/sub/b c.txt"); return err },
@@ -272,6 +276,47 @@ func TestContentsDeleteRetriedAfterLostAnswer(t *testing.T) {
 	}
 	if err := c.Contents.DeleteCheckpoint(context.Background(), "a.txt", "checkpoint"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a first-attempt 404 is not success: %v", err)
+	}
+}
+
+// readTestdata reads a body recorded from Jupyter Server 1.23.3 (see
+// docs/wire/contents.md C15).
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/contents/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A notebook's model: the model's fields, and its content decoded by
+// nbformat (whose own tests check the notebook in full).
+func TestDecodeNotebookAsJupyterSendsIt(t *testing.T) {
+	m, err := decodeContents(readTestdata(t, "notebook-get.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Type != "notebook" || m.Format != "json" || m.Path != "t.ipynb" || m.Size == nil || *m.Size != 1620 ||
+		m.Mimetype != "" || !m.Writable || m.LastModified.IsZero() || !strings.HasPrefix(m.Message, "Notebook validation failed") ||
+		m.Malformed != nil || m.Text != "" {
+		t.Errorf("model %+v", m)
+	}
+	nb := m.Notebook
+	if nb == nil || nb.NBFormat != 4 || len(nb.Cells) != 3 || nb.Cells[0].Source != "print(1)\nprint(2)" ||
+		string(nb.Extra["top_unknown"]) != "true" {
+		t.Fatalf("notebook %+v", nb)
+	}
+	// A syntax error inside the notebook is the body's, at its offset in
+	// the body.
+	bad := []byte(`{"type":"notebook","content":{"cells":[1,}]},"format":"json"}`)
+	if _, err := decodeContents(bad); err == nil || err.Error() != jsonscan.Check(bad).Error() {
+		t.Errorf("bad notebook: %v, want %v", err, jsonscan.Check(bad))
+	}
+	// A content that is not a notebook's object stays raw in Malformed.
+	m, err = decodeContents([]byte(`{"type":"notebook","content":true}`))
+	if err != nil || m.Notebook != nil || string(m.Malformed["content"]) != "true" {
+		t.Errorf("%+v %v", m, err)
 	}
 }
 

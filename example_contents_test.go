@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/nbformat"
 )
 
 func ExampleContentsService_SaveNotebook() {
@@ -17,11 +18,11 @@ func ExampleContentsService_SaveNotebook() {
 	ctx := context.Background()
 	c := srv.Client
 
-	nb := nbserv.NewNotebook(
-		nbserv.NewMarkdownCell("# Q3 report"),
-		nbserv.NewCodeCell("revenue = 42\nrevenue"),
+	nb := nbformat.New(
+		nbformat.NewMarkdownCell("# Q3 report"),
+		nbformat.NewCodeCell("revenue = 42\nrevenue"),
 	)
-	nb.Metadata.Kernelspec = &nbserv.KernelspecMetadata{Name: "python3", DisplayName: "Python 3"}
+	nb.Metadata.Kernelspec = &nbformat.KernelspecMetadata{Name: "python3", DisplayName: "Python 3"}
 	if _, err := c.Contents.Mkdir(ctx, "reports"); err != nil {
 		log.Fatal(err)
 	}
@@ -169,20 +170,4 @@ func ExampleContentsService_List() {
 	// directory  Untitled Folder
 	// notebook   Untitled.ipynb
 	// notebook   Untitled1.ipynb
-}
-
-func ExampleParseNotebook() {
-	nb, err := nbserv.ParseNotebook([]byte(`{"nbformat": 4, "nbformat_minor": 5, "metadata": {"my_tool": {"run": 3}},
-		"cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": ["# Title\n", "Text"], "x-extension": true}]}`))
-	if err != nil {
-		log.Fatal(err)
-	}
-	nb.Cells[0].Source += " edited"
-	out, err := nb.MarshalJSON()
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Keys the model does not know are written back as they came.
-	fmt.Println(string(out))
-	// Output: {"cells":[{"id":"m","cell_type":"markdown","metadata":{},"source":"# Title\nText edited","x-extension":true}],"metadata":{"my_tool":{"run": 3}},"nbformat":4,"nbformat_minor":5}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/nbformat"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
@@ -65,16 +66,16 @@ func removeAll(t *testing.T, c *nbserv.Client, path string) {
 	}
 }
 
-func testNotebook() *nbserv.Notebook {
-	nb := nbserv.NewNotebook(nbserv.NewMarkdownCell("# Report\nwith *two* lines"), nbserv.NewCodeCell("x = 1\nx + 1"))
-	nb.Metadata.Kernelspec = &nbserv.KernelspecMetadata{Name: "python3", DisplayName: "Python 3", Language: "python"}
+func testNotebook() *nbformat.Notebook {
+	nb := nbformat.New(nbformat.NewMarkdownCell("# Report\nwith *two* lines"), nbformat.NewCodeCell("x = 1\nx + 1"))
+	nb.Metadata.Kernelspec = &nbformat.KernelspecMetadata{Name: "python3", DisplayName: "Python 3", Language: "python"}
 	n := 1
 	nb.Cells[1].ExecutionCount = &n
-	out := nbserv.MimeBundle{}
+	out := nbformat.MIMEBundle{}
 	out.SetText("text/plain", "2")
-	nb.Cells[1].Outputs = []nbserv.Output{
-		{OutputType: nbserv.OutputStream, Name: "stdout", Text: "hello\n"},
-		{OutputType: nbserv.OutputExecuteResult, ExecutionCount: &n, Data: out, Metadata: nbserv.Metadata{}},
+	nb.Cells[1].Outputs = []nbformat.Output{
+		{OutputType: nbformat.OutputStream, Name: "stdout", Text: "hello\n"},
+		{OutputType: nbformat.OutputExecuteResult, ExecutionCount: &n, Data: out, Metadata: nbformat.Metadata{}},
 	}
 	return nb
 }
@@ -120,7 +121,7 @@ func TestE2EContentsNotebookLifecycle(t *testing.T) {
 		}
 
 		// Save: 200 on an existing file.
-		nb.Cells = append(nb.Cells, nbserv.NewMarkdownCell("saved"))
+		nb.Cells = append(nb.Cells, nbformat.NewMarkdownCell("saved"))
 		if _, err := c.Contents.SaveNotebook(ctx, path, nb, nbserv.WithResponse(&r)); err != nil || r.StatusCode != 200 {
 			t.Fatalf("save: %d %v", r.StatusCode, err)
 		}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/nbserv/go-nbserv/nbformat"
 )
 
 // The Jupyter messaging protocol, version 5.3, as Go types: what a kernel
@@ -224,29 +226,6 @@ type RawContent struct {
 // MsgType returns Type.
 func (c *RawContent) MsgType() string { return c.Type }
 
-// MIMEBundle maps MIME types ("text/plain", "image/png", …) to
-// representations of one value, each as the kernel sent it: a JSON string
-// for text and base64 images, any JSON for "application/json".
-type MIMEBundle map[string]json.RawMessage
-
-// Text returns the representation of mime decoded as a string; ok is false
-// when there is none or it is not a string (a list of lines, as notebook
-// files store text, is joined).
-func (b MIMEBundle) Text(mime string) (s string, ok bool) {
-	raw, found := b[mime]
-	if !found {
-		return "", false
-	}
-	if json.Unmarshal(raw, &s) == nil {
-		return s, true
-	}
-	var lines []string
-	if json.Unmarshal(raw, &lines) == nil {
-		return strings.Join(lines, ""), true
-	}
-	return "", false
-}
-
 // ExecuteRequest is the content of an execute_request: code to run.
 type ExecuteRequest struct {
 	// Code is the source to run.
@@ -316,7 +295,7 @@ type ExecuteResult struct {
 	// ExecutionCount is the execution's counter (Out[n]).
 	ExecutionCount int `json:"execution_count"`
 	// Data holds the value's representations, by MIME type.
-	Data MIMEBundle `json:"data"`
+	Data nbformat.MIMEBundle `json:"data"`
 	// Metadata holds per-MIME-type metadata (such as image sizes), as sent.
 	Metadata map[string]json.RawMessage `json:"metadata"`
 }
@@ -346,7 +325,7 @@ func (*Stream) MsgType() string { return MsgStream }
 // shown by display().
 type DisplayData struct {
 	// Data holds the value's representations, by MIME type.
-	Data MIMEBundle `json:"data"`
+	Data nbformat.MIMEBundle `json:"data"`
 	// Metadata holds per-MIME-type metadata, as sent.
 	Metadata map[string]json.RawMessage `json:"metadata"`
 	// Transient holds what is not saved in a notebook, such as the
@@ -364,7 +343,7 @@ func (d *DisplayData) DisplayID() string { return displayID(d.Transient) }
 // replaces every earlier display with the same display id.
 type UpdateDisplayData struct {
 	// Data holds the new representations, by MIME type.
-	Data MIMEBundle `json:"data"`
+	Data nbformat.MIMEBundle `json:"data"`
 	// Metadata holds per-MIME-type metadata, as sent.
 	Metadata map[string]json.RawMessage `json:"metadata"`
 	// Transient holds the "display_id" of the displays to replace.
@@ -457,7 +436,7 @@ type KernelInfoReply struct {
 	Implementation        string `json:"implementation"`
 	ImplementationVersion string `json:"implementation_version"`
 	// LanguageInfo describes the language the kernel runs.
-	LanguageInfo KernelLanguageInfo `json:"language_info"`
+	LanguageInfo nbformat.LanguageInfo `json:"language_info"`
 	// Banner is the kernel's greeting text.
 	Banner string `json:"banner"`
 	// Debugger is true when the kernel supports the debug protocol.
@@ -468,25 +447,6 @@ type KernelInfoReply struct {
 
 // MsgType returns "kernel_info_reply".
 func (*KernelInfoReply) MsgType() string { return MsgKernelInfoReply }
-
-// KernelLanguageInfo describes a kernel's language, as kernel_info_reply
-// sends it (a notebook's metadata.language_info is LanguageInfo).
-type KernelLanguageInfo struct {
-	// Name is the language's name, such as "python".
-	Name string `json:"name"`
-	// Version is the language's version, such as "3.11.2".
-	Version string `json:"version"`
-	// Mimetype is the MIME type of its source files.
-	Mimetype string `json:"mimetype"`
-	// FileExtension is the extension of its source files, such as ".py".
-	FileExtension string `json:"file_extension"`
-	// PygmentsLexer names the lexer that highlights it.
-	PygmentsLexer string `json:"pygments_lexer,omitempty"`
-	// NbconvertExporter names the exporter that converts its notebooks.
-	NbconvertExporter string `json:"nbconvert_exporter,omitempty"`
-	// CodemirrorMode is a name or an object, as sent.
-	CodemirrorMode json.RawMessage `json:"codemirror_mode,omitempty"`
-}
 
 // CompleteRequest is the content of a complete_request.
 type CompleteRequest struct {
@@ -537,7 +497,7 @@ type InspectReply struct {
 	// Found says whether the name was found.
 	Found bool `json:"found"`
 	// Data holds the help text, by MIME type.
-	Data MIMEBundle `json:"data"`
+	Data nbformat.MIMEBundle `json:"data"`
 	// Metadata holds per-MIME-type metadata, as sent.
 	Metadata map[string]json.RawMessage `json:"metadata"`
 }

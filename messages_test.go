@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
+	"github.com/nbserv/go-nbserv/nbformat"
 )
 
 // frames reads testdata/kernel-channels/name.jsonl: every frame a real
@@ -386,20 +387,6 @@ func TestHeaderTime(t *testing.T) {
 	}
 }
 
-func TestMIMEBundleText(t *testing.T) {
-	b := MIMEBundle{"text/plain": json.RawMessage(`"2"`), "text/html": json.RawMessage(`["<b>", "x</b>"]`), "application/json": json.RawMessage(`{"a": 1}`)}
-	for mime, want := range map[string]string{"text/plain": "2", "text/html": "<b>x</b>"} {
-		if got, ok := b.Text(mime); !ok || got != want {
-			t.Errorf("%s: %q %v", mime, got, ok)
-		}
-	}
-	for _, mime := range []string{"application/json", "image/png"} {
-		if _, ok := b.Text(mime); ok {
-			t.Errorf("%s is not text", mime)
-		}
-	}
-}
-
 func TestKernelErrorText(t *testing.T) {
 	e := &KernelError{Ename: "KeyboardInterrupt"}
 	if e.Error() != "nbserv: kernel error: KeyboardInterrupt" {
@@ -413,13 +400,13 @@ func TestKernelErrorText(t *testing.T) {
 
 func TestDisplayed(t *testing.T) {
 	disp := func(id, text string) *DisplayData {
-		return &DisplayData{Data: MIMEBundle{"text/plain": json.RawMessage(`"` + text + `"`)},
+		return &DisplayData{Data: nbformat.MIMEBundle{"text/plain": json.RawMessage(`"` + text + `"`)},
 			Transient: map[string]json.RawMessage{"display_id": json.RawMessage(`"` + id + `"`)}}
 	}
 	ex := &Execution{Outputs: []Content{
 		&Stream{Stdout, "a"}, &Stream{Stdout, "b"}, &ClearOutput{}, // cleared at once
 		disp("d", "1"), &Stream{Stdout, "c"}, &Stream{Stderr, "e"}, &Stream{Stdout, "f"},
-		&UpdateDisplayData{Data: MIMEBundle{"text/plain": json.RawMessage(`"2"`)}, Transient: map[string]json.RawMessage{"display_id": json.RawMessage(`"d"`)}},
+		&UpdateDisplayData{Data: nbformat.MIMEBundle{"text/plain": json.RawMessage(`"2"`)}, Transient: map[string]json.RawMessage{"display_id": json.RawMessage(`"d"`)}},
 		&ClearOutput{Wait: true}, &ClearOutput{Wait: true}, // cleared when the next output comes
 		&Stream{Stdout, "g"}, &Stream{Stdout, "h"}, disp("other", "3"),
 	}}

@@ -39,6 +39,7 @@ import (
 	"syscall"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/nbformat"
 )
 
 const usage = `Usage: nbsync push [flags] LOCALDIR REMOTEDIR
@@ -230,13 +231,13 @@ func pushFile(ctx context.Context, c *nbserv.Client, src, dst string, o options)
 		if err != nil {
 			return 0, err
 		}
-		nb, err := nbserv.ParseNotebook(data)
+		nb, err := nbformat.Parse(data)
 		if err != nil {
 			return 0, err
 		}
 		for i := range nb.Cells {
-			if nb.Cells[i].CellType == nbserv.CellCode {
-				nb.Cells[i].Outputs = []nbserv.Output{}
+			if nb.Cells[i].CellType == nbformat.CellCode {
+				nb.Cells[i].Outputs = []nbformat.Output{}
 				nb.Cells[i].ExecutionCount = nil
 			}
 		}

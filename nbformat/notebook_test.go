@@ -1,4 +1,4 @@
-package nbserv
+package nbformat
 
 import (
 	"bytes"
@@ -11,27 +11,28 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// readTestdata reads a body recorded from Jupyter Server 1.23.3 (see
-// docs/wire/contents.md C15).
-func readTestdata(t testing.TB, name string) []byte {
+// jupyterNotebook returns the content of a notebook's contents model as
+// Jupyter Server 1.23.3 sent it (see docs/wire/contents.md C15).
+func jupyterNotebook(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/contents/" + name)
+	b, err := os.ReadFile("../testdata/contents/notebook-get.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	var model struct {
+		Content json.RawMessage `json:"content"`
+	}
+	if err := json.Unmarshal(b, &model); err != nil {
+		t.Fatal(err)
+	}
+	return model.Content
 }
 
-func TestDecodeNotebookAsJupyterSendsIt(t *testing.T) {
-	m, err := decodeContents(readTestdata(t, "notebook-get.json"))
+func TestParseNotebookAsJupyterSendsIt(t *testing.T) {
+	nb, err := Parse(jupyterNotebook(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Type != "notebook" || m.Format != "json" || m.Path != "t.ipynb" || m.Size == nil || *m.Size != 1620 ||
-		m.Mimetype != "" || !m.Writable || m.LastModified.IsZero() || !strings.HasPrefix(m.Message, "Notebook validation failed") {
-		t.Errorf("model %+v", m)
-	}
-	nb := m.Notebook
 	if nb == nil || nb.NBFormat != 4 || nb.NBFormatMinor != 5 || len(nb.Cells) != 3 {
 		t.Fatalf("notebook %+v", nb)
 	}
@@ -86,13 +87,8 @@ func TestDecodeNotebookAsJupyterSendsIt(t *testing.T) {
 // The notebook survives encoding: the same JSON value as Jupyter sent,
 // unknown keys included (compared as generic JSON).
 func TestNotebookRoundTripKeepsEverything(t *testing.T) {
-	var model struct {
-		Content json.RawMessage `json:"content"`
-	}
-	if err := json.Unmarshal(readTestdata(t, "notebook-get.json"), &model); err != nil {
-		t.Fatal(err)
-	}
-	nb, err := ParseNotebook(model.Content)
+	content := jupyterNotebook(t)
+	nb, err := Parse(content)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +96,7 @@ func TestNotebookRoundTripKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(generic(t, model.Content), generic(t, out)); diff != "" {
+	if diff := cmp.Diff(generic(t, content), generic(t, out)); diff != "" {
 		t.Errorf("round trip changed the notebook (-sent +encoded):\n%s", diff)
 	}
 }
@@ -119,7 +115,7 @@ func generic(t testing.TB, b []byte) any {
 func TestNotebookMultilineAndRequiredKeys(t *testing.T) {
 	// As in an .ipynb file: lists of lines; cells missing the keys their
 	// type requires.
-	nb, err := ParseNotebook([]byte(`{"nbformat": 4, "nbformat_minor": 4, "metadata": {},
+	nb, err := Parse([]byte(`{"nbformat": 4, "nbformat_minor": 4, "metadata": {},
 		"cells": [
 			{"cell_type": "code", "source": ["a = 1\n", "a"], "metadata": {}},
 			{"cell_type": "markdown", "source": [], "metadata": {}},
@@ -158,7 +154,7 @@ func TestNotebookIllTypedValuesAreKept(t *testing.T) {
 		`"outputs":[{"output_type":"error","ename":"E","evalue":"v","traceback":"one string"}]},` +
 		`{"cell_type":"markdown","source":"x","metadata":{},"attachments":{"a":"not a bundle"}}],` +
 		`"metadata":{"kernelspec":"python3","language_info":{"name":3}},"nbformat":"4","nbformat_minor":5}`
-	nb, err := ParseNotebook([]byte(in))
+	nb, err := Parse([]byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +180,7 @@ func TestNotebookIllTypedValuesAreKept(t *testing.T) {
 
 // With duplicate keys the last one wins, typed or raw.
 func TestNotebookDuplicateKeysLastWins(t *testing.T) {
-	nb, err := ParseNotebook([]byte(`{"cells":[{"cell_type":"raw","source":5,"source":"s","metadata":{},"id":"a","id":[]}],"nbformat":4,"nbformat_minor":5,"metadata":{}}`))
+	nb, err := Parse([]byte(`{"cells":[{"cell_type":"raw","source":5,"source":"s","metadata":{},"id":"a","id":[]}],"nbformat":4,"nbformat_minor":5,"metadata":{}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +191,7 @@ func TestNotebookDuplicateKeysLastWins(t *testing.T) {
 }
 
 func TestNotebookEditAndBuild(t *testing.T) {
-	nb := NewNotebook(NewMarkdownCell("# Title"), NewCodeCell("print('hi')"))
+	nb := New(NewMarkdownCell("# Title"), NewCodeCell("print('hi')"))
 	nb.Metadata.Kernelspec = &KernelspecMetadata{Name: "python3", DisplayName: "Python 3"}
 	if len(nb.Cells[0].ID) != 8 || nb.Cells[0].ID == nb.Cells[1].ID {
 		t.Errorf("ids %q %q", nb.Cells[0].ID, nb.Cells[1].ID)
@@ -203,7 +199,7 @@ func TestNotebookEditAndBuild(t *testing.T) {
 	if err := nb.Cells[1].Metadata.Set("tags", []string{"parameters"}); err != nil {
 		t.Fatal(err)
 	}
-	out := MimeBundle{}
+	out := MIMEBundle{}
 	out.SetText("text/plain", "<3 \"quoted\"\n")
 	nb.Cells[1].Outputs = append(nb.Cells[1].Outputs, Output{OutputType: OutputDisplayData, Data: out, Metadata: Metadata{}})
 	b, err := nb.MarshalJSON() // json.Marshal would also escape HTML: \u003c for <
@@ -211,7 +207,7 @@ func TestNotebookEditAndBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := ParseNotebook(b)
+	back, err := Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +225,8 @@ func TestNotebookEditAndBuild(t *testing.T) {
 
 func TestNotebookRefusesWhatIsNotOne(t *testing.T) {
 	for _, in := range []string{``, `[]`, `null`, `{"cells": [}`, `{"a":1} x`, `"nb"`, `{"cells":[{"source":"\x01"}]}`} {
-		if _, err := ParseNotebook([]byte(in)); err == nil {
-			t.Errorf("ParseNotebook(%q) succeeded", in)
+		if _, err := Parse([]byte(in)); err == nil {
+			t.Errorf("Parse(%q) succeeded", in)
 		}
 	}
 	var c Cell
@@ -243,43 +239,26 @@ func TestNotebookRefusesWhatIsNotOne(t *testing.T) {
 		t.Errorf("output %+v %v", o, err)
 	}
 	// A raw value set by hand must be JSON.
-	bad := NewNotebook(Cell{CellType: CellRaw, Metadata: Metadata{"k": json.RawMessage("{oops")}})
+	bad := New(Cell{CellType: CellRaw, Metadata: Metadata{"k": json.RawMessage("{oops")}})
 	if _, err := json.Marshal(bad); err == nil || !strings.Contains(err.Error(), `"k"`) {
 		t.Errorf("invalid raw metadata: %v", err)
 	}
 }
 
-// The reader's strings are encoding/json's, escapes, surrogates and
-// invalid UTF-8 included.
-func TestJSONReaderStrings(t *testing.T) {
-	for _, in := range []string{`""`, `"plain"`, `"tab\there"`, `"\u00e9\u4e2d\ud83d\ude00"`, `"\ud83d"`, `"\ud83dx"`,
-		`"\udc00\ud800"`, "\"bad \xff utf8 \xc3\"", `"\"\\\/\b\f\n\r\t"`, "\"\u2028\"", `"\u0000"`} {
-		var want string
-		if err := json.Unmarshal([]byte(in), &want); err != nil {
-			t.Fatalf("%q: %v", in, err)
-		}
-		r := jsonReader{data: []byte(in)}
-		if got := r.readString(); r.err != nil || got != want {
-			t.Errorf("readString(%q) = %q, %v; want %q", in, got, r.err, want)
-		}
-		// And the writer's strings decode back to the same text.
-		var back string
-		if err := json.Unmarshal(appendJSONString(nil, want), &back); err != nil || back != want {
-			t.Errorf("appendJSONString(%q) = %s", want, appendJSONString(nil, want))
-		}
+// ParsePrefix reads one notebook where a larger document holds it and
+// says where it ends.
+func TestParsePrefix(t *testing.T) {
+	doc := []byte(` {"cells": [{"cell_type": "raw", "source": "}", "metadata": {}}], "nbformat": 4} , "after": 1}`)
+	nb, n, err := ParsePrefix(doc)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestJSONReaderValidity(t *testing.T) {
-	for _, in := range []string{`0`, `-0.5e+10`, `1E5`, `[]`, `{}`, ` {"a" : [1, {"b": null}], "c": true } `, `"x"`,
-		`01`, `-`, `1.`, `.5`, `1e`, `+1`, `[1,]`, `{"a":1,}`, `{,}`, `[,1]`, `{"a"}`, `{1:2}`, `tru`, `nul`, `"\x"`,
-		`"\u12"`, "\"a\nb\"", `[`, `{"a":1`, `"abc`, `{} {}`, `NaN`, "\xef\xbb\xbf{}"} {
-		if got, want := validJSON([]byte(in)), json.Valid([]byte(in)); got != want {
-			t.Errorf("validJSON(%q) = %v, json.Valid says %v", in, got, want)
-		}
+	if want := bytes.Index(doc, []byte(" , ")); n != want || len(nb.Cells) != 1 || nb.Cells[0].Source != "}" || nb.NBFormat != 4 {
+		t.Errorf("n %d (want %d), %+v", n, want, nb)
 	}
-	deep := strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1)
-	if validJSON([]byte(deep)) {
-		t.Error("nesting deeper than encoding/json's limit accepted")
+	for _, in := range []string{`[]`, `{"cells": [}`, `{"cells": []`, ``} {
+		if _, _, err := ParsePrefix([]byte(in)); err == nil {
+			t.Errorf("ParsePrefix(%q) succeeded", in)
+		}
 	}
 }

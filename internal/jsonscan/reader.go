@@ -1,134 +1,147 @@
-package nbserv
+// Package jsonscan is the strict, single-pass JSON reader that the
+// notebook and contents decoders share: typed values are pulled from it,
+// everything else is kept as raw JSON. It imports only the standard
+// library.
+package jsonscan
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// jsonReader reads one JSON document from a byte slice, strictly: it
-// accepts exactly the documents encoding/json accepts (FuzzJSONReader
-// checks this against json.Valid) and decodes strings as encoding/json
-// does (invalid UTF-8 and lone surrogates become U+FFFD). The notebook and
+// Reader reads one JSON document from a byte slice, strictly: it
+// accepts exactly the documents encoding/json accepts (FuzzReader checks
+// this against json.Valid) and decodes strings as encoding/json does
+// (invalid UTF-8 and lone surrogates become U+FFFD). The notebook and
 // contents decoders pull typed values from it and copy everything else as
 // raw JSON, in a single pass over the body, where encoding/json would scan
 // it twice (once to validate, once to decode) and could not keep unknown
 // keys. The first error sticks: every method is a no-op after it.
-type jsonReader struct {
-	data  []byte
-	pos   int
-	depth int
-	err   error
+//
+// The fields are exported so that a decoder can save Pos and Depth before
+// trying a shape and restore them to keep the value raw instead.
+type Reader struct {
+	// Data is the document.
+	Data []byte
+	// Pos is the offset of the next byte to read.
+	Pos int
+	// Depth counts the objects and arrays open at Pos.
+	Depth int
+	// Err is the first error; once set, Pos is len(Data).
+	Err error
 }
 
-// maxJSONDepth bounds nesting as encoding/json does, so that a hostile
+// MaxDepth bounds nesting as encoding/json does, so that a hostile
 // body cannot exhaust the stack.
-const maxJSONDepth = 10000
+const MaxDepth = 10000
 
-// jsonError is a syntax error at a byte offset of the document.
-type jsonError struct {
+// syntaxError is a syntax error at a byte offset of the document.
+type syntaxError struct {
 	msg    string
 	offset int
 }
 
-func (e *jsonError) Error() string {
+func (e *syntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at offset %d: %s", e.offset, e.msg)
 }
 
-func (r *jsonReader) fail(msg string) {
-	if r.err == nil {
-		r.err = &jsonError{msg: msg, offset: r.pos}
+func (r *Reader) fail(msg string) {
+	if r.Err == nil {
+		r.Err = &syntaxError{msg: msg, offset: r.Pos}
 	}
-	r.pos = len(r.data) // stops every loop
+	r.Pos = len(r.Data) // stops every loop
 }
 
-func (r *jsonReader) ws() {
-	for r.pos < len(r.data) {
-		switch r.data[r.pos] {
+func (r *Reader) ws() {
+	for r.Pos < len(r.Data) {
+		switch r.Data[r.Pos] {
 		case ' ', '\t', '\n', '\r':
-			r.pos++
+			r.Pos++
 		default:
 			return
 		}
 	}
 }
 
-// peek returns the next non-space byte without consuming it; 0 at the end.
-func (r *jsonReader) peek() byte {
+// Peek returns the next non-space byte without consuming it; 0 at the end.
+func (r *Reader) Peek() byte {
 	r.ws()
-	if r.pos >= len(r.data) {
+	if r.Pos >= len(r.Data) {
 		return 0
 	}
-	return r.data[r.pos]
+	return r.Data[r.Pos]
 }
 
-func (r *jsonReader) expect(c byte) bool {
-	if r.peek() != c {
-		if r.pos >= len(r.data) {
+func (r *Reader) expect(c byte) bool {
+	if r.Peek() != c {
+		if r.Pos >= len(r.Data) {
 			r.fail("unexpected end of input")
 		} else {
 			r.fail("expected " + strconv.QuoteRune(rune(c)))
 		}
 		return false
 	}
-	r.pos++
+	r.Pos++
 	return true
 }
 
-// end checks that only whitespace follows the document.
-func (r *jsonReader) end() {
-	if r.ws(); r.err == nil && r.pos < len(r.data) {
+// End checks that only whitespace follows the document.
+func (r *Reader) End() {
+	if r.ws(); r.Err == nil && r.Pos < len(r.Data) {
 		r.fail("data after the JSON value")
 	}
 }
 
-// skip validates the value at the reader and returns its bytes, which
+// Skip validates the value at the reader and returns its bytes, which
 // alias the document.
-func (r *jsonReader) skip() []byte {
+func (r *Reader) Skip() []byte {
 	r.ws()
-	start := r.pos
+	start := r.Pos
 	r.skipValue()
-	if r.err != nil {
+	if r.Err != nil {
 		return nil
 	}
-	return r.data[start:r.pos]
+	return r.Data[start:r.Pos]
 }
 
-func (r *jsonReader) skipValue() {
-	if r.err != nil {
+func (r *Reader) skipValue() {
+	if r.Err != nil {
 		return
 	}
-	if r.pos >= len(r.data) {
+	if r.Pos >= len(r.Data) {
 		r.fail("unexpected end of input")
 		return
 	}
-	switch c := r.data[r.pos]; {
+	switch c := r.Data[r.Pos]; {
 	case c == '"':
 		r.skipString()
 	case c == '{':
 		var n int
-		if !r.openObject() {
+		if !r.OpenObject() {
 			return
 		}
-		for r.member(&n) != nil {
+		for r.Member(&n) != nil {
 			r.skipValue()
 		}
 	case c == '[':
 		var n int
-		if !r.openArray() {
+		if !r.OpenArray() {
 			return
 		}
-		for r.element(&n) {
+		for r.Element(&n) {
 			r.skipValue()
 		}
 	case c == 't':
-		r.literal("true")
+		r.Literal("true")
 	case c == 'f':
-		r.literal("false")
+		r.Literal("false")
 	case c == 'n':
-		r.literal("null")
+		r.Literal("null")
 	case c == '-' || '0' <= c && c <= '9':
 		r.skipNumber()
 	default:
@@ -136,19 +149,20 @@ func (r *jsonReader) skipValue() {
 	}
 }
 
-func (r *jsonReader) literal(word string) {
-	if len(r.data)-r.pos < len(word) || string(r.data[r.pos:r.pos+len(word)]) != word {
+// Literal consumes word (true, false or null), failing on anything else.
+func (r *Reader) Literal(word string) {
+	if len(r.Data)-r.Pos < len(word) || string(r.Data[r.Pos:r.Pos+len(word)]) != word {
 		r.fail("invalid literal")
 		return
 	}
-	r.pos += len(word)
+	r.Pos += len(word)
 }
 
 // skipNumber consumes a number of JSON's grammar:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (r *jsonReader) skipNumber() {
-	d := r.data
-	i := r.pos
+func (r *Reader) skipNumber() {
+	d := r.Data
+	i := r.Pos
 	if i < len(d) && d[i] == '-' {
 		i++
 	}
@@ -163,14 +177,14 @@ func (r *jsonReader) skipNumber() {
 	case i < len(d) && d[i] == '0':
 		i++
 	case digits() == 0:
-		r.pos = i
+		r.Pos = i
 		r.fail("invalid number")
 		return
 	}
 	if i < len(d) && d[i] == '.' {
 		i++
 		if digits() == 0 {
-			r.pos = i
+			r.Pos = i
 			r.fail("invalid number")
 			return
 		}
@@ -181,38 +195,38 @@ func (r *jsonReader) skipNumber() {
 			i++
 		}
 		if digits() == 0 {
-			r.pos = i
+			r.Pos = i
 			r.fail("invalid number")
 			return
 		}
 	}
-	r.pos = i
+	r.Pos = i
 }
 
-// openObject consumes '{'. Then: for key := r.member(&n); key != nil;
-// key = r.member(&n) { consume the value }.
-func (r *jsonReader) openObject() bool {
+// OpenObject consumes '{'. Then: for key := r.Member(&n); key != nil;
+// key = r.Member(&n) { consume the value }.
+func (r *Reader) OpenObject() bool {
 	if !r.expect('{') {
 		return false
 	}
-	if r.depth++; r.depth > maxJSONDepth {
+	if r.Depth++; r.Depth > MaxDepth {
 		r.fail("nested too deeply")
 		return false
 	}
 	return true
 }
 
-// member reads the next member's key and the colon after it, returning
+// Member reads the next member's key and the colon after it, returning
 // nil at the closing brace (which it consumes) or on an error; n counts
 // the members so far.
-func (r *jsonReader) member(n *int) []byte {
-	if r.err != nil {
+func (r *Reader) Member(n *int) []byte {
+	if r.Err != nil {
 		return nil
 	}
-	c := r.peek()
+	c := r.Peek()
 	if c == '}' { // "{}" or after a member; "{,}" and a trailing comma fail below
-		r.pos++
-		r.depth--
+		r.Pos++
+		r.Depth--
 		return nil
 	}
 	if *n > 0 {
@@ -220,8 +234,8 @@ func (r *jsonReader) member(n *int) []byte {
 			r.fail("expected ',' or '}' after object member")
 			return nil
 		}
-		r.pos++
-		c = r.peek()
+		r.Pos++
+		c = r.Peek()
 	}
 	if c != '"' {
 		r.fail("expected a string key")
@@ -239,28 +253,28 @@ func (r *jsonReader) member(n *int) []byte {
 	return key
 }
 
-// openArray consumes '['. Then: for r.element(&n) { consume the value }.
-func (r *jsonReader) openArray() bool {
+// OpenArray consumes '['. Then: for r.Element(&n) { consume the value }.
+func (r *Reader) OpenArray() bool {
 	if !r.expect('[') {
 		return false
 	}
-	if r.depth++; r.depth > maxJSONDepth {
+	if r.Depth++; r.Depth > MaxDepth {
 		r.fail("nested too deeply")
 		return false
 	}
 	return true
 }
 
-// element reports whether another element follows, consuming the comma
+// Element reports whether another element follows, consuming the comma
 // before it, or the closing bracket.
-func (r *jsonReader) element(n *int) bool {
-	if r.err != nil {
+func (r *Reader) Element(n *int) bool {
+	if r.Err != nil {
 		return false
 	}
-	c := r.peek()
+	c := r.Peek()
 	if c == ']' {
-		r.pos++
-		r.depth--
+		r.Pos++
+		r.Depth--
 		return false
 	}
 	if *n > 0 {
@@ -268,19 +282,19 @@ func (r *jsonReader) element(n *int) bool {
 			r.fail("expected ',' or ']' after array element")
 			return false
 		}
-		r.pos++
+		r.Pos++
 		r.ws()
 	}
 	*n++
 	return true
 }
 
-// scanString finds the end of the string starting at r.pos (a quote). It
+// scanString finds the end of the string starting at r.Pos (a quote). It
 // returns the index of the closing quote and whether the string holds
 // escapes or non-ASCII bytes, without moving r.
-func (r *jsonReader) scanString() (end int, escaped, nonASCII bool) {
-	d := r.data
-	for i := r.pos + 1; i < len(d); i++ {
+func (r *Reader) scanString() (end int, escaped, nonASCII bool) {
+	d := r.Data
+	for i := r.Pos + 1; i < len(d); i++ {
 		switch c := d[i]; {
 		case c == '"':
 			return i, escaped, nonASCII
@@ -294,16 +308,16 @@ func (r *jsonReader) scanString() (end int, escaped, nonASCII bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
 				if i+4 >= len(d) || !isHex4(d[i+1:i+5]) {
-					r.pos = i
+					r.Pos = i
 					return -2, escaped, nonASCII
 				}
 				i += 4
 			default:
-				r.pos = i
+				r.Pos = i
 				return -2, escaped, nonASCII
 			}
 		case c < 0x20:
-			r.pos = i
+			r.Pos = i
 			return -3, escaped, nonASCII
 		case c >= utf8.RuneSelf:
 			nonASCII = true
@@ -312,8 +326,8 @@ func (r *jsonReader) scanString() (end int, escaped, nonASCII bool) {
 	return -1, escaped, nonASCII
 }
 
-func (r *jsonReader) stringEnd() (int, bool, bool) {
-	if r.peek() != '"' {
+func (r *Reader) stringEnd() (int, bool, bool) {
+	if r.Peek() != '"' {
 		r.fail("expected a string")
 		return 0, false, false
 	}
@@ -329,34 +343,34 @@ func (r *jsonReader) stringEnd() (int, bool, bool) {
 	return end, esc, high
 }
 
-func (r *jsonReader) skipString() {
-	if end, _, _ := r.stringEnd(); r.err == nil {
-		r.pos = end + 1
+func (r *Reader) skipString() {
+	if end, _, _ := r.stringEnd(); r.Err == nil {
+		r.Pos = end + 1
 	}
 }
 
-// readString reads a string value.
-func (r *jsonReader) readString() string {
+// ReadString reads a string value.
+func (r *Reader) ReadString() string {
 	end, esc, high := r.stringEnd()
-	if r.err != nil {
+	if r.Err != nil {
 		return ""
 	}
-	raw := r.data[r.pos+1 : end]
-	r.pos = end + 1
+	raw := r.Data[r.Pos+1 : end]
+	r.Pos = end + 1
 	if !esc && (!high || utf8.Valid(raw)) {
 		return string(raw)
 	}
 	return string(appendUnquoted(make([]byte, 0, len(raw)), raw))
 }
 
-// appendString appends the decoded string value at the reader to dst.
-func (r *jsonReader) appendString(dst []byte) []byte {
+// AppendString appends the decoded string value at the reader to dst.
+func (r *Reader) AppendString(dst []byte) []byte {
 	end, esc, high := r.stringEnd()
-	if r.err != nil {
+	if r.Err != nil {
 		return dst
 	}
-	raw := r.data[r.pos+1 : end]
-	r.pos = end + 1
+	raw := r.Data[r.Pos+1 : end]
+	r.Pos = end + 1
 	if !esc && (!high || utf8.Valid(raw)) {
 		return append(dst, raw...)
 	}
@@ -365,13 +379,13 @@ func (r *jsonReader) appendString(dst []byte) []byte {
 
 // keyBytes reads an object key. Keys without escapes alias the document,
 // so matching known keys allocates nothing.
-func (r *jsonReader) keyBytes() []byte {
+func (r *Reader) keyBytes() []byte {
 	end, esc, high := r.stringEnd()
-	if r.err != nil {
+	if r.Err != nil {
 		return nil
 	}
-	raw := r.data[r.pos+1 : end]
-	r.pos = end + 1
+	raw := r.Data[r.Pos+1 : end]
+	r.Pos = end + 1
 	if !esc && (!high || utf8.Valid(raw)) {
 		return raw
 	}
@@ -454,44 +468,45 @@ func appendUnquoted(dst, s []byte) []byte {
 	return dst
 }
 
-// readInt64 reads an integer; ok is false (and nothing consumed) when the
+// ReadInt64 reads an integer; ok is false (and nothing consumed) when the
 // value is not a JSON number that fits an int64 without a fraction or
 // exponent.
-func (r *jsonReader) readInt64() (int64, bool) {
-	c := r.peek()
+func (r *Reader) ReadInt64() (int64, bool) {
+	c := r.Peek()
 	if c != '-' && (c < '0' || c > '9') {
 		return 0, false
 	}
-	start := r.pos
+	start := r.Pos
 	r.skipNumber()
-	if r.err != nil {
+	if r.Err != nil {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(string(r.data[start:r.pos]), 10, 64)
+	v, err := strconv.ParseInt(string(r.Data[start:r.Pos]), 10, 64)
 	if err != nil {
-		r.pos = start
+		r.Pos = start
 		return 0, false
 	}
 	return v, true
 }
 
-// validJSON reports whether b is exactly one JSON value, as json.Valid
-// does; the writers use it on raw values a user may have set.
-func validJSON(b []byte) bool { return syntaxError(b) == nil }
+// Valid reports whether b is exactly one JSON value, as json.Valid does;
+// the notebook writer uses it on raw values a user may have set.
+func Valid(b []byte) bool { return Check(b) == nil }
 
-// syntaxError returns the error that makes b other than one JSON value.
-func syntaxError(b []byte) error {
-	r := jsonReader{data: b}
+// Check returns the error that makes b other than one JSON value, nil
+// for one JSON value.
+func Check(b []byte) error {
+	r := Reader{Data: b}
 	r.ws()
 	r.skipValue()
-	r.end()
-	return r.err
+	r.End()
+	return r.Err
 }
 
-// appendJSONString appends s as a JSON string: quotes, backslashes and
+// AppendQuoted appends s as a JSON string: quotes, backslashes and
 // control characters escaped, invalid UTF-8 as U+FFFD, U+2028 and U+2029
 // escaped as encoding/json does. HTML characters are left alone.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendQuoted(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
@@ -538,4 +553,42 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// Decoders built on Reader follow one rule for every typed field: if the
+// value fits the Go type, it is decoded there (and any earlier raw value of
+// the same key dropped); otherwise the field is left zero and the raw value
+// kept in a map of raw values (a model's Extra or Malformed). With
+// duplicate keys the last one wins, as in Python's json.
+
+// Keep stores the raw value at the reader under key in *extra, creating
+// the map if needed.
+func (r *Reader) Keep(extra *map[string]json.RawMessage, key []byte) {
+	raw := r.Skip()
+	if r.Err != nil {
+		return
+	}
+	if *extra == nil {
+		*extra = make(map[string]json.RawMessage)
+	}
+	(*extra)[string(key)] = slices.Clone(raw)
+}
+
+// Fits drops an earlier raw value of key once a typed value was decoded.
+func Fits(extra map[string]json.RawMessage, key []byte) {
+	if len(extra) > 0 {
+		delete(extra, string(key))
+	}
+}
+
+// Str reads a string into *dst, or keeps a value of any other type raw
+// in *extra (and sets *dst to "").
+func (r *Reader) Str(dst *string, extra *map[string]json.RawMessage, key []byte) {
+	if r.Peek() == '"' {
+		*dst = r.ReadString()
+		Fits(*extra, key)
+		return
+	}
+	*dst = ""
+	r.Keep(extra, key)
 }
