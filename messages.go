@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // The Jupyter messaging protocol, version 5.3, as Go types: what a kernel
@@ -416,7 +418,7 @@ func (e *KernelError) Error() string {
 	if e.Evalue != "" {
 		s += ": " + e.Evalue
 	}
-	return oneLine(s)
+	return transport.OneLine(s)
 }
 
 // ansiEscape matches terminal colour and cursor codes.
