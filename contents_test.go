@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -332,5 +333,34 @@ func TestCheckpointsDecode(t *testing.T) {
 	rec.status, rec.body = 201, `{"id": "checkpoint", "last_modified": "2026-11-27T21:34:44.854961Z"}`
 	if cp, err := c.Contents.CreateCheckpoint(ctx, "Untitled.ipynb"); err != nil || cp.ID != "checkpoint" {
 		t.Errorf("%+v %v", cp, err)
+	}
+}
+
+// A 404 is success only after an attempt the server may have carried out:
+// after a 503 (the server refused the work) nothing was deleted, and the
+// 404 stands.
+func TestContentsDelete404AfterRefusalIsNotFound(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		io.WriteString(w, `{"message": "file or directory does not exist: 'a.txt'", "reason": null}`)
+	}))
+	defer srv.Close()
+	c, err := NewClient(Config{BaseURL: srv.URL, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	var r Response
+	if err := c.Contents.Delete(context.Background(), "a.txt", WithResponse(&r)); !errors.Is(err, ErrNotFound) || r.Attempts != 2 {
+		t.Errorf("Delete: %v after %d attempts, want ErrNotFound after 2", err, r.Attempts)
+	}
+	if err := c.Contents.DeleteCheckpoint(context.Background(), "a.txt", "checkpoint", WithResponse(&r)); !errors.Is(err, ErrNotFound) || r.Attempts != 2 {
+		t.Errorf("DeleteCheckpoint: %v after %d attempts, want ErrNotFound after 2", err, r.Attempts)
 	}
 }
