@@ -14,14 +14,9 @@ const (
 	testSessionID = "5c4a1c7e-1d7c-4b5e-9d2a-3f8e6b7a9c01"
 )
 
-// wire404HTML is the start of Jupyter's "no route" page; like the real one
-// it embeds the token of an authenticated request.
-const wire404HTML = `<!DOCTYPE HTML>
-<html>
-<head><title>Jupyter Server</title></head>
-<body class=""  
-  data-jupyter-api-token="` + testToken + `"   dir="ltr">
-<div class="error"><h1>404 : Not Found</h1></div></body></html>`
+// wire404HTML is a page like Jupyter's "no route" page, which embeds the
+// token of an authenticated request.
+const wire404HTML = `<html><body data-jupyter-api-token="` + testToken + `"><h1>404 : Not Found</h1></body></html>`
 
 func TestErrorStringWithoutContentType(t *testing.T) {
 	e := newError("GET", "/api/sessions", 502, nil, []byte("\x00\x01\x02"), nil)
