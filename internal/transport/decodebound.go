@@ -11,11 +11,13 @@ import (
 // hundred or more. So before any 2xx body is decoded, whatever the
 // decoder, do estimates what its values can take from a count of its
 // objects, arrays and scalars, each priced (Costs) above what any of the
-// package's models (and a generic map[string]any) makes of it, and refuses the body
-// with ErrResponseTooLarge when the estimate passes DecodeFactor ×
-// MaxResponseBytes. The estimate is never below the real cost, so decoded
-// values never take more than that; bodies that come near it are hostile
-// (a real session takes about 6 bytes of estimate per byte of JSON).
+// client's models (and a generic map[string]any) makes of it, and refuses
+// the body with ErrResponseTooLarge when the estimate passes DecodeFactor
+// × MaxResponseBytes. The estimate is never below the real cost, so
+// decoded values never take more than that; bodies that come near it are
+// hostile (a real session takes about 6 bytes of estimate per byte of
+// JSON).
+
 // DecodeFactor bounds decoding: the decoded values of a body may take
 // DecodeFactor × MaxResponseBytes.
 const DecodeFactor = 8
