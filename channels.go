@@ -1,7 +1,6 @@
 package nbserv
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -20,22 +19,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-)
 
-// Errors of a kernel connection, for errors.Is.
-var (
-	// ErrKernelRestarted matches a request cut short because the kernel
-	// restarted (Conn.Restart, another client's restart, or Jupyter
-	// restarting a kernel that died): the kernel's state is gone, and the
-	// request will never be answered. The Conn reconnects and stays usable.
-	ErrKernelRestarted = errors.New("nbserv: kernel restarted")
-	// ErrKernelDead matches a request or connection ended because the
-	// kernel died and was not restarted, was shut down, or no longer
-	// exists. The Conn is finished.
-	ErrKernelDead = errors.New("nbserv: kernel dead")
-	// ErrConnClosed matches a call on a Conn after Close, or cut short by
-	// it.
-	ErrConnClosed = errors.New("nbserv: kernel connection closed")
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // Defaults of a kernel connection's settings.
@@ -224,7 +209,7 @@ func (c *Client) connect(ctx context.Context, kernelID string, opts []ConnectOpt
 	if err != nil {
 		return nil, err
 	}
-	o := connectOptions{username: "go-nbserv", maxMessage: c.settings.maxBody, maxOutput: c.settings.maxBody,
+	o := connectOptions{username: "go-nbserv", maxMessage: c.t.MaxBody(), maxOutput: c.t.MaxBody(),
 		reconnect: DefaultReconnectTimeout, check: DefaultKernelCheck}
 	for _, f := range opts {
 		f(&o)
@@ -237,15 +222,15 @@ func (c *Client) connect(ctx context.Context, kernelID string, opts []ConnectOpt
 	}
 	conn := &Conn{client: c, kernelID: kernelID, path: path + "/channels", session: o.sessionID, o: o,
 		pending: map[string]*request{}, changed: make(chan struct{})}
-	conn.hc = wsHTTPClient(c.http)
+	conn.hc = wsHTTPClient(c.t.HTTP())
 	conn.gatePrefix = o.sessionID + gateMark
 	session, _ := json.Marshal(o.sessionID)
 	user, _ := json.Marshal(o.username)
 	conn.headerStart = fmt.Appendf(nil, `{"session":%s,"username":%s,"version":%q,"msg_id":`, session, user, ProtocolVersion)
 
-	if c.settings.timeout != NoTimeout {
+	if c.t.Timeout() != NoTimeout {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.settings.timeout)
+		ctx, cancel = context.WithTimeout(ctx, c.t.Timeout())
 		defer cancel()
 	}
 	ws, fr, err := conn.dial(ctx)
@@ -345,14 +330,14 @@ func (c *Conn) Err() error {
 // (never the URL), with the client's other headers, and only to the base
 // URL's origin: the handshake follows the client's redirect policy.
 func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
-	cl := c.client
-	h := cl.header.Clone()
+	cl := c.client.t
+	h := cl.Header()
 	h.Del("Accept")
 	var subprotocols []string
 	if c.o.protocol != ProtocolLegacy {
 		subprotocols = []string{ProtocolV1}
 	}
-	target := cl.baseURL + c.path + "?session_id=" + url.QueryEscape(c.session)
+	target := cl.BaseURL() + c.path + "?session_id=" + url.QueryEscape(c.session)
 	ws, resp, err := websocket.Dial(ctx, target, &websocket.DialOptions{
 		HTTPClient: c.hc, HTTPHeader: h, Subprotocols: subprotocols,
 	})
@@ -362,13 +347,13 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 			if resp.Body != nil {
 				body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 			}
-			return nil, nil, newError("GET", cl.basePath+c.path, resp.StatusCode, resp.Header, body, cl.redact)
+			return nil, nil, cl.NewError("GET", cl.BasePath()+c.path, resp.StatusCode, resp.Header, body)
 		}
-		return nil, nil, fmt.Errorf("nbserv: GET %s: %w", cl.basePath+c.path, cl.redactErr(err))
+		return nil, nil, fmt.Errorf("nbserv: GET %s: %w", cl.BasePath()+c.path, cl.RedactErr(err))
 	}
 	fr, err := framingFor(ws.Subprotocol())
 	if err == nil && c.o.protocol == ProtocolV1 && ws.Subprotocol() != ProtocolV1 {
-		err = fmt.Errorf("nbserv: GET %s: the server does not speak %s", cl.basePath+c.path, ProtocolV1)
+		err = fmt.Errorf("nbserv: GET %s: the server does not speak %s", cl.BasePath()+c.path, ProtocolV1)
 	}
 	if err != nil {
 		ws.CloseNow()
@@ -378,15 +363,6 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 	// instead of closing the connection as the library's limit would.
 	ws.SetReadLimit(-1)
 	return ws, fr, nil
-}
-
-// redactErr removes the token from a transport error's text, which may
-// quote a URL.
-func (c *Client) redactErr(err error) error {
-	if c.redact == nil || !bytes.Contains([]byte(err.Error()), []byte(c.token)) {
-		return err
-	}
-	return errors.New(c.redact.string(err.Error()))
 }
 
 // attach makes ws the current socket; requests wait until its gate opens.
@@ -496,7 +472,7 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 				return err
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("nbserv: waiting for the kernel to answer on %s: %w", c.client.basePath+c.path, ctx.Err())
+			return fmt.Errorf("nbserv: waiting for the kernel to answer on %s: %w", c.client.t.BasePath()+c.path, ctx.Err())
 		}
 	}
 }
@@ -545,8 +521,8 @@ func (c *Conn) redial(ctx context.Context, cause error) (*websocket.Conn, framin
 	deadline, _ := ctx.Deadline()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			wait, ok := c.client.retryWait(attempt-1, nil, deadline)
-			if !ok || sleep(ctx, wait) != nil {
+			wait, ok := c.client.t.RetryWait(attempt-1, nil, deadline)
+			if !ok || transport.Sleep(ctx, wait) != nil {
 				return nil, nil, fmt.Errorf("nbserv: kernel connection lost and not restored within %v: %w", c.o.reconnect, cause)
 			}
 		}
@@ -849,7 +825,7 @@ func (c *Conn) write(ctx context.Context, gen uint64, ch Channel, msgType string
 			return "", e
 		}
 		// The frame may have reached the server before the socket failed.
-		return "", &outcomeUnknown{fmt.Errorf("nbserv: sending %s: %w", msgType, err)}
+		return "", transport.OutcomeUnknown(fmt.Errorf("nbserv: sending %s: %w", msgType, err))
 	}
 	return id, nil
 }
@@ -1065,14 +1041,7 @@ func reply[T Content](ctx context.Context, c *Conn, ch Channel, msgType string, 
 // checkCost refuses content whose decoded values could take more than
 // the decoding budget (8 × MaxMessageBytes), as the REST calls do.
 func (c *Conn) checkCost(m *Message) error {
-	if c.o.maxMessage > math.MaxInt64/decodeFactor {
-		return nil
-	}
-	budget := c.o.maxMessage * decodeFactor
-	if int64(len(m.Content)) <= budget/costPerByte {
-		return nil
-	}
-	if cost := jsonCost(m.Content); cost > budget {
+	if over, cost, budget := c.client.t.OverBudget(m.Content, c.o.maxMessage); over {
 		return fmt.Errorf("%w: %s content of %d bytes whose values could take %d bytes decoded, over %d (8 × MaxMessageBytes)",
 			ErrResponseTooLarge, m.Header.MsgType, len(m.Content), cost, budget)
 	}
@@ -1116,7 +1085,7 @@ func (c *Conn) Inspect(ctx context.Context, code string, cursorPos, detailLevel 
 // /api/kernels/{id}/interrupt): a running Execute then ends with the
 // kernel's KeyboardInterrupt as a *KernelError.
 func (c *Conn) Interrupt(ctx context.Context, opts ...CallOption) error {
-	_, err := c.client.do(ctx, call{method: "POST", path: c.actionPath("interrupt")}, opts)
+	_, err := c.client.t.Do(ctx, transport.Call{Method: "POST", Path: c.actionPath("interrupt")}, opts)
 	return err
 }
 
@@ -1125,7 +1094,7 @@ func (c *Conn) Interrupt(ctx context.Context, opts ...CallOption) error {
 // returns once the Conn is connected to the new kernel and it answered,
 // so the next Execute runs there.
 func (c *Conn) Restart(ctx context.Context, opts ...CallOption) error {
-	if _, err := c.client.do(ctx, call{method: "POST", path: c.actionPath("restart")}, opts); err != nil {
+	if _, err := c.client.t.Do(ctx, transport.Call{Method: "POST", Path: c.actionPath("restart")}, opts); err != nil {
 		return err
 	}
 	c.failPending(fmt.Errorf("%w: Restart", ErrKernelRestarted))

@@ -3,29 +3,9 @@ package nbserv
 import (
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"slices"
 	"time"
-)
-
-// Defaults applied when the matching Config field is zero.
-const (
-	DefaultTimeout          = 30 * time.Second
-	DefaultRetryMax         = 2
-	DefaultRetryWaitMin     = 100 * time.Millisecond
-	DefaultRetryWaitMax     = 2 * time.Second
-	DefaultMaxResponseBytes = 64 << 20
-)
-
-// Values that switch a feature off, for the Config fields (and WithTimeout)
-// where zero means "the default".
-const (
-	// NoTimeout, as Config.Timeout or WithTimeout, leaves a call bounded by
-	// its context alone.
-	NoTimeout time.Duration = math.MaxInt64
-	// NoRetries, as Config.RetryMax, sends every call once.
-	NoRetries = -1
 )
 
 // Config configures a Client. Only BaseURL is required.
@@ -106,58 +86,4 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("header_keys", keys), slog.Duration("timeout", c.Timeout),
 		slog.Int("retry_max", c.RetryMax), slog.Int64("max_response_bytes", c.MaxResponseBytes),
 	)
-}
-
-// settings are a Config's numbers with the defaults applied and checked.
-type settings struct {
-	timeout          time.Duration // NoTimeout for none
-	retryMax         int
-	waitMin, waitMax time.Duration
-	maxBody          int64
-}
-
-// settings applies the defaults and refuses negative values that are not
-// the named "off" constants.
-func (c Config) settings() (settings, error) {
-	negative := func(field string) error {
-		return &ValidationError{Field: field, Problem: "negative (zero takes the default)"}
-	}
-	s := settings{
-		timeout:  orDefault(c.Timeout, DefaultTimeout),
-		retryMax: orDefault(c.RetryMax, DefaultRetryMax),
-		waitMin:  orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
-		waitMax:  orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
-		maxBody:  orDefault(c.MaxResponseBytes, DefaultMaxResponseBytes),
-	}
-	switch {
-	case s.timeout < 0:
-		return s, negative("Timeout")
-	case s.retryMax < 0 && s.retryMax != NoRetries:
-		return s, negative("RetryMax")
-	case s.waitMin < 0:
-		return s, negative("RetryWaitMin")
-	case s.waitMax < 0:
-		return s, negative("RetryWaitMax")
-	case s.maxBody < 0:
-		return s, negative("MaxResponseBytes")
-	case c.RetryWaitMin > 0 && c.RetryWaitMax > 0 && s.waitMin > s.waitMax:
-		return s, &ValidationError{Field: "RetryWaitMin", Problem: "greater than RetryWaitMax"}
-	}
-	// One bound set explicitly and the other defaulted: keep them ordered.
-	if s.waitMin > s.waitMax {
-		if c.RetryWaitMax > 0 {
-			s.waitMin = s.waitMax
-		} else {
-			s.waitMax = s.waitMin
-		}
-	}
-	s.retryMax = max(s.retryMax, 0)
-	return s, nil
-}
-
-func orDefault[T int | int64 | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }

@@ -3,6 +3,8 @@ package nbserv
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // ConfigSectionsService reads and changes the server's frontend config
@@ -32,7 +34,7 @@ func (s *ConfigSectionsService) Get(ctx context.Context, section string, opts ..
 		return nil, err
 	}
 	m := map[string]any{}
-	if _, err := s.c.do(ctx, call{method: "GET", path: path, decode: decodeConfig(&m)}, opts); err != nil {
+	if _, err := s.c.t.Do(ctx, transport.Call{Method: "GET", Path: path, Decode: decodeConfig(&m)}, opts); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -45,7 +47,7 @@ func (s *ConfigSectionsService) GetInto(ctx context.Context, section string, v a
 	if err != nil {
 		return err
 	}
-	_, err = s.c.do(ctx, call{method: "GET", path: path, decode: decodeInto(v)}, opts)
+	_, err = s.c.t.Do(ctx, transport.Call{Method: "GET", Path: path, Decode: decodeInto(v)}, opts)
 	return err
 }
 
@@ -82,7 +84,7 @@ func (s *ConfigSectionsService) Update(ctx context.Context, section string, patc
 		patch = map[string]any{} // JSON null would crash Jupyter into a 500
 	}
 	out := map[string]any{}
-	_, err = s.c.do(ctx, call{method: "PATCH", path: path, body: patch, decode: decodeConfig(&out), idempotent: true}, opts)
+	_, err = s.c.t.Do(ctx, transport.Call{Method: "PATCH", Path: path, Body: patch, Decode: decodeConfig(&out), Idempotent: true}, opts)
 	if err != nil {
 		return nil, err
 	}

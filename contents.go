@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nbserv/go-nbserv/internal/jsonscan"
+	"github.com/nbserv/go-nbserv/internal/transport"
 	"github.com/nbserv/go-nbserv/nbformat"
 )
 
@@ -152,7 +153,7 @@ func (s *ContentsService) Get(ctx context.Context, path string, opt GetOptions, 
 	if opt.NoContent {
 		q.Set("content", "0")
 	}
-	return s.model(ctx, call{method: "GET", path: p, query: q}, opts)
+	return s.model(ctx, transport.Call{Method: "GET", Path: p, Query: q}, opts)
 }
 
 // Create makes a new untitled file, notebook or directory in the
@@ -172,7 +173,7 @@ func (s *ContentsService) Create(ctx context.Context, dir string, req CreateRequ
 		}
 	}
 	// Always a JSON body: Jupyter 1.23 crashes (500) on a POST without one.
-	return s.model(ctx, call{method: "POST", path: p, body: req}, opts)
+	return s.model(ctx, transport.Call{Method: "POST", Path: p, Body: req}, opts)
 }
 
 // Save writes a file, notebook or directory at path, creating or
@@ -187,7 +188,7 @@ func (s *ContentsService) Save(ctx context.Context, path string, req SaveRequest
 	if err != nil {
 		return nil, err
 	}
-	return s.model(ctx, call{method: "PUT", path: p, body: req, idempotent: true}, opts)
+	return s.model(ctx, transport.Call{Method: "PUT", Path: p, Body: req, Idempotent: true}, opts)
 }
 
 // Rename moves a file or directory to newPath, which must not exist
@@ -206,24 +207,22 @@ func (s *ContentsService) Rename(ctx context.Context, path, newPath string, opts
 	body := struct {
 		Path string `json:"path"`
 	}{to}
-	return s.model(ctx, call{method: "PATCH", path: p, body: body}, opts)
+	return s.model(ctx, transport.Call{Method: "PATCH", Path: p, Body: body}, opts)
 }
 
 // Delete deletes a file or directory (DELETE /api/contents/{path};
 // Python: api_contents_path_delete). Jupyter refuses a non-empty
 // directory with ErrBadRequest unless it sends deletes to the trash, and
-// hidden files with ErrBadRequest. As for sessions, a 404 on a retried
-// Delete counts as success: the earlier attempt may have deleted it.
+// hidden files with ErrBadRequest. As for sessions, a 404 counts as
+// success after an earlier attempt of the same call the server may have
+// carried out, its answer lost (not after attempts it refused, such as a
+// 503): that attempt may have deleted it.
 func (s *ContentsService) Delete(ctx context.Context, path string, opts ...CallOption) error {
 	p, err := contentsURL(path, false)
 	if err != nil {
 		return err
 	}
-	r, err := s.c.do(ctx, call{method: "DELETE", path: p}, opts)
-	if errors.Is(err, ErrNotFound) && r.Attempts > 1 && json.Valid(r.Body) {
-		return nil
-	}
-	return err
+	return transport.Deleted(s.c.t.Do(ctx, transport.Call{Method: "DELETE", Path: p}, opts))
 }
 
 // ListCheckpoints lists a file's checkpoints (GET
@@ -236,7 +235,7 @@ func (s *ContentsService) ListCheckpoints(ctx context.Context, path string, opts
 		return nil, err
 	}
 	var list []Checkpoint
-	_, err = s.c.do(ctx, call{method: "GET", path: p + "/checkpoints", decode: decodeInto(&list)}, opts)
+	_, err = s.c.t.Do(ctx, transport.Call{Method: "GET", Path: p + "/checkpoints", Decode: decodeInto(&list)}, opts)
 	if err == nil && list == nil {
 		list = []Checkpoint{}
 	}
@@ -253,7 +252,7 @@ func (s *ContentsService) CreateCheckpoint(ctx context.Context, path string, opt
 		return nil, err
 	}
 	cp := new(Checkpoint)
-	_, err = s.c.do(ctx, call{method: "POST", path: p + "/checkpoints", decode: decodeInto(cp), idempotent: true}, opts)
+	_, err = s.c.t.Do(ctx, transport.Call{Method: "POST", Path: p + "/checkpoints", Decode: decodeInto(cp), Idempotent: true}, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +268,7 @@ func (s *ContentsService) RestoreCheckpoint(ctx context.Context, path, id string
 	if err != nil {
 		return err
 	}
-	_, err = s.c.do(ctx, call{method: "POST", path: p, idempotent: true}, opts)
+	_, err = s.c.t.Do(ctx, transport.Call{Method: "POST", Path: p, Idempotent: true}, opts)
 	return err
 }
 
@@ -282,11 +281,7 @@ func (s *ContentsService) DeleteCheckpoint(ctx context.Context, path, id string,
 	if err != nil {
 		return err
 	}
-	r, err := s.c.do(ctx, call{method: "DELETE", path: p}, opts)
-	if errors.Is(err, ErrNotFound) && r.Attempts > 1 && json.Valid(r.Body) {
-		return nil
-	}
-	return err
+	return transport.Deleted(s.c.t.Do(ctx, transport.Call{Method: "DELETE", Path: p}, opts))
 }
 
 // ---- helpers over the nine calls ----
@@ -401,13 +396,13 @@ func (s *ContentsService) Copy(ctx context.Context, from, to string, opts ...Cal
 }
 
 // model sends a call answered by one contents model.
-func (s *ContentsService) model(ctx context.Context, cl call, opts []CallOption) (*Contents, error) {
+func (s *ContentsService) model(ctx context.Context, cl transport.Call, opts []CallOption) (*Contents, error) {
 	var m *Contents
-	cl.decode = func(b []byte) (err error) {
+	cl.Decode = func(b []byte) (err error) {
 		m, err = decodeContents(b)
 		return err
 	}
-	if _, err := s.c.do(ctx, cl, opts); err != nil {
+	if _, err := s.c.t.Do(ctx, cl, opts); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,25 +252,7 @@ func TestContentsErrors(t *testing.T) {
 // A Delete retried after a lost answer meets a 404: success, as for
 // sessions.
 func TestContentsDeleteRetriedAfterLostAnswer(t *testing.T) {
-	var n int
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		n++
-		if n == 1 {
-			w.WriteHeader(http.StatusBadGateway) // deleted, answer lost
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(404)
-		io.WriteString(w, `{"message": "file or directory does not exist: 'a.txt'", "reason": null}`)
-	}))
-	defer srv.Close()
-	c, err := NewClient(Config{BaseURL: srv.URL, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := deleteServer(t, http.StatusBadGateway) // deleted, answer lost
 	var r Response
 	if err := c.Contents.Delete(context.Background(), "a.txt", WithResponse(&r)); err != nil || r.Attempts != 2 {
 		t.Errorf("Delete: %v after %d attempts", err, r.Attempts)
@@ -318,6 +301,28 @@ func TestDecodeNotebookAsJupyterSendsIt(t *testing.T) {
 	if err != nil || m.Notebook != nil || string(m.Malformed["content"]) != "true" {
 		t.Errorf("%+v %v", m, err)
 	}
+}
+
+// deleteServer answers the first request with first, and every later one
+// with Jupyter's JSON 404.
+func deleteServer(t *testing.T, first int) *Client {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(first)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		io.WriteString(w, `{"message": "file or directory does not exist: 'a.txt'", "reason": null}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(Config{BaseURL: srv.URL, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
 }
 
 func TestDecodeContentsAsJupyterSendsThem(t *testing.T) {
@@ -377,5 +382,20 @@ func TestCheckpointsDecode(t *testing.T) {
 	rec.status, rec.body = 201, `{"id": "checkpoint", "last_modified": "2026-11-27T21:34:44.854961Z"}`
 	if cp, err := c.Contents.CreateCheckpoint(ctx, "Untitled.ipynb"); err != nil || cp.ID != "checkpoint" {
 		t.Errorf("%+v %v", cp, err)
+	}
+}
+
+// A 404 is success only after an attempt the server may have carried out:
+// after a 503 (the server refused the work) nothing was deleted, and the
+// 404 stands.
+func TestContentsDelete404AfterRefusalIsNotFound(t *testing.T) {
+	c := deleteServer(t, http.StatusServiceUnavailable)
+	var r Response
+	if err := c.Contents.Delete(context.Background(), "a.txt", WithResponse(&r)); !errors.Is(err, ErrNotFound) || r.Attempts != 2 {
+		t.Errorf("Delete: %v after %d attempts, want ErrNotFound after 2", err, r.Attempts)
+	}
+	c = deleteServer(t, http.StatusServiceUnavailable)
+	if err := c.Contents.DeleteCheckpoint(context.Background(), "a.txt", "checkpoint", WithResponse(&r)); !errors.Is(err, ErrNotFound) || r.Attempts != 2 {
+		t.Errorf("DeleteCheckpoint: %v after %d attempts, want ErrNotFound after 2", err, r.Attempts)
 	}
 }

@@ -2,10 +2,11 @@ package nbserv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // DefaultChunkSize is the size of Upload's chunks when
@@ -52,12 +53,13 @@ type TransferOptions struct {
 //
 // Retries: chunk 1 and a one-chunk file are retried like any PUT that
 // writes a whole file. A later chunk appends, so it is only retried when
-// the server provably did not act; if the request fails in a way that
-// leaves that unknown (a lost connection, a 5xx), Upload asks the server
-// for the file's size, which tells whether the chunk was stored: if it
-// was, the upload continues; if not, the chunk is sent once more;
-// otherwise the upload fails, with the byte offset in the error. A chunk
-// the server refuses (4xx) changes nothing and fails the upload. After
+// the server provably did not act; if the request fails without an answer
+// that says what the server did (its answer lost, a 502 or 504 from a
+// gateway, or a refusal such as a 503 with no retries left), Upload asks
+// the server for the file's size, which tells whether the chunk was
+// stored: if it was, the upload continues; if not, the chunk is sent once
+// more; otherwise the upload fails, with the byte offset in the error. A
+// chunk the server answers with a failure (a 4xx, a 500) fails the upload. After
 // every chunk Upload checks the size the server reports, so a chunk
 // stored twice, or a file written by someone else meanwhile, fails the
 // upload rather than leaving a corrupt file unnoticed.
@@ -120,8 +122,8 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 		if last {
 			number = -1
 		}
-		m, err := s.putChunk(ctx, p, number, data, opts)
-		if err != nil && chunk > 1 && mayHaveActed(ctx, err) {
+		m, r, err := s.putChunk(ctx, p, number, data, opts)
+		if err != nil && chunk > 1 && ctx.Err() == nil && transport.Unsettled(r) {
 			m, err = s.recoverChunk(ctx, path, p, number, data, off, err, opts)
 		}
 		if err == nil {
@@ -148,30 +150,15 @@ type chunkModel struct {
 	Content []byte `json:"content"`
 }
 
-func (s *ContentsService) putChunk(ctx context.Context, p string, number int, data []byte, opts []CallOption) (*Contents, error) {
+// putChunk sends one chunk, and returns with its outcome how its call
+// went, for the transport's rule on whether the server acted.
+func (s *ContentsService) putChunk(ctx context.Context, p string, number int, data []byte, opts []CallOption) (*Contents, *Response, error) {
 	body := chunkModel{Type: TypeFile, Format: FormatBase64, Chunk: number, Content: data}
+	opts, r := transport.Observe(opts)
 	// Chunk 1 truncates the file, so repeating it is harmless; the others
 	// append.
-	return s.model(ctx, call{method: "PUT", path: p, body: body, idempotent: number == 1}, opts)
-}
-
-// mayHaveActed reports whether a failed chunk may still have been stored:
-// the connection failed after the request was sent, or a 5xx answered
-// (from a proxy, or from Jupyter failing mid-write). A 4xx means Jupyter
-// refused the chunk before writing.
-func mayHaveActed(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	var ve *ValidationError
-	if errors.As(err, &ve) {
-		return false
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.StatusCode >= 500
-	}
-	return true
+	m, err := s.model(ctx, transport.Call{Method: "PUT", Path: p, Body: body, Idempotent: number == 1}, opts)
+	return m, r, err
 }
 
 // recoverChunk finds out from the file's size whether a failed chunk was
@@ -185,7 +172,8 @@ func (s *ContentsService) recoverChunk(ctx context.Context, path, p string, numb
 	case off + int64(len(data)):
 		return st, nil // stored; the answer was lost
 	case off:
-		return s.putChunk(ctx, p, number, data, opts)
+		m, _, err := s.putChunk(ctx, p, number, data, opts)
+		return m, err
 	}
 	return nil, fmt.Errorf("%w (and the file now has %d bytes, neither before nor after the chunk)", cause, *st.Size)
 }
@@ -247,7 +235,7 @@ func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOpt
 	if st.Type == TypeDirectory {
 		return nil, &ValidationError{Field: "path", Problem: "is a directory"}
 	}
-	body, r, err := s.c.stream(ctx, call{method: "GET", path: "files/" + escapePath(clean)}, opts)
+	body, r, err := s.c.t.Stream(ctx, transport.Call{Method: "GET", Path: "files/" + escapePath(clean)}, opts)
 	if err != nil {
 		return nil, err
 	}

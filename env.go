@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // ConfigFromEnv returns a Config for the Jupyter Server that the process
@@ -79,7 +81,7 @@ func firstEnv(names ...string) string {
 // with no error means nothing names a server.
 func baseURLFromEnv() (string, error) {
 	if raw := os.Getenv("JUPYTER_URL"); raw != "" {
-		if _, err := parseBaseURL(raw); err != nil {
+		if _, err := transport.ParseBaseURL(raw); err != nil {
 			return "", relabel(err, "JUPYTER_URL")
 		}
 		return raw, nil

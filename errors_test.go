@@ -3,7 +3,6 @@ package nbserv
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -113,25 +112,6 @@ func TestErrorStringForHTMLBody(t *testing.T) {
 	}
 }
 
-func TestErrorStringWithoutContentType(t *testing.T) {
-	e := newError("GET", "/api/sessions", 502, nil, []byte("\x00\x01\x02"), nil)
-	if got, want := e.Error(), "nbserv: GET /api/sessions: 502 Bad Gateway (3-byte body)"; got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
-	}
-	// Bare text is the message (Jupyter Server 2.x's contents 404s, proxies).
-	e = newError("GET", "/api/sessions", 502, nil, []byte("bad gateway"), nil)
-	if got, want := e.Error(), "nbserv: GET /api/sessions: 502 Bad Gateway: bad gateway"; got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
-	}
-}
-
-func TestErrorBodyWithOddTypes(t *testing.T) {
-	e := newError("GET", "/api/sessions", 400, nil, []byte(`{"message": ["a", 1], "reason": 7}`), nil)
-	if e.Message != `["a",1]` || e.Reason != "7" {
-		t.Errorf("Message %q Reason %q", e.Message, e.Reason)
-	}
-}
-
 func TestValidationFailsBeforeAnyRequest(t *testing.T) {
 	ctx := context.Background()
 	c, m := newMock(t, "http://jupyter.test")
@@ -156,20 +136,5 @@ func TestValidationFailsBeforeAnyRequest(t *testing.T) {
 	}
 	if n := len(m.requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
-	}
-}
-
-// Jupyter Server 2.x sends some messages as bare text; an HTML page or
-// binary junk is not a message.
-func TestPlainTextErrorBodyIsTheMessage(t *testing.T) {
-	for body, want := range map[string]string{
-		"file or directory '/nosuch' does not exist\n": "file or directory '/nosuch' does not exist",
-		"<html><body>404</body></html>":                "",
-		"\x00\x01binary":                               "",
-		`{"message": "json", "reason": null}`:          "json",
-	} {
-		if got := newError("GET", "/api/contents/nosuch", 404, http.Header{}, []byte(body), nil).Message; got != want {
-			t.Errorf("body %q: Message %q, want %q", body, got, want)
-		}
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // Issue 10.2: a Content-Length that lies does not allocate ahead of the
@@ -118,7 +120,7 @@ func TestRedirectPolicy(t *testing.T) {
 				t.Errorf("%d requests with credentials reached another origin", leaked.Load())
 			}
 			// The same-origin GET redirect is followed with its credentials.
-			resp, _, err := c.stream(context.Background(), call{method: "GET", path: "api/sessions/"}, nil)
+			resp, _, err := c.t.Stream(context.Background(), transport.Call{Method: "GET", Path: "api/sessions/"}, nil)
 			if err != nil || hits.Load() != 1 {
 				t.Errorf("same-origin GET redirect: %v, %d authorized hits", err, hits.Load())
 			} else {
@@ -136,7 +138,7 @@ func TestRedirectPolicy(t *testing.T) {
 			}
 			http.Redirect(w, r, "/login?next=%2Ffiles%2Fa.bin", http.StatusFound)
 		})
-		body, _, err := c.stream(context.Background(), call{method: "GET", path: "files/a.bin"}, nil)
+		body, _, err := c.t.Stream(context.Background(), transport.Call{Method: "GET", Path: "files/a.bin"}, nil)
 		if err == nil {
 			body.Close()
 		}
@@ -173,31 +175,6 @@ func TestRedirectPolicy(t *testing.T) {
 			t.Error("token sent over http")
 		}
 	})
-}
-
-// Issue 10.6: a token the server echoes back escaped is redacted too.
-func TestTokenRedactedInEscapedForms(t *testing.T) {
-	for _, token := range []string{"ab<cd&ef", "tök€n-1", `a/b"c`, "ab</cd", "emoji-😀-x"} {
-		red := newRedactor(token)
-		goEsc, _ := json.Marshal("bad token " + token)
-		bodies := map[string]string{
-			"go":      `{"message": ` + string(goEsc) + `}`,
-			"python":  `{"message": "bad token ` + pythonJSON(token) + `"}`,
-			"tornado": `{"message": "bad token ` + strings.ReplaceAll(pythonJSON(token), "</", `<\/`) + `"}`,
-			"upper":   `{"message": "bad token ` + strings.ToUpper(pythonJSON(token)[:0]) + pythonJSON(token) + `"}`,
-			"html":    `<body data-jupyter-api-token="` + strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;").Replace(token) + `">`,
-		}
-		for name, body := range bodies {
-			e := newError("GET", "/api/sessions", 403, http.Header{}, []byte(body), red)
-			var logged bytes.Buffer
-			slog.New(slog.NewJSONHandler(&logged, nil)).Error("call", "err", e, "msg2", e.Message)
-			for where, s := range map[string]string{"Error()": e.Error(), "Message": e.Message, "Body": string(e.Body), "slog": logged.String()} {
-				if strings.Contains(s, token) || strings.Contains(s, pythonJSON(token)) || (name != "html" && strings.Contains(s, string(goEsc[1:len(goEsc)-1]))) {
-					t.Errorf("token %q echoed %s: in clear in %s: %s", token, name, where, s)
-				}
-			}
-		}
-	}
 }
 
 // Issue 10.7: Config and Secret never encode the token.
@@ -303,22 +280,5 @@ func TestBaseURLMistakesAreExplained(t *testing.T) {
 	var ue *url.Error
 	if !errors.As(err, &ue) {
 		t.Errorf("the parse error's cause is lost: %v", err)
-	}
-}
-
-// Issue 10.12: server text in Error() is one line, without terminal
-// escapes, and bounded; the fields keep it whole.
-func TestErrorMessageIsSanitised(t *testing.T) {
-	long := strings.Repeat("é", 2000)
-	for _, msg := range []string{"line one\nline two", "\x1b[31mred\x1b[0m", "rtl \u202e txt", long} {
-		body, _ := json.Marshal(map[string]string{"message": msg})
-		e := newError("GET", "/api/sessions", 500, http.Header{}, body, nil)
-		s := e.Error()
-		if strings.ContainsAny(s, "\n\r\x1b\u202e") || len(s) > maxErrorText+200 {
-			t.Errorf("Error() = %q", s)
-		}
-		if e.Message != msg {
-			t.Errorf("Message changed: %q", e.Message)
-		}
 	}
 }

@@ -6,31 +6,9 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
-
-// NotSupportedError reports a call the server has no route for. It matches
-// ErrNotSupported, and unwraps to the server's 404 *Error (so it matches
-// ErrNotFound too).
-type NotSupportedError struct {
-	// Feature names what was asked, such as "GET /api/me".
-	Feature string
-	// ServerVersion is the version the server reported (GET /api), such
-	// as "1.23.3".
-	ServerVersion string
-	// Err is the server's answer to the call: a 404 *Error.
-	Err error
-}
-
-// Error says what the server does not support and which version it is.
-func (e *NotSupportedError) Error() string {
-	return "nbserv: " + e.Feature + ": not supported by this server (Jupyter Server " + e.ServerVersion + ")"
-}
-
-// Is makes the error match ErrNotSupported.
-func (e *NotSupportedError) Is(target error) bool { return target == ErrNotSupported }
-
-// Unwrap returns the server's 404.
-func (e *NotSupportedError) Unwrap() error { return e.Err }
 
 // notSupported turns err into a *NotSupportedError when it is Jupyter's
 // "no such route" answer (a 404 with its HTML page rather than a JSON
@@ -40,10 +18,10 @@ func (e *NotSupportedError) Unwrap() error { return e.Err }
 // request, on that failure only.
 func (c *Client) notSupported(ctx context.Context, feature string, err error, opts []CallOption) error {
 	var e *Error
-	if !errors.As(err, &e) || e.StatusCode != 404 || isJSON(e.Body) {
+	if !errors.As(err, &e) || e.StatusCode != 404 || transport.IsJSON(e.Body) {
 		return err
 	}
-	v, verr := c.Server.Version(ctx, withoutResponse(opts)...)
+	v, verr := c.Server.Version(ctx, transport.WithoutResponse(opts)...)
 	if verr != nil {
 		return err
 	}
@@ -114,7 +92,7 @@ func (s *IdentityService) Me(ctx context.Context, check map[string][]string, opt
 		q = url.Values{"permissions": {string(b)}}
 	}
 	me := new(CurrentUser)
-	if _, err := s.c.do(ctx, call{method: "GET", path: "api/me", query: q, decode: decodeInto(me)}, opts); err != nil {
+	if _, err := s.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api/me", Query: q, Decode: decodeInto(me)}, opts); err != nil {
 		return nil, s.c.notSupported(ctx, "GET /api/me", err, opts)
 	}
 	return me, nil

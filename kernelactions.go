@@ -2,9 +2,10 @@ package nbserv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // The kernel actions of KernelsService (kernels.go): interrupt and restart.
@@ -31,10 +32,10 @@ func (k *KernelsService) Interrupt(ctx context.Context, id string, opts ...CallO
 	if err != nil {
 		return nil, err
 	}
-	if _, err := k.c.do(ctx, call{method: "POST", path: path + "/interrupt"}, opts); err != nil {
+	if _, err := k.c.t.Do(ctx, transport.Call{Method: "POST", Path: path + "/interrupt"}, opts); err != nil {
 		return nil, err
 	}
-	kern, err := k.Get(ctx, id, withoutResponse(opts)...)
+	kern, err := k.Get(ctx, id, transport.WithoutResponse(opts)...)
 	if err != nil {
 		return nil, fmt.Errorf("nbserv: kernel %s interrupted, but reading it back failed: %w", id, err)
 	}
@@ -64,10 +65,10 @@ func (k *KernelsService) Restart(ctx context.Context, id string, opts ...CallOpt
 		return nil, err
 	}
 	kern := new(Kernel)
-	_, err = k.c.do(ctx, call{method: "POST", path: path + "/restart", decode: decodeInto(kern)}, opts)
+	_, err = k.c.t.Do(ctx, transport.Call{Method: "POST", Path: path + "/restart", Decode: decodeInto(kern)}, opts)
 	if errors.Is(err, ErrServer) {
 		var e *Error
-		if _, gerr := k.Get(ctx, id, withoutResponse(opts)...); errors.Is(gerr, ErrNotFound) && errors.As(gerr, &e) && isJSON(e.Body) {
+		if _, gerr := k.Get(ctx, id, transport.WithoutResponse(opts)...); errors.Is(gerr, ErrNotFound) && errors.As(gerr, &e) && transport.IsJSON(e.Body) {
 			return nil, &missingKernelError{id: id, err: err}
 		}
 	}
@@ -93,14 +94,3 @@ func (e *missingKernelError) Error() string {
 func (e *missingKernelError) Is(target error) bool { return target == ErrNotFound }
 
 func (e *missingKernelError) Unwrap() error { return e.err }
-
-// withoutResponse returns opts followed by an option that undoes any
-// WithResponse among them, for the follow-up request of a call whose
-// Response must describe its first request.
-func withoutResponse(opts []CallOption) []CallOption {
-	return append(opts[:len(opts):len(opts)], func(o *callOptions) { o.response = nil })
-}
-
-// isJSON reports whether an error body is one of Jupyter's JSON answers,
-// rather than the HTML page it serves for a URL no route matches.
-func isJSON(body []byte) bool { return json.Valid(body) }

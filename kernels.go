@@ -1,6 +1,10 @@
 package nbserv
 
-import "context"
+import (
+	"context"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
+)
 
 // KernelsService reads, starts and stops kernels (/api/kernels). Reach it
 // as Client.Kernels; the methods mirror the Python client's KernelsApi.
@@ -10,7 +14,7 @@ type KernelsService struct{ c *Client }
 //
 // Python: KernelsApi.api_kernels_get.
 func (k *KernelsService) List(ctx context.Context, opts ...CallOption) ([]Kernel, error) {
-	return doDecode(ctx, k.c, call{method: "GET", path: "api/kernels"}, decodeKernels, opts)
+	return transport.DoDecode(ctx, k.c.t, transport.Call{Method: "GET", Path: "api/kernels"}, decodeKernels, opts)
 }
 
 // Get returns one kernel (GET /api/kernels/{id}); unknown ids fail with
@@ -22,7 +26,7 @@ func (k *KernelsService) Get(ctx context.Context, id string, opts ...CallOption)
 	if err != nil {
 		return nil, err
 	}
-	return doDecode(ctx, k.c, call{method: "GET", path: path}, decodeKernel, opts)
+	return transport.DoDecode(ctx, k.c.t, transport.Call{Method: "GET", Path: path}, decodeKernel, opts)
 }
 
 // Start starts a kernel of the named kernelspec (POST /api/kernels); an
@@ -38,7 +42,7 @@ func (k *KernelsService) Start(ctx context.Context, name string, opts ...CallOpt
 	body := struct {
 		Name string `json:"name,omitempty"`
 	}{name}
-	return doDecode(ctx, k.c, call{method: "POST", path: "api/kernels", body: body}, decodeKernel, opts)
+	return transport.DoDecode(ctx, k.c.t, transport.Call{Method: "POST", Path: "api/kernels", Body: body}, decodeKernel, opts)
 }
 
 // Delete shuts a kernel down (DELETE /api/kernels/{id}); the sessions on
@@ -52,5 +56,5 @@ func (k *KernelsService) Delete(ctx context.Context, id string, opts ...CallOpti
 	if err != nil {
 		return err
 	}
-	return deleted(k.c.do(ctx, call{method: "DELETE", path: path}, opts))
+	return transport.Deleted(k.c.t.Do(ctx, transport.Call{Method: "DELETE", Path: path}, opts))
 }

@@ -9,9 +9,10 @@ import (
 	"io"
 	"net/url"
 	"path"
-	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // KernelSpecsService lists the kernels a server can start (/api/kernelspecs)
@@ -101,7 +102,7 @@ func (k *KernelSpec) ResourceFile(key string) (string, bool) {
 // Python: KernelspecsApi.api_kernelspecs_get.
 func (s *KernelSpecsService) List(ctx context.Context, opts ...CallOption) (*KernelSpecs, error) {
 	specs := new(KernelSpecs)
-	_, err := s.c.do(ctx, call{method: "GET", path: "api/kernelspecs", decode: func(b []byte) error {
+	_, err := s.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api/kernelspecs", Decode: func(b []byte) error {
 		var raw struct {
 			Default     string                     `json:"default"`
 			KernelSpecs map[string]json.RawMessage `json:"kernelspecs"`
@@ -135,7 +136,7 @@ func (s *KernelSpecsService) Get(ctx context.Context, name string, opts ...CallO
 		return nil, err
 	}
 	var ks *KernelSpec
-	_, err := s.c.do(ctx, call{method: "GET", path: "api/kernelspecs/" + name, decode: func(b []byte) (err error) {
+	_, err := s.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api/kernelspecs/" + name, Decode: func(b []byte) (err error) {
 		ks, err = decodeKernelSpec(b)
 		return err
 	}}, opts)
@@ -177,14 +178,14 @@ func (s *KernelSpecsService) Resource(ctx context.Context, name, file string, op
 		return nil, err
 	}
 	p := "kernelspecs/" + name + "/" + escaped
-	body, r, err := s.c.stream(ctx, call{method: "GET", path: p}, opts)
+	body, r, err := s.c.t.Stream(ctx, transport.Call{Method: "GET", Path: p}, opts)
 	if err != nil {
 		return nil, err
 	}
 	ct := r.Header.Get("Content-Type")
-	if isHTML(ct) {
-		drain(body)
-		return nil, &loginPageError{path: s.c.basePath + p}
+	if transport.IsHTML(ct) {
+		transport.Drain(body)
+		return nil, &loginPageError{path: s.c.t.BasePath() + p}
 	}
 	size := int64(-1)
 	if n, err := strconv.ParseInt(r.Header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
@@ -214,14 +215,14 @@ func decodeKernelSpec(raw []byte) (*KernelSpec, error) {
 	}
 	ks = new(KernelSpec)
 	bad := map[string]json.RawMessage{}
-	decodeFieldsWhole(obj, "", map[string]any{"name": &ks.Name, "resources": &ks.Resources}, bad)
+	decodeFields(obj, "", map[string]any{"name": &ks.Name, "resources": &ks.Resources}, bad)
 	if sp, ok := obj["spec"]; ok {
 		var sobj map[string]json.RawMessage
 		if err := json.Unmarshal(sp, &sobj); err != nil {
 			bad["spec"] = sp
 		} else {
 			f := &ks.KernelSpecFile
-			decodeFieldsWhole(sobj, "spec.", map[string]any{
+			decodeFields(sobj, "spec.", map[string]any{
 				"display_name": &f.DisplayName, "language": &f.Language, "argv": &f.Argv, "env": &f.Env,
 				"interrupt_mode": &f.InterruptMode, "metadata": &f.Metadata, "codemirror_mode": &f.CodemirrorMode,
 				"help_links": &f.HelpLinks,
@@ -232,26 +233,6 @@ func decodeKernelSpec(raw []byte) (*KernelSpec, error) {
 		ks.Malformed = bad
 	}
 	return ks, nil
-}
-
-// decodeFieldsWhole decodes each known key of obj into its destination,
-// recording the keys whose value does not fit in bad (under prefix+key).
-// Each value is decoded into a fresh variable and stored only if it
-// decodes whole: json.Unmarshal leaves a map or slice half-filled when an
-// element fails ({"N": 5} into a map[string]string gives {"N": ""}).
-func decodeFieldsWhole(obj map[string]json.RawMessage, prefix string, dst map[string]any, bad map[string]json.RawMessage) {
-	for key, ptr := range dst {
-		raw, ok := obj[key]
-		if !ok {
-			continue
-		}
-		v := reflect.New(reflect.TypeOf(ptr).Elem())
-		if err := json.Unmarshal(raw, v.Interface()); err != nil {
-			bad[prefix+key] = raw
-			continue
-		}
-		reflect.ValueOf(ptr).Elem().Set(v.Elem())
-	}
 }
 
 // validKernelSpecName refuses names that Jupyter's route

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // allocatedBy returns the bytes allocated while f ran: an upper bound on
@@ -41,13 +43,13 @@ func repeatJSON(elem string, size int) string {
 // Issue 10.1: a call's memory is bounded by MaxResponseBytes, whatever the
 // body and whichever decoding path it takes. The bound, stated in the
 // README: the body (at most MaxResponseBytes, in a buffer that grows to at
-// most twice that) plus decoded values of at most decodeFactor ×
-// MaxResponseBytes, so a call allocates at most (2 + decodeFactor) ×
+// most twice that) plus decoded values of at most DecodeFactor ×
+// MaxResponseBytes, so a call allocates at most (2 + DecodeFactor) ×
 // MaxResponseBytes, plus a constant. Measured here with a 4 MiB cap, as
 // total bytes allocated during the call (above the peak it held).
 func TestMemoryBoundedByMaxResponseBytes(t *testing.T) {
 	const limit = 4 << 20
-	const bound = (2+decodeFactor)*limit + 2<<20
+	const bound = (2+transport.DecodeFactor)*limit + 2<<20
 	session := `{"id":"a-b-c-d-e","path":"p","name":"n","type":"notebook","kernel":{"id":"k-b-c-d-e","name":"python3","last_activity":"2026-11-27T00:08:47.026443Z","execution_state":"idle","connections":0}}`
 	odd := `{"id":"a-b-c-d-e","name":1,"kernel":{"id":"k","connections":"x"}}`
 	bodies := map[string]string{
@@ -84,6 +86,10 @@ func TestMemoryBoundedByMaxResponseBytes(t *testing.T) {
 // The cost estimate never undercounts what the models take: for bodies it
 // lets through, the decoded list holds no more than the estimate.
 func TestDecodeCostIsAnUpperBound(t *testing.T) {
+	c, err := NewClient(Config{BaseURL: "http://h"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	odd := `{"id":"a-b-c-d-e","name":1}`
 	for _, elem := range []string{`{"id":"i"}`, `{"id":"i","kernel":{"id":"k"}}`, odd, `{"id":"i","notebook":{}}`, `{"id":"i","kernel":{"id":"k"},"notebook":{"path":"p"}}`} {
 		body := repeatJSON(elem, 1<<20)
@@ -95,7 +101,7 @@ func TestDecodeCostIsAnUpperBound(t *testing.T) {
 			return l
 		})
 		runtime.KeepAlive(v)
-		est := jsonCost([]byte(body))
+		est := c.t.JSONCost([]byte(body))
 		if elem == odd {
 			est += costMalformed * int64(strings.Count(body, `"name":1`))
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nbserv/go-nbserv/internal/transport"
 	"github.com/nbserv/go-nbserv/nbformat"
 )
 
@@ -395,7 +396,7 @@ func (e *KernelError) Error() string {
 	if e.Evalue != "" {
 		s += ": " + e.Evalue
 	}
-	return oneLine(s)
+	return transport.OneLine(s)
 }
 
 // ansiEscape matches terminal colour and cursor codes.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"time"
 )
 
@@ -214,6 +215,11 @@ func decodeSessions(body []byte, budget int64) ([]Session, error) {
 	return list, nil
 }
 
+// costMalformed is what the lenient session decoder charges against the
+// decoding budget (see the transport's decoding bound), as it goes, for
+// each Session.Malformed map it keeps (a small map's table).
+const costMalformed = 512
+
 // decodeSessionsLeniently decodes a JSON array of sessions one element at
 // a time.
 func decodeSessionsLeniently(body []byte, budget int64) ([]Session, error) {
@@ -286,15 +292,22 @@ func decodeSessionLeniently(raw []byte) (*Session, error) {
 
 // decodeFields decodes each known key of obj into its destination,
 // recording the keys whose value does not fit in bad (under prefix+key).
+// Each value is decoded into a fresh variable and stored only if it
+// decodes whole: json.Unmarshal leaves a map, slice or pointer half-filled
+// when an element fails ({"N": 5} into a map[string]string gives
+// {"N": ""}), and a field listed as malformed must be left unset.
 func decodeFields(obj map[string]json.RawMessage, prefix string, dst map[string]any, bad map[string]json.RawMessage) {
 	for key, ptr := range dst {
 		raw, ok := obj[key]
 		if !ok {
 			continue
 		}
-		if err := json.Unmarshal(raw, ptr); err != nil {
+		v := reflect.New(reflect.TypeOf(ptr).Elem())
+		if err := json.Unmarshal(raw, v.Interface()); err != nil {
 			bad[prefix+key] = raw
+			continue
 		}
+		reflect.ValueOf(ptr).Elem().Set(v.Elem())
 	}
 }
 

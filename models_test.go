@@ -114,3 +114,20 @@ func TestDecodeRefusesSuccessesWithoutASession(t *testing.T) {
 		}
 	}
 }
+
+// A malformed field is listed in Malformed and left unset, never
+// half-filled: a session whose notebook does not decode has no Notebook
+// (which would otherwise make fill take its empty path for the session's).
+func TestMalformedNotebookIsLeftNil(t *testing.T) {
+	list, err := decodeSessions([]byte(`[{"id": "a-b-c-d-e", "path": "p.ipynb", "type": "notebook", "notebook": {"path": "q.ipynb", "name": 5}}]`), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := list[0]
+	if s.Notebook != nil || s.Path != "p.ipynb" {
+		t.Errorf("Notebook %+v, Path %q: want nil and p.ipynb", s.Notebook, s.Path)
+	}
+	if _, ok := s.Malformed["notebook"]; !ok {
+		t.Errorf("Malformed %v: want notebook listed", s.Malformed)
+	}
+}

@@ -83,18 +83,6 @@ func TestTimeoutConventions(t *testing.T) {
 	}
 }
 
-func TestDefaultsApply(t *testing.T) {
-	c, err := NewClient(Config{BaseURL: "http://h"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := settings{timeout: DefaultTimeout, retryMax: DefaultRetryMax, waitMin: DefaultRetryWaitMin,
-		waitMax: DefaultRetryWaitMax, maxBody: DefaultMaxResponseBytes}
-	if c.settings != want {
-		t.Errorf("defaults: %+v, want %+v", c.settings, want)
-	}
-}
-
 func TestBoundedReads(t *testing.T) {
 	big := "[" + strings.Repeat(wireNotebookSession+",", 20) + wireNotebookSession + "]"
 	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // ServerService reports on the server itself: its activity (/api/status),
@@ -37,7 +39,7 @@ type ServerStatus struct {
 // Python: StatusApi.api_status_get.
 func (s *ServerService) Status(ctx context.Context, opts ...CallOption) (*ServerStatus, error) {
 	st := new(ServerStatus)
-	if _, err := s.c.do(ctx, call{method: "GET", path: "api/status", decode: decodeInto(st)}, opts); err != nil {
+	if _, err := s.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api/status", Decode: decodeInto(st)}, opts); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -59,7 +61,7 @@ func (s *ServerService) Version(ctx context.Context, opts ...CallOption) (*Serve
 		Version *string `json:"version"`
 	}
 	var v ServerVersion
-	_, err := s.c.do(ctx, call{method: "GET", path: "api", decode: func(b []byte) error {
+	_, err := s.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api", Decode: func(b []byte) error {
 		if err := decodeInto(&body)(b); err != nil {
 			return err
 		}
@@ -152,7 +154,7 @@ type APISpec struct {
 // Python: ApiSpecApi.api_spec_yaml_get.
 func (s *ServerService) Spec(ctx context.Context, opts ...CallOption) (*APISpec, error) {
 	var body []byte
-	r, err := s.c.do(ctx, call{method: "GET", path: "api/spec.yaml", decode: func(b []byte) error {
+	r, err := s.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api/spec.yaml", Decode: func(b []byte) error {
 		body = b
 		return nil
 	}}, opts)
@@ -160,15 +162,10 @@ func (s *ServerService) Spec(ctx context.Context, opts ...CallOption) (*APISpec,
 		return nil, err
 	}
 	ct := r.Header.Get("Content-Type")
-	if isHTML(ct) {
-		return nil, &loginPageError{path: s.c.basePath + "api/spec.yaml"}
+	if transport.IsHTML(ct) {
+		return nil, &loginPageError{path: s.c.t.BasePath() + "api/spec.yaml"}
 	}
 	return &APISpec{ContentType: ct, Body: body}, nil
-}
-
-// isHTML reports whether a content type is an HTML page's.
-func isHTML(contentType string) bool {
-	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "text/html")
 }
 
 // loginPageError is an HTML page where a file was asked for: Jupyter's

@@ -3,8 +3,8 @@ package nbserv
 import (
 	"context"
 	"errors"
-	"slices"
-	"time"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // SessionsService manages sessions (/api/sessions). Reach it as
@@ -17,8 +17,8 @@ type SessionsService struct{ c *Client }
 //
 // Python: SessionsApi.api_sessions_get.
 func (s *SessionsService) List(ctx context.Context, opts ...CallOption) ([]Session, error) {
-	budget := s.c.decodeBudget()
-	return doDecode(ctx, s.c, call{method: "GET", path: "api/sessions"}, func(b []byte) ([]Session, error) {
+	budget := s.c.t.DecodeBudget()
+	return transport.DoDecode(ctx, s.c.t, transport.Call{Method: "GET", Path: "api/sessions"}, func(b []byte) ([]Session, error) {
 		return decodeSessions(b, budget)
 	}, opts)
 }
@@ -47,13 +47,8 @@ func (s *SessionsService) Create(ctx context.Context, req CreateSessionRequest, 
 	if req.Type == "" {
 		return nil, &ValidationError{Field: "type", Problem: "empty"}
 	}
-	o := s.c.callOptions(opts)
-	if o.timeout != NoTimeout { // one budget for the create and any search after it
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-		opts = append(slices.Clip(opts), WithTimeout(NoTimeout)) // never into the caller's array
-	}
+	ctx, opts, cancel := s.c.t.Bound(ctx, opts) // one budget for the create and any search after it
+	defer cancel()
 	sess, err := s.send(ctx, "POST", "api/sessions", req, opts)
 	if !errors.Is(err, ErrOutcomeUnknown) {
 		return sess, err
@@ -68,10 +63,10 @@ func (s *SessionsService) Create(ctx context.Context, req CreateSessionRequest, 
 // made, waiting between looks as between retries.
 func (s *SessionsService) reconcile(ctx context.Context, path string) *Session {
 	deadline, _ := ctx.Deadline()
-	for attempt := 0; attempt <= s.c.settings.retryMax; attempt++ {
+	for attempt := 0; attempt <= s.c.t.RetryMax(); attempt++ {
 		if attempt > 0 {
-			wait, ok := s.c.retryWait(attempt-1, nil, deadline)
-			if !ok || sleep(ctx, wait) != nil {
+			wait, ok := s.c.t.RetryWait(attempt-1, nil, deadline)
+			if !ok || transport.Sleep(ctx, wait) != nil {
 				return nil
 			}
 		}
@@ -86,18 +81,6 @@ func (s *SessionsService) reconcile(ctx context.Context, path string) *Session {
 		}
 	}
 	return nil
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Get returns one session (GET /api/sessions/{id}). An unknown id fails
@@ -171,19 +154,9 @@ func (s *SessionsService) Delete(ctx context.Context, id string, opts ...CallOpt
 	if err != nil {
 		return err
 	}
-	return deleted(s.c.do(ctx, call{method: "DELETE", path: path}, opts))
-}
-
-// deleted turns the 404 of a DELETE into success when an earlier attempt
-// may have done the deleting. Only a JSON 404 counts: an HTML 404 means
-// "no such route", which no earlier attempt explains.
-func deleted(r *Response, err error) error {
-	if errors.Is(err, ErrNotFound) && r.earlierActed && isJSON(r.Body) {
-		return nil
-	}
-	return err
+	return transport.Deleted(s.c.t.Do(ctx, transport.Call{Method: "DELETE", Path: path}, opts))
 }
 
 func (s *SessionsService) send(ctx context.Context, method, path string, in any, opts []CallOption) (*Session, error) {
-	return doDecode(ctx, s.c, call{method: method, path: path, body: in}, decodeSession, opts)
+	return transport.DoDecode(ctx, s.c.t, transport.Call{Method: method, Path: path, Body: in}, decodeSession, opts)
 }

@@ -3,6 +3,8 @@ package nbserv
 import (
 	"context"
 	"time"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // TerminalsService manages the server's terminals (/api/terminals): shells
@@ -32,7 +34,7 @@ type Terminal struct {
 // Python: TerminalsApi.api_terminals_get.
 func (t *TerminalsService) List(ctx context.Context, opts ...CallOption) ([]Terminal, error) {
 	var list []Terminal
-	if _, err := t.c.do(ctx, call{method: "GET", path: "api/terminals", decode: decodeInto(&list)}, opts); err != nil {
+	if _, err := t.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api/terminals", Decode: decodeInto(&list)}, opts); err != nil {
 		return nil, t.c.notSupported(ctx, "GET /api/terminals", err, opts)
 	}
 	if list == nil {
@@ -67,7 +69,7 @@ func (t *TerminalsService) Create(ctx context.Context, cwd string, opts ...CallO
 		}{cwd}
 	}
 	term := new(Terminal)
-	if _, err := t.c.do(ctx, call{method: "POST", path: "api/terminals", body: body, decode: decodeInto(term)}, opts); err != nil {
+	if _, err := t.c.t.Do(ctx, transport.Call{Method: "POST", Path: "api/terminals", Body: body, Decode: decodeInto(term)}, opts); err != nil {
 		return nil, t.c.notSupported(ctx, "POST /api/terminals", err, opts)
 	}
 	return term, nil
@@ -82,7 +84,7 @@ func (t *TerminalsService) Get(ctx context.Context, name string, opts ...CallOpt
 		return nil, err
 	}
 	term := new(Terminal)
-	if _, err := t.c.do(ctx, call{method: "GET", path: "api/terminals/" + name, decode: decodeInto(term)}, opts); err != nil {
+	if _, err := t.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api/terminals/" + name, Decode: decodeInto(term)}, opts); err != nil {
 		return nil, t.c.notSupported(ctx, "GET /api/terminals/{name}", err, opts)
 	}
 	return term, nil
@@ -102,7 +104,7 @@ func (t *TerminalsService) Delete(ctx context.Context, name string, opts ...Call
 	if err := validWord("name", name); err != nil {
 		return err
 	}
-	if err := deleted(t.c.do(ctx, call{method: "DELETE", path: "api/terminals/" + name}, opts)); err != nil {
+	if err := transport.Deleted(t.c.t.Do(ctx, transport.Call{Method: "DELETE", Path: "api/terminals/" + name}, opts)); err != nil {
 		return t.c.notSupported(ctx, "DELETE /api/terminals/{name}", err, opts)
 	}
 	return nil

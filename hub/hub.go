@@ -23,12 +23,10 @@ package hub
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // Config configures a Client. URL and Token are required.
@@ -41,11 +39,11 @@ type Config struct {
 	// Token is a hub API token, sent as "Authorization: token <Token>"
 	// to URL's origin only, to the hub's API and to users' servers.
 	Token nbserv.Secret
-	// Client holds the settings of every request: Timeout (per call),
-	// MaxResponseBytes, HTTPClient, Header, UserAgent, and, for the
-	// clients ClientFor returns, RetryMax, the retry waits and Logger.
-	// Its BaseURL and Token are ignored. Its zero value takes nbserv's
-	// defaults.
+	// Client holds the settings of every request, to the hub and to the
+	// clients ClientFor returns: Timeout (per call), RetryMax and the
+	// retry waits, MaxResponseBytes, HTTPClient, Header, UserAgent and
+	// Logger. Its BaseURL and Token are ignored. Its zero value takes
+	// nbserv's defaults.
 	Client nbserv.Config
 }
 
@@ -62,15 +60,14 @@ func (c Config) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, c.String()
 
 // Client talks to one JupyterHub's API. It is safe for concurrent use.
 type Client struct {
-	base    *url.URL // the hub's public URL, ending in "/"
-	token   string
-	server  nbserv.Config // the template of ClientFor's clients
-	header  http.Header
-	http    *http.Client
-	timeout time.Duration // per call; nbserv.NoTimeout for none
-	maxBody int64
-	budget  int64 // what decoded values may take
+	token  string
+	server nbserv.Config     // the template of ClientFor's clients
+	t      *transport.Client // the SDK's one transport, to the hub's URL
 }
+
+// hubCosts price the decoded values of the hub's answers for the decoding
+// bound: an object may be a User or Server with its map entry and slack.
+var hubCosts = transport.Costs{Object: 1024, Array: 64, Scalar: 48}
 
 // New validates cfg and returns a Client. A malformed URL, an empty token
 // or a negative setting is an error here, not at the first call.
@@ -78,10 +75,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, &nbserv.ValidationError{Field: "Token", Problem: "empty; the hub's API needs a token"}
 	}
-	// nbserv's own checks: the URL's form and every setting.
-	probe := cfg.Client
-	probe.BaseURL, probe.Token = cfg.URL, cfg.Token
-	nc, err := nbserv.NewClient(probe)
+	tc := transport.Config(cfg.Client)
+	tc.BaseURL, tc.Token = cfg.URL, cfg.Token
+	// The hub's API answers in place: a redirect would lead to its HTML
+	// pages, so none is followed (a 3xx is an *nbserv.Error matching
+	// nbserv.ErrRedirect).
+	t, err := transport.New(transport.Settings{Config: tc, Name: "hub", Product: "go-nbserv-hub/" + nbserv.Version,
+		NoRedirects: true, Costs: hubCosts})
 	if err != nil {
 		var v *nbserv.ValidationError
 		if errors.As(err, &v) && v.Field == "BaseURL" {
@@ -89,43 +89,23 @@ func New(cfg Config) (*Client, error) {
 		}
 		return nil, err
 	}
-	base, _ := url.Parse(nc.BaseURL())
-	c := &Client{
-		base:    base,
-		token:   string(cfg.Token),
-		server:  cfg.Client,
-		header:  requestHeader(cfg),
-		maxBody: cfg.Client.MaxResponseBytes,
-	}
-	if c.maxBody == 0 {
-		c.maxBody = nbserv.DefaultMaxResponseBytes
-	}
-	c.budget = decodeFactor * c.maxBody
-	if c.budget/decodeFactor != c.maxBody { // overflow: no practical bound
-		c.budget = 1<<63 - 1
-	}
-	c.timeout = cfg.Client.Timeout
-	if c.timeout == 0 {
-		c.timeout = nbserv.DefaultTimeout
-	}
-	c.http = newHTTPClient(cfg.Client.HTTPClient)
-	return c, nil
+	return &Client{token: string(cfg.Token), server: cfg.Client, t: t}, nil
 }
 
 // String describes the client without its token.
-func (c *Client) String() string { return fmt.Sprintf("hub.Client{URL: %q}", c.base.String()) }
+func (c *Client) String() string { return fmt.Sprintf("hub.Client{URL: %q}", c.t.BaseURL()) }
 
 // GoString is String, so that %#v does not print the token either.
 func (c *Client) GoString() string { return c.String() }
 
 // URL returns the hub's public URL, ending in "/".
-func (c *Client) URL() string { return c.base.String() }
+func (c *Client) URL() string { return c.t.BaseURL() }
 
 // ServerURL returns the URL of user's default server through the hub's
 // proxy, such as "https://hub.example.org/user/alice/". The name is
 // escaped as JupyterHub escapes it in its routes.
 func (c *Client) ServerURL(user string) string {
-	return c.base.String() + "user/" + escapeName(user) + "/"
+	return c.t.BaseURL() + "user/" + escapeName(user) + "/"
 }
 
 // ClientFor returns an *nbserv.Client for user's default server, reached
@@ -142,20 +122,7 @@ func (c *Client) ClientFor(user string) (*nbserv.Client, error) {
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.
-func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
-
-// requestHeader is the header every request to the hub starts from.
-func requestHeader(cfg Config) http.Header {
-	h := http.Header{
-		"Accept":     {"application/json"},
-		"User-Agent": {strings.TrimSpace(cfg.Client.UserAgent + " go-nbserv-hub/" + nbserv.Version)},
-	}
-	for k, v := range cfg.Client.Header {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
-	}
-	h.Set("Authorization", "token "+string(cfg.Token))
-	return h
-}
+func (c *Client) CloseIdleConnections() { c.t.CloseIdleConnections() }
 
 // checkName refuses a user name that cannot name a hub user.
 func checkName(user string) error {

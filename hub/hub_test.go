@@ -299,3 +299,48 @@ func TestStopServerOfAnUnknownUser(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// A hub (or a proxy before it) that echoes the token escaped, as JSON,
+// Python's ensure_ascii, Tornado's "<\/" or HTML escape it, leaves it in
+// neither Error.Body nor Error(): the hub shares the SDK's redactor.
+func TestErrorsNeverHoldTheTokenEscaped(t *testing.T) {
+	const token = "hub/t</k&n'<ö"
+	forms := map[string]string{
+		"raw":                 token,
+		"go json":             `hub/t\u003c/k\u0026n'\u003cö`,
+		"tornado json":        `hub/t<\/k&n'<ö`,
+		"every slash":         `hub\/t<\/k&n'<ö`,
+		"python ensure_ascii": `hub/t<\/k&n'<\u00f6`,
+		"go html":             `hub/t&lt;/k&amp;n&#39;&lt;ö`,
+		"python html":         `hub/t&lt;/k&amp;n&#x27;&lt;ö`,
+	}
+	for name, form := range forms {
+		for kind, body := range map[string]string{
+			"json":  `{"status": 403, "message": "bad token ` + form + `"}`,
+			"plain": "bad token " + form,
+			"html":  `<html><body data-token="` + form + `"></body></html>`,
+		} {
+			c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+				if kind == "html" {
+					w.Header().Set("Content-Type", "text/html")
+					w.WriteHeader(403)
+					_, _ = w.Write([]byte(body))
+					return
+				}
+				writeJSON(w, 403, body)
+			}, func(cfg *hub.Config) { cfg.Token = token })
+			_, err := c.User(context.Background(), "a")
+			var e *nbserv.Error
+			if !errors.As(err, &e) || !errors.Is(err, nbserv.ErrUnauthorized) {
+				t.Fatalf("%s in %s: %v", name, kind, err)
+			}
+			for where, s := range map[string]string{"Error()": err.Error(), "Message": e.Message, "Body": string(e.Body)} {
+				for _, f := range forms {
+					if strings.Contains(s, f) {
+						t.Errorf("token echoed %s in a %s body: %q in %s: %s", name, kind, f, where, s)
+					}
+				}
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // ErrSpawnFailed matches a StartServer whose server the hub gave up on: it
@@ -51,8 +52,8 @@ func (c *Client) StartServer(ctx context.Context, user string, opts ...StartOpti
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	status, err := c.do(ctx, request{method: "POST", path: serverPath(user)})
-	if err != nil && status != http.StatusBadRequest {
+	r, err := c.t.Do(ctx, transport.Call{Method: "POST", Path: serverPath(user)}, nil)
+	if err != nil && r.StatusCode != http.StatusBadRequest {
 		return nil, err
 	}
 	// 201: ready; 202: pending; 400: already running, starting or
@@ -85,7 +86,7 @@ func StartTimeout(d time.Duration) StartOption { return func(o *startOptions) { 
 // shows no server that is running or starting.
 func (c *Client) waitReady(ctx context.Context, user string, refused error) error {
 	for wait := time.Duration(0); ; wait = nextWait(wait) {
-		if err := sleep(ctx, wait); err != nil {
+		if err := transport.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("hub: waiting for %s's server to start: %w", user, err)
 		}
 		u, err := c.User(ctx, user)
@@ -114,10 +115,10 @@ func (c *Client) waitReady(ctx context.Context, user string, refused error) erro
 func (c *Client) waitAnswering(ctx context.Context, user string) error {
 	path := "user/" + escapeName(user) + "/api/status"
 	for wait := time.Duration(0); ; wait = nextWait(wait) {
-		if err := sleep(ctx, wait); err != nil {
+		if err := transport.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("hub: waiting for %s's server to answer: %w", user, err)
 		}
-		_, err := c.do(ctx, request{method: "GET", path: path})
+		_, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: path}, nil)
 		if err == nil {
 			return nil
 		}
@@ -143,7 +144,7 @@ func (c *Client) StopServer(ctx context.Context, user string) error {
 	if err := checkName(user); err != nil {
 		return err
 	}
-	status, err := c.do(ctx, request{method: "DELETE", path: serverPath(user)})
+	r, err := c.t.Do(ctx, transport.Call{Method: "DELETE", Path: serverPath(user)}, nil)
 	if err != nil {
 		if errors.Is(err, nbserv.ErrServer) {
 			// JupyterHub 3.0 crashes into a 500 for a user it does not
@@ -154,11 +155,11 @@ func (c *Client) StopServer(ctx context.Context, user string) error {
 		}
 		return err
 	}
-	if status == http.StatusNoContent {
+	if r.StatusCode == http.StatusNoContent {
 		return nil
 	}
 	for wait := pollMin; ; wait = nextWait(wait) { // 202: stop pending
-		if err := sleep(ctx, wait); err != nil {
+		if err := transport.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("hub: waiting for %s's server to stop: %w", user, err)
 		}
 		u, err := c.User(ctx, user)
@@ -179,19 +180,4 @@ func nextWait(d time.Duration) time.Duration {
 		return pollMin
 	}
 	return min(d*3/2, pollMax)
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

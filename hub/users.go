@@ -11,6 +11,7 @@ import (
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // User is a hub user as GET /hub/api/users/{name} reports it.
@@ -81,7 +82,7 @@ func (c *Client) User(ctx context.Context, name string) (*User, error) {
 		return nil, err
 	}
 	var u User
-	_, err := c.do(ctx, request{method: "GET", path: "hub/api/users/" + escapeName(name), decode: decodeUser(&u)})
+	_, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: "hub/api/users/" + escapeName(name), Decode: decodeUser(&u)}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -129,13 +130,13 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	for {
 		var p page
 		var plain bool
-		_, err := c.do(ctx, request{
-			method: "GET", path: "hub/api/users", accept: paginationMediaType,
-			query: url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageLimit)}},
-			decode: func(b []byte) error {
-				if cost += jsonCost(b); cost > c.budget {
+		_, err := c.t.Do(ctx, transport.Call{
+			Method: "GET", Path: "hub/api/users",
+			Query: url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageLimit)}},
+			Decode: func(b []byte) error {
+				if cost += c.t.JSONCost(b); cost > c.t.DecodeBudget() {
 					return fmt.Errorf("%w: the pages so far could take %d bytes decoded, over %d",
-						nbserv.ErrResponseTooLarge, cost, c.budget)
+						nbserv.ErrResponseTooLarge, cost, c.t.DecodeBudget())
 				}
 				if b = bytes.TrimLeft(b, " \t\r\n"); len(b) > 0 && b[0] == '[' { // a hub before 2.0: no pages
 					plain = true
@@ -143,7 +144,7 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 				}
 				return json.Unmarshal(b, &p)
 			},
-		})
+		}, []transport.CallOption{transport.WithHeader("Accept", paginationMediaType)})
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +155,7 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 		// A next offset that does not move on would loop for ever.
 		if p.Pagination.Next.Offset <= offset || len(p.Items) == 0 {
 			return nil, fmt.Errorf("hub: GET %shub/api/users: pagination does not advance (offset %d, next %d)",
-				c.base.EscapedPath(), offset, p.Pagination.Next.Offset)
+				c.t.BasePath(), offset, p.Pagination.Next.Offset)
 		}
 		offset = p.Pagination.Next.Offset
 	}

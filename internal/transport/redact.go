@@ -1,4 +1,4 @@
-package nbserv
+package transport
 
 import (
 	"bytes"
@@ -15,7 +15,8 @@ import (
 // redactor removes a token from what a server sends back. A server may
 // echo the token in an error message, escaped as its JSON or HTML encoder
 // escapes: Go's (\u003c), Python's ensure_ascii (\u00f6, \ud83d\ude00),
-// Tornado's "<\/", an HTML attribute's &lt; or a URL's %3C. Raw bodies are
+// Tornado's "<\/" (or every "/" as "\/"), an HTML attribute's &lt; (with
+// ' as &#39; or Python's &#x27;) or a URL's %3C. Raw bodies are
 // redacted in each of those forms, and decoded text once more after
 // decoding, which catches any escaping that decodes to the token.
 type redactor struct {
@@ -35,9 +36,14 @@ func newRedactor(token string) *redactor {
 			seen[s] = true
 			r.forms = append(r.forms, []byte(s))
 		}
-		if t := strings.ReplaceAll(s, "</", `<\/`); t != s && !seen[t] { // Tornado's json_encode
-			seen[t] = true
-			r.forms = append(r.forms, []byte(t))
+		for _, t := range []string{
+			strings.ReplaceAll(s, "</", `<\/`), // Tornado's json_encode
+			strings.ReplaceAll(s, "/", `\/`),   // JSON encoders that escape every "/"
+		} {
+			if t != s && !seen[t] {
+				seen[t] = true
+				r.forms = append(r.forms, []byte(t))
+			}
 		}
 	}
 	add(token)
@@ -52,6 +58,7 @@ func newRedactor(token string) *redactor {
 	add(pythonJSON(token))
 	add(html.EscapeString(token))
 	add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(token))
+	add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;").Replace(token)) // Python's html.escape
 	add(url.QueryEscape(token))
 	add(url.PathEscape(token))
 	for i := 1; i < len(r.forms); i++ { // insertion sort, longest first
@@ -114,10 +121,10 @@ func (r *redactor) string(s string) string {
 // maxErrorText caps the server's text in Error(); the fields keep it all.
 const maxErrorText = 300
 
-// oneLine makes server text safe for a one-line error message: control
+// OneLine makes server text safe for a one-line error message: control
 // characters (newlines, escape sequences) are quoted, and text past
 // maxErrorText bytes is cut at a rune boundary and marked.
-func oneLine(s string) string {
+func OneLine(s string) string {
 	cut := false
 	if len(s) > maxErrorText {
 		n := maxErrorText

@@ -1,4 +1,4 @@
-package nbserv
+package transport
 
 import (
 	"net/http"
@@ -59,7 +59,31 @@ type Response struct {
 	// earlierActed: an attempt before the final one may have reached the
 	// server and been carried out, its answer lost (see retry.go).
 	earlierActed bool
+	// acted: the final attempt may have been carried out (see classify).
+	acted bool
 	// unknown: the final attempt may have been carried out, and no answer
 	// says whether it was.
 	unknown bool
+}
+
+// WithoutResponse returns opts followed by an option that undoes any
+// WithResponse among them, for the follow-up request of a call whose
+// Response must describe its first request.
+func WithoutResponse(opts []CallOption) []CallOption {
+	return append(opts[:len(opts):len(opts)], func(o *callOptions) { o.response = nil })
+}
+
+// Observe returns opts with a Response to fill, and that Response: the
+// caller's own (WithResponse) if opts has one, else a new one, so that a
+// method can read how its call went without taking the caller's.
+func Observe(opts []CallOption) ([]CallOption, *Response) {
+	var o callOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.response != nil {
+		return opts, o.response
+	}
+	r := new(Response)
+	return append(opts[:len(opts):len(opts)], WithResponse(r)), r
 }

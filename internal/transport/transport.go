@@ -1,4 +1,4 @@
-package nbserv
+package transport
 
 import (
 	"bytes"
@@ -11,41 +11,41 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"time"
 )
 
-// call is one API request: what the service methods hand to do.
-type call struct {
-	method string
-	// path is below the base URL, already escaped, with no leading slash
-	// (see idPath and escapePath).
-	path string
-	// query is added to the URL when non-empty.
-	query url.Values
-	// body is marshalled as the JSON request body when non-nil.
-	body any
-	// decode, when non-nil, decodes a 2xx body.
-	decode func([]byte) error
-	// idempotent marks a call whose repetition is harmless even after the
+// Call is one API request: what the service methods hand to Do.
+type Call struct {
+	Method string
+	// Path is below the base URL, already escaped, with no leading slash.
+	Path string
+	// Query is added to the URL when non-empty.
+	Query url.Values
+	// Body is marshalled as the JSON request body when non-nil.
+	Body any
+	// Decode, when non-nil, decodes a 2xx body.
+	Decode func([]byte) error
+	// Idempotent marks a call whose repetition is harmless even after the
 	// server acted on it (a PUT of a whole file). GET, HEAD and DELETE are
 	// always treated as idempotent; POST, PATCH and PUT without this are
 	// retried only when the server provably did not act (see retry.go).
-	idempotent bool
+	Idempotent bool
 }
 
 // repeatable reports whether cl may be sent again after an attempt the
 // server may have carried out.
-func (cl call) repeatable() bool {
-	switch cl.method {
+func (cl Call) repeatable() bool {
+	switch cl.Method {
 	case http.MethodGet, http.MethodHead, http.MethodDelete:
 		return true
 	}
-	return cl.idempotent
+	return cl.Idempotent
 }
 
-// do sends one API call and decodes a 2xx body with cl.decode. Every
-// non-2xx answer becomes an *Error.
-func (c *Client) do(ctx context.Context, cl call, opts []CallOption) (_ *Response, err error) {
+// Do sends one API call and decodes a 2xx body with cl.Decode. Every
+// non-2xx answer becomes an *Error. The Response is never nil.
+func (c *Client) Do(ctx context.Context, cl Call, opts []CallOption) (_ *Response, err error) {
 	o := c.callOptions(opts)
 	r := o.response
 	if o.timeout != NoTimeout {
@@ -63,40 +63,40 @@ func (c *Client) do(ctx context.Context, cl call, opts []CallOption) (_ *Respons
 		return r, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return r, newError(cl.method, c.basePath+cl.path, resp.StatusCode, resp.Header, r.Body, c.redact)
+		return r, c.NewError(cl.Method, c.basePath+cl.Path, resp.StatusCode, resp.Header, r.Body)
 	}
-	if cl.decode != nil {
+	if cl.Decode != nil {
 		if err := c.checkDecodeCost(r.Body); err != nil {
 			return r, c.fail(cl, fmt.Errorf("decoding %d response: %w", resp.StatusCode, err))
 		}
-		if err := cl.decode(r.Body); err != nil {
+		if err := cl.Decode(r.Body); err != nil {
 			return r, c.fail(cl, fmt.Errorf("decoding %d response: %w", resp.StatusCode, err))
 		}
 	}
 	return r, nil
 }
 
-// doDecode is do for a call whose 2xx body is one value: it returns what
+// DoDecode is Do for a call whose 2xx body is one value: it returns what
 // decode makes of the body (the zero T on any error).
-func doDecode[T any](ctx context.Context, c *Client, cl call, decode func([]byte) (T, error), opts []CallOption) (T, error) {
+func DoDecode[T any](ctx context.Context, c *Client, cl Call, decode func([]byte) (T, error), opts []CallOption) (T, error) {
 	var v T
-	cl.decode = func(b []byte) (err error) {
+	cl.Decode = func(b []byte) (err error) {
 		v, err = decode(b)
 		return err
 	}
-	if _, err := c.do(ctx, cl, opts); err != nil {
+	if _, err := c.Do(ctx, cl, opts); err != nil {
 		var zero T
 		return zero, err
 	}
 	return v, nil
 }
 
-// stream sends a GET (cl.body and cl.decode must be nil) and, on a 2xx,
+// Stream sends a GET (cl.Body and cl.Decode must be nil) and, on a 2xx,
 // returns the response body unread for the caller to stream and close,
 // with no limit on its size; every other answer becomes an *Error as in
-// do. The call's timeout bounds the wait for the answer's headers; reading
+// Do. The call's timeout bounds the wait for the answer's headers; reading
 // the body is bounded by ctx alone.
-func (c *Client) stream(ctx context.Context, cl call, opts []CallOption) (_ io.ReadCloser, _ *Response, err error) {
+func (c *Client) Stream(ctx context.Context, cl Call, opts []CallOption) (_ io.ReadCloser, _ *Response, err error) {
 	o := c.callOptions(opts)
 	r := o.response
 	if c.logger != nil {
@@ -116,7 +116,7 @@ func (c *Client) stream(ctx context.Context, cl call, opts []CallOption) (_ io.R
 	resp, err := c.exchange(sctx, deadline, cl, o.header, r, true)
 	if timer != nil && !timer.Stop() { // the headers came too late
 		if err == nil {
-			drain(resp.Body)
+			Drain(resp.Body)
 		}
 		cancel()
 		return nil, r, c.fail(cl, context.DeadlineExceeded)
@@ -127,7 +127,7 @@ func (c *Client) stream(ctx context.Context, cl call, opts []CallOption) (_ io.R
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		cancel()
-		return nil, r, newError(cl.method, c.basePath+cl.path, resp.StatusCode, resp.Header, r.Body, c.redact)
+		return nil, r, c.NewError(cl.Method, c.basePath+cl.Path, resp.StatusCode, resp.Header, r.Body)
 	}
 	return &streamBody{ReadCloser: resp.Body, cancel: cancel}, r, nil
 }
@@ -155,20 +155,20 @@ type answer struct {
 // exchange sends cl, retrying as retry.go allows, and returns the final
 // answer with its body in r.Body, or, for a 2xx when keepOpen, with
 // resp.Body unread. deadline (zero: none) is when the call must end.
-func (c *Client) exchange(ctx context.Context, deadline time.Time, cl call, extra http.Header, r *Response, keepOpen bool) (*http.Response, error) {
+func (c *Client) exchange(ctx context.Context, deadline time.Time, cl Call, extra http.Header, r *Response, keepOpen bool) (*http.Response, error) {
 	var payload []byte
-	if cl.body != nil {
+	if cl.Body != nil {
 		var err error
-		if payload, err = json.Marshal(cl.body); err != nil {
+		if payload, err = json.Marshal(cl.Body); err != nil {
 			return nil, c.fail(cl, fmt.Errorf("encoding request: %w", err))
 		}
 	}
-	target := c.baseURL + cl.path
-	if len(cl.query) > 0 {
-		target += "?" + cl.query.Encode()
+	target := c.baseURL + cl.Path
+	if len(cl.Query) > 0 {
+		target += "?" + cl.Query.Encode()
 	}
 	for attempt := 0; ; attempt++ {
-		a, err := c.attempt(ctx, cl.method, target, payload, extra, keepOpen)
+		a, err := c.attempt(ctx, cl.Method, target, payload, extra, keepOpen)
 		if err != nil { // the request could not be built
 			return nil, c.fail(cl, err)
 		}
@@ -178,12 +178,13 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, cl call, extr
 		final := !retry || attempt >= c.settings.retryMax || acted && !cl.repeatable()
 		if !final {
 			var ok bool
-			wait, ok = c.retryWait(attempt, a.resp, deadline)
+			wait, ok = c.RetryWait(attempt, a.resp, deadline)
 			final = !ok
 		}
 		if final {
 			// Unknown: it may have acted and no answer says how. A body
 			// too large to read still came with its status.
+			r.acted = acted
 			r.unknown = acted && (a.err != nil && !errors.Is(a.err, ErrResponseTooLarge) ||
 				a.resp != nil && (a.resp.StatusCode == http.StatusBadGateway || a.resp.StatusCode == http.StatusGatewayTimeout))
 			if a.resp != nil {
@@ -195,16 +196,16 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, cl call, extr
 			if !cl.repeatable() && r.unknown {
 				// A 502/504 to a POST: the server behind the gateway may
 				// have acted.
-				return nil, &outcomeUnknown{newError(cl.method, c.basePath+cl.path, a.resp.StatusCode, a.resp.Header, a.body, c.redact)}
+				return nil, &outcomeUnknown{c.NewError(cl.Method, c.basePath+cl.Path, a.resp.StatusCode, a.resp.Header, a.body)}
 			}
 			return a.resp, nil
 		}
 		r.earlierActed = r.earlierActed || acted
 		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, "nbserv retry", slog.String("method", cl.method),
-				slog.String("path", c.basePath+cl.path), slog.Int("attempt", attempt+2), slog.Duration("wait", wait))
+			c.logger.LogAttrs(ctx, slog.LevelDebug, c.name+" retry", slog.String("method", cl.Method),
+				slog.String("path", c.basePath+cl.Path), slog.Int("attempt", attempt+2), slog.Duration("wait", wait))
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			return nil, c.fail(cl, err)
 		}
 	}
@@ -237,7 +238,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, payload []b
 		return a, nil
 	}
 	a.body, err = readBounded(resp.Body, resp.ContentLength, c.settings.maxBody)
-	drain(resp.Body)
+	Drain(resp.Body)
 	if err != nil {
 		a.err = fmt.Errorf("reading %d response: %w", resp.StatusCode, err)
 	}
@@ -245,13 +246,13 @@ func (c *Client) attempt(ctx context.Context, method, target string, payload []b
 }
 
 // fail wraps an error of cl with the call's method and path.
-func (c *Client) fail(cl call, err error) error {
-	return fmt.Errorf("nbserv: %s %s: %w", cl.method, c.basePath+cl.path, err)
+func (c *Client) fail(cl Call, err error) error {
+	return fmt.Errorf("%s: %s %s: %w", c.name, cl.Method, c.basePath+cl.Path, err)
 }
 
 // outcome marks a failure after which the server may have carried out a
 // call that must not be repeated: the caller cannot know whether it did.
-func (c *Client) outcome(cl call, r *Response, err error) error {
+func (c *Client) outcome(cl Call, r *Response, err error) error {
 	if r.unknown && !cl.repeatable() {
 		return &outcomeUnknown{err}
 	}
@@ -322,9 +323,9 @@ func readBounded(r io.Reader, length, limit int64) ([]byte, error) {
 	}
 }
 
-// drain reads a little of what is left of a body, so the connection can be
+// Drain reads a little of what is left of a body, so the connection can be
 // reused, then closes it.
-func drain(body io.ReadCloser) {
+func Drain(body io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 	_ = body.Close()
 }
@@ -332,13 +333,41 @@ func drain(body io.ReadCloser) {
 // logCall records one finished call: the method, the path, the status,
 // the attempts, the duration and the error's message, none of which ever
 // holds the token.
-func (c *Client) logCall(ctx context.Context, cl call, r *Response, start time.Time, err error) {
+func (c *Client) logCall(ctx context.Context, cl Call, r *Response, start time.Time, err error) {
 	attrs := []slog.Attr{
-		slog.String("method", cl.method), slog.String("path", c.basePath+cl.path), slog.Int("status", r.StatusCode),
+		slog.String("method", cl.Method), slog.String("path", c.basePath+cl.Path), slog.Int("status", r.StatusCode),
 		slog.Int("attempts", r.Attempts), slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "nbserv call", attrs...)
+	c.logger.LogAttrs(ctx, slog.LevelDebug, c.name+" call", attrs...)
+}
+
+// Sleep waits d or until ctx is done, returning ctx's error then: the one
+// wait of the SDK, between attempts, polls and reconnections.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Bound gives a call that makes follow-up calls (a search after a lost
+// answer) one budget: ctx bounded by the call's timeout, and opts for the
+// follow-ups with no timeout of their own. The caller must call cancel.
+func (c *Client) Bound(ctx context.Context, opts []CallOption) (_ context.Context, _ []CallOption, cancel context.CancelFunc) {
+	o := c.callOptions(opts)
+	if o.timeout == NoTimeout {
+		return ctx, opts, func() {}
+	}
+	ctx, cancel = context.WithTimeout(ctx, o.timeout)
+	return ctx, append(slices.Clip(opts), WithTimeout(NoTimeout)), cancel // never into the caller's array
 }

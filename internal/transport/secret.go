@@ -1,4 +1,4 @@
-package nbserv
+package transport
 
 import (
 	"fmt"

@@ -1,8 +1,9 @@
-package nbserv
+package transport
 
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -27,7 +28,8 @@ import (
 // either way; POST, PATCH and PUT only when the server provably did not
 // act, unless the call is marked idempotent. The service methods handle
 // what follows a lost answer (Sessions.Create looks for the session it
-// asked for; Delete's 404 after such an attempt is success).
+// asked for; Delete's 404 after such an attempt is success: Deleted;
+// Upload asks for the file's size: Unsettled).
 
 // classify reports whether an attempt may be retried and whether the
 // server may have acted on it.
@@ -81,11 +83,11 @@ func (t sendTrace) maybeSent(err error) bool {
 	return !(t.gotConn && !t.wroteHeaders)
 }
 
-// retryWait is how long to wait before retry number attempt+1, and
+// RetryWait is how long to wait before retry number attempt+1, and
 // whether to retry at all: a Retry-After longer than RetryWaitMax, or any
 // wait that would pass the call's deadline (zero: none), ends the retries
 // so the caller gets the server's answer at once.
-func (c *Client) retryWait(attempt int, resp *http.Response, deadline time.Time) (time.Duration, bool) {
+func (c *Client) RetryWait(attempt int, resp *http.Response, deadline time.Time) (time.Duration, bool) {
 	var d time.Duration
 	if ra, ok := retryAfterOf(resp); ok {
 		if ra > c.settings.waitMax {
@@ -141,3 +143,28 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// Deleted turns the 404 of a DELETE into success when an earlier attempt
+// of the same call may have done the deleting: one the server may have
+// carried out, its answer lost. Only a JSON 404 counts: an HTML 404 means
+// "no such route", which no earlier attempt explains. After attempts the
+// server refused (a 503, then a 404) the 404 stands.
+func Deleted(r *Response, err error) error {
+	if errors.Is(err, ErrNotFound) && r != nil && r.earlierActed && IsJSON(r.Body) {
+		return nil
+	}
+	return err
+}
+
+// Unsettled reports whether a failed call ended with no answer saying
+// what the server did with it: its final attempt provably was not carried
+// out (a connection never made, a 429 or 503; with no retries left), or
+// may have been with its answer lost (ErrOutcomeUnknown). A call the server
+// answered (a 4xx, a 500) is settled, as is one never sent.
+func Unsettled(r *Response) bool {
+	return r.Attempts > 0 && (!r.acted || r.unknown)
+}
+
+// IsJSON reports whether an error body is one of Jupyter's JSON answers,
+// rather than the HTML page it serves for a URL no route matches.
+func IsJSON(body []byte) bool { return json.Valid(body) }

@@ -1,4 +1,4 @@
-package nbserv
+package transport
 
 import (
 	"errors"
@@ -69,7 +69,7 @@ func hubServerNotRunning(e *Error) bool {
 		// runs first in 6.1. A Jupyter Server's API answers 403 and 405
 		// in JSON; the single-user server sends X-JupyterHub-Version
 		// too, but never HTML from /api/.
-		return isHTML(e.Header.Get("Content-Type")) && e.Header.Get("X-JupyterHub-Version") != ""
+		return IsHTML(e.Header.Get("Content-Type")) && e.Header.Get("X-JupyterHub-Version") != ""
 	case e.StatusCode >= 300 && e.StatusCode <= 399:
 		// The first hop of the hub's answer for a GET: from /user/<name>/…
 		// to /hub/user/<name>/…, when a redirect policy stops there.
@@ -108,4 +108,9 @@ func locationPath(loc string) string {
 		return ""
 	}
 	return u.Path
+}
+
+// IsHTML reports whether a content type is an HTML page's.
+func IsHTML(contentType string) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "text/html")
 }

@@ -1,4 +1,4 @@
-package nbserv
+package transport
 
 import (
 	"bufio"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ func readHubRecording(t *testing.T, name string) hubRecording {
 	if !strings.Contains(name, "/") {
 		name = filepath.Join("jupyterhub-3.0", name)
 	}
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func replayHub(t *testing.T) *Client {
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(rec.body)
 	}
-	c, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method != http.MethodGet:
 			write(w, post)
@@ -163,7 +164,13 @@ func replayHub(t *testing.T) *Client {
 		default:
 			http.NotFound(w, r)
 		}
-	}), func(cfg *Config) { cfg.BaseURL += "/user/hubclient/"; cfg.Token = testToken })
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Settings{Config: Config{BaseURL: srv.URL + "/user/hubclient/", Token: testToken}, Name: "nbserv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
 	return c
 }
 
@@ -173,16 +180,16 @@ func TestHubNotRunningThroughTheClient(t *testing.T) {
 	c := replayHub(t)
 	ctx := context.Background()
 	var r Response
-	_, err := c.Sessions.List(ctx, WithResponse(&r))
+	_, err := c.Do(ctx, Call{Method: "GET", Path: "api/sessions"}, []CallOption{WithResponse(&r)})
 	var e *Error
 	if !errors.As(err, &e) || !is(e, ErrServerNotRunning) || r.StatusCode != http.StatusFailedDependency || r.Attempts != 1 {
 		t.Errorf("List: %v (status %d, %d attempts)", err, r.StatusCode, r.Attempts)
 	}
-	_, err = c.Sessions.Create(ctx, CreateSessionRequest{Path: "a.ipynb", Type: TypeNotebook})
+	_, err = c.Do(ctx, Call{Method: "POST", Path: "api/sessions", Body: map[string]string{"path": "a.ipynb", "type": "notebook"}}, nil)
 	if !errors.As(err, &e) || !is(e, ErrServerNotRunning) || e.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("Create: %v", err)
 	}
-	if err := c.Sessions.Delete(ctx, testSessionID); !errors.As(err, &e) || !is(e, ErrServerNotRunning) {
+	if _, err := c.Do(ctx, Call{Method: "DELETE", Path: "api/sessions/" + testSessionID}, nil); !errors.As(err, &e) || !is(e, ErrServerNotRunning) {
 		t.Errorf("Delete: %v", err)
 	}
 }

@@ -1,0 +1,115 @@
+// Package transport is the one HTTP transport of the SDK's packages
+// (nbserv, hub and the kernel channels): it sends calls, retries them by
+// one rule, bounds what it reads and decodes, builds the headers, removes
+// the token from what servers echo, and turns every answer that is not a
+// success into a typed error. The public packages re-export its errors,
+// options and constants.
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+)
+
+// Client sends the calls of one server (or hub). It is safe for
+// concurrent use.
+type Client struct {
+	name     string   // starts errors and log records
+	base     *url.URL // scheme and host: the only origin credentials go to
+	baseURL  string   // always ends with "/"
+	basePath string   // its escaped path, for error messages
+	token    string
+	redact   *redactor   // the token's forms, removed from what servers echo
+	header   http.Header // every request's headers, built once; cloned per call
+	settings settings
+	costs    Costs
+	logger   *slog.Logger
+	http     *http.Client // a copy of the caller's, with the redirect policy
+}
+
+// New validates s and returns a Client. A malformed BaseURL or a negative
+// setting is a *ValidationError naming the Config field.
+func New(s Settings) (*Client, error) {
+	base, err := ParseBaseURL(s.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	set, err := s.settings()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		name:     s.Name,
+		base:     base,
+		baseURL:  base.String(),
+		basePath: base.EscapedPath(),
+		token:    string(s.Token),
+		redact:   newRedactor(string(s.Token)),
+		header:   baseHeader(s.Config, s.Product),
+		settings: set,
+		costs:    s.Costs.orDefault(),
+		logger:   s.Logger,
+	}
+	// A shallow copy: the caller's client (and its Transport, Jar and
+	// Timeout) is shared, never modified.
+	if s.HTTPClient != nil {
+		hc := *s.HTTPClient
+		c.http = &hc
+	} else {
+		c.http = cleanhttp.DefaultPooledClient()
+	}
+	c.http.CheckRedirect = c.checkRedirect
+	if s.NoRedirects {
+		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return c, nil
+}
+
+// BaseURL returns the base URL, always ending in "/".
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// BasePath returns the base URL's escaped path, which error messages
+// put before a call's path.
+func (c *Client) BasePath() string { return c.basePath }
+
+// Header returns a copy of every request's headers (the token's
+// Authorization among them), for a request the transport does not send
+// itself, such as a WebSocket handshake.
+func (c *Client) Header() http.Header { return c.header.Clone() }
+
+// HTTP returns the http.Client the calls go through, with the redirect
+// policy.
+func (c *Client) HTTP() *http.Client { return c.http }
+
+// Timeout is the bound of one call, NoTimeout for none.
+func (c *Client) Timeout() time.Duration { return c.settings.timeout }
+
+// MaxBody is the largest body the transport reads, in bytes.
+func (c *Client) MaxBody() int64 { return c.settings.maxBody }
+
+// RetryMax is how many times a failed attempt may be retried.
+func (c *Client) RetryMax() int { return c.settings.retryMax }
+
+// CloseIdleConnections closes the idle keep-alive connections.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// NewError makes the *Error of a non-2xx answer to a request the transport
+// did not send itself, with the token removed.
+func (c *Client) NewError(method, path string, status int, header http.Header, body []byte) *Error {
+	return newError(method, path, status, header, body, c.redact)
+}
+
+// RedactErr removes the token from an error's text, which may quote a
+// URL; an error without it is returned as it is.
+func (c *Client) RedactErr(err error) error {
+	if c.redact == nil || !bytes.Contains([]byte(err.Error()), []byte(c.token)) {
+		return err
+	}
+	return errors.New(c.redact.string(err.Error()))
+}

@@ -1,0 +1,204 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Defaults applied when the matching Config field is zero.
+const (
+	DefaultTimeout          = 30 * time.Second
+	DefaultRetryMax         = 2
+	DefaultRetryWaitMin     = 100 * time.Millisecond
+	DefaultRetryWaitMax     = 2 * time.Second
+	DefaultMaxResponseBytes = 64 << 20
+)
+
+// Values that switch a feature off, for the Config fields (and WithTimeout)
+// where zero means "the default".
+const (
+	// NoTimeout, as Config.Timeout or WithTimeout, leaves a call bounded by
+	// its context alone.
+	NoTimeout time.Duration = math.MaxInt64
+	// NoRetries, as Config.RetryMax, sends every call once.
+	NoRetries = -1
+)
+
+// Config is what a caller configures of a transport. Its fields are
+// nbserv.Config's, in the same order and of the same types, so that an
+// nbserv.Config converts to it (transport.Config(cfg)) and the public
+// type keeps its documentation where users read it: nbserv.Config
+// documents each field.
+type Config struct {
+	BaseURL                    string
+	Token                      Secret
+	Header                     http.Header
+	UserAgent                  string
+	HTTPClient                 *http.Client
+	Timeout                    time.Duration
+	RetryMax                   int
+	RetryWaitMin, RetryWaitMax time.Duration
+	MaxResponseBytes           int64
+	Logger                     *slog.Logger
+}
+
+// Settings is what New needs: the caller's Config and what the package
+// built on the transport adds.
+type Settings struct {
+	Config
+	// Name starts the transport's errors ("<Name>: GET path: ...") and
+	// log records ("<Name> call"): "nbserv", "hub".
+	Name string
+	// Product is the SDK's product token in User-Agent, after
+	// Config.UserAgent: "go-nbserv/0.2.0".
+	Product string
+	// NoRedirects follows no redirect at all, instead of the same-origin
+	// policy (see checkRedirect): for an API whose redirects only lead to
+	// HTML pages.
+	NoRedirects bool
+	// Costs prices decoded values for the decoding bound; the zero value
+	// takes nbserv's prices.
+	Costs Costs
+}
+
+// settings are a Config's numbers with the defaults applied and checked.
+type settings struct {
+	timeout          time.Duration // NoTimeout for none
+	retryMax         int
+	waitMin, waitMax time.Duration
+	maxBody          int64
+}
+
+// settings applies the defaults and refuses negative values that are not
+// the named "off" constants.
+func (c Config) settings() (settings, error) {
+	negative := func(field string) error {
+		return &ValidationError{Field: field, Problem: "negative (zero takes the default)"}
+	}
+	s := settings{
+		timeout:  orDefault(c.Timeout, DefaultTimeout),
+		retryMax: orDefault(c.RetryMax, DefaultRetryMax),
+		waitMin:  orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
+		waitMax:  orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
+		maxBody:  orDefault(c.MaxResponseBytes, DefaultMaxResponseBytes),
+	}
+	switch {
+	case s.timeout < 0:
+		return s, negative("Timeout")
+	case s.retryMax < 0 && s.retryMax != NoRetries:
+		return s, negative("RetryMax")
+	case s.waitMin < 0:
+		return s, negative("RetryWaitMin")
+	case s.waitMax < 0:
+		return s, negative("RetryWaitMax")
+	case s.maxBody < 0:
+		return s, negative("MaxResponseBytes")
+	case c.RetryWaitMin > 0 && c.RetryWaitMax > 0 && s.waitMin > s.waitMax:
+		return s, &ValidationError{Field: "RetryWaitMin", Problem: "greater than RetryWaitMax"}
+	}
+	// One bound set explicitly and the other defaulted: keep them ordered.
+	if s.waitMin > s.waitMax {
+		if c.RetryWaitMax > 0 {
+			s.waitMin = s.waitMax
+		} else {
+			s.waitMax = s.waitMin
+		}
+	}
+	s.retryMax = max(s.retryMax, 0)
+	return s, nil
+}
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// ParseBaseURL accepts an absolute http(s) URL with an optional path
+// prefix, and returns it with the path ending in "/".
+func ParseBaseURL(raw string) (*url.URL, error) {
+	invalid := func(problem string, cause error) error {
+		return &ValidationError{Field: "BaseURL", Value: redactUserinfo(raw), Problem: problem, Err: cause}
+	}
+	const want = `an absolute http or https URL such as "http://127.0.0.1:8888/"`
+	if raw == "" {
+		return nil, invalid("empty; want "+want, nil)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) { // its message quotes the URL: no password in it
+			err = &url.Error{Op: ue.Op, URL: redactUserinfo(raw), Err: ue.Err}
+		}
+		if !strings.Contains(raw, "://") {
+			return nil, invalid(fmt.Sprintf("not %s; add the scheme: %q", want, "http://"+raw), err)
+		}
+		return nil, invalid("not "+want, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		if u.Opaque != "" || u.Scheme != "" && !strings.Contains(raw, "://") {
+			// "localhost:8888" parses as scheme "localhost".
+			return nil, invalid(fmt.Sprintf("no scheme; want %s: %q", want, "http://"+raw), nil)
+		}
+		return nil, invalid(fmt.Sprintf("scheme %q; want http or https", u.Scheme), nil)
+	case u.Host == "":
+		return nil, invalid("no host; want "+want, nil)
+	case u.User != nil:
+		return nil, invalid("must not carry credentials; use Config.Token", nil)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return nil, invalid("must not have a query or fragment", nil)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return u, nil
+}
+
+// redactUserinfo hides a password in a URL given as a Config value, so an
+// error can quote what was given, even when the URL does not parse.
+func redactUserinfo(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	rest := raw[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	colon := strings.Index(rest[:max(at, 0)], ":")
+	if at < 0 || colon < 0 {
+		return raw
+	}
+	return raw[:i+3] + rest[:colon+1] + "xxxxx" + rest[at:]
+}
+
+// baseHeader is the header every request starts from: Accept and
+// User-Agent (the caller's part, then the SDK's product), then
+// Config.Header, then the token.
+func baseHeader(cfg Config, product string) http.Header {
+	h := http.Header{
+		"Accept":     {"application/json"},
+		"User-Agent": {strings.TrimSpace(cfg.UserAgent + " " + product)},
+	}
+	for k, v := range cfg.Header {
+		h[http.CanonicalHeaderKey(k)] = slices.Clone(v)
+	}
+	if cfg.Token != "" {
+		h.Set("Authorization", "token "+string(cfg.Token))
+	}
+	return h
+}

@@ -1,0 +1,109 @@
+package transport
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+const (
+	testToken     = "s3cr3t-t0ken"
+	testSessionID = "5c4a1c7e-1d7c-4b5e-9d2a-3f8e6b7a9c01"
+)
+
+// wire404HTML is a page like Jupyter's "no route" page, which embeds the
+// token of an authenticated request.
+const wire404HTML = `<html><body data-jupyter-api-token="` + testToken + `"><h1>404 : Not Found</h1></body></html>`
+
+func TestErrorStringWithoutContentType(t *testing.T) {
+	e := newError("GET", "/api/sessions", 502, nil, []byte("\x00\x01\x02"), nil)
+	if got, want := e.Error(), "nbserv: GET /api/sessions: 502 Bad Gateway (3-byte body)"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	// Bare text is the message (Jupyter Server 2.x's contents 404s, proxies).
+	e = newError("GET", "/api/sessions", 502, nil, []byte("bad gateway"), nil)
+	if got, want := e.Error(), "nbserv: GET /api/sessions: 502 Bad Gateway: bad gateway"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestErrorBodyWithOddTypes(t *testing.T) {
+	e := newError("GET", "/api/sessions", 400, nil, []byte(`{"message": ["a", 1], "reason": 7}`), nil)
+	if e.Message != `["a",1]` || e.Reason != "7" {
+		t.Errorf("Message %q Reason %q", e.Message, e.Reason)
+	}
+}
+
+// Jupyter Server 2.x sends some messages as bare text; an HTML page or
+// binary junk is not a message.
+func TestPlainTextErrorBodyIsTheMessage(t *testing.T) {
+	for body, want := range map[string]string{
+		"file or directory '/nosuch' does not exist\n": "file or directory '/nosuch' does not exist",
+		"<html><body>404</body></html>":                "",
+		"\x00\x01binary":                               "",
+		`{"message": "json", "reason": null}`:          "json",
+	} {
+		if got := newError("GET", "/api/contents/nosuch", 404, http.Header{}, []byte(body), nil).Message; got != want {
+			t.Errorf("body %q: Message %q, want %q", body, got, want)
+		}
+	}
+}
+
+// Issue 10.6: a token the server echoes back escaped is redacted too.
+func TestTokenRedactedInEscapedForms(t *testing.T) {
+	for _, token := range []string{"ab<cd&ef", "tök€n-1", `a/b"c`, "ab</cd", "emoji-😀-x"} {
+		red := newRedactor(token)
+		goEsc, _ := json.Marshal("bad token " + token)
+		bodies := map[string]string{
+			"go":      `{"message": ` + string(goEsc) + `}`,
+			"python":  `{"message": "bad token ` + pythonJSON(token) + `"}`,
+			"tornado": `{"message": "bad token ` + strings.ReplaceAll(pythonJSON(token), "</", `<\/`) + `"}`,
+			"upper":   `{"message": "bad token ` + strings.ToUpper(pythonJSON(token)[:0]) + pythonJSON(token) + `"}`,
+			"html":    `<body data-jupyter-api-token="` + strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;").Replace(token) + `">`,
+		}
+		for name, body := range bodies {
+			e := newError("GET", "/api/sessions", 403, http.Header{}, []byte(body), red)
+			var logged bytes.Buffer
+			slog.New(slog.NewJSONHandler(&logged, nil)).Error("call", "err", e, "msg2", e.Message)
+			for where, s := range map[string]string{"Error()": e.Error(), "Message": e.Message, "Body": string(e.Body), "slog": logged.String()} {
+				if strings.Contains(s, token) || strings.Contains(s, pythonJSON(token)) || (name != "html" && strings.Contains(s, string(goEsc[1:len(goEsc)-1]))) {
+					t.Errorf("token %q echoed %s: in clear in %s: %s", token, name, where, s)
+				}
+			}
+		}
+	}
+}
+
+// Issue 10.12: server text in Error() is one line, without terminal
+// escapes, and bounded; the fields keep it whole.
+func TestErrorMessageIsSanitised(t *testing.T) {
+	long := strings.Repeat("é", 2000)
+	for _, msg := range []string{"line one\nline two", "\x1b[31mred\x1b[0m", "rtl \u202e txt", long} {
+		body, _ := json.Marshal(map[string]string{"message": msg})
+		e := newError("GET", "/api/sessions", 500, http.Header{}, body, nil)
+		s := e.Error()
+		if strings.ContainsAny(s, "\n\r\x1b\u202e") || len(s) > maxErrorText+200 {
+			t.Errorf("Error() = %q", s)
+		}
+		if e.Message != msg {
+			t.Errorf("Message changed: %q", e.Message)
+		}
+	}
+}
+
+func FuzzErrorBody(f *testing.F) {
+	for _, s := range []string{`{"message": "Forbidden", "reason": null}`, wire404HTML, ``, `{"message": 5, "traceback": ["x"]}`, `[`} {
+		f.Add(404, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		e := newError("GET", "/api/sessions", status, nil, body, newRedactor(testToken))
+		msg := e.Error()
+		if strings.Contains(msg, testToken) || bytes.Contains(e.Body, []byte(testToken)) {
+			t.Fatalf("token leaked: %q / %q", msg, e.Body)
+		}
+		_ = e.Is(ErrServer)
+	})
+}
