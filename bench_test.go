@@ -87,7 +87,7 @@ func benchServer(b *testing.B) *nbservtest.Server {
 func BenchmarkGet(b *testing.B) {
 	srv := benchServer(b)
 	ctx := context.Background()
-	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "bench.ipynb", Type: nbserv.TypeNotebook})
+	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "bench.ipynb", Type: nbserv.SessionNotebook})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func BenchmarkLifecycle(b *testing.B) {
 // sdkCycle is create→get→rename→list→delete through the SDK.
 func sdkCycle(b testing.TB, c *nbserv.Client, path string) {
 	ctx := context.Background()
-	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook})
+	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionNotebook})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func BenchmarkServerList10k(b *testing.B) {
 	srv := benchServer(b)
 	ctx := context.Background()
 	for i := range n {
-		if _, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: fmt.Sprintf("big/%05d.ipynb", i), Type: nbserv.TypeNotebook}); err != nil {
+		if _, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: fmt.Sprintf("big/%05d.ipynb", i), Type: nbserv.SessionNotebook}); err != nil {
 			b.Fatal(err)
 		}
 	}

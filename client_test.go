@@ -73,13 +73,13 @@ func TestRequests(t *testing.T) {
 			{"List", func(c *Client) error { _, err := c.Sessions.List(ctx); return err },
 				"GET", root, 200, "[" + wireNotebookSession + "]", ""},
 			{"Create", func(c *Client) error {
-				_, err := c.Sessions.Create(ctx, CreateSessionRequest{Path: "foo/nb1.ipynb", Type: TypeNotebook, Name: "nb1",
+				_, err := c.Sessions.Create(ctx, CreateSessionRequest{Path: "foo/nb1.ipynb", Type: SessionNotebook, Name: "nb1",
 					Kernel: &KernelRequest{Name: "python3", Env: map[string]string{"A": "1"}}})
 				return err
 			}, "POST", root, 201, wireNotebookSession,
 				`{"path":"foo/nb1.ipynb","type":"notebook","name":"nb1","kernel":{"name":"python3","env":{"A":"1"}}}`},
 			{"CreateMinimal", func(c *Client) error {
-				_, err := c.Sessions.Create(ctx, CreateSessionRequest{Path: "c1", Type: TypeConsole})
+				_, err := c.Sessions.Create(ctx, CreateSessionRequest{Path: "c1", Type: SessionConsole})
 				return err
 			}, "POST", root, 201, wireConsoleSession, `{"path":"c1","type":"console"}`},
 			{"CreateByKernelID", func(c *Client) error {
@@ -99,7 +99,7 @@ func TestRequests(t *testing.T) {
 				return err
 			}, "PATCH", one, 200, wireNotebookSession, `{}`},
 			{"UpdateAll", func(c *Client) error {
-				_, err := c.Sessions.Update(ctx, testSessionID, UpdateSessionRequest{Path: Ptr(""), Name: Ptr("n"), Type: Ptr("console"),
+				_, err := c.Sessions.Update(ctx, testSessionID, UpdateSessionRequest{Path: Ptr(""), Name: Ptr("n"), Type: Ptr(SessionConsole),
 					Kernel: &KernelRequest{Name: "python3"}})
 				return err
 			}, "PATCH", one, 200, wireNotebookSession, `{"path":"","name":"n","type":"console","kernel":{"name":"python3"}}`},
@@ -162,7 +162,7 @@ func TestCallOptions(t *testing.T) {
 	m.on("POST", "http://jupyter.test/user/bob/api/sessions", 201, wireNotebookSession,
 		"Location", "/user/bob/api/sessions/"+testSessionID)
 	var r Response
-	s, err := c.Sessions.Create(context.Background(), CreateSessionRequest{Path: "foo/nb1.ipynb", Type: TypeNotebook},
+	s, err := c.Sessions.Create(context.Background(), CreateSessionRequest{Path: "foo/nb1.ipynb", Type: SessionNotebook},
 		WithHeader("X-Request-Id", "42"), WithResponse(&r))
 	if err != nil {
 		t.Fatal(err)

@@ -16,9 +16,21 @@ import (
 	"github.com/nbserv/go-nbserv/nbformat"
 )
 
-// TypeDirectory is the contents type of a directory (TypeFile and
-// TypeNotebook are the other two).
-const TypeDirectory = "directory"
+// ContentsType is what a contents model is: Contents.Type and the Type
+// of the requests that name one. A server may send another string; it is
+// kept as it came.
+type ContentsType string
+
+// The contents types of Jupyter's contents manager.
+const (
+	// ContentsDirectory is a directory; its content is its entries.
+	ContentsDirectory ContentsType = "directory"
+	// ContentsFile is a file other than a notebook; its content is text
+	// or base64.
+	ContentsFile ContentsType = "file"
+	// ContentsNotebook is a notebook; its content is the notebook's JSON.
+	ContentsNotebook ContentsType = "notebook"
+)
 
 // Contents formats: how a model's content is encoded.
 const (
@@ -50,8 +62,8 @@ type Contents struct {
 	Name string
 	// Path is the path from the server's root.
 	Path string
-	// Type is TypeDirectory, TypeFile or TypeNotebook.
-	Type string
+	// Type is ContentsDirectory, ContentsFile or ContentsNotebook.
+	Type ContentsType
 	// Writable reports whether the server may write the file.
 	Writable bool
 	// Created and LastModified are the file's times, as the server
@@ -97,10 +109,10 @@ type Checkpoint struct {
 
 // GetOptions are Get's query parameters.
 type GetOptions struct {
-	// Type asks for the path as TypeFile, TypeNotebook or TypeDirectory;
-	// a mismatch fails with ErrBadRequest ("bad type"). Empty lets the
-	// server decide (.ipynb files are notebooks).
-	Type string
+	// Type asks for the path as ContentsFile, ContentsNotebook or
+	// ContentsDirectory; a mismatch fails with ErrBadRequest ("bad type").
+	// Empty lets the server decide (.ipynb files are notebooks).
+	Type ContentsType
 	// Format asks for a file's content as FormatText or FormatBase64.
 	// Text fails with ErrBadRequest on a file that is not UTF-8; empty
 	// tries text, then base64.
@@ -111,9 +123,10 @@ type GetOptions struct {
 
 // CreateRequest is the body of Create.
 type CreateRequest struct {
-	// Type of the new untitled entry: TypeNotebook, TypeFile or
-	// TypeDirectory. Empty means a file (or a notebook if Ext is ".ipynb").
-	Type string `json:"type,omitempty"`
+	// Type of the new untitled entry: ContentsNotebook, ContentsFile or
+	// ContentsDirectory. Empty means a file (or a notebook if Ext is
+	// ".ipynb").
+	Type ContentsType `json:"type,omitempty"`
 	// Ext is a new file's extension, such as ".txt" (default: none).
 	Ext string `json:"ext,omitempty"`
 	// CopyFrom, when set, makes Create copy that file instead of creating
@@ -123,8 +136,8 @@ type CreateRequest struct {
 
 // SaveRequest is the body of Save: a model with content.
 type SaveRequest struct {
-	// Type is TypeFile, TypeNotebook or TypeDirectory.
-	Type string `json:"type"`
+	// Type is ContentsFile, ContentsNotebook or ContentsDirectory.
+	Type ContentsType `json:"type"`
 	// Format is FormatText or FormatBase64 for a file, FormatJSON for a
 	// notebook, empty for a directory.
 	Format string `json:"format,omitempty"`
@@ -145,7 +158,7 @@ func (s *ContentsService) Get(ctx context.Context, path string, opt GetOptions, 
 	}
 	q := url.Values{}
 	if opt.Type != "" {
-		q.Set("type", opt.Type)
+		q.Set("type", string(opt.Type))
 	}
 	if opt.Format != "" {
 		q.Set("format", opt.Format)
@@ -295,7 +308,7 @@ func (s *ContentsService) Stat(ctx context.Context, path string, opts ...CallOpt
 // their content, in the server's order. A path that is not a directory
 // fails with ErrBadRequest.
 func (s *ContentsService) List(ctx context.Context, dir string, opts ...CallOption) ([]Contents, error) {
-	m, err := s.Get(ctx, dir, GetOptions{Type: TypeDirectory}, opts...)
+	m, err := s.Get(ctx, dir, GetOptions{Type: ContentsDirectory}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +321,7 @@ func (s *ContentsService) List(ctx context.Context, dir string, opts ...CallOpti
 // GetNotebook reads the notebook at path. Jupyter reads any file as a
 // notebook when asked, failing with ErrBadRequest if it is not one.
 func (s *ContentsService) GetNotebook(ctx context.Context, path string, opts ...CallOption) (*nbformat.Notebook, error) {
-	m, err := s.Get(ctx, path, GetOptions{Type: TypeNotebook}, opts...)
+	m, err := s.Get(ctx, path, GetOptions{Type: ContentsNotebook}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +338,7 @@ func (s *ContentsService) SaveNotebook(ctx context.Context, path string, nb *nbf
 	if nb == nil {
 		return nil, &ValidationError{Field: "nb", Problem: "nil"}
 	}
-	return s.Save(ctx, path, SaveRequest{Type: TypeNotebook, Format: FormatJSON, Content: nb}, opts...)
+	return s.Save(ctx, path, SaveRequest{Type: ContentsNotebook, Format: FormatJSON, Content: nb}, opts...)
 }
 
 // ReadFile returns the bytes of the file at path, whatever they are
@@ -333,7 +346,7 @@ func (s *ContentsService) SaveNotebook(ctx context.Context, path string, nb *nbf
 // Config.MaxResponseBytes (the base64 is a third larger than the file);
 // use Download or Open for large files.
 func (s *ContentsService) ReadFile(ctx context.Context, path string, opts ...CallOption) ([]byte, error) {
-	m, err := s.Get(ctx, path, GetOptions{Type: TypeFile, Format: FormatBase64}, opts...)
+	m, err := s.Get(ctx, path, GetOptions{Type: ContentsFile, Format: FormatBase64}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -353,13 +366,13 @@ func (s *ContentsService) WriteFile(ctx context.Context, path string, data []byt
 	if data == nil {
 		data = []byte{} // encoding/json sends nil as null, which Jupyter cannot save
 	}
-	return s.Save(ctx, path, SaveRequest{Type: TypeFile, Format: FormatBase64, Content: data}, opts...)
+	return s.Save(ctx, path, SaveRequest{Type: ContentsFile, Format: FormatBase64, Content: data}, opts...)
 }
 
 // ReadText returns the content of a UTF-8 text file; a file that is not
 // UTF-8 fails with ErrBadRequest ("bad format").
 func (s *ContentsService) ReadText(ctx context.Context, path string, opts ...CallOption) (string, error) {
-	m, err := s.Get(ctx, path, GetOptions{Type: TypeFile, Format: FormatText}, opts...)
+	m, err := s.Get(ctx, path, GetOptions{Type: ContentsFile, Format: FormatText}, opts...)
 	if err != nil {
 		return "", err
 	}
@@ -368,19 +381,19 @@ func (s *ContentsService) ReadText(ctx context.Context, path string, opts ...Cal
 
 // WriteText writes text to the file at path, creating or replacing it.
 func (s *ContentsService) WriteText(ctx context.Context, path, text string, opts ...CallOption) (*Contents, error) {
-	return s.Save(ctx, path, SaveRequest{Type: TypeFile, Format: FormatText, Content: text}, opts...)
+	return s.Save(ctx, path, SaveRequest{Type: ContentsFile, Format: FormatText, Content: text}, opts...)
 }
 
 // Mkdir creates the directory path; its parent must exist. An existing
 // directory is not an error.
 func (s *ContentsService) Mkdir(ctx context.Context, path string, opts ...CallOption) (*Contents, error) {
-	return s.Save(ctx, path, SaveRequest{Type: TypeDirectory}, opts...)
+	return s.Save(ctx, path, SaveRequest{Type: ContentsDirectory}, opts...)
 }
 
-// NewUntitled creates an empty untitled entry of type typ (TypeNotebook,
-// TypeFile, TypeDirectory) with extension ext ("" for none) in dir, and
-// returns its model: Create without CopyFrom.
-func (s *ContentsService) NewUntitled(ctx context.Context, dir, typ, ext string, opts ...CallOption) (*Contents, error) {
+// NewUntitled creates an empty untitled entry of type typ
+// (ContentsNotebook, ContentsFile, ContentsDirectory) with extension ext
+// ("" for none) in dir, and returns its model: Create without CopyFrom.
+func (s *ContentsService) NewUntitled(ctx context.Context, dir string, typ ContentsType, ext string, opts ...CallOption) (*Contents, error) {
 	return s.Create(ctx, dir, CreateRequest{Type: typ, Ext: ext}, opts...)
 }
 
@@ -530,7 +543,7 @@ func (r *contentsReader) contents(m *Contents) {
 		case "path":
 			r.nullableStr(&m.Path, &m.Malformed, key)
 		case "type":
-			r.nullableStr(&m.Type, &m.Malformed, key)
+			r.nullableStr((*string)(&m.Type), &m.Malformed, key)
 		case "mimetype":
 			r.nullableStr(&m.Mimetype, &m.Malformed, key)
 		case "format":

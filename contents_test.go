@@ -2,6 +2,7 @@ package nbserv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -82,7 +83,7 @@ func TestContentsRequests(t *testing.T) {
 		want seen
 	}{
 		{"Get", func() error {
-			_, err := cs.Get(ctx, odd, GetOptions{Type: TypeNotebook, Format: FormatText, NoContent: true})
+			_, err := cs.Get(ctx, odd, GetOptions{Type: ContentsNotebook, Format: FormatText, NoContent: true})
 			return err
 		},
 			seen{"GET", oddURL, "content=0&format=text&type=notebook", ""}},
@@ -92,9 +93,9 @@ func TestContentsRequests(t *testing.T) {
 			seen{"GET", "/user/a%20b/api/contents/a/b/c", "type=directory", ""}},
 		{"ReadFile", func() error { _, err := cs.ReadFile(ctx, "x.bin"); return err },
 			seen{"GET", "/user/a%20b/api/contents/x.bin", "format=base64&type=file", ""}},
-		{"Create", func() error { _, err := cs.Create(ctx, "", CreateRequest{Type: TypeNotebook}); return err },
+		{"Create", func() error { _, err := cs.Create(ctx, "", CreateRequest{Type: ContentsNotebook}); return err },
 			seen{"POST", "/user/a%20b/api/contents", "", `{"type":"notebook"}`}},
-		{"NewUntitled", func() error { _, err := cs.NewUntitled(ctx, "d", TypeFile, ".txt"); return err },
+		{"NewUntitled", func() error { _, err := cs.NewUntitled(ctx, "d", ContentsFile, ".txt"); return err },
 			seen{"POST", "/user/a%20b/api/contents/d", "", `{"type":"file","ext":".txt"}`}},
 		{"Create empty", func() error { _, err := cs.Create(ctx, "d", CreateRequest{}); return err },
 			seen{"POST", "/user/a%20b/api/contents/d", "", `{}`}},
@@ -338,7 +339,7 @@ func TestDecodeContentsAsJupyterSendsThem(t *testing.T) {
 		t.Errorf("last_modified %v", m.LastModified)
 	}
 	d, err := decodeContents(readTestdata(t, "directory-get.json"))
-	if err != nil || d.Type != TypeDirectory || d.Size != nil || len(d.Entries) == 0 {
+	if err != nil || d.Type != ContentsDirectory || d.Size != nil || len(d.Entries) == 0 {
 		t.Fatalf("directory: %+v %v", d, err)
 	}
 	for _, e := range d.Entries {
@@ -397,5 +398,23 @@ func TestContentsDelete404AfterRefusalIsNotFound(t *testing.T) {
 	c = deleteServer(t, http.StatusServiceUnavailable)
 	if err := c.Contents.DeleteCheckpoint(context.Background(), "a.txt", "checkpoint", WithResponse(&r)); !errors.Is(err, ErrNotFound) || r.Attempts != 2 {
 		t.Errorf("DeleteCheckpoint: %v after %d attempts, want ErrNotFound after 2", err, r.Attempts)
+	}
+}
+
+// ContentsType is a plain string on the wire: a type no constant names
+// is kept as sent, one that is not a string goes to Malformed, and
+// requests encode it as the string it holds.
+func TestContentsTypeKeepsWhatTheServerSent(t *testing.T) {
+	m, err := decodeContents([]byte(`{"name": "l", "path": "l", "type": "symlink"}`))
+	if err != nil || m.Type != ContentsType("symlink") || m.Malformed != nil {
+		t.Errorf("unknown type: %+v, %v", m, err)
+	}
+	m, err = decodeContents([]byte(`{"name": "l", "path": "l", "type": 7}`))
+	if err != nil || m.Type != "" || string(m.Malformed["type"]) != "7" {
+		t.Errorf("non-string type: %+v, %v", m, err)
+	}
+	b, err := json.Marshal(SaveRequest{Type: ContentsDirectory})
+	if err != nil || string(b) != `{"type":"directory","content":null}` {
+		t.Errorf("encoded %s, %v", b, err)
 	}
 }

@@ -108,7 +108,7 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 		data := buf[:n]
 
 		if chunk == 1 && last {
-			m, err := s.Save(ctx, path, SaveRequest{Type: TypeFile, Format: FormatBase64, Content: data}, opts...)
+			m, err := s.Save(ctx, path, SaveRequest{Type: ContentsFile, Format: FormatBase64, Content: data}, opts...)
 			if err == nil {
 				err = checkSize(m, int64(n))
 			}
@@ -144,16 +144,16 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 // which encoding/json writes as base64 straight into its buffer: no
 // base64 string in between, and no per-byte escaping pass over it.
 type chunkModel struct {
-	Type    string `json:"type"`
-	Format  string `json:"format"`
-	Chunk   int    `json:"chunk"`
-	Content []byte `json:"content"`
+	Type    ContentsType `json:"type"`
+	Format  string       `json:"format"`
+	Chunk   int          `json:"chunk"`
+	Content []byte       `json:"content"`
 }
 
 // putChunk sends one chunk, and returns with its outcome how its call
 // went, for the transport's rule on whether the server acted.
 func (s *ContentsService) putChunk(ctx context.Context, p string, number int, data []byte, opts []CallOption) (*Contents, *Response, error) {
-	body := chunkModel{Type: TypeFile, Format: FormatBase64, Chunk: number, Content: data}
+	body := chunkModel{Type: ContentsFile, Format: FormatBase64, Chunk: number, Content: data}
 	opts, r := transport.Observe(opts)
 	// Chunk 1 truncates the file, so repeating it is harmless; the others
 	// append.
@@ -232,7 +232,7 @@ func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOpt
 	if err != nil {
 		return nil, err
 	}
-	if st.Type == TypeDirectory {
+	if st.Type == ContentsDirectory {
 		return nil, &ValidationError{Field: "path", Problem: "is a directory"}
 	}
 	body, r, err := s.c.t.Stream(ctx, transport.Call{Method: "GET", Path: "files/" + escapePath(clean)}, opts)

@@ -9,7 +9,7 @@
 //		BaseURL: "https://hub.example.org/user/alice/", // prefix included
 //		Token:   nbserv.Secret(os.Getenv("JUPYTER_TOKEN")),
 //	})
-//	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "analysis.ipynb", Type: nbserv.TypeNotebook})
+//	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "analysis.ipynb", Type: nbserv.SessionNotebook})
 //
 // Each API class of the Python client is a service on Client, with
 // methods named for what they do and documented with the Python method

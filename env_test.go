@@ -206,7 +206,7 @@ func TestConfigFromEnvReachesTheSingleUserServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseIdleConnections()
-	if _, err := c.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook}); err != nil {
+	if _, err := c.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook}); err != nil {
 		t.Fatal(err)
 	}
 	if list, err := srv.Client.Sessions.List(context.Background()); err != nil || len(list) != 1 {

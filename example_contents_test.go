@@ -154,7 +154,7 @@ func ExampleContentsService_List() {
 	defer srv.Close()
 	ctx := context.Background()
 	c := srv.Client
-	for _, typ := range []string{nbserv.TypeNotebook, nbserv.TypeNotebook, nbserv.TypeDirectory} {
+	for _, typ := range []nbserv.ContentsType{nbserv.ContentsNotebook, nbserv.ContentsNotebook, nbserv.ContentsDirectory} {
 		if _, err := c.Contents.NewUntitled(ctx, "", typ, ""); err != nil {
 			log.Fatal(err)
 		}

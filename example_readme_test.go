@@ -25,7 +25,7 @@ func runReadme(ctx context.Context, baseURL, token string) error {
 		return err // a malformed BaseURL or setting fails here, not at the first call
 	}
 	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{
-		Path: "reports/q3.ipynb", Type: nbserv.TypeNotebook, Name: "Q3",
+		Path: "reports/q3.ipynb", Type: nbserv.SessionNotebook, Name: "Q3",
 	})
 	switch {
 	case errors.Is(err, nbserv.ErrKernelUnavailable):

@@ -52,7 +52,7 @@ func ExampleSessionsService_Create() {
 
 	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{
 		Path:   "reports/q3.ipynb",
-		Type:   nbserv.TypeNotebook,
+		Type:   nbserv.SessionNotebook,
 		Name:   "Q3 report",
 		Kernel: &nbserv.KernelRequest{Name: "python3"},
 	})
@@ -62,7 +62,7 @@ func ExampleSessionsService_Create() {
 	fmt.Println(s.Path, s.Name, s.Type, s.Kernel.Name)
 
 	// Creating again for the same path returns the existing session.
-	again, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "reports/q3.ipynb", Type: nbserv.TypeNotebook})
+	again, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "reports/q3.ipynb", Type: nbserv.SessionNotebook})
 	fmt.Println(again.ID == s.ID)
 	// Output:
 	// reports/q3.ipynb Q3 report notebook python3
@@ -74,7 +74,7 @@ func ExampleSessionsService_List() {
 	defer srv.Close()
 	ctx := context.Background()
 	for _, p := range []string{"a.ipynb", "b.ipynb"} {
-		if _, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: p, Type: nbserv.TypeNotebook}); err != nil {
+		if _, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: p, Type: nbserv.SessionNotebook}); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -95,7 +95,7 @@ func ExampleSessionsService_Get() {
 	srv := server()
 	defer srv.Close()
 	ctx := context.Background()
-	created, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.py", Type: nbserv.TypeConsole})
+	created, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.py", Type: nbserv.SessionConsole})
 
 	s, err := srv.Client.Sessions.Get(ctx, created.ID)
 	if err != nil {
@@ -109,7 +109,7 @@ func ExampleSessionsService_Rename() {
 	srv := server()
 	defer srv.Close()
 	ctx := context.Background()
-	s, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "draft.ipynb", Type: nbserv.TypeNotebook})
+	s, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "draft.ipynb", Type: nbserv.SessionNotebook})
 
 	// An empty argument leaves that field unchanged.
 	s, err := srv.Client.Sessions.Rename(ctx, s.ID, "final", "final.ipynb")
@@ -124,7 +124,7 @@ func ExampleSessionsService_Update() {
 	srv := server()
 	defer srv.Close()
 	ctx := context.Background()
-	s, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+	s, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 
 	// Restart on a fresh kernel: the server starts one and shuts the old
 	// one down. Only the fields set are sent.
@@ -147,7 +147,7 @@ func ExampleSessionsService_Delete() {
 	srv := server()
 	defer srv.Close()
 	ctx := context.Background()
-	s, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+	s, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 
 	if err := srv.Client.Sessions.Delete(ctx, s.ID); err != nil {
 		log.Fatal(err)
@@ -165,7 +165,7 @@ func Example_errors() {
 	ctx := context.Background()
 
 	_, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{
-		Path: "a.ipynb", Type: nbserv.TypeNotebook, Kernel: &nbserv.KernelRequest{Name: "julia-1.9"},
+		Path: "a.ipynb", Type: nbserv.SessionNotebook, Kernel: &nbserv.KernelRequest{Name: "julia-1.9"},
 	})
 	if errors.Is(err, nbserv.ErrKernelUnavailable) {
 		var e *nbserv.Error
@@ -188,7 +188,7 @@ func ExampleWithResponse() {
 
 	var r nbserv.Response
 	s, err := srv.Client.Sessions.Create(context.Background(),
-		nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook},
+		nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook},
 		nbserv.WithResponse(&r), nbserv.WithHeader("X-Request-Id", "42"), nbserv.WithTimeout(5*time.Second))
 	if err != nil {
 		log.Fatal(err)
@@ -202,7 +202,7 @@ func ExampleSessionsService_Delete_kernelGone() {
 	srv := server()
 	defer srv.Close()
 	ctx := context.Background()
-	s, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+	s, _ := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 
 	srv.GoneOnDelete(s.ID)
 	err := srv.Client.Sessions.Delete(ctx, s.ID)

@@ -1,7 +1,7 @@
 package nbserv
 
-// Regression tests for issue 10's SDK items: each input here broke the
-// SDK before the fix. The README's Reliability section names them.
+// Regression tests of the SDK's hardening: each input here broke the
+// SDK before its fix. The README's Reliability section names them.
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
-// Issue 10.2: a Content-Length that lies does not allocate ahead of the
+// A Content-Length that lies does not allocate ahead of the
 // bytes that actually arrive.
 func TestLyingContentLengthAllocatesWhatArrives(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -69,7 +69,7 @@ func TestLyingContentLengthAllocatesWhatArrives(t *testing.T) {
 	}
 }
 
-// Issue 10.3: credentials stay on BaseURL's origin; only same-origin GET
+// Credentials stay on BaseURL's origin; only same-origin GET
 // redirects are followed; the caller's HTTPClient is not modified.
 func TestRedirectPolicy(t *testing.T) {
 	var leaked atomic.Int32
@@ -177,7 +177,7 @@ func TestRedirectPolicy(t *testing.T) {
 	})
 }
 
-// Issue 10.7: Config and Secret never encode the token.
+// Config and Secret never encode the token.
 func TestConfigNeverEncodesTheToken(t *testing.T) {
 	cfg := Config{BaseURL: "http://h/", Token: testToken, Header: http.Header{"X-Api-Key": {"k3y-value"}}}
 	js, err := json.Marshal(cfg)
@@ -205,7 +205,7 @@ func TestConfigNeverEncodesTheToken(t *testing.T) {
 	}
 }
 
-// Issue 10.8: one rule for Config's numbers, each refused under its own
+// One rule for Config's numbers, each refused under its own
 // name.
 func TestConfigNegativeValuesAreRefusedByName(t *testing.T) {
 	for field, cfg := range map[string]Config{
@@ -229,7 +229,7 @@ func TestConfigNegativeValuesAreRefusedByName(t *testing.T) {
 	}
 }
 
-// Issue 10.10: calls that use up their retries leave the other calls'
+// Calls that use up their retries leave the other calls'
 // connections alone.
 func TestExhaustedRetriesKeepThePool(t *testing.T) {
 	var conns atomic.Int32
@@ -254,7 +254,7 @@ func TestExhaustedRetriesKeepThePool(t *testing.T) {
 	}
 }
 
-// Issue 10.11: BaseURLs a person might type, each refused with what was
+// BaseURLs a person might type, each refused with what was
 // given and what is expected, the parser's cause kept.
 func TestBaseURLMistakesAreExplained(t *testing.T) {
 	for raw, want := range map[string]string{

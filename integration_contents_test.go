@@ -51,7 +51,7 @@ func removeAll(t *testing.T, c *nbserv.Client, path string) {
 		t.Errorf("cleanup: %v", err)
 		return
 	}
-	if m.Type == nbserv.TypeDirectory {
+	if m.Type == nbserv.ContentsDirectory {
 		entries, err := c.Contents.List(ctx, path)
 		if err != nil {
 			t.Errorf("cleanup: %v", err)
@@ -94,12 +94,12 @@ func TestE2EContentsNotebookLifecycle(t *testing.T) {
 		}
 		u, _ := url.Parse(tg.url)
 		if r.StatusCode != 201 || r.Header.Get("Location") != u.Path+"api/contents/"+path ||
-			m.Type != nbserv.TypeNotebook || m.Path != path || m.Name != "report.ipynb" || m.Format != "" || m.Notebook != nil || m.Message != "" {
+			m.Type != nbserv.ContentsNotebook || m.Path != path || m.Name != "report.ipynb" || m.Format != "" || m.Notebook != nil || m.Message != "" {
 			t.Errorf("upload: %d %q %+v", r.StatusCode, r.Header.Get("Location"), m)
 		}
 
 		// A session on it.
-		s := create(t, c, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook})
+		s := create(t, c, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionNotebook})
 		if s.Path != path {
 			t.Errorf("session path %q", s.Path)
 		}
@@ -153,7 +153,7 @@ func TestE2EContentsNotebookLifecycle(t *testing.T) {
 		// Rename; the old path is gone.
 		renamed := dir + "/renamed.ipynb"
 		m, err = c.Contents.Rename(ctx, path, renamed)
-		if err != nil || m.Path != renamed || m.Type != nbserv.TypeNotebook {
+		if err != nil || m.Path != renamed || m.Type != nbserv.ContentsNotebook {
 			t.Fatalf("rename: %+v %v", m, err)
 		}
 		if _, err := c.Contents.Stat(ctx, path); !errors.Is(err, nbserv.ErrNotFound) {
@@ -271,9 +271,12 @@ func TestE2EContentsUntitledAndErrors(t *testing.T) {
 		ctx := context.Background()
 		dir := contentsDir(t, c)
 		var names []string
-		for _, tt := range []struct{ typ, ext string }{
-			{nbserv.TypeNotebook, ""}, {nbserv.TypeNotebook, ""}, {nbserv.TypeFile, ".txt"}, {nbserv.TypeFile, ""},
-			{nbserv.TypeDirectory, ""}, {nbserv.TypeDirectory, ""}, {"", ".ipynb"},
+		for _, tt := range []struct {
+			typ nbserv.ContentsType
+			ext string
+		}{
+			{nbserv.ContentsNotebook, ""}, {nbserv.ContentsNotebook, ""}, {nbserv.ContentsFile, ".txt"}, {nbserv.ContentsFile, ""},
+			{nbserv.ContentsDirectory, ""}, {nbserv.ContentsDirectory, ""}, {"", ".ipynb"},
 		} {
 			var r nbserv.Response
 			m, err := c.Contents.NewUntitled(ctx, dir, tt.typ, tt.ext, nbserv.WithResponse(&r))
@@ -305,7 +308,7 @@ func TestE2EContentsUntitledAndErrors(t *testing.T) {
 		}
 		_, err = c.Contents.List(ctx, dir+"/untitled.txt")
 		check("list a file", err, nbserv.ErrBadRequest, 400, dir+"/untitled.txt is not a directory")
-		_, err = c.Contents.Get(ctx, dir, nbserv.GetOptions{Type: nbserv.TypeFile})
+		_, err = c.Contents.Get(ctx, dir, nbserv.GetOptions{Type: nbserv.ContentsFile})
 		check("a directory as a file", err, nbserv.ErrBadRequest, 400, dir+" is a directory, not a file")
 		_, err = c.Contents.Get(ctx, dir, nbserv.GetOptions{Type: "bogus"})
 		if tg.generation == 2 { // 2.x reads an unknown type as "file"
@@ -324,7 +327,7 @@ func TestE2EContentsUntitledAndErrors(t *testing.T) {
 		}
 		_, err = c.Contents.Create(ctx, dir+"/untitled.txt", nbserv.CreateRequest{})
 		check("POST to a file", err, nbserv.ErrBadRequest, 400, "Cannot POST to files, use PUT instead.")
-		_, err = c.Contents.NewUntitled(ctx, dir+"/nodir", nbserv.TypeFile, "")
+		_, err = c.Contents.NewUntitled(ctx, dir+"/nodir", nbserv.ContentsFile, "")
 		check("POST to a missing directory", err, nbserv.ErrNotFound, 404, "No such directory: "+dir+"/nodir")
 		_, err = c.Contents.Copy(ctx, dir+"/Untitled Folder", dir)
 		if tg.generation == 2 { // 2.x copies directories

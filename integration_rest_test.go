@@ -58,7 +58,7 @@ func TestE2EKernelInterruptRestart(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target, c *nbserv.Client) {
 		ctx := context.Background()
 		k := startKernel(t, c)
-		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "r.ipynb"), Type: nbserv.TypeNotebook,
+		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "r.ipynb"), Type: nbserv.SessionNotebook,
 			Kernel: &nbserv.KernelRequest{ID: k.ID}})
 
 		var r nbserv.Response

@@ -129,7 +129,7 @@ func TestE2ELifecycle(t *testing.T) {
 		ctx := context.Background()
 		path := uniquePath(t, "nb.ipynb")
 		var r nbserv.Response
-		s := create(t, c, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook, Name: "nb"}, nbserv.WithResponse(&r))
+		s := create(t, c, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionNotebook, Name: "nb"}, nbserv.WithResponse(&r))
 		if s.Path != path || s.Name != "nb" || s.Type != "notebook" || s.Kernel == nil || s.Kernel.Name != "python3" ||
 			s.Kernel.ExecutionState == "" || s.Kernel.LastActivity.IsZero() || s.Notebook == nil || s.Notebook.Path != path {
 			t.Errorf("created %+v (kernel %+v)", s, s.Kernel)
@@ -140,7 +140,7 @@ func TestE2ELifecycle(t *testing.T) {
 		}
 
 		// The same path again returns the existing session, unchanged.
-		again, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeFile, Name: "other"})
+		again, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionFile, Name: "other"})
 		if err != nil || again.ID != s.ID || again.Name != "nb" || again.Type != "notebook" || again.Kernel.ID != s.Kernel.ID {
 			t.Errorf("create again: %+v, %v", again, err)
 		}
@@ -169,7 +169,7 @@ func TestE2ELifecycle(t *testing.T) {
 			t.Errorf("Rename name only: %+v, %v", renamed, err)
 		}
 		// Changing the type drops the legacy notebook model.
-		console, err := c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Type: nbserv.Ptr(nbserv.TypeConsole)})
+		console, err := c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Type: nbserv.Ptr(nbserv.SessionConsole)})
 		if err != nil || console.Type != "console" || console.Notebook != nil || console.Name != "again" {
 			t.Errorf("Update type: %+v, %v", console, err)
 		}
@@ -192,8 +192,8 @@ func TestE2ELifecycle(t *testing.T) {
 func TestE2ESwitchKernels(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target, c *nbserv.Client) {
 		ctx := context.Background()
-		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "a.py"), Type: nbserv.TypeFile})
-		other := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "b.py"), Type: nbserv.TypeFile})
+		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "a.py"), Type: nbserv.SessionFile})
+		other := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "b.py"), Type: nbserv.SessionFile})
 
 		byName, err := c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Kernel: &nbserv.KernelRequest{Name: "python3"}})
 		if err != nil {
@@ -234,7 +234,7 @@ func TestE2ESwitchKernels(t *testing.T) {
 		}
 
 		// Create attached to the other session's running kernel.
-		shared := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "c.py"), Type: nbserv.TypeFile,
+		shared := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "c.py"), Type: nbserv.SessionFile,
 			Kernel: &nbserv.KernelRequest{ID: other.Kernel.ID}})
 		if shared.Kernel.ID != other.Kernel.ID {
 			t.Errorf("create by kernel id: on %s, want %s", shared.Kernel.ID, other.Kernel.ID)
@@ -245,7 +245,7 @@ func TestE2ESwitchKernels(t *testing.T) {
 func TestE2ESessionGoneWithItsKernel(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target, c *nbserv.Client) {
 		ctx := context.Background()
-		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "k.ipynb"), Type: nbserv.TypeNotebook})
+		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "k.ipynb"), Type: nbserv.SessionNotebook})
 		if err := c.Kernels.Delete(ctx, s.Kernel.ID); err != nil {
 			t.Fatal(err)
 		}

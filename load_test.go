@@ -56,7 +56,7 @@ func TestLoad(t *testing.T) {
 				path := fmt.Sprintf("load/w%d/nb%d.ipynb", w, i)
 				var s *nbserv.Session
 				timed(func() (err error) {
-					s, err = c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook})
+					s, err = c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionNotebook})
 					return err
 				})
 				if s == nil {

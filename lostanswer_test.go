@@ -18,7 +18,7 @@ import (
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
-// Lost answers (issue 10.4 and 10.5), against every E2E target: a real
+// Lost answers (of a create, a start, a delete), against every E2E target: a real
 // Jupyter Server in CI, the reference server otherwise. A proxy in front
 // of the server loses the answer to the first request of one method in
 // one of three ways; the SDK must then leave exactly what one call would
@@ -134,7 +134,7 @@ func TestE2ELostAnswerCreateMakesOneSession(t *testing.T) {
 				c := throughProxy(t, tg, lossyProxy(t, tg.url, "POST", l))
 				path := uniquePath(t, "lost.ipynb")
 				var r nbserv.Response
-				s, err := c.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook}, nbserv.WithResponse(&r))
+				s, err := c.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionNotebook}, nbserv.WithResponse(&r))
 				if r.Attempts != 1 {
 					t.Errorf("the create was sent %d times after its answer was lost, want once", r.Attempts)
 				}
@@ -190,7 +190,7 @@ func TestE2ELostAnswerDeleteSucceeds(t *testing.T) {
 		t.Run(l.String(), func(t *testing.T) {
 			forEachTarget(t, func(t *testing.T, tg target, direct *nbserv.Client) {
 				c := throughProxy(t, tg, lossyProxy(t, tg.url, "DELETE", l))
-				s := create(t, direct, nbserv.CreateSessionRequest{Path: uniquePath(t, "d.ipynb"), Type: nbserv.TypeNotebook})
+				s := create(t, direct, nbserv.CreateSessionRequest{Path: uniquePath(t, "d.ipynb"), Type: nbserv.SessionNotebook})
 				var r nbserv.Response
 				if err := c.Sessions.Delete(context.Background(), s.ID, nbserv.WithResponse(&r)); err != nil || r.Attempts != 2 || r.StatusCode != 404 {
 					t.Errorf("Sessions.Delete: %v after %d attempts, last status %d; want success after a 404", err, r.Attempts, r.StatusCode)
@@ -222,7 +222,7 @@ func TestLostAnswerCreateDuringASlowKernelStart(t *testing.T) {
 	tg := target{name: "refserver", url: srv.URL, token: srv.Token, generation: 1}
 	c := throughProxy(t, tg, lossyProxy(t, tg.url, "POST", cutBeforeAnswer))
 	var r nbserv.Response
-	s, err := c.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "slow.ipynb", Type: nbserv.TypeNotebook}, nbserv.WithResponse(&r))
+	s, err := c.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "slow.ipynb", Type: nbserv.SessionNotebook}, nbserv.WithResponse(&r))
 	if r.Attempts != 1 || err != nil && !errors.Is(err, nbserv.ErrOutcomeUnknown) {
 		t.Errorf("Create: %v after %d attempts", err, r.Attempts)
 	}

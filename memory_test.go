@@ -40,7 +40,7 @@ func repeatJSON(elem string, size int) string {
 	return "[" + strings.Repeat(elem+",", n-1) + elem + "]"
 }
 
-// Issue 10.1: a call's memory is bounded by MaxResponseBytes, whatever the
+// A call's memory is bounded by MaxResponseBytes, whatever the
 // body and whichever decoding path it takes. The bound, stated in the
 // README: the body (at most MaxResponseBytes, in a buffer that grows to at
 // most twice that) plus decoded values of at most DecodeFactor ×

@@ -26,11 +26,21 @@ const (
 	StateDead = "dead"
 )
 
-// Session types Jupyter knows; any other string is accepted too.
+// SessionType is what a session is for, as Session.Type and the requests'
+// Type fields hold it. Jupyter stores whatever string a client sends, so
+// a session may hold a type other than the constants below.
+type SessionType string
+
+// The session types Jupyter's own clients create.
 const (
-	TypeNotebook = "notebook"
-	TypeFile     = "file"
-	TypeConsole  = "console"
+	// SessionNotebook is the session of a notebook (Jupyter then also
+	// reports the legacy Session.Notebook pair).
+	SessionNotebook SessionType = "notebook"
+	// SessionConsole is the session of a console.
+	SessionConsole SessionType = "console"
+	// SessionFile is the session of another file, such as a script
+	// JupyterLab runs in a kernel.
+	SessionFile SessionType = "file"
 )
 
 // Session ties a path (a notebook, a file, a console) to a running kernel.
@@ -42,8 +52,9 @@ type Session struct {
 	Path string `json:"path"`
 	// Name is the session's display name. Empty when never given (null).
 	Name string `json:"name"`
-	// Type is "notebook", "file", "console", or any string a client chose.
-	Type string `json:"type"`
+	// Type is SessionNotebook, SessionConsole, SessionFile, or any string
+	// a client chose.
+	Type SessionType `json:"type"`
 	// Kernel is the kernel the session runs on. Jupyter always sends it,
 	// but it is nil when a server sends none (or null): check before use.
 	Kernel *Kernel `json:"kernel"`
@@ -91,8 +102,9 @@ type Kernel struct {
 type CreateSessionRequest struct {
 	// Path is required: the file the session is for.
 	Path string `json:"path"`
-	// Type is required: TypeNotebook, TypeFile, TypeConsole or any string.
-	Type string `json:"type"`
+	// Type is required: SessionNotebook, SessionConsole, SessionFile or
+	// any string.
+	Type SessionType `json:"type"`
 	// Name is optional; Jupyter stores null when it is empty.
 	Name string `json:"name,omitempty"`
 	// Kernel optionally picks the kernel; nil starts the server's default.
@@ -121,7 +133,7 @@ type UpdateSessionRequest struct {
 	// Name renames the session.
 	Name *string `json:"name,omitempty"`
 	// Type changes the session's type.
-	Type *string `json:"type,omitempty"`
+	Type *SessionType `json:"type,omitempty"`
 	// Kernel switches kernels: by Name the server starts a new kernel, by
 	// ID it attaches to a running one; either way the old kernel is shut
 	// down.
@@ -145,7 +157,7 @@ func (s *Session) fill() {
 		s.Name = s.Notebook.Name
 	}
 	if s.Type == "" {
-		s.Type = TypeNotebook
+		s.Type = SessionNotebook
 	}
 }
 
@@ -189,7 +201,8 @@ func decodeSession(body []byte) (*Session, error) {
 // is not a list, and every element must be a session with an id.
 //
 // budget bounds what the lenient path's Malformed maps may take, on top
-// of the estimate do checked (see decode.go).
+// of the estimate the transport checked before decoding
+// (internal/transport/decodebound.go).
 func decodeSessions(body []byte, budget int64) ([]Session, error) {
 	if string(bytes.TrimSpace(body)) == "null" {
 		return nil, errors.New("null instead of a list of sessions")

@@ -90,7 +90,7 @@ func TestDecodeEmptyListIsEmptyNotNil(t *testing.T) {
 	}
 }
 
-// Issue 10.13: a success that holds no session is an error, not a zero
+// A success that holds no session is an error, not a zero
 // value: null for a list, an object without an id, an id of another type.
 func TestDecodeRefusesSuccessesWithoutASession(t *testing.T) {
 	for _, body := range []string{`null`, ` null `, `[{}]`, `[` + wireConsoleSession + `,{"id": 5}]`, `[null]`, `[{"id": ""}]`} {
@@ -129,5 +129,27 @@ func TestMalformedNotebookIsLeftNil(t *testing.T) {
 	}
 	if _, ok := s.Malformed["notebook"]; !ok {
 		t.Errorf("Malformed %v: want notebook listed", s.Malformed)
+	}
+}
+
+// SessionType is a plain string on the wire: a type no constant names is
+// kept as sent, one that is not a string is kept raw in Malformed (not a
+// failed decode), and requests encode it as the string it holds.
+func TestSessionTypeKeepsWhatTheServerSent(t *testing.T) {
+	s, err := decodeSession([]byte(`{"id": "a-b-c-d-e", "type": "debugger"}`))
+	if err != nil || s.Type != SessionType("debugger") || s.Malformed != nil {
+		t.Errorf("unknown type: %+v, %v", s, err)
+	}
+	s, err = decodeSession([]byte(`{"id": "a-b-c-d-e", "type": 5}`))
+	if err != nil || s.Type != "" || string(s.Malformed["type"]) != "5" {
+		t.Errorf("non-string type: %+v, %v", s, err)
+	}
+	list, err := decodeSessions([]byte(`[{"id": "a", "type": "debugger"}, {"id": "b", "type": ["x"]}]`), 1<<20)
+	if err != nil || len(list) != 2 || list[0].Type != "debugger" || string(list[1].Malformed["type"]) != `["x"]` {
+		t.Errorf("list: %+v, %v", list, err)
+	}
+	b, err := json.Marshal(UpdateSessionRequest{Type: Ptr(SessionConsole)})
+	if err != nil || string(b) != `{"type":"console"}` {
+		t.Errorf("encoded %s, %v", b, err)
 	}
 }

@@ -56,7 +56,7 @@ func TestTimeouts(t *testing.T) {
 	}
 }
 
-// Issue 10.8: NoTimeout switches the timeout off; a zero or negative
+// NoTimeout switches the timeout off; a zero or negative
 // WithTimeout is a spent budget, never "unlimited".
 func TestTimeoutConventions(t *testing.T) {
 	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {

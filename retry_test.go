@@ -116,7 +116,7 @@ func TestRetryAfterBeyondMaxStopsRetrying(t *testing.T) {
 	}
 }
 
-// Issue 10.9: a 429 or 503 whose wait cannot fit in what is left of the
+// A 429 or 503 whose wait cannot fit in what is left of the
 // call's deadline is returned at once, with its status and Retry-After,
 // rather than a context error after the deadline.
 func TestRetryAfterBeyondDeadlineReturnsTheAnswer(t *testing.T) {

@@ -83,7 +83,7 @@ func TestE2EHubStartDriveStop(t *testing.T) {
 	if _, err := stopped.Sessions.List(ctx); !notRunning(err, "GET") {
 		t.Errorf("List on a stopped server: %v", err)
 	}
-	if _, err := stopped.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "x.ipynb", Type: nbserv.TypeNotebook}); !notRunning(err, "POST") {
+	if _, err := stopped.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "x.ipynb", Type: nbserv.SessionNotebook}); !notRunning(err, "POST") {
 		t.Errorf("Create on a stopped server: %v", err)
 	}
 
@@ -105,7 +105,7 @@ func TestE2EHubStartDriveStop(t *testing.T) {
 	}
 
 	// A session on the server, through the proxy, with the hub's token.
-	sess, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "hub-e2e.ipynb", Type: nbserv.TypeNotebook})
+	sess, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "hub-e2e.ipynb", Type: nbserv.SessionNotebook})
 	if err != nil {
 		t.Fatal(err)
 	}

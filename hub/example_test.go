@@ -29,7 +29,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer c.CloseIdleConnections()
-	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "report.ipynb", Type: nbserv.TypeNotebook})
+	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "report.ipynb", Type: nbserv.SessionNotebook})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,7 +5,7 @@
 //
 //	h, err := hub.New(hub.Config{URL: "https://hub.example.org/", Token: nbserv.Secret(token)})
 //	c, err := h.StartServer(ctx, "alice") // an *nbserv.Client for /user/alice/, once it answers
-//	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+//	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 //	err = h.StopServer(ctx, "alice")
 //
 // The token is a hub API token: a service's (jupyterhub_config.py's

@@ -20,7 +20,7 @@ func ExampleStart() {
 	}
 	defer srv.Close()
 
-	s, err := srv.Client.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+	s, err := srv.Client.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func ExampleServer_SetKernelStartDelay() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook}); err != nil {
+			if _, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook}); err != nil {
 				log.Print(err)
 			}
 		}()

@@ -72,7 +72,7 @@ func TestJupyterServer2KernelIDs(t *testing.T) {
 	srv := nbservtest.NewServer(t, nbservtest.WithJupyterServer2())
 	ctx := context.Background()
 	const id = "11111111-2222-4333-8444-555555555555"
-	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "k.ipynb", Type: nbserv.TypeNotebook,
+	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "k.ipynb", Type: nbserv.SessionNotebook,
 		Kernel: &nbserv.KernelRequest{ID: id}})
 	if err != nil || s.Kernel.ID != id {
 		t.Fatalf("Create with kernel id %s: %+v, %v", id, s, err)

@@ -193,7 +193,7 @@ func TestScriptCrashAndMessage(t *testing.T) {
 func TestCrashKernel(t *testing.T) {
 	srv := nbservtest.NewServer(t)
 	ctx := context.Background()
-	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 	if err != nil {
 		t.Fatal(err)
 	}

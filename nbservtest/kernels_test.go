@@ -40,7 +40,7 @@ func TestFailRestarts(t *testing.T) {
 func TestKillKernelLeavesTheList(t *testing.T) {
 	srv := nbservtest.NewServer(t)
 	ctx := context.Background()
-	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 	if err != nil {
 		t.Fatal(err)
 	}

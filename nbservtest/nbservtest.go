@@ -5,7 +5,7 @@
 // Python and no kernel processes.
 //
 //	srv := nbservtest.NewServer(t)
-//	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook})
+//	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 //
 // Like net/http/httptest, it serves on a loopback port; unlike it, the
 // controls (FailNext, SetLatency, SetKernelStartDelay, GoneOnDelete,

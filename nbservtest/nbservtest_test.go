@@ -76,7 +76,7 @@ func TestKernelStartDelayOpensJupytersRace(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := srv.Client.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "race.ipynb", Type: nbserv.TypeNotebook}); err != nil {
+				if _, err := srv.Client.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "race.ipynb", Type: nbserv.SessionNotebook}); err != nil {
 					t.Error(err)
 				}
 			}()

@@ -163,7 +163,7 @@ func setup(t *testing.T) (*server, map[string]string) {
 			}
 			id = kern.ID
 		} else {
-			s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: k.name, Type: nbserv.TypeNotebook})
+			s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: k.name, Type: nbserv.SessionNotebook})
 			if err != nil {
 				t.Fatal(err)
 			}

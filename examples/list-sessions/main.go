@@ -101,7 +101,7 @@ func list(ctx context.Context, c *nbserv.Client, out io.Writer, now time.Time) e
 		if k == nil { // a server may send a session without its kernel
 			k = &nbserv.Kernel{}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, orDash(s.Path), orDash(s.Name), orDash(s.Type),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, orDash(s.Path), orDash(s.Name), orDash(string(s.Type)),
 			orDash(k.Name), orDash(k.ExecutionState), ago(k.LastActivity, now))
 	}
 	if err := tw.Flush(); err != nil {

@@ -68,11 +68,11 @@ func TestListSessionsTable(t *testing.T) {
 	srv := nbservtest.NewServer(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	a, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "work/a.ipynb", Type: nbserv.TypeNotebook, Name: "a"})
+	a, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "work/a.ipynb", Type: nbserv.SessionNotebook, Name: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "b.py", Type: nbserv.TypeConsole})
+	b, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "b.py", Type: nbserv.SessionConsole})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestListSessionsTable(t *testing.T) {
 
 func TestListSessionsFromTheEnvironment(t *testing.T) {
 	srv := nbservtest.NewServer(t, nbservtest.WithBaseURL("/user/alice/"))
-	if _, err := srv.Client.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.TypeNotebook}); err != nil {
+	if _, err := srv.Client.Sessions.Create(context.Background(), nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook}); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("JUPYTER_URL and JUPYTER_TOKEN", func(t *testing.T) {

@@ -285,7 +285,7 @@ func pull(ctx context.Context, c *nbserv.Client, remote, local string, o options
 		for _, e := range entries {
 			rel := strings.TrimPrefix(strings.TrimPrefix(e.Path, strings.Trim(remote, "/")), "/")
 			dst := filepath.Join(local, filepath.FromSlash(rel))
-			if e.Type == nbserv.TypeDirectory {
+			if e.Type == nbserv.ContentsDirectory {
 				if err := walk(e.Path); err != nil {
 					return err
 				}

@@ -114,7 +114,7 @@ func lifecycle(ctx context.Context, c *nbserv.Client, out io.Writer) error {
 	dir := "nbserv-quickstart-" + rand.Text()[:8]
 	path := dir + "/analysis.ipynb"
 
-	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.TypeNotebook, Name: "analysis"})
+	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionNotebook, Name: "analysis"})
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}

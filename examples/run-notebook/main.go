@@ -131,7 +131,7 @@ func execute(ctx context.Context, c *nbserv.Client, nb *notebook, o options, out
 	if kernel == "" {
 		kernel = nb.kernelName()
 	}
-	req := nbserv.CreateSessionRequest{Path: o.path, Type: nbserv.TypeNotebook, Name: "run-notebook"}
+	req := nbserv.CreateSessionRequest{Path: o.path, Type: nbserv.SessionNotebook, Name: "run-notebook"}
 	if kernel != "" {
 		req.Kernel = &nbserv.KernelRequest{Name: kernel}
 	}
