@@ -1,17 +1,23 @@
 package nbserv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
-	"regexp"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 func TestNewClientRejectsMalformedBaseURL(t *testing.T) {
@@ -52,107 +58,6 @@ func TestNewClientNormalizesPrefix(t *testing.T) {
 		}
 		if got := c.BaseURL(); got != want {
 			t.Errorf("BaseURL of %q = %q, want %q", raw, got, want)
-		}
-	}
-}
-
-// TestRequests asserts the exact request of every operation: method, URL
-// (with and without prefix), headers and JSON body.
-func TestRequests(t *testing.T) {
-	ctx := context.Background()
-	for _, base := range []string{"http://jupyter.test", "https://hub.example.org/user/alice/"} {
-		root := strings.TrimSuffix(base, "/") + "/api/sessions"
-		one := root + "/" + testSessionID
-		cases := []struct {
-			name         string
-			call         func(c *Client) error
-			method, url  string
-			status       int
-			answer, body string
-		}{
-			{"List", func(c *Client) error { _, err := c.Sessions.List(ctx); return err },
-				"GET", root, 200, "[" + wireNotebookSession + "]", ""},
-			{"Create", func(c *Client) error {
-				_, err := c.Sessions.Create(ctx, CreateSessionRequest{Path: "foo/nb1.ipynb", Type: SessionNotebook, Name: "nb1",
-					Kernel: &KernelRequest{Name: "python3", Env: map[string]string{"A": "1"}}})
-				return err
-			}, "POST", root, 201, wireNotebookSession,
-				`{"path":"foo/nb1.ipynb","type":"notebook","name":"nb1","kernel":{"name":"python3","env":{"A":"1"}}}`},
-			{"CreateMinimal", func(c *Client) error {
-				_, err := c.Sessions.Create(ctx, CreateSessionRequest{Path: "c1", Type: SessionConsole})
-				return err
-			}, "POST", root, 201, wireConsoleSession, `{"path":"c1","type":"console"}`},
-			{"CreateByKernelID", func(c *Client) error {
-				_, err := c.Sessions.Create(ctx, CreateSessionRequest{Path: "c1", Type: "file", Kernel: &KernelRequest{ID: testKernelID}})
-				return err
-			}, "POST", root, 201, wireConsoleSession, `{"path":"c1","type":"file","kernel":{"id":"` + testKernelID + `"}}`},
-			{"Get", func(c *Client) error { _, err := c.Sessions.Get(ctx, testSessionID); return err },
-				"GET", one, 200, wireNotebookSession, ""},
-			{"RenameName", func(c *Client) error { _, err := c.Sessions.Rename(ctx, testSessionID, "renamed", ""); return err },
-				"PATCH", one, 200, wireNotebookSession, `{"name":"renamed"}`},
-			{"RenameBoth", func(c *Client) error {
-				_, err := c.Sessions.Rename(ctx, testSessionID, "renamed", "foo/renamed.ipynb")
-				return err
-			}, "PATCH", one, 200, wireNotebookSession, `{"path":"foo/renamed.ipynb","name":"renamed"}`},
-			{"UpdateEmpty", func(c *Client) error {
-				_, err := c.Sessions.Update(ctx, testSessionID, UpdateSessionRequest{})
-				return err
-			}, "PATCH", one, 200, wireNotebookSession, `{}`},
-			{"UpdateAll", func(c *Client) error {
-				_, err := c.Sessions.Update(ctx, testSessionID, UpdateSessionRequest{Path: Ptr(""), Name: Ptr("n"), Type: Ptr(SessionConsole),
-					Kernel: &KernelRequest{Name: "python3"}})
-				return err
-			}, "PATCH", one, 200, wireNotebookSession, `{"path":"","name":"n","type":"console","kernel":{"name":"python3"}}`},
-			{"UpdateKernelID", func(c *Client) error {
-				_, err := c.Sessions.Update(ctx, testSessionID, UpdateSessionRequest{Kernel: &KernelRequest{ID: testKernelID}})
-				return err
-			}, "PATCH", one, 200, wireNotebookSession, `{"kernel":{"id":"` + testKernelID + `"}}`},
-			{"Delete", func(c *Client) error { return c.Sessions.Delete(ctx, testSessionID) },
-				"DELETE", one, 204, "", ""},
-			{"KernelsList", func(c *Client) error { _, err := c.Kernels.List(ctx); return err },
-				"GET", strings.TrimSuffix(base, "/") + "/api/kernels", 200, "[]", ""},
-			{"KernelsStart", func(c *Client) error { _, err := c.Kernels.Start(ctx, "python3"); return err },
-				"POST", strings.TrimSuffix(base, "/") + "/api/kernels", 201, `{"id": "` + testKernelID + `", "name": "python3", "last_activity": "2026-11-27T00:28:40.011808Z", "execution_state": "starting", "connections": 0}`, `{"name":"python3"}`},
-			{"KernelsDelete", func(c *Client) error { return c.Kernels.Delete(ctx, testKernelID) },
-				"DELETE", strings.TrimSuffix(base, "/") + "/api/kernels/" + testKernelID, 204, "", ""},
-		}
-		for _, tc := range cases {
-			t.Run(base+"/"+tc.name, func(t *testing.T) {
-				c, m := newMock(t, base, func(cfg *Config) {
-					cfg.UserAgent = "myapp/2"
-					cfg.Header = http.Header{"X-Team": {"data"}}
-				})
-				m.on(tc.method, tc.url, tc.status, tc.answer)
-				if err := tc.call(c); err != nil {
-					t.Fatal(err)
-				}
-				reqs := m.requests()
-				if len(reqs) != 1 {
-					t.Fatalf("%d requests, want 1", len(reqs))
-				}
-				r := reqs[0]
-				if r.Method != tc.method || r.URL != tc.url {
-					t.Errorf("request %s %s, want %s %s", r.Method, r.URL, tc.method, tc.url)
-				}
-				if r.Body != tc.body {
-					t.Errorf("body %s, want %s", r.Body, tc.body)
-				}
-				want := map[string]string{
-					"Authorization": "token " + testToken,
-					"Accept":        "application/json",
-					"User-Agent":    "myapp/2 go-nbserv/" + Version,
-					"X-Team":        "data",
-					"Content-Type":  "",
-				}
-				if tc.body != "" {
-					want["Content-Type"] = "application/json"
-				}
-				for k, v := range want {
-					if got := r.Header.Get(k); got != v {
-						t.Errorf("header %s = %q, want %q", k, got, v)
-					}
-				}
-			})
 		}
 	}
 }
@@ -257,24 +162,6 @@ func TestUnexpectedSuccessBodyIsDecodeError(t *testing.T) {
 	}
 }
 
-func TestModelsDecodeFromWire(t *testing.T) {
-	c, m := newMock(t, "http://jupyter.test")
-	m.on("GET", "http://jupyter.test/api/sessions/"+testSessionID, 200, wireNotebookSession)
-	got, err := c.Sessions.Get(context.Background(), testSessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := &Session{
-		ID: testSessionID, Path: "foo/nb1.ipynb", Name: "nb1", Type: "notebook",
-		Kernel: &Kernel{ID: testKernelID, Name: "python3", LastActivity: mustTime(t, "2026-11-27T00:08:47.026443Z"),
-			ExecutionState: "starting"},
-		Notebook: &NotebookRef{Path: "foo/nb1.ipynb", Name: "nb1"},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("session (-want +got):\n%s", diff)
-	}
-}
-
 // TestRequestsWithoutBodyHaveNone guards against sending GET and DELETE
 // with an empty body, which makes net/http probe it on every call.
 func TestRequestsWithoutBodyHaveNone(t *testing.T) {
@@ -304,18 +191,6 @@ func TestRequestsWithoutBodyHaveNone(t *testing.T) {
 	}
 }
 
-func TestValidIDMatchesJupytersRoute(t *testing.T) {
-	route := regexp.MustCompile(`^\w+-\w+-\w+-\w+-\w+$`) // Jupyter's, anchored as Tornado does
-	for _, id := range []string{
-		testSessionID, "a-b-c-d-e", "A_1-b-c-d-e", "", "-", "a-b-c-d", "a-b-c-d-e-f", "a--b-c-d", "-a-b-c-d", "a-b-c-d-",
-		"a-b-c-d-é", "a-b-c-d-e ", "a/b-c-d-e", "a-b-c-d-%41", "..", "a-b-c-d-e\n",
-	} {
-		if got, want := validID(id), route.MatchString(id); got != want {
-			t.Errorf("validID(%q) = %v, Jupyter's route says %v", id, got, want)
-		}
-	}
-}
-
 func TestOtherAuthSchemeWithoutToken(t *testing.T) {
 	c, m := newMock(t, "http://jupyter.test", func(cfg *Config) {
 		cfg.Token = ""
@@ -327,5 +202,425 @@ func TestOtherAuthSchemeWithoutToken(t *testing.T) {
 	}
 	if got := m.requests()[0].Header.Get("Authorization"); got != "Bearer hub-token" {
 		t.Errorf("Authorization = %q", got)
+	}
+}
+
+// BaseURLs a person might type, each refused with what was
+// given and what is expected, the parser's cause kept.
+func TestBaseURLMistakesAreExplained(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://h/?":          "query",
+		"127.0.0.1:8888":      `"http://127.0.0.1:8888"`,
+		"localhost:8888":      `"http://localhost:8888"`,
+		"ftp://h/":            `scheme "ftp"`,
+		"http://u:pw@h/":      "credentials",
+		"http:///x":           "no host",
+		"http://h/#":          "fragment",
+		"http://u:s3cret@h:x": "http://u:xxxxx@h:x",
+	} {
+		_, err := NewClient(Config{BaseURL: raw})
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "BaseURL" || !strings.Contains(err.Error(), want) {
+			t.Errorf("NewClient(%q) = %v, want a BaseURL error mentioning %s", raw, err, want)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the password is quoted: %v", err)
+		}
+	}
+	_, err := NewClient(Config{BaseURL: "127.0.0.1:8888"})
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		t.Errorf("the parse error's cause is lost: %v", err)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	stall := func(w http.ResponseWriter, r *http.Request) { // never sends its headers
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	trickle := func(w http.ResponseWriter, r *http.Request) { // headers, then a byte now and then
+		w.Write([]byte("["))
+		for range 500 {
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			w.Write([]byte(" "))
+		}
+	}
+	for name, h := range map[string]http.HandlerFunc{"stalled headers": stall, "trickled body": trickle} {
+		t.Run(name+"/config", func(t *testing.T) {
+			c, _ := serve(t, h, func(cfg *Config) { cfg.Timeout = 150 * time.Millisecond })
+			start := time.Now()
+			_, err := c.Sessions.List(context.Background())
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v, want DeadlineExceeded", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("call held %v past its 150ms deadline", d)
+			}
+		})
+		t.Run(name+"/per call", func(t *testing.T) {
+			c, _ := serve(t, h, func(cfg *Config) { cfg.Timeout = time.Hour })
+			_, err := c.Sessions.List(context.Background(), WithTimeout(150*time.Millisecond))
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v, want DeadlineExceeded", err)
+			}
+		})
+	}
+}
+
+// NoTimeout switches the timeout off; a zero or negative
+// WithTimeout is a spent budget, never "unlimited".
+func TestTimeoutConventions(t *testing.T) {
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		w.Write([]byte("[]"))
+	}, func(cfg *Config) { cfg.Timeout = NoTimeout })
+	if _, err := c.Sessions.List(context.Background()); err != nil {
+		t.Errorf("Timeout NoTimeout: %v", err)
+	}
+	if _, err := c.Sessions.List(context.Background(), WithTimeout(50*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WithTimeout overriding NoTimeout: %v", err)
+	}
+	for _, d := range []time.Duration{0, -time.Nanosecond, -time.Hour} {
+		if _, err := c.Sessions.List(context.Background(), WithTimeout(d)); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("WithTimeout(%v): %v, want DeadlineExceeded at once", d, err)
+		}
+	}
+	c2, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		w.Write([]byte("[]"))
+	}, func(cfg *Config) { cfg.Timeout = 50 * time.Millisecond })
+	if _, err := c2.Sessions.List(context.Background(), WithTimeout(NoTimeout)); err != nil {
+		t.Errorf("WithTimeout(NoTimeout): %v", err)
+	}
+}
+
+func TestBoundedReads(t *testing.T) {
+	big := "[" + strings.Repeat(wireNotebookSession+",", 20) + wireNotebookSession + "]"
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/sessions" {
+			w.Write([]byte(big))
+			return
+		}
+		w.WriteHeader(500)
+		w.Write([]byte(strings.Repeat("x", 4096)))
+	}, func(cfg *Config) { cfg.MaxResponseBytes = 1024 })
+	if _, err := c.Sessions.List(context.Background()); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("List: err = %v, want ErrResponseTooLarge", err)
+	}
+	if _, err := c.Sessions.Get(context.Background(), testSessionID); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("Get of a huge error page: err = %v, want ErrResponseTooLarge", err)
+	}
+	// A body of unknown length (chunked) is cut off at the limit too.
+	c3, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		for range 10 {
+			w.Write([]byte(strings.Repeat(" ", 512)))
+			w.(http.Flusher).Flush()
+		}
+		w.Write([]byte("[]"))
+	}, func(cfg *Config) { cfg.MaxResponseBytes = 1024 })
+	if _, err := c3.Sessions.List(context.Background()); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("chunked List: err = %v, want ErrResponseTooLarge", err)
+	}
+	// At the limit exactly, the body is read.
+	c2, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(big)) },
+		func(cfg *Config) { cfg.MaxResponseBytes = int64(len(big)) })
+	if list, err := c2.Sessions.List(context.Background()); err != nil || len(list) != 21 {
+		t.Errorf("List at the limit: %d sessions, %v", len(list), err)
+	}
+}
+
+// A call's memory is bounded by MaxResponseBytes, whatever the
+// body and whichever decoding path it takes. The bound, stated in the
+// README: the body (at most MaxResponseBytes, in a buffer that grows to at
+// most twice that) plus decoded values of at most DecodeFactor ×
+// MaxResponseBytes, so a call allocates at most (2 + DecodeFactor) ×
+// MaxResponseBytes, plus a constant. Measured here with a 4 MiB cap, as
+// total bytes allocated during the call (above the peak it held).
+func TestMemoryBoundedByMaxResponseBytes(t *testing.T) {
+	const limit = 4 << 20
+	const bound = (2+transport.DecodeFactor)*limit + 2<<20
+	session := `{"id":"a-b-c-d-e","path":"p","name":"n","type":"notebook","kernel":{"id":"k-b-c-d-e","name":"python3","last_activity":"2026-11-27T00:08:47.026443Z","execution_state":"idle","connections":0}}`
+	odd := `{"id":"a-b-c-d-e","name":1,"kernel":{"id":"k","connections":"x"}}`
+	bodies := map[string]string{
+		"[{},…]: objects":                    repeatJSON(`{}`, limit-16),
+		`[{"id":1},…]: the lenient path`:     repeatJSON(`{"id":1}`, limit-16),
+		"[odd sessions,…]: the lenient path": repeatJSON(odd, limit-16),
+		`[{"kernel":{}},…]: nested objects`:  repeatJSON(`{"kernel":{}}`, limit-16),
+		"[0,0,…]: scalars":                   repeatJSON(`0`, limit-16),
+		"[[],[],…]: arrays":                  repeatJSON(`[]`, limit-16),
+		"real sessions":                      repeatJSON(session, limit-16),
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) },
+				func(cfg *Config) { cfg.MaxResponseBytes = limit })
+			var err error
+			allocated := allocatedBy(func() { _, err = c.Sessions.List(context.Background()) })
+			retained, _ := retainedBy(func() any { l, _ := c.Sessions.List(context.Background()); return l })
+			t.Logf("%d-byte body: allocated %.1f MiB (%.1f× the cap), retained %.1f MiB; err: %v",
+				len(body), float64(allocated)/(1<<20), float64(allocated)/limit, float64(retained)/(1<<20), err)
+			if allocated > bound {
+				t.Errorf("allocated %d MiB, over the stated %d MiB", allocated>>20, bound>>20)
+			}
+			if name == "real sessions" && err != nil {
+				t.Errorf("a real list near the cap must decode: %v", err)
+			}
+			if err != nil && !errors.Is(err, ErrResponseTooLarge) && !strings.Contains(err.Error(), "id") && !strings.Contains(err.Error(), "cannot unmarshal") {
+				t.Errorf("unexpected error: %v", err)
+			}
+		})
+	}
+}
+
+// A Content-Length that lies does not allocate ahead of the
+// bytes that actually arrive.
+func TestLyingContentLengthAllocatesWhatArrives(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // announce 64 MiB, send one byte, hang up; every time
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			conn.Read(buf)
+			fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n[", 64<<20)
+			conn.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	c, err := NewClient(Config{BaseURL: "http://" + ln.Addr().String(), RetryMax: NoRetries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	allocated := allocatedBy(func() {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.Sessions.List(context.Background()); err == nil {
+					t.Error("List of a cut-off body succeeded")
+				}
+			}()
+		}
+		wg.Wait()
+	})
+	if allocated > 8<<20 { // was 8 × 64 MiB
+		t.Errorf("8 calls allocated %d MiB for 8 bytes received", allocated>>20)
+	}
+}
+
+// Credentials stay on BaseURL's origin; only same-origin GET
+// redirects are followed; the caller's HTTPClient is not modified.
+func TestRedirectPolicy(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != "" || r.Header.Get("X-Call") != "" {
+			leaked.Add(1)
+		}
+		w.Write([]byte("[]"))
+	}))
+	defer other.Close()
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			leaked.Store(0)
+			var hits atomic.Int32
+			c, srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/api/sessions/": // Jupyter's trailing-slash redirect, same origin
+					http.Redirect(w, r, "/api/sessions", status)
+				case "/api/sessions":
+					if r.Method == "POST" { // never followed, even on the same origin
+						http.Redirect(w, r, "/api/sessions/elsewhere", status)
+						return
+					}
+					if r.Header.Get("Authorization") == "token "+testToken {
+						hits.Add(1)
+					}
+					w.Write([]byte("[]"))
+				default: // to another port of the same host
+					http.Redirect(w, r, other.URL+"/api/sessions", status)
+				}
+			}, func(cfg *Config) {
+				cfg.Token = testToken
+				cfg.Header = http.Header{"X-Api-Key": {"k3y"}}
+			})
+			// Another origin: not followed, typed, target named.
+			_, err := c.Sessions.Get(context.Background(), testSessionID, WithHeader("X-Call", "v"))
+			var e *Error
+			if !errors.Is(err, ErrRedirect) || !errors.As(err, &e) || e.Location != other.URL+"/api/sessions" ||
+				!strings.Contains(err.Error(), other.URL) {
+				t.Errorf("cross-origin redirect: %v", err)
+			}
+			// A POST is never followed, even on the same origin.
+			_, err = c.Sessions.Create(context.Background(), CreateSessionRequest{Path: "p", Type: "t"})
+			if !errors.Is(err, ErrRedirect) {
+				t.Errorf("redirected POST: %v", err)
+			}
+			if leaked.Load() != 0 {
+				t.Errorf("%d requests with credentials reached another origin", leaked.Load())
+			}
+			// The same-origin GET redirect is followed with its credentials.
+			resp, _, err := c.t.Stream(context.Background(), transport.Call{Method: "GET", Path: "api/sessions/"}, nil)
+			if err != nil || hits.Load() != 1 {
+				t.Errorf("same-origin GET redirect: %v, %d authorized hits", err, hits.Load())
+			} else {
+				resp.Close()
+			}
+			_ = srv
+		})
+	}
+	t.Run("to a login page", func(t *testing.T) {
+		c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/login" {
+				w.Header().Set("Content-Type", "text/html")
+				w.Write([]byte("<form>password</form>")) // 200: what following would give
+				return
+			}
+			http.Redirect(w, r, "/login?next=%2Ffiles%2Fa.bin", http.StatusFound)
+		})
+		body, _, err := c.t.Stream(context.Background(), transport.Call{Method: "GET", Path: "files/a.bin"}, nil)
+		if err == nil {
+			body.Close()
+		}
+		if !errors.Is(err, ErrRedirect) || !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("redirect to the login page: %v, want ErrRedirect and ErrUnauthorized", err)
+		}
+	})
+	t.Run("https to http", func(t *testing.T) {
+		plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				leaked.Add(1)
+			}
+		}))
+		defer plain.Close()
+		secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// the same host and port, downgraded to http
+			http.Redirect(w, r, "http://"+r.Host+"/api/sessions", http.StatusFound)
+		}))
+		defer secure.Close()
+		leaked.Store(0)
+		mine := secure.Client()
+		c, err := NewClient(Config{BaseURL: secure.URL, Token: testToken, HTTPClient: mine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseIdleConnections()
+		if _, err := c.Sessions.List(context.Background()); !errors.Is(err, ErrRedirect) {
+			t.Errorf("downgrade: %v", err)
+		}
+		if mine.CheckRedirect != nil {
+			t.Error("the caller's HTTPClient was modified")
+		}
+		if leaked.Load() != 0 {
+			t.Error("token sent over http")
+		}
+	})
+}
+
+// TestConnectionsAreReused checks that bodies are drained and closed, on
+// success and on error, so that one keep-alive connection serves all calls.
+func TestConnectionsAreReused(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case "DELETE":
+			w.WriteHeader(404)
+			w.Write([]byte(`{"message": "Session not found", "reason": null}` + strings.Repeat(" ", 8192)))
+		default:
+			w.Write([]byte(wireNotebookSession))
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	c, _ := serveWith(t, srv)
+	for range 50 {
+		if _, err := c.Sessions.Get(context.Background(), testSessionID); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Sessions.Delete(context.Background(), testSessionID); !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("100 calls opened %d connections, want 1", n)
+	}
+}
+
+// Calls that use up their retries leave the other calls'
+// connections alone.
+func TestExhaustedRetriesKeepThePool(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	c, _ := serveWith(t, srv, func(cfg *Config) {
+		cfg.RetryMax, cfg.RetryWaitMin, cfg.RetryWaitMax = 2, time.Millisecond, time.Millisecond
+	})
+	for range 20 {
+		if _, err := c.Sessions.List(context.Background()); !errors.Is(err, ErrServer) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("20 calls × 3 attempts opened %d connections, want 1", n)
+	}
+}
+
+func TestLoggingNeverHoldsTheToken(t *testing.T) {
+	var logs bytes.Buffer
+	var n atomic.Int32
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(503)
+			return
+		}
+		w.WriteHeader(404)
+		fmt.Fprintf(w, `{"message": "Session not found: %s", "reason": null}`, r.Header.Get("Authorization"))
+	}, func(cfg *Config) {
+		cfg.Token = testToken
+		cfg.RetryMax = 1
+		cfg.RetryWaitMin, cfg.RetryWaitMax = time.Millisecond, time.Millisecond
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	_, err := c.Sessions.Get(context.Background(), testSessionID)
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v", err)
+	}
+	out := logs.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"msg":"nbserv retry"`) || !strings.Contains(lines[0], `"attempt":2`) ||
+		!strings.Contains(lines[1], `"msg":"nbserv call"`) || !strings.Contains(lines[1], `"status":404`) ||
+		!strings.Contains(lines[1], `"attempts":2`) || !strings.Contains(lines[1], `"path":"/api/sessions/`+testSessionID+`"`) {
+		t.Errorf("log:\n%s", out)
+	}
+	// The server echoed the Authorization header into its message; the
+	// logged error must still not hold the token.
+	if strings.Contains(out, testToken) {
+		t.Errorf("token in the log:\n%s", out)
 	}
 }

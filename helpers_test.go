@@ -4,7 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +19,7 @@ import (
 // (a recording mock transport, for exact requests and canned answers),
 // serve (a real loopback server running a handler, for timeouts, bodies,
 // connections) and sequence (canned statuses in turn). The external tests
-// (package nbserv_test) use newClient in integration_test.go; benchmarks
+// (package nbserv_test) use newClient in e2e_test.go; benchmarks
 // use a hand-written raw client as their floor.
 
 // Bodies as a real Jupyter Server 1.23.3 sent them (docs/wire/sessions.md S1, S2).
@@ -148,3 +150,32 @@ func mustTime(t testing.TB, s string) time.Time {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// allocatedBy returns the bytes allocated while f ran: an upper bound on
+// the memory f held at its peak.
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// retainedBy returns the live heap that f's result keeps, measured after a
+// collection while the result is still referenced.
+func retainedBy(f func() any) (int64, any) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	v := f()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	return int64(after.HeapAlloc) - int64(before.HeapAlloc), v
+}
+
+// repeatJSON returns a JSON array of copies of elem, about size bytes.
+func repeatJSON(elem string, size int) string {
+	n := size / (len(elem) + 1)
+	return "[" + strings.Repeat(elem+",", n-1) + elem + "]"
+}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -188,36 +186,6 @@ func TestKernelSpecResourcePathsAreEscaped(t *testing.T) {
 	}
 }
 
-// Without a valid token Jupyter redirects a file to its login page
-// (docs/wire/kernelspecs.md KS14; docs/wire/server.md SV9); Resource and Spec report that instead of returning the page.
-func TestLoginRedirectIsUnauthorized(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/user/bob/login":
-			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-			w.Write([]byte("<!DOCTYPE HTML><html><body>Password or token: <input name=password></body></html>"))
-		default:
-			http.Redirect(w, r, "/user/bob/login?next="+r.URL.Path, http.StatusFound)
-		}
-	}))
-	defer srv.Close()
-	c, err := NewClient(Config{BaseURL: srv.URL + "/user/bob/", Token: "wrong-" + testToken, Timeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
-	ctx := context.Background()
-	_, err = c.KernelSpecs.Resource(ctx, "python3", "logo-64x64.png")
-	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "/user/bob/kernelspecs/python3/logo-64x64.png") ||
-		strings.Contains(err.Error(), testToken) {
-		t.Errorf("Resource: %v", err)
-	}
-	_, err = c.Server.Spec(ctx)
-	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "/user/bob/api/spec.yaml") {
-		t.Errorf("Spec: %v", err)
-	}
-}
-
 func TestResourceFile(t *testing.T) {
 	ks := &KernelSpec{Resources: map[string]string{
 		"logo-64x64": "/user/alice/kernelspecs/python3/logo-64x64.png",
@@ -234,4 +202,44 @@ func TestResourceFile(t *testing.T) {
 			t.Errorf("ResourceFile(%q) = %q, true", key, got)
 		}
 	}
+}
+
+// The kernelspec decoder must never panic, whatever a server sends.
+func FuzzDecodeKernelSpec(f *testing.F) {
+	for _, s := range []string{wireKernelSpec, `{}`, `null`, `[]`, `{"spec": 7}`, `{"spec": {"env": {"N": 5}, "argv": "x"}}`,
+		`{"name": ["x"], "resources": {"a": 1}, "spec": {"metadata": [], "help_links": [5]}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ks, err := decodeKernelSpec(body)
+		if err == nil && ks == nil {
+			t.Fatal("nil kernelspec without an error")
+		}
+	})
+}
+
+// An accepted kernelspec file path stays inside the kernelspec's directory
+// once the server has unescaped it.
+func FuzzEscapeFile(f *testing.F) {
+	for _, s := range []string{"logo-64x64.png", "a/b", "../x", "a/../b", "%2e%2e/x", "a b?.png", "/etc/passwd", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, file string) {
+		escaped, err := escapeFile(file)
+		if err != nil {
+			return
+		}
+		unescaped, err := url.PathUnescape(escaped)
+		if err != nil || unescaped != file {
+			t.Fatalf("escapeFile(%q) = %q, which unescapes to %q (%v)", file, escaped, unescaped, err)
+		}
+		if strings.HasPrefix(unescaped, "/") || strings.Contains(escaped, "?") || strings.Contains(escaped, "#") {
+			t.Fatalf("escapeFile(%q) = %q", file, escaped)
+		}
+		for _, seg := range strings.Split(unescaped, "/") {
+			if seg == "" || seg == "." || seg == ".." {
+				t.Fatalf("escapeFile(%q) let segment %q through", file, seg)
+			}
+		}
+	})
 }

@@ -3,6 +3,8 @@ package nbserv
 import (
 	"context"
 	"encoding/json"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -151,5 +153,85 @@ func TestSessionTypeKeepsWhatTheServerSent(t *testing.T) {
 	b, err := json.Marshal(UpdateSessionRequest{Type: Ptr(SessionConsole)})
 	if err != nil || string(b) != `{"type":"console"}` {
 		t.Errorf("encoded %s, %v", b, err)
+	}
+}
+
+func TestModelsDecodeFromWire(t *testing.T) {
+	c, m := newMock(t, "http://jupyter.test")
+	m.on("GET", "http://jupyter.test/api/sessions/"+testSessionID, 200, wireNotebookSession)
+	got, err := c.Sessions.Get(context.Background(), testSessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Session{
+		ID: testSessionID, Path: "foo/nb1.ipynb", Name: "nb1", Type: "notebook",
+		Kernel: &Kernel{ID: testKernelID, Name: "python3", LastActivity: mustTime(t, "2026-11-27T00:08:47.026443Z"),
+			ExecutionState: "starting"},
+		Notebook: &NotebookRef{Path: "foo/nb1.ipynb", Name: "nb1"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("session (-want +got):\n%s", diff)
+	}
+}
+
+// Session decoding must never panic, whatever a server or a proxy sends.
+func FuzzDecodeSession(f *testing.F) {
+	for _, s := range []string{wireNotebookSession, wireConsoleSession, wireOddSession, `{}`, `null`, `[]`,
+		`{"kernel": {"last_activity": 5}}`, `{"notebook": "x", "name": {"a": []}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s, err := decodeSession(body)
+		if err == nil && s == nil {
+			t.Fatal("nil session without an error")
+		}
+	})
+}
+
+// Nor must decoding a list of sessions, on either path.
+func FuzzDecodeSessions(f *testing.F) {
+	for _, s := range []string{"[" + wireNotebookSession + "," + wireOddSession + "]", `[]`, `[null]`, `[{"kernel": []}]`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		list, err := decodeSessions(body, 1<<40)
+		if err == nil && list == nil {
+			t.Fatal("nil list without an error")
+		}
+		if err == nil {
+			// Decoding is deterministic: the lenient path agrees with itself.
+			again, _ := decodeSessions(body, 1<<40)
+			if len(again) != len(list) {
+				t.Fatalf("second decode gave %d sessions, first %d", len(again), len(list))
+			}
+		}
+	})
+}
+
+// The cost estimate never undercounts what the models take: for bodies it
+// lets through, the decoded list holds no more than the estimate.
+func TestDecodeCostIsAnUpperBound(t *testing.T) {
+	c, err := NewClient(Config{BaseURL: "http://h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := `{"id":"a-b-c-d-e","name":1}`
+	for _, elem := range []string{`{"id":"i"}`, `{"id":"i","kernel":{"id":"k"}}`, odd, `{"id":"i","notebook":{}}`, `{"id":"i","kernel":{"id":"k"},"notebook":{"path":"p"}}`} {
+		body := repeatJSON(elem, 1<<20)
+		retained, v := retainedBy(func() any {
+			l, err := decodeSessions([]byte(body), 1<<40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		})
+		runtime.KeepAlive(v)
+		est := c.t.JSONCost([]byte(body))
+		if elem == odd {
+			est += costMalformed * int64(strings.Count(body, `"name":1`))
+		}
+		if retained > est {
+			t.Errorf("%s: decoded list holds %d bytes, estimate %d", elem, retained, est)
+		}
 	}
 }

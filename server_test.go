@@ -3,8 +3,11 @@ package nbserv
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Server bodies as Jupyter sent them (docs/wire/server.md SV5, SV6, SV7, SV8).
@@ -134,4 +137,53 @@ func TestSpecIsBounded(t *testing.T) {
 	if _, err := c.Server.Spec(context.Background()); !errors.Is(err, ErrResponseTooLarge) {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// Without a valid token Jupyter redirects a file to its login page
+// (docs/wire/kernelspecs.md KS14; docs/wire/server.md SV9); Resource and Spec report that instead of returning the page.
+func TestLoginRedirectIsUnauthorized(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/user/bob/login":
+			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+			w.Write([]byte("<!DOCTYPE HTML><html><body>Password or token: <input name=password></body></html>"))
+		default:
+			http.Redirect(w, r, "/user/bob/login?next="+r.URL.Path, http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClient(Config{BaseURL: srv.URL + "/user/bob/", Token: "wrong-" + testToken, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	_, err = c.KernelSpecs.Resource(ctx, "python3", "logo-64x64.png")
+	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "/user/bob/kernelspecs/python3/logo-64x64.png") ||
+		strings.Contains(err.Error(), testToken) {
+		t.Errorf("Resource: %v", err)
+	}
+	_, err = c.Server.Spec(ctx)
+	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "/user/bob/api/spec.yaml") {
+		t.Errorf("Spec: %v", err)
+	}
+}
+
+// ParseServerVersion must never panic, whatever a server reports.
+func FuzzParseServerVersion(f *testing.F) {
+	for _, s := range []string{"1.23.3", "2.0.0rc1", "2.15.0.dev0", "3", "1.2.", "", "v1", "1.2.3.4+x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseServerVersion(s)
+		if err != nil {
+			return
+		}
+		if v.Raw != s || v.Major < 0 || v.Minor < 0 || v.Patch < 0 || !v.AtLeast(v.Major, v.Minor) || v.AtLeast(v.Major+1, 0) {
+			t.Fatalf("ParseServerVersion(%q) = %+v", s, v)
+		}
+		if !strings.HasSuffix(s, v.Suffix) {
+			t.Fatalf("suffix %q is not the end of %q", v.Suffix, s)
+		}
+	})
 }

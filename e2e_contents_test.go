@@ -18,8 +18,8 @@ import (
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
-// The contents part of the end-to-end suite (see integration_test.go for
-// the harness): the same assertions against the reference server and a
+// The contents part of the end-to-end suite (see e2e_test.go for the
+// harness): the same assertions against the reference server and a
 // real Jupyter Server. Facts asserted here are recorded in
 // docs/wire/contents.md C6, C12, C13, C14.
 

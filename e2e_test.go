@@ -1,14 +1,19 @@
 package nbserv_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,13 +21,15 @@ import (
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
-// The end-to-end suite. It runs through the public SDK only, against the
-// embedded reference server by default (plain and under a JupyterHub-style
+// The end-to-end suite's harness; the tests are in e2e_<service>_test.go.
+// The suite runs through the public SDK only, against the embedded
+// reference server by default (plain and under a JupyterHub-style
 // prefix), or against a real Jupyter Server when NBSERV_JUPYTER_URL and
 // NBSERV_JUPYTER_TOKEN are set (scripts/with-jupyter.sh does that). The
 // assertions are the same in both modes, except the ones marked with
 // target.real: see that field.
 
+// target is one server the suite runs against.
 type target struct {
 	name  string
 	url   string
@@ -124,145 +131,113 @@ func kernelIDs(t *testing.T, c *nbserv.Client) []string {
 	return ids
 }
 
-func TestE2ELifecycle(t *testing.T) {
-	forEachTarget(t, func(t *testing.T, tg target, c *nbserv.Client) {
-		ctx := context.Background()
-		path := uniquePath(t, "nb.ipynb")
-		var r nbserv.Response
-		s := create(t, c, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionNotebook, Name: "nb"}, nbserv.WithResponse(&r))
-		if s.Path != path || s.Name != "nb" || s.Type != "notebook" || s.Kernel == nil || s.Kernel.Name != "python3" ||
-			s.Kernel.ExecutionState == "" || s.Kernel.LastActivity.IsZero() || s.Notebook == nil || s.Notebook.Path != path {
-			t.Errorf("created %+v (kernel %+v)", s, s.Kernel)
-		}
-		u, _ := url.Parse(tg.url)
-		if r.StatusCode != 201 || r.Header.Get("Location") != strings.TrimSuffix(u.Path, "/")+"/api/sessions/"+s.ID {
-			t.Errorf("create answered %d, Location %q", r.StatusCode, r.Header.Get("Location"))
-		}
+// Lost answers (of a create, a start, a delete), against every target: a
+// real Jupyter Server in CI, the reference server otherwise. A proxy in
+// front of the server loses the answer to the first request of one method
+// in one of three ways; the SDK must then leave exactly what one call
+// would have made: one session, one kernel.
 
-		// The same path again returns the existing session, unchanged.
-		again, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionFile, Name: "other"})
-		if err != nil || again.ID != s.ID || again.Name != "nb" || again.Type != "notebook" || again.Kernel.ID != s.Kernel.ID {
-			t.Errorf("create again: %+v, %v", again, err)
-		}
+// loss is how lossyProxy loses an answer.
+type loss int
 
-		list, err := c.Sessions.List(ctx)
+const (
+	cutAfterAnswer  loss = iota // the server answered; the connection broke before the client read it
+	cutBeforeAnswer             // the connection broke while the server was still working on it
+	gateway502                  // a gateway answered 502 in place of the server's answer
+)
+
+func (l loss) String() string {
+	return [...]string{"cut after the answer", "cut before the answer", "502 from a gateway"}[l]
+}
+
+// lossyProxy forwards to upstream (scheme and host of a target URL),
+// losing the answer to the first request of method as l says.
+func lossyProxy(t *testing.T, upstream string, method string, l loss) *httptest.Server {
+	t.Helper()
+	up, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lost atomic.Bool
+	var background sync.WaitGroup
+	forward := func(r *http.Request, body []byte) (*http.Response, []byte, error) {
+		u := *r.URL
+		u.Scheme, u.Host = up.Scheme, up.Host
+		req, _ := http.NewRequestWithContext(context.WithoutCancel(r.Context()), r.Method, u.String(), bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultTransport.RoundTrip(req)
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
-		if !slices.ContainsFunc(list, func(x nbserv.Session) bool { return x.ID == s.ID && x.Path == path }) {
-			t.Errorf("List lacks %s", s.ID)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp, b, err
+	}
+	hangUp := func(w http.ResponseWriter) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
 		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method == method && lost.CompareAndSwap(false, true) {
+			switch l {
+			case cutBeforeAnswer:
+				background.Add(1)
+				go func() { defer background.Done(); forward(r, body) }()
+				time.Sleep(20 * time.Millisecond) // the request reaches the server first
+				hangUp(w)
+			case cutAfterAnswer:
+				forward(r, body)
+				hangUp(w)
+			case gateway502:
+				forward(r, body)
+				w.WriteHeader(http.StatusBadGateway)
+			}
+			return
+		}
+		resp, b, err := forward(r, body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(b)
+	}))
+	t.Cleanup(func() { srv.Close(); background.Wait() })
+	return srv
+}
 
-		got, err := c.Sessions.Get(ctx, s.ID)
-		if err != nil || got.ID != s.ID || got.Kernel.ID != s.Kernel.ID {
-			t.Errorf("Get: %+v, %v", got, err)
-		}
-
-		newPath := uniquePath(t, "renamed.ipynb")
-		renamed, err := c.Sessions.Rename(ctx, s.ID, "renamed", newPath)
-		if err != nil || renamed.Name != "renamed" || renamed.Path != newPath || renamed.Notebook.Path != newPath {
-			t.Errorf("Rename: %+v, %v", renamed, err)
-		}
-		// Renaming the name only leaves the path alone.
-		renamed, err = c.Sessions.Rename(ctx, s.ID, "again", "")
-		if err != nil || renamed.Name != "again" || renamed.Path != newPath {
-			t.Errorf("Rename name only: %+v, %v", renamed, err)
-		}
-		// Changing the type drops the legacy notebook model.
-		console, err := c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Type: nbserv.Ptr(nbserv.SessionConsole)})
-		if err != nil || console.Type != "console" || console.Notebook != nil || console.Name != "again" {
-			t.Errorf("Update type: %+v, %v", console, err)
-		}
-
-		if err := c.Sessions.Delete(ctx, s.ID); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Sessions.Get(ctx, s.ID); !errors.Is(err, nbserv.ErrNotFound) {
-			t.Errorf("Get after Delete: %v", err)
-		}
-		if slices.Contains(kernelIDs(t, c), s.Kernel.ID) {
-			t.Errorf("kernel %s still running after Delete", s.Kernel.ID)
-		}
-		if err := c.Sessions.Delete(ctx, s.ID); !errors.Is(err, nbserv.ErrNotFound) {
-			t.Errorf("Delete twice: %v", err)
-		}
+// throughProxy returns a client for tg that talks through p.
+func throughProxy(t *testing.T, tg target, p *httptest.Server) *nbserv.Client {
+	t.Helper()
+	u, _ := url.Parse(tg.url)
+	pu, _ := url.Parse(p.URL)
+	u.Scheme, u.Host = pu.Scheme, pu.Host
+	return newClient(t, u.String(), tg.token, func(cfg *nbserv.Config) {
+		cfg.RetryWaitMin, cfg.RetryWaitMax = 50*time.Millisecond, 500*time.Millisecond
+		cfg.RetryMax = 4
 	})
 }
 
-func TestE2ESwitchKernels(t *testing.T) {
-	forEachTarget(t, func(t *testing.T, tg target, c *nbserv.Client) {
-		ctx := context.Background()
-		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "a.py"), Type: nbserv.SessionFile})
-		other := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "b.py"), Type: nbserv.SessionFile})
-
-		byName, err := c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Kernel: &nbserv.KernelRequest{Name: "python3"}})
-		if err != nil {
-			t.Fatal(err)
+// settle waits until the server has no kernel start in flight: the list
+// of kernels stays the same for a while.
+func settle(t *testing.T, c *nbserv.Client) []string {
+	t.Helper()
+	prev := kernelIDs(t, c)
+	for range 40 {
+		time.Sleep(250 * time.Millisecond)
+		now := kernelIDs(t, c)
+		if slices.Equal(now, prev) {
+			return now
 		}
-		if byName.Kernel.ID == s.Kernel.ID {
-			t.Fatalf("kernel by name: still on %s", s.Kernel.ID)
-		}
-		ids := kernelIDs(t, c)
-		if slices.Contains(ids, s.Kernel.ID) || !slices.Contains(ids, byName.Kernel.ID) {
-			t.Errorf("after switch by name, kernels %v (old %s, new %s)", ids, s.Kernel.ID, byName.Kernel.ID)
-		}
-
-		// By id: move to a kernel started beforehand.
-		k, err := c.Kernels.Start(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		byID, err := c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Kernel: &nbserv.KernelRequest{ID: k.ID}})
-		if err != nil || byID.Kernel.ID != k.ID {
-			t.Fatalf("kernel by id: %+v, %v", byID, err)
-		}
-		if slices.Contains(kernelIDs(t, c), byName.Kernel.ID) {
-			t.Errorf("kernel %s still running after switch by id", byName.Kernel.ID)
-		}
-		if got, err := c.Kernels.Get(ctx, k.ID); err != nil || got.ID != k.ID {
-			t.Errorf("Kernels.Get: %+v, %v", got, err)
-		}
-
-		// An unknown kernel id is refused and changes nothing.
-		_, err = c.Sessions.Update(ctx, s.ID, nbserv.UpdateSessionRequest{Name: nbserv.Ptr("x"), Kernel: &nbserv.KernelRequest{ID: "00000000-0000-4000-8000-000000000000"}})
-		var e *nbserv.Error
-		if !errors.Is(err, nbserv.ErrBadRequest) || !errors.As(err, &e) || e.Message != "No such kernel: 00000000-0000-4000-8000-000000000000" {
-			t.Errorf("unknown kernel id: %v", err)
-		}
-		if got, _ := c.Sessions.Get(ctx, s.ID); got == nil || got.Name != "" || got.Kernel.ID != k.ID {
-			t.Errorf("refused update changed the session: %+v", got)
-		}
-
-		// Create attached to the other session's running kernel.
-		shared := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "c.py"), Type: nbserv.SessionFile,
-			Kernel: &nbserv.KernelRequest{ID: other.Kernel.ID}})
-		if shared.Kernel.ID != other.Kernel.ID {
-			t.Errorf("create by kernel id: on %s, want %s", shared.Kernel.ID, other.Kernel.ID)
-		}
-	})
-}
-
-func TestE2ESessionGoneWithItsKernel(t *testing.T) {
-	forEachTarget(t, func(t *testing.T, tg target, c *nbserv.Client) {
-		ctx := context.Background()
-		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "k.ipynb"), Type: nbserv.SessionNotebook})
-		if err := c.Kernels.Delete(ctx, s.Kernel.ID); err != nil {
-			t.Fatal(err)
-		}
-		list, err := c.Sessions.List(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slices.ContainsFunc(list, func(x nbserv.Session) bool { return x.ID == s.ID }) {
-			t.Errorf("session %s listed after its kernel was deleted", s.ID)
-		}
-		if _, err := c.Sessions.Get(ctx, s.ID); !errors.Is(err, nbserv.ErrNotFound) {
-			t.Errorf("Get: %v", err)
-		}
-		if _, err := c.Kernels.Get(ctx, s.Kernel.ID); !errors.Is(err, nbserv.ErrNotFound) {
-			t.Errorf("Kernels.Get of a deleted kernel: %v", err)
-		}
-	})
+		prev = now
+	}
+	return prev
 }
 
 func TestE2EErrors(t *testing.T) {
@@ -382,4 +357,99 @@ func TestE2EParallelClients(t *testing.T) {
 			t.Errorf("%d sessions created, want %d", len(seen), clients*each)
 		}
 	})
+}
+
+// TestLoad shares one Client among many goroutines against the reference
+// server on loopback. It is bounded in count (workers × cycles) and in
+// time (a one-minute context), and stops by itself.
+func TestLoad(t *testing.T) {
+	const workers, cycles = 32, 25
+	srv := nbservtest.NewServer(t)
+	c := srv.Client
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	var mu sync.Mutex
+	var created []string
+	var latencies []time.Duration
+	var errs []error
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	timed := func(f func() error) {
+		start := time.Now()
+		if err := f(); err != nil {
+			fail(err)
+			return
+		}
+		d := time.Since(start)
+		mu.Lock()
+		latencies = append(latencies, d)
+		mu.Unlock()
+	}
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range cycles {
+				if ctx.Err() != nil {
+					return
+				}
+				path := fmt.Sprintf("load/w%d/nb%d.ipynb", w, i)
+				var s *nbserv.Session
+				timed(func() (err error) {
+					s, err = c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: path, Type: nbserv.SessionNotebook})
+					return err
+				})
+				if s == nil {
+					continue
+				}
+				mu.Lock()
+				created = append(created, s.ID)
+				mu.Unlock()
+				timed(func() error {
+					got, err := c.Sessions.Get(ctx, s.ID)
+					if err == nil && got.Path != path {
+						err = fmt.Errorf("Get %s: path %q, want %q", s.ID, got.Path, path)
+					}
+					return err
+				})
+				timed(func() error { _, err := c.Sessions.Rename(ctx, s.ID, "n", ""); return err })
+				if i%5 == 0 {
+					timed(func() error { _, err := c.Sessions.List(ctx); return err })
+				}
+				timed(func() error { return c.Sessions.Delete(ctx, s.ID) })
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if len(created) != workers*cycles {
+		t.Errorf("%d sessions created, want %d", len(created), workers*cycles)
+	}
+	slices.Sort(created)
+	if len(slices.Compact(slices.Clone(created))) != len(created) {
+		t.Errorf("duplicate session ids")
+	}
+	if left, err := c.Sessions.List(context.Background()); err != nil || len(left) != 0 {
+		t.Errorf("after the load: %d sessions left, %v", len(left), err)
+	}
+	if ks, err := c.Kernels.List(context.Background()); err != nil || len(ks) != 0 {
+		t.Errorf("after the load: %d kernels left, %v", len(ks), err)
+	}
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		t.Logf("load: %d workers, %d requests in %v (%.0f req/s); latency p50 %v, p99 %v, max %v",
+			workers, n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
+			latencies[n/2], latencies[n*99/100], latencies[n-1])
+	}
 }
