@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -108,20 +106,14 @@ func TestConfigUpdateCrash(t *testing.T) {
 // Update whose answer was lost is sent again.
 func TestConfigUpdateIsRetriedAfterALostAnswer(t *testing.T) {
 	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 { // act, then lose the answer
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close()
 			return
 		}
 		w.Write([]byte(`{"k": 1}`))
-	}))
-	defer srv.Close()
-	c, err := NewClient(Config{BaseURL: srv.URL, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
+	}, fastRetries)
 	var r Response
 	if got, err := c.ConfigSections.Update(context.Background(), "notebook", map[string]any{"k": 1}, WithResponse(&r)); err != nil || got["k"] != 1.0 {
 		t.Fatalf("Update = %v, %v", got, err)

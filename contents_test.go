@@ -61,13 +61,7 @@ func (rec *recorder) last(t *testing.T) seen {
 
 func recordingClient(t *testing.T, prefix string) (*Client, *recorder) {
 	rec := &recorder{status: 200, body: `{"name": "x", "path": "x", "type": "file", "content": null, "format": null, "size": 0}`}
-	srv := httptest.NewServer(rec)
-	t.Cleanup(srv.Close)
-	c, err := NewClient(Config{BaseURL: srv.URL + prefix, Token: testToken, RetryMax: NoRetries})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.CloseIdleConnections)
+	c, _ := serveWith(t, httptest.NewUnstartedServer(rec), func(cfg *Config) { cfg.BaseURL += prefix; cfg.Token = testToken })
 	return c, rec
 }
 
@@ -311,7 +305,7 @@ func TestDecodeNotebookAsJupyterSendsIt(t *testing.T) {
 // with Jupyter's JSON 404.
 func deleteServer(t *testing.T, first int) *Client {
 	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
 			w.WriteHeader(first)
 			return
@@ -319,13 +313,7 @@ func deleteServer(t *testing.T, first int) *Client {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(404)
 		io.WriteString(w, `{"message": "file or directory does not exist: 'a.txt'", "reason": null}`)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := NewClient(Config{BaseURL: srv.URL, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.CloseIdleConnections)
+	}, fastRetries)
 	return c
 }
 

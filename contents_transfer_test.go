@@ -52,13 +52,10 @@ type fakeFile struct {
 
 func newChunkServer(t testing.TB, keep bool) (*chunkServer, *Client) {
 	cs := &chunkServer{keep: keep, files: map[string]*fakeFile{}}
-	srv := httptest.NewServer(cs)
-	t.Cleanup(srv.Close)
-	c, err := NewClient(Config{BaseURL: srv.URL + "/user/x/", Token: testToken, RetryMax: NoRetries, Timeout: NoTimeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.CloseIdleConnections)
+	c, _ := serveWith(t, httptest.NewUnstartedServer(cs), func(cfg *Config) {
+		cfg.BaseURL += "/user/x/"
+		cfg.Token, cfg.Timeout = testToken, NoTimeout
+	})
 	return cs, c
 }
 

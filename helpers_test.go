@@ -95,12 +95,14 @@ func newMock(t *testing.T, base string, adjust ...func(*Config)) (*Client, *mock
 }
 
 // serve starts a test server and a client for it, both closed at the end.
-func serve(t *testing.T, h http.HandlerFunc, adjust ...func(*Config)) (*Client, *httptest.Server) {
+func serve(t testing.TB, h http.HandlerFunc, adjust ...func(*Config)) (*Client, *httptest.Server) {
 	t.Helper()
 	return serveWith(t, httptest.NewUnstartedServer(h), adjust...)
 }
 
-func serveWith(t *testing.T, srv *httptest.Server, adjust ...func(*Config)) (*Client, *httptest.Server) {
+// serveWith is serve for a server built by the caller (any http.Handler,
+// TLS); it starts srv.
+func serveWith(t testing.TB, srv *httptest.Server, adjust ...func(*Config)) (*Client, *httptest.Server) {
 	t.Helper()
 	srv.Start()
 	cfg := Config{BaseURL: srv.URL, RetryMax: NoRetries}
@@ -117,6 +119,12 @@ func serveWith(t *testing.T, srv *httptest.Server, adjust ...func(*Config)) (*Cl
 		srv.Close()
 	})
 	return c, srv
+}
+
+// fastRetries turns serve's retries back on (Config's default count),
+// with waits of a millisecond, for tests of what is retried.
+func fastRetries(cfg *Config) {
+	cfg.RetryMax, cfg.RetryWaitMin, cfg.RetryWaitMax = 0, time.Millisecond, time.Millisecond
 }
 
 // sequence answers the i-th request with statuses[i] (the last repeats).

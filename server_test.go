@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +141,7 @@ func TestSpecIsBounded(t *testing.T) {
 // Without a valid token Jupyter redirects a file to its login page
 // (docs/wire/kernelspecs.md KS14; docs/wire/server.md SV9); Resource and Spec report that instead of returning the page.
 func TestLoginRedirectIsUnauthorized(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/user/bob/login":
 			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
@@ -150,15 +149,12 @@ func TestLoginRedirectIsUnauthorized(t *testing.T) {
 		default:
 			http.Redirect(w, r, "/user/bob/login?next="+r.URL.Path, http.StatusFound)
 		}
-	}))
-	defer srv.Close()
-	c, err := NewClient(Config{BaseURL: srv.URL + "/user/bob/", Token: "wrong-" + testToken, Timeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
+	}, func(cfg *Config) {
+		cfg.BaseURL += "/user/bob/"
+		cfg.Token, cfg.Timeout, cfg.RetryMax = "wrong-"+testToken, time.Minute, 0
+	})
 	ctx := context.Background()
-	_, err = c.KernelSpecs.Resource(ctx, "python3", "logo-64x64.png")
+	_, err := c.KernelSpecs.Resource(ctx, "python3", "logo-64x64.png")
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "/user/bob/kernelspecs/python3/logo-64x64.png") ||
 		strings.Contains(err.Error(), testToken) {
 		t.Errorf("Resource: %v", err)
