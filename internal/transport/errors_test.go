@@ -52,7 +52,7 @@ func TestPlainTextErrorBodyIsTheMessage(t *testing.T) {
 	}
 }
 
-// Issue 10.6: a token the server echoes back escaped is redacted too.
+// A token the server echoes back escaped is redacted too.
 func TestTokenRedactedInEscapedForms(t *testing.T) {
 	for _, token := range []string{"ab<cd&ef", "tök€n-1", `a/b"c`, "ab</cd", "emoji-😀-x"} {
 		red := newRedactor(token)
@@ -77,7 +77,7 @@ func TestTokenRedactedInEscapedForms(t *testing.T) {
 	}
 }
 
-// Issue 10.12: server text in Error() is one line, without terminal
+// Server text in Error() is one line, without terminal
 // escapes, and bounded; the fields keep it whole.
 func TestErrorMessageIsSanitised(t *testing.T) {
 	long := strings.Repeat("é", 2000)
