@@ -27,7 +27,7 @@ const unknownKernel = "00000000-0000-4000-8000-000000000000"
 // startKernel starts a kernel and shuts it down when the test ends.
 func startKernel(t *testing.T, c *nbserv.Client) *nbserv.Kernel {
 	t.Helper()
-	k, err := c.Kernels.Start(context.Background(), "")
+	k, err := c.Kernels.Start(context.Background(), nbserv.StartKernelRequest{})
 	if err != nil {
 		t.Fatalf("Kernels.Start: %v", err)
 	}

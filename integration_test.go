@@ -208,7 +208,7 @@ func TestE2ESwitchKernels(t *testing.T) {
 		}
 
 		// By id: move to a kernel started beforehand.
-		k, err := c.Kernels.Start(ctx, "")
+		k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}

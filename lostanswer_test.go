@@ -169,7 +169,7 @@ func TestE2ELostAnswerStartMakesOneKernel(t *testing.T) {
 		before := kernelIDs(t, direct)
 		c := throughProxy(t, tg, lossyProxy(t, tg.url, "POST", cutAfterAnswer))
 		var r nbserv.Response
-		_, err := c.Kernels.Start(context.Background(), "", nbserv.WithResponse(&r))
+		_, err := c.Kernels.Start(context.Background(), nbserv.StartKernelRequest{}, nbserv.WithResponse(&r))
 		if !errors.Is(err, nbserv.ErrOutcomeUnknown) || r.Attempts != 1 {
 			t.Errorf("Start after a lost answer: %v after %d attempts, want ErrOutcomeUnknown after 1", err, r.Attempts)
 		}
@@ -195,7 +195,7 @@ func TestE2ELostAnswerDeleteSucceeds(t *testing.T) {
 				if err := c.Sessions.Delete(context.Background(), s.ID, nbserv.WithResponse(&r)); err != nil || r.Attempts != 2 || r.StatusCode != 404 {
 					t.Errorf("Sessions.Delete: %v after %d attempts, last status %d; want success after a 404", err, r.Attempts, r.StatusCode)
 				}
-				k, err := direct.Kernels.Start(context.Background(), "")
+				k, err := direct.Kernels.Start(context.Background(), nbserv.StartKernelRequest{})
 				if err != nil {
 					t.Fatal(err)
 				}

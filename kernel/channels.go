@@ -1,4 +1,4 @@
-package nbserv
+package kernel
 
 import (
 	"context"
@@ -9,9 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,16 +25,22 @@ const (
 	// DefaultReconnectTimeout is how long a Conn tries to restore a
 	// dropped WebSocket (see WithReconnectTimeout).
 	DefaultReconnectTimeout = 30 * time.Second
-	// DefaultKernelCheck is how long a Conn waiting for an answer may hear
+	// DefaultHandshakeTimeout bounds Dial (see WithHandshakeTimeout).
+	DefaultHandshakeTimeout = transport.DefaultTimeout
+	// DefaultMaxBytes is the default of WithMaxMessageBytes and
+	// WithMaxOutputBytes.
+	DefaultMaxBytes = transport.DefaultMaxResponseBytes
+	// DefaultCheckInterval is how long a Conn waiting for an answer may hear
 	// nothing before it asks the REST API whether the kernel still exists
-	// (see WithKernelCheck).
-	DefaultKernelCheck = 5 * time.Second
+	// (see WithCheckInterval).
+	DefaultCheckInterval = 5 * time.Second
 )
 
-// ConnectOption adjusts a kernel connection (Kernels.Connect).
-type ConnectOption func(*connectOptions)
+// Option adjusts a kernel connection (Dial, nbserv's Kernels.Connect).
+type Option func(*options)
 
-type connectOptions struct {
+type options struct {
+	handshake  time.Duration
 	sessionID  string
 	username   string
 	protocol   string
@@ -49,13 +52,26 @@ type connectOptions struct {
 	invalid    error
 }
 
+// WithHandshakeTimeout bounds Dial as a whole, the WebSocket handshake
+// and the wait for the kernel's first answer, besides ctx (default
+// DefaultHandshakeTimeout; nbserv's Connect passes Config.Timeout).
+// NoTimeout leaves Dial bounded by ctx alone.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d <= 0 {
+			o.invalid = &ValidationError{Field: "handshake timeout", Problem: "not positive"}
+		}
+		o.handshake = d
+	}
+}
+
 // WithSessionID sets the client session id sent as the session_id query
 // and in every message header. Jupyter buffers a disconnected session's
 // messages under it and replays them when a connection with the same id
 // comes back. By default each Conn gets a new random id; two Conns must
 // never share one (Jupyter closes the older).
-func WithSessionID(id string) ConnectOption {
-	return func(o *connectOptions) {
+func WithSessionID(id string) Option {
+	return func(o *options) {
 		if id == "" {
 			o.invalid = &ValidationError{Field: "session id", Problem: "empty"}
 		}
@@ -65,16 +81,16 @@ func WithSessionID(id string) ConnectOption {
 
 // WithUsername sets the username in the headers the Conn sends
 // ("go-nbserv" by default).
-func WithUsername(name string) ConnectOption {
-	return func(o *connectOptions) { o.username = name }
+func WithUsername(name string) Option {
+	return func(o *options) { o.username = name }
 }
 
 // WithProtocol chooses the WebSocket message format: ProtocolLegacy (JSON
 // with a "channel" key) or ProtocolV1 (the v1.kernel.websocket.jupyter.org
 // subprotocol; a server that does not accept it fails Connect). By default
 // the Conn offers v1 and speaks whichever the server picks.
-func WithProtocol(p string) ConnectOption {
-	return func(o *connectOptions) {
+func WithProtocol(p string) Option {
+	return func(o *options) {
 		if p != ProtocolLegacy && p != ProtocolV1 {
 			o.invalid = &ValidationError{Field: "protocol", Value: p, Problem: "want ProtocolLegacy or ProtocolV1"}
 		}
@@ -83,11 +99,11 @@ func WithProtocol(p string) ConnectOption {
 }
 
 // WithMaxMessageBytes bounds the size of one message from the kernel
-// (default Config.MaxResponseBytes). A larger message is read through and
+// (default DefaultMaxBytes; nbserv's Connect passes Config.MaxResponseBytes). A larger message is read through and
 // discarded, never held: the request it belongs to fails with
 // ErrResponseTooLarge, and the connection goes on.
-func WithMaxMessageBytes(n int64) ConnectOption {
-	return func(o *connectOptions) {
+func WithMaxMessageBytes(n int64) Option {
+	return func(o *options) {
 		if n <= 0 {
 			o.invalid = &ValidationError{Field: "max message bytes", Problem: "not positive"}
 		}
@@ -96,12 +112,12 @@ func WithMaxMessageBytes(n int64) ConnectOption {
 }
 
 // WithMaxOutputBytes bounds the messages one request may hold in memory
-// (default Config.MaxResponseBytes): for Execute, everything it collects;
+// (default DefaultMaxBytes; nbserv's Connect passes Config.MaxResponseBytes): for Execute, everything it collects;
 // for ExecuteStream, what has arrived and not yet been consumed. Past it,
 // the request fails with ErrResponseTooLarge; the kernel goes on running
 // the code (Interrupt stops it).
-func WithMaxOutputBytes(n int64) ConnectOption {
-	return func(o *connectOptions) {
+func WithMaxOutputBytes(n int64) Option {
+	return func(o *options) {
 		if n <= 0 {
 			o.invalid = &ValidationError{Field: "max output bytes", Problem: "not positive"}
 		}
@@ -110,11 +126,11 @@ func WithMaxOutputBytes(n int64) ConnectOption {
 }
 
 // WithReconnectTimeout sets how long a Conn tries to restore a dropped
-// WebSocket, with the client's retry waits between attempts (default
+// WebSocket, with the Endpoint's waits between attempts (default
 // DefaultReconnectTimeout). NoTimeout tries until Close; a negative value
 // disables reconnecting: a drop then ends the Conn.
-func WithReconnectTimeout(d time.Duration) ConnectOption {
-	return func(o *connectOptions) {
+func WithReconnectTimeout(d time.Duration) Option {
+	return func(o *options) {
 		if d == 0 {
 			o.invalid = &ValidationError{Field: "reconnect timeout", Problem: "zero (a negative value disables reconnecting)"}
 		}
@@ -122,13 +138,13 @@ func WithReconnectTimeout(d time.Duration) ConnectOption {
 	}
 }
 
-// WithKernelCheck sets how long a Conn waiting for an answer may hear
+// WithCheckInterval sets how long a Conn waiting for an answer may hear
 // nothing from the kernel before it asks the REST API whether the kernel
-// still exists (default DefaultKernelCheck): Jupyter keeps the WebSocket
+// still exists (default DefaultCheckInterval): Jupyter keeps the WebSocket
 // of a deleted kernel open and silent, so without this check a request
 // could wait forever. A negative value disables the check.
-func WithKernelCheck(d time.Duration) ConnectOption {
-	return func(o *connectOptions) {
+func WithCheckInterval(d time.Duration) Option {
+	return func(o *options) {
 		if d == 0 {
 			o.invalid = &ValidationError{Field: "kernel check", Problem: "zero (a negative value disables the check)"}
 		}
@@ -144,8 +160,8 @@ func WithKernelCheck(d time.Duration) ConnectOption {
 // (Message.Err set). It runs on the Conn's reading goroutine, one message
 // at a time in arrival order, and must return quickly and not wait for
 // the Conn (no Execute inside it): hand such work to another goroutine.
-func WithMessageHandler(f func(*Message)) ConnectOption {
-	return func(o *connectOptions) { o.handler = f }
+func WithMessageHandler(f func(*Message)) Option {
+	return func(o *options) { o.handler = f }
 }
 
 // Conn is a connection to a kernel's channels (GET
@@ -169,14 +185,9 @@ func WithMessageHandler(f func(*Message)) ConnectOption {
 // buffered: while a dropped socket is restored, Jupyter keeps the
 // messages, not the Conn.
 type Conn struct {
-	client   *Client
-	kernelID string
-	path     string // api/kernels/{id}/channels, escaped
-	session  string
-	o        connectOptions
-	// hc dials the WebSocket: the client's, with a transport of its own
-	// whose connections acknowledge at once (see quickAck).
-	hc *http.Client
+	ep      Endpoint
+	session string
+	o       options
 	// gatePrefix starts the msg_ids of the gate's requests.
 	gatePrefix string
 	// headerStart is the constant start of every header we send.
@@ -202,15 +213,14 @@ type Conn struct {
 	wg     sync.WaitGroup
 }
 
-// connect dials, starts the Conn's goroutines and waits for the kernel's
-// first answer, within ctx and the client's timeout.
-func (c *Client) connect(ctx context.Context, kernelID string, opts []ConnectOption) (*Conn, error) {
-	path, err := idPath("api/kernels/", kernelID)
-	if err != nil {
-		return nil, err
-	}
-	o := connectOptions{username: "go-nbserv", maxMessage: c.t.MaxBody(), maxOutput: c.t.MaxBody(),
-		reconnect: DefaultReconnectTimeout, check: DefaultKernelCheck}
+// Dial connects to the kernel ep names: it opens the channels WebSocket,
+// starts the Conn's goroutines and returns once the kernel has answered a
+// kernel_info_request (Conn.Info), within ctx and the handshake timeout.
+// Most callers get a Conn from nbserv's Kernels.Connect or
+// Sessions.Connect, which give Dial their client as the Endpoint.
+func Dial(ctx context.Context, ep Endpoint, opts ...Option) (*Conn, error) {
+	o := options{handshake: DefaultHandshakeTimeout, username: "go-nbserv", maxMessage: DefaultMaxBytes, maxOutput: DefaultMaxBytes,
+		reconnect: DefaultReconnectTimeout, check: DefaultCheckInterval}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -220,22 +230,20 @@ func (c *Client) connect(ctx context.Context, kernelID string, opts []ConnectOpt
 	if o.sessionID == "" {
 		o.sessionID = newUUID()
 	}
-	conn := &Conn{client: c, kernelID: kernelID, path: path + "/channels", session: o.sessionID, o: o,
+	conn := &Conn{ep: ep, session: o.sessionID, o: o,
 		pending: map[string]*request{}, changed: make(chan struct{})}
-	conn.hc = wsHTTPClient(c.t.HTTP())
 	conn.gatePrefix = o.sessionID + gateMark
 	session, _ := json.Marshal(o.sessionID)
 	user, _ := json.Marshal(o.username)
 	conn.headerStart = fmt.Appendf(nil, `{"session":%s,"username":%s,"version":%q,"msg_id":`, session, user, ProtocolVersion)
 
-	if c.t.Timeout() != NoTimeout {
+	if o.handshake != NoTimeout {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.t.Timeout())
+		ctx, cancel = context.WithTimeout(ctx, o.handshake)
 		defer cancel()
 	}
 	ws, fr, err := conn.dial(ctx)
 	if err != nil {
-		conn.hc.CloseIdleConnections()
 		return nil, err
 	}
 	run, cancel := context.WithCancel(context.Background())
@@ -254,35 +262,6 @@ func (c *Client) connect(ctx context.Context, kernelID string, opts []ConnectOpt
 	return conn, nil
 }
 
-// wsHTTPClient returns a copy of hc for WebSocket handshakes whose
-// transport, when it is an *http.Transport, is a clone dialling through
-// quickAck (TLS, when used, runs over it). The copy keeps hc's redirect
-// policy, TLS and proxy settings.
-func wsHTTPClient(hc *http.Client) *http.Client {
-	cp := *hc
-	tr, ok := hc.Transport.(*http.Transport)
-	if hc.Transport == nil {
-		tr, ok = http.DefaultTransport.(*http.Transport)
-	}
-	if !ok {
-		return &cp // a caller's RoundTripper: used as it is
-	}
-	tr = tr.Clone()
-	dial := tr.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	}
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return quickAck(c), nil
-	}
-	cp.Transport = tr
-	return &cp
-}
-
 // newUUID returns a random (version 4) UUID.
 func newUUID() string {
 	var b [16]byte
@@ -294,7 +273,7 @@ func newUUID() string {
 }
 
 // KernelID returns the id of the kernel the Conn talks to.
-func (c *Conn) KernelID() string { return c.kernelID }
+func (c *Conn) KernelID() string { return c.ep.KernelID() }
 
 // SessionID returns the Conn's client session id (see WithSessionID).
 func (c *Conn) SessionID() string { return c.session }
@@ -326,34 +305,20 @@ func (c *Conn) Err() error {
 	return c.err
 }
 
-// dial opens one WebSocket. The token goes in the Authorization header
-// (never the URL), with the client's other headers, and only to the base
-// URL's origin: the handshake follows the client's redirect policy.
+// dial opens one WebSocket through the Endpoint, which sends the
+// client's headers (the token) only to the server's origin.
 func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
-	cl := c.client.t
-	h := cl.Header()
-	h.Del("Accept")
 	var subprotocols []string
 	if c.o.protocol != ProtocolLegacy {
 		subprotocols = []string{ProtocolV1}
 	}
-	target := cl.BaseURL() + c.path + "?session_id=" + url.QueryEscape(c.session)
-	ws, resp, err := websocket.Dial(ctx, target, &websocket.DialOptions{
-		HTTPClient: c.hc, HTTPHeader: h, Subprotocols: subprotocols,
-	})
+	ws, err := c.ep.DialChannels(ctx, c.session, subprotocols)
 	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			var body []byte
-			if resp.Body != nil {
-				body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-			}
-			return nil, nil, cl.NewError("GET", cl.BasePath()+c.path, resp.StatusCode, resp.Header, body)
-		}
-		return nil, nil, fmt.Errorf("nbserv: GET %s: %w", cl.BasePath()+c.path, cl.RedactErr(err))
+		return nil, nil, err
 	}
 	fr, err := framingFor(ws.Subprotocol())
 	if err == nil && c.o.protocol == ProtocolV1 && ws.Subprotocol() != ProtocolV1 {
-		err = fmt.Errorf("nbserv: GET %s: the server does not speak %s", cl.BasePath()+c.path, ProtocolV1)
+		err = fmt.Errorf("nbserv: kernel %s: the server does not speak %s", c.KernelID(), ProtocolV1)
 	}
 	if err != nil {
 		ws.CloseNow()
@@ -472,7 +437,7 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 				return err
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("nbserv: waiting for the kernel to answer on %s: %w", c.client.t.BasePath()+c.path, ctx.Err())
+			return fmt.Errorf("nbserv: waiting for kernel %s to answer: %w", c.KernelID(), ctx.Err())
 		}
 	}
 }
@@ -521,7 +486,7 @@ func (c *Conn) redial(ctx context.Context, cause error) (*websocket.Conn, framin
 	deadline, _ := ctx.Deadline()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			wait, ok := c.client.t.RetryWait(attempt-1, nil, deadline)
+			wait, ok := c.ep.ReconnectWait(attempt-1, deadline)
 			if !ok || transport.Sleep(ctx, wait) != nil {
 				return nil, nil, fmt.Errorf("nbserv: kernel connection lost and not restored within %v: %w", c.o.reconnect, cause)
 			}
@@ -756,12 +721,8 @@ func (c *Conn) monitor(ctx context.Context) {
 		if !waiting {
 			continue
 		}
-		k, err := c.client.Kernels.Get(ctx, c.kernelID)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			c.end(fmt.Errorf("%w: the kernel no longer exists: %w", ErrKernelDead, err))
-		case err == nil && k.ExecutionState == StateDead:
-			c.end(fmt.Errorf("%w: the server reports the kernel dead", ErrKernelDead))
+		if err := c.ep.Check(ctx); errors.Is(err, ErrKernelDead) {
+			c.end(err)
 		}
 	}
 }
@@ -781,7 +742,6 @@ func (c *Conn) Close() error {
 	}
 	c.cancel()
 	c.wg.Wait()
-	c.hc.CloseIdleConnections()
 	return nil
 }
 
@@ -1041,7 +1001,7 @@ func reply[T Content](ctx context.Context, c *Conn, ch Channel, msgType string, 
 // checkCost refuses content whose decoded values could take more than
 // the decoding budget (8 × MaxMessageBytes), as the REST calls do.
 func (c *Conn) checkCost(m *Message) error {
-	if over, cost, budget := c.client.t.OverBudget(m.Content, c.o.maxMessage); over {
+	if over, cost, budget := transport.OverBudget(m.Content, c.o.maxMessage); over {
 		return fmt.Errorf("%w: %s content of %d bytes whose values could take %d bytes decoded, over %d (8 × MaxMessageBytes)",
 			ErrResponseTooLarge, m.Header.MsgType, len(m.Content), cost, budget)
 	}
@@ -1083,10 +1043,9 @@ func (c *Conn) Inspect(ctx context.Context, code string, cursorPos, detailLevel 
 
 // Interrupt interrupts the code the kernel is running (POST
 // /api/kernels/{id}/interrupt): a running Execute then ends with the
-// kernel's KeyboardInterrupt as a *KernelError.
+// kernel's KeyboardInterrupt as a *Error.
 func (c *Conn) Interrupt(ctx context.Context, opts ...CallOption) error {
-	_, err := c.client.t.Do(ctx, transport.Call{Method: "POST", Path: c.actionPath("interrupt")}, opts)
-	return err
+	return c.ep.Interrupt(ctx, opts...)
 }
 
 // Restart restarts the kernel (POST /api/kernels/{id}/restart), which
@@ -1094,7 +1053,7 @@ func (c *Conn) Interrupt(ctx context.Context, opts ...CallOption) error {
 // returns once the Conn is connected to the new kernel and it answered,
 // so the next Execute runs there.
 func (c *Conn) Restart(ctx context.Context, opts ...CallOption) error {
-	if _, err := c.client.t.Do(ctx, transport.Call{Method: "POST", Path: c.actionPath("restart")}, opts); err != nil {
+	if err := c.ep.Restart(ctx, opts...); err != nil {
 		return err
 	}
 	c.failPending(fmt.Errorf("%w: Restart", ErrKernelRestarted))
@@ -1103,8 +1062,4 @@ func (c *Conn) Restart(ctx context.Context, opts ...CallOption) error {
 	c.kick()
 	_, _, err := c.socket(ctx, 0)
 	return err
-}
-
-func (c *Conn) actionPath(action string) string {
-	return c.path[:len(c.path)-len("channels")] + action
 }
