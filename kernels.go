@@ -56,7 +56,8 @@ type StartKernelRequest struct {
 	// UUID the client chose): if a kernel with the id is already running,
 	// 2.x returns it instead of starting another, so a Start with an ID is
 	// safe to send again after its answer was lost, and is. Jupyter
-	// Server 1.x ignores it and mints an id of its own.
+	// Server 1.x ignores it and mints an id of its own (docs/wire/kernels.md
+	// K20).
 	ID string `json:"kernel_id,omitempty"`
 }
 

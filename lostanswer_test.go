@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -179,6 +180,30 @@ func TestE2ELostAnswerStartMakesOneKernel(t *testing.T) {
 				t.Cleanup(func() { direct.Kernels.Delete(context.Background(), id) })
 			}
 		}
+		if len(after) != len(before)+1 {
+			t.Errorf("%d new kernels, want 1", len(after)-len(before))
+		}
+	})
+}
+
+// With a kernel_id of the client's, a 2.x server answers a second Start
+// with the kernel the first one started, so Start is re-sent after a lost
+// answer and returns that kernel: still one new kernel.
+func TestE2ELostAnswerStartWithIDIsResent(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target, direct *nbserv.Client) {
+		if tg.generation != 2 {
+			return // 1.x ignores kernel_id: a re-sent Start would make a second kernel
+		}
+		before := kernelIDs(t, direct)
+		c := throughProxy(t, tg, lossyProxy(t, tg.url, "POST", cutAfterAnswer))
+		id := "5a1d0c3e-7b2f-4e8a-9c61-" + fmt.Sprintf("%012x", time.Now().UnixNano()&0xffffffffffff)
+		var r nbserv.Response
+		k, err := c.Kernels.Start(context.Background(), nbserv.StartKernelRequest{ID: id}, nbserv.WithResponse(&r))
+		t.Cleanup(func() { direct.Kernels.Delete(context.Background(), id) })
+		if err != nil || r.Attempts != 2 || k.ID != id {
+			t.Errorf("Start with an id after a lost answer: %v, %v after %d attempts; want the kernel %s after 2", k, err, r.Attempts, id)
+		}
+		after := settle(t, direct)
 		if len(after) != len(before)+1 {
 			t.Errorf("%d new kernels, want 1", len(after)-len(before))
 		}

@@ -18,7 +18,7 @@ type Endpoint interface {
 	// DialChannels opens the kernel's channels WebSocket for the client
 	// session sessionID (the session_id query), offering subprotocols,
 	// with the client's headers (the token), redirect policy and
-	// redaction. An HTTP refusal is a *Error of the server's answer (an
+	// redaction. An HTTP refusal is nbserv's *Error of the server's answer (an
 	// unknown kernel: one matching ErrNotFound; a wrong token:
 	// ErrUnauthorized).
 	DialChannels(ctx context.Context, sessionID string, subprotocols []string) (*websocket.Conn, error)

@@ -138,7 +138,7 @@ func replyErr(r *ExecuteReply) error {
 //
 //	for out, err := range conn.ExecuteStream(ctx, code) {
 //		if err != nil { … }
-//		if s, ok := out.(*nbserv.Stream); ok { fmt.Print(s.Text) }
+//		if s, ok := out.(*kernel.Stream); ok { fmt.Print(s.Text) }
 //	}
 func (c *Conn) ExecuteStream(ctx context.Context, code string, opts ...ExecuteOption) iter.Seq2[Content, error] {
 	return func(yield func(Content, error) bool) {

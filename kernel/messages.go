@@ -13,11 +13,8 @@ import (
 )
 
 // The Jupyter messaging protocol, version 5.3, as Go types: what a kernel
-// and its clients say to each other over a kernel's channels (see
-// Conn). A Message is one message whatever its type; its Content is kept as
-// raw JSON and decoded on demand by Decode into the typed content of its
-// msg_type (*Stream, *ExecuteReply, …), so a message of a type this
-// package does not know, or whose content does not fit, is never lost.
+// and its clients say to each other over a kernel's channels (see the
+// package documentation's Messages).
 
 // ProtocolVersion is the version of the messaging protocol the SDK speaks,
 // sent in every header it writes.
