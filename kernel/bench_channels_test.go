@@ -23,7 +23,7 @@ import (
 // and through a hand-written WebSocket client, the floor, on the reference
 // kernel and, with NBSERV_JUPYTER_URL and NBSERV_JUPYTER_TOKEN set
 // (WITH_JUPYTER_BASES=/ scripts/with-jupyter.sh go test -run XXX -bench
-// Execute .), on a real ipykernel behind Jupyter Server.
+// Execute ./kernel), on a real ipykernel behind Jupyter Server.
 //
 // The floor speaks the legacy JSON format with encoding/json into plain
 // structs, one request at a time, and dials as the SDK does (TCP_QUICKACK),
