@@ -250,7 +250,7 @@ func TestE2EChannelsRestart(t *testing.T) {
 		if err := conn.Restart(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-done; !errors.Is(err, nbserv.ErrKernelRestarted) {
+		if err := <-done; !errors.Is(err, kernel.ErrKernelRestarted) {
 			t.Errorf("execution during the restart: %v", err)
 		}
 		// A new process: the execution count starts again.
@@ -290,7 +290,7 @@ func TestE2EChannelsKernelKilled(t *testing.T) {
 		// new process; the running execution is lost, not left hanging.
 		select {
 		case err := <-done:
-			if !errors.Is(err, nbserv.ErrKernelRestarted) {
+			if !errors.Is(err, kernel.ErrKernelRestarted) {
 				t.Fatalf("execution in a killed kernel: %v", err)
 			}
 		case <-time.After(time.Minute):
@@ -371,7 +371,7 @@ func TestE2EChannelsRestartFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Jupyter first says "restarting", then "dead" when the restarts fail.
-	if err := <-done; !errors.Is(err, nbserv.ErrKernelRestarted) {
+	if err := <-done; !errors.Is(err, kernel.ErrKernelRestarted) {
 		t.Fatalf("%v", err)
 	}
 	if _, err := conn.Execute(context.Background(), "1+1"); !errors.Is(err, nbserv.ErrKernelDead) {

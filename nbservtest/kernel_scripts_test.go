@@ -186,7 +186,7 @@ func TestScriptCrashAndMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := conn.Execute(ctx, "boom()")
-	if !errors.Is(err, nbserv.ErrKernelRestarted) {
+	if !errors.Is(err, kernel.ErrKernelRestarted) {
 		t.Fatalf("crash: %v, want ErrKernelRestarted", err)
 	}
 }
