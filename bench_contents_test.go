@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/internal/benchpair"
 	"github.com/nbserv/go-nbserv/nbformat"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
@@ -164,7 +165,7 @@ func BenchmarkGetNotebook(b *testing.B) {
 			floor()
 		}
 	})
-	b.Run("paired", func(b *testing.B) { paired(b, func() { sdk() }, func() { floor() }) })
+	b.Run("paired", func(b *testing.B) { benchpair.Run(b, func() { sdk() }, func() { floor() }) })
 
 	// The same pair against a real Jupyter Server, when configured.
 	u := os.Getenv("NBSERV_JUPYTER_URL")
@@ -181,7 +182,7 @@ func BenchmarkGetNotebook(b *testing.B) {
 	}
 	jr := newRaw(b, u, os.Getenv("NBSERV_JUPYTER_TOKEN"))
 	b.Run("jupyter-paired", func(b *testing.B) {
-		paired(b, func() {
+		benchpair.Run(b, func() {
 			if _, err := jc.Contents.GetNotebook(ctx, "bench-big.ipynb"); err != nil {
 				b.Fatal(err)
 			}

@@ -10,9 +10,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
-	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/internal/benchpair"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
@@ -109,7 +109,7 @@ func BenchmarkGet(b *testing.B) {
 	})
 	b.Run("paired", func(b *testing.B) {
 		r := newRaw(b, srv.URL, srv.Token)
-		paired(b, func() {
+		benchpair.Run(b, func() {
 			if _, err := srv.Client.Sessions.Get(ctx, s.ID); err != nil {
 				b.Fatal(err)
 			}
@@ -118,31 +118,6 @@ func BenchmarkGet(b *testing.B) {
 			r.do(b, "GET", "api/sessions/"+s.ID, nil, 200, &out)
 		})
 	})
-}
-
-// paired times sdk and raw alternately, one call of each per iteration in
-// alternating order, so that the machine's drifting load hits both alike;
-// it reports each one's ns/op and their ratio, the steadier comparison on
-// a noisy machine than two separate benchmarks.
-func paired(b *testing.B, sdk, raw func()) {
-	var tSDK, tRaw time.Duration
-	i := 0
-	for b.Loop() {
-		i++
-		first, second, t1, t2 := sdk, raw, &tSDK, &tRaw
-		if i%2 == 0 {
-			first, second, t1, t2 = raw, sdk, &tRaw, &tSDK
-		}
-		start := time.Now()
-		first()
-		mid := time.Now()
-		second()
-		*t1 += mid.Sub(start)
-		*t2 += time.Since(mid)
-	}
-	b.ReportMetric(float64(tSDK.Nanoseconds())/float64(i), "sdk-ns/op")
-	b.ReportMetric(float64(tRaw.Nanoseconds())/float64(i), "raw-ns/op")
-	b.ReportMetric(float64(tSDK)/float64(tRaw), "sdk/raw")
 }
 
 func BenchmarkLifecycle(b *testing.B) {
@@ -167,7 +142,7 @@ func BenchmarkLifecycle(b *testing.B) {
 	b.Run("paired", func(b *testing.B) {
 		r := newRaw(b, srv.URL, srv.Token)
 		i := 0
-		paired(b, func() {
+		benchpair.Run(b, func() {
 			i++
 			sdkCycle(b, srv.Client, fmt.Sprintf("paired-sdk/%d.ipynb", i))
 		}, func() {

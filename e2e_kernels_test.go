@@ -3,9 +3,11 @@ package nbserv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/nbservtest"
@@ -21,7 +23,7 @@ const unknownKernel = "00000000-0000-4000-8000-000000000000"
 // startKernel starts a kernel and shuts it down when the test ends.
 func startKernel(t *testing.T, c *nbserv.Client) *nbserv.Kernel {
 	t.Helper()
-	k, err := c.Kernels.Start(context.Background(), "")
+	k, err := c.Kernels.Start(context.Background(), nbserv.StartKernelRequest{})
 	if err != nil {
 		t.Fatalf("Kernels.Start: %v", err)
 	}
@@ -107,7 +109,7 @@ func TestE2ELostAnswerStartMakesOneKernel(t *testing.T) {
 		before := kernelIDs(t, direct)
 		c := throughProxy(t, tg, lossyProxy(t, tg.url, "POST", cutAfterAnswer))
 		var r nbserv.Response
-		_, err := c.Kernels.Start(context.Background(), "", nbserv.WithResponse(&r))
+		_, err := c.Kernels.Start(context.Background(), nbserv.StartKernelRequest{}, nbserv.WithResponse(&r))
 		if !errors.Is(err, nbserv.ErrOutcomeUnknown) || r.Attempts != 1 {
 			t.Errorf("Start after a lost answer: %v after %d attempts, want ErrOutcomeUnknown after 1", err, r.Attempts)
 		}
@@ -117,6 +119,30 @@ func TestE2ELostAnswerStartMakesOneKernel(t *testing.T) {
 				t.Cleanup(func() { direct.Kernels.Delete(context.Background(), id) })
 			}
 		}
+		if len(after) != len(before)+1 {
+			t.Errorf("%d new kernels, want 1", len(after)-len(before))
+		}
+	})
+}
+
+// With a kernel_id of the client's, a 2.x server answers a second Start
+// with the kernel the first one started, so Start is re-sent after a lost
+// answer and returns that kernel: still one new kernel.
+func TestE2ELostAnswerStartWithIDIsResent(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target, direct *nbserv.Client) {
+		if tg.generation != 2 {
+			return // 1.x ignores kernel_id: a re-sent Start would make a second kernel
+		}
+		before := kernelIDs(t, direct)
+		c := throughProxy(t, tg, lossyProxy(t, tg.url, "POST", cutAfterAnswer))
+		id := "5a1d0c3e-7b2f-4e8a-9c61-" + fmt.Sprintf("%012x", time.Now().UnixNano()&0xffffffffffff)
+		var r nbserv.Response
+		k, err := c.Kernels.Start(context.Background(), nbserv.StartKernelRequest{ID: id}, nbserv.WithResponse(&r))
+		t.Cleanup(func() { direct.Kernels.Delete(context.Background(), id) })
+		if err != nil || r.Attempts != 2 || k.ID != id {
+			t.Errorf("Start with an id after a lost answer: %v, %v after %d attempts; want the kernel %s after 2", k, err, r.Attempts, id)
+		}
+		after := settle(t, direct)
 		if len(after) != len(before)+1 {
 			t.Errorf("%d new kernels, want 1", len(after)-len(before))
 		}

@@ -100,7 +100,7 @@ func TestE2ESwitchKernels(t *testing.T) {
 		}
 
 		// By id: move to a kernel started beforehand.
-		k, err := c.Kernels.Start(ctx, "")
+		k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestE2ELostAnswerDeleteSucceeds(t *testing.T) {
 				if err := c.Sessions.Delete(context.Background(), s.ID, nbserv.WithResponse(&r)); err != nil || r.Attempts != 2 || r.StatusCode != 404 {
 					t.Errorf("Sessions.Delete: %v after %d attempts, last status %d; want success after a 404", err, r.Attempts, r.StatusCode)
 				}
-				k, err := direct.Kernels.Start(context.Background(), "")
+				k, err := direct.Kernels.Start(context.Background(), nbserv.StartKernelRequest{})
 				if err != nil {
 					t.Fatal(err)
 				}

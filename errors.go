@@ -66,21 +66,11 @@ var (
 	ErrLoginRequired = transport.ErrLoginRequired
 )
 
-// Errors of a kernel connection, for errors.Is.
-var (
-	// ErrKernelRestarted matches a request cut short because the kernel
-	// restarted (Conn.Restart, another client's restart, or Jupyter
-	// restarting a kernel that died): the kernel's state is gone, and the
-	// request will never be answered. The Conn reconnects and stays usable.
-	ErrKernelRestarted = transport.ErrKernelRestarted
-	// ErrKernelDead matches a request or connection ended because the
-	// kernel died and was not restarted, was shut down, or no longer
-	// exists. The Conn is finished.
-	ErrKernelDead = transport.ErrKernelDead
-	// ErrConnClosed matches a call on a Conn after Close, or cut short by
-	// it.
-	ErrConnClosed = transport.ErrConnClosed
-)
+// ErrKernelDead matches a kernel that is gone: a session without one
+// (Sessions.Connect), and, as package kernel's ErrKernelDead (the same
+// value), a kernel connection ended because the kernel died and was not
+// restarted, was shut down, or no longer exists.
+var ErrKernelDead = transport.ErrKernelDead
 
 // Error is a non-2xx answer from the server: the method and path, the
 // status, the server's message, reason and traceback, the header and the

@@ -15,7 +15,7 @@ func ExampleKernelsService_Restart() {
 	ctx := context.Background()
 	c := srv.Client
 
-	k, err := c.Kernels.Start(ctx, "python3")
+	k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{Name: "python3"})
 	if err != nil {
 		log.Fatal(err)
 	}

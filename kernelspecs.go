@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/nbserv/go-nbserv/internal/transport"
+	"github.com/nbserv/go-nbserv/kernel"
 )
 
 // KernelSpecsService lists the kernels a server can start (/api/kernelspecs)
@@ -71,15 +72,7 @@ type KernelSpecFile struct {
 	// CodemirrorMode is a string or an object, kept raw; often absent.
 	CodemirrorMode json.RawMessage `json:"codemirror_mode,omitempty"`
 	// HelpLinks are links for the UI's help menu; often absent.
-	HelpLinks []HelpLink `json:"help_links,omitempty"`
-}
-
-// HelpLink is one entry of a kernelspec's help menu.
-type HelpLink struct {
-	// Text is the menu entry's text.
-	Text string `json:"text"`
-	// URL is where it leads.
-	URL string `json:"url"`
+	HelpLinks []kernel.HelpLink `json:"help_links,omitempty"`
 }
 
 // ResourceFile returns the file name of resource key (such as

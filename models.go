@@ -8,22 +8,19 @@ import (
 	"maps"
 	"reflect"
 	"time"
+
+	"github.com/nbserv/go-nbserv/kernel"
 )
 
-// Kernel execution states, as Kernel.ExecutionState reports them. A
-// server may send others; compare with these rather than literals.
+// Kernel execution states, as Kernel.ExecutionState reports them (the
+// kernel package's, which its Status messages carry). A server may send
+// others; compare with these rather than literals.
 const (
-	// StateStarting: the kernel process is starting, or no client has
-	// connected to its channels yet (Jupyter reports this until one does).
-	StateStarting = "starting"
-	// StateIdle: the kernel is waiting for a request.
-	StateIdle = "idle"
-	// StateBusy: the kernel is running a request.
-	StateBusy = "busy"
-	// StateRestarting: the kernel is being restarted.
-	StateRestarting = "restarting"
-	// StateDead: the kernel died and could not be restarted.
-	StateDead = "dead"
+	StateStarting   = kernel.StateStarting
+	StateIdle       = kernel.StateIdle
+	StateBusy       = kernel.StateBusy
+	StateRestarting = kernel.StateRestarting
+	StateDead       = kernel.StateDead
 )
 
 // SessionType is what a session is for, as Session.Type and the requests'

@@ -3,8 +3,10 @@ package nbserv
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/nbserv/go-nbserv/internal/transport"
+	"github.com/nbserv/go-nbserv/kernel"
 )
 
 // SessionsService manages sessions (/api/sessions). Reach it as
@@ -159,4 +161,19 @@ func (s *SessionsService) Delete(ctx context.Context, id string, opts ...CallOpt
 
 func (s *SessionsService) send(ctx context.Context, method, path string, in any, opts []CallOption) (*Session, error) {
 	return transport.DoDecode(ctx, s.c.t, transport.Call{Method: method, Path: path, Body: in}, decodeSession, opts)
+}
+
+// Connect opens a connection to the channels of a session's kernel, the
+// kernel the session has now (it is read first, as sessions can switch
+// kernels): see Kernels.Connect and kernel.Conn. An unknown session fails
+// with ErrNotFound, a session without a kernel with ErrKernelDead.
+func (s *SessionsService) Connect(ctx context.Context, sessionID string, opts ...kernel.Option) (*kernel.Conn, error) {
+	sess, err := s.Get(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if sess.Kernel == nil || sess.Kernel.ID == "" {
+		return nil, fmt.Errorf("%w: session %s has no kernel", ErrKernelDead, sessionID)
+	}
+	return s.c.Kernels.Connect(ctx, sess.Kernel.ID, opts...)
 }

@@ -62,7 +62,7 @@ func TestSessionsRequests(t *testing.T) {
 				"DELETE", one, 204, "", ""},
 			{"KernelsList", func(c *Client) error { _, err := c.Kernels.List(ctx); return err },
 				"GET", strings.TrimSuffix(base, "/") + "/api/kernels", 200, "[]", ""},
-			{"KernelsStart", func(c *Client) error { _, err := c.Kernels.Start(ctx, "python3"); return err },
+			{"KernelsStart", func(c *Client) error { _, err := c.Kernels.Start(ctx, StartKernelRequest{Name: "python3"}); return err },
 				"POST", strings.TrimSuffix(base, "/") + "/api/kernels", 201, `{"id": "` + testKernelID + `", "name": "python3", "last_activity": "2026-11-27T00:28:40.011808Z", "execution_state": "starting", "connections": 0}`, `{"name":"python3"}`},
 			{"KernelsDelete", func(c *Client) error { return c.Kernels.Delete(ctx, testKernelID) },
 				"DELETE", strings.TrimSuffix(base, "/") + "/api/kernels/" + testKernelID, 204, "", ""},

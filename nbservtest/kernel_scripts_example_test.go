@@ -7,6 +7,7 @@ import (
 	"log"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/kernel"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
@@ -26,7 +27,7 @@ func ExampleServer_Script() {
 	srv.Script("model.save('/read-only')", nbservtest.Error("PermissionError", "[Errno 13] Permission denied"))
 
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func ExampleServer_Script() {
 	fmt.Printf("In [%d]: %q -> %s\n", ex.ExecutionCount, ex.Stdout(), result)
 
 	_, err = conn.Execute(ctx, "model.save('/read-only')")
-	var kerr *nbserv.KernelError
+	var kerr *kernel.Error
 	if errors.As(err, &kerr) {
 		fmt.Println(kerr.Ename+":", kerr.Evalue)
 	}
@@ -62,7 +63,7 @@ func ExampleServer_Script_defaultForms() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func ExampleServer_Script_defaultForms() {
 
 	for _, code := range []string{`print("hello")`, `6*7`, `raise ValueError("boom")`, `import pandas`} {
 		ex, err := conn.Execute(ctx, code)
-		var kerr *nbserv.KernelError
+		var kerr *kernel.Error
 		switch {
 		case errors.As(err, &kerr):
 			fmt.Printf("%-26s %s\n", code, kerr.Ename)

@@ -9,14 +9,15 @@ import (
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/kernel"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
 // connect starts a kernel on srv and connects to its channels.
-func connect(t *testing.T, srv *nbservtest.Server) (*nbserv.Conn, string) {
+func connect(t *testing.T, srv *nbservtest.Server) (*kernel.Conn, string) {
 	t.Helper()
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestScriptSteps(t *testing.T) {
 	for _, out := range ex.Outputs {
 		kinds = append(kinds, fmt.Sprintf("%T", out))
 	}
-	want := "*nbserv.Stream *nbserv.Stream *nbserv.DisplayData *nbserv.DisplayData *nbserv.UpdateDisplayData *nbserv.ClearOutput *nbserv.ExecuteResult"
+	want := "*kernel.Stream *kernel.Stream *kernel.DisplayData *kernel.DisplayData *kernel.UpdateDisplayData *kernel.ClearOutput *kernel.ExecuteResult"
 	if got := strings.Join(kinds, " "); got != want {
 		t.Errorf("outputs %s, want %s (two writes to stdout are one stream message)", got, want)
 	}
@@ -66,7 +67,7 @@ func TestScriptError(t *testing.T) {
 	srv.Script("fail()", nbservtest.Stdout("before\n"), nbservtest.Error("ValueError", "bad input"), nbservtest.Stdout("never\n"))
 	conn, _ := connect(t, srv)
 	ex, err := conn.Execute(context.Background(), "fail()")
-	var ke *nbserv.KernelError
+	var ke *kernel.Error
 	if !errors.As(err, &ke) || ke.Ename != "ValueError" || ke.Evalue != "bad input" {
 		t.Fatalf("err %v, want the kernel's ValueError", err)
 	}
@@ -85,7 +86,7 @@ func TestScriptInput(t *testing.T) {
 	}))
 	conn, _ := connect(t, srv)
 	var prompt string
-	ex, err := conn.Execute(context.Background(), "ask()", nbserv.WithStdin(func(_ context.Context, req *nbserv.InputRequest) (string, error) {
+	ex, err := conn.Execute(context.Background(), "ask()", kernel.WithStdin(func(_ context.Context, req *kernel.InputRequest) (string, error) {
 		prompt = req.Prompt
 		return "Ann", nil
 	}))
@@ -98,7 +99,7 @@ func TestScriptInput(t *testing.T) {
 	// Without a stdin function the SDK does not allow stdin: ipykernel's
 	// StdinNotImplementedError.
 	_, err = conn.Execute(context.Background(), "ask()")
-	var ke *nbserv.KernelError
+	var ke *kernel.Error
 	if !errors.As(err, &ke) || ke.Ename != "StdinNotImplementedError" {
 		t.Errorf("without stdin: %v", err)
 	}
@@ -109,7 +110,7 @@ func TestScriptSleepInterrupted(t *testing.T) {
 	srv.Script("train()", nbservtest.Stdout("epoch 1\n"), nbservtest.Sleep(time.Hour), nbservtest.Stdout("never\n"))
 	conn, kernelID := connect(t, srv)
 	done := make(chan error, 1)
-	var ex *nbserv.Execution
+	var ex *kernel.Execution
 	go func() {
 		var err error
 		ex, err = conn.Execute(context.Background(), "train()")
@@ -120,7 +121,7 @@ func TestScriptSleepInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := <-done
-	var ke *nbserv.KernelError
+	var ke *kernel.Error
 	if !errors.As(err, &ke) || ke.Ename != "KeyboardInterrupt" {
 		t.Fatalf("err %v, want KeyboardInterrupt", err)
 	}
@@ -169,7 +170,7 @@ func TestScriptFuncAndDefaults(t *testing.T) {
 	}
 	// And what they do not cover is refused, not pretended.
 	_, err = conn.Execute(ctx, "import numpy")
-	var ke *nbserv.KernelError
+	var ke *kernel.Error
 	if !errors.As(err, &ke) || ke.Ename != "NotImplementedError" {
 		t.Fatalf("unsupported code: %v", err)
 	}
@@ -185,7 +186,7 @@ func TestScriptCrashAndMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := conn.Execute(ctx, "boom()")
-	if !errors.Is(err, nbserv.ErrKernelRestarted) {
+	if !errors.Is(err, kernel.ErrKernelRestarted) {
 		t.Fatalf("crash: %v, want ErrKernelRestarted", err)
 	}
 }
@@ -209,7 +210,7 @@ func TestCrashKernel(t *testing.T) {
 }
 
 // text is an execute_result's text/plain, or "" without one.
-func text(r *nbserv.ExecuteResult) string {
+func text(r *kernel.ExecuteResult) string {
 	if r == nil {
 		return ""
 	}

@@ -14,7 +14,7 @@ import (
 func TestFailRestarts(t *testing.T) {
 	srv := nbservtest.NewServer(t)
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func ExampleServer_FailRestarts() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -157,7 +157,7 @@ func setup(t *testing.T) (*server, map[string]string) {
 	for _, k := range fixture {
 		var id string
 		if k.name == "-" {
-			kern, err := srv.Client.Kernels.Start(ctx, "")
+			kern, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 			if err != nil {
 				t.Fatal(err)
 			}

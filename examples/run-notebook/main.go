@@ -35,6 +35,7 @@ import (
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/kernel"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
@@ -127,13 +128,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 // execute runs nb's code cells in a new session for o.path and records
 // their outputs in nb; the session and its kernel are deleted at the end.
 func execute(ctx context.Context, c *nbserv.Client, nb *notebook, o options, out io.Writer) error {
-	kernel := o.kernel
-	if kernel == "" {
-		kernel = nb.kernelName()
+	spec := o.kernel
+	if spec == "" {
+		spec = nb.kernelName()
 	}
 	req := nbserv.CreateSessionRequest{Path: o.path, Type: nbserv.SessionNotebook, Name: "run-notebook"}
-	if kernel != "" {
-		req.Kernel = &nbserv.KernelRequest{Name: kernel}
+	if spec != "" {
+		req.Kernel = &nbserv.KernelRequest{Name: spec}
 	}
 	s, err := c.Sessions.Create(ctx, req)
 	if err != nil {
@@ -152,7 +153,7 @@ func execute(ctx context.Context, c *nbserv.Client, nb *notebook, o options, out
 		if ex != nil {
 			cell.record(ex)
 		}
-		var kerr *nbserv.KernelError
+		var kerr *kernel.Error
 		switch {
 		case errors.As(err, &kerr):
 			fmt.Fprintf(out, "[%d] %s: %s\n", ex.ExecutionCount, kerr.Ename, kerr.Evalue)
@@ -169,7 +170,7 @@ func execute(ctx context.Context, c *nbserv.Client, nb *notebook, o options, out
 // runCell executes one cell; past timeout it interrupts the kernel and
 // collects what the interrupted cell sends, waiting a little longer for a
 // kernel that ignores interrupts.
-func runCell(ctx context.Context, conn *nbserv.Conn, code string, timeout time.Duration) (*nbserv.Execution, error) {
+func runCell(ctx context.Context, conn *kernel.Conn, code string, timeout time.Duration) (*kernel.Execution, error) {
 	var interrupted atomic.Bool
 	timer := time.AfterFunc(timeout, func() {
 		interrupted.Store(true)
@@ -179,7 +180,7 @@ func runCell(ctx context.Context, conn *nbserv.Conn, code string, timeout time.D
 	waitCtx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
 	defer cancel()
 	ex, err := conn.Execute(waitCtx, code)
-	var kerr *nbserv.KernelError
+	var kerr *kernel.Error
 	if interrupted.Load() && errors.As(err, &kerr) {
 		kerr.Evalue = strings.TrimSpace(kerr.Evalue + fmt.Sprintf(" (interrupted after %v)", timeout))
 	}
@@ -187,16 +188,16 @@ func runCell(ctx context.Context, conn *nbserv.Conn, code string, timeout time.D
 }
 
 // summary renders an execution's outputs on one line.
-func summary(ex *nbserv.Execution) string {
+func summary(ex *kernel.Execution) string {
 	var parts []string
 	for _, o := range ex.Displayed() {
 		switch v := o.(type) {
-		case *nbserv.Stream:
+		case *kernel.Stream:
 			parts = append(parts, fmt.Sprintf("%s %q", v.Name, v.Text))
-		case *nbserv.ExecuteResult:
+		case *kernel.ExecuteResult:
 			txt, _ := v.Data.Text("text/plain")
 			parts = append(parts, "Out: "+txt)
-		case *nbserv.DisplayData:
+		case *kernel.DisplayData:
 			parts = append(parts, "display")
 		}
 	}
@@ -266,18 +267,18 @@ func (c cell) source() string {
 
 // record sets the cell's outputs and execution count as a notebook front
 // end would save them (nbformat 4).
-func (c cell) record(ex *nbserv.Execution) {
+func (c cell) record(ex *kernel.Execution) {
 	outputs := []any{}
 	for _, o := range ex.Displayed() {
 		switch v := o.(type) {
-		case *nbserv.Stream:
+		case *kernel.Stream:
 			outputs = append(outputs, map[string]any{"output_type": "stream", "name": v.Name, "text": v.Text})
-		case *nbserv.DisplayData:
+		case *kernel.DisplayData:
 			outputs = append(outputs, map[string]any{"output_type": "display_data", "data": v.Data, "metadata": orEmpty(v.Metadata)})
-		case *nbserv.ExecuteResult:
+		case *kernel.ExecuteResult:
 			outputs = append(outputs, map[string]any{"output_type": "execute_result", "data": v.Data,
 				"metadata": orEmpty(v.Metadata), "execution_count": v.ExecutionCount})
-		case *nbserv.KernelError:
+		case *kernel.Error:
 			outputs = append(outputs, map[string]any{"output_type": "error", "ename": v.Ename, "evalue": v.Evalue, "traceback": v.Traceback})
 		}
 	}

@@ -11,7 +11,7 @@ import (
 // kernel over a real loopback WebSocket, with this package's minimal
 // client: execute_request out, then everything up to the reply and the
 // idle status back. It measures the server side; the SDK's own benchmark
-// (BenchmarkExecute, root package) compares the SDK with a floor.
+// (BenchmarkExecute, package kernel) compares the SDK with a floor.
 func BenchmarkRefKernelExecute(b *testing.B) {
 	for _, v1 := range []bool{false, true} {
 		b.Run(fmt.Sprint("v1=", v1), func(b *testing.B) {

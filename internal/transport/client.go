@@ -31,6 +31,9 @@ type Client struct {
 	costs    Costs
 	logger   *slog.Logger
 	http     *http.Client // a copy of the caller's, with the redirect policy
+	// ws dials WebSockets: http with a transport of its own whose
+	// connections acknowledge at once (QuickAckHTTPClient).
+	ws *http.Client
 }
 
 // New validates s and returns a Client. A malformed BaseURL or a negative
@@ -68,6 +71,7 @@ func New(s Settings) (*Client, error) {
 	if s.NoRedirects {
 		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
+	c.ws = QuickAckHTTPClient(c.http)
 	return c, nil
 }
 
@@ -96,8 +100,12 @@ func (c *Client) MaxBody() int64 { return c.settings.maxBody }
 // RetryMax is how many times a failed attempt may be retried.
 func (c *Client) RetryMax() int { return c.settings.retryMax }
 
-// CloseIdleConnections closes the idle keep-alive connections.
-func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+// CloseIdleConnections closes the idle keep-alive connections, the
+// WebSocket dialer's included.
+func (c *Client) CloseIdleConnections() {
+	c.http.CloseIdleConnections()
+	c.ws.CloseIdleConnections()
+}
 
 // NewError makes the *Error of a non-2xx answer to a request the transport
 // did not send itself, with the token removed.

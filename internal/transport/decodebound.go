@@ -51,13 +51,23 @@ func budgetFor(limit int64) int64 {
 // than DecodeFactor × limit bytes (the budget), with the estimate and
 // the budget for the caller's error.
 func (c *Client) OverBudget(body []byte, limit int64) (over bool, cost, budget int64) {
+	return c.costs.over(body, limit)
+}
+
+// OverBudget is Client.OverBudget at the default prices, for what bounds
+// its decoding without a Client: a kernel connection's messages.
+func OverBudget(body []byte, limit int64) (over bool, cost, budget int64) {
+	return Costs{}.orDefault().over(body, limit)
+}
+
+func (p Costs) over(body []byte, limit int64) (over bool, cost, budget int64) {
 	budget = budgetFor(limit)
 	// The most any byte can cost is half an object ("{}" is 2 bytes): a
 	// body under budget/perByte needs no count.
-	if perByte := c.costs.Object / 2; perByte > 0 && int64(len(body)) <= budget/perByte {
+	if perByte := p.Object / 2; perByte > 0 && int64(len(body)) <= budget/perByte {
 		return false, 0, budget
 	}
-	cost = c.JSONCost(body)
+	cost = p.of(body)
 	return cost > budget, cost, budget
 }
 

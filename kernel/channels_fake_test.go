@@ -1,4 +1,4 @@
-package nbserv
+package kernel
 
 import (
 	"context"
@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // fakeKernel is the unit tests' Jupyter Server for one kernel: a loopback
@@ -31,7 +34,7 @@ type fakeKernel struct {
 	token  string
 	prefix string
 	srv    *httptest.Server
-	client *Client
+	client *transport.Client
 
 	// v1 makes the server accept the v1 subprotocol when offered.
 	v1 bool
@@ -56,6 +59,74 @@ type fakeKernel struct {
 	seq        int
 }
 
+// Config is the client's configuration, as the tests adjust it.
+type Config = transport.Config
+
+// Values the fake and the tests share.
+const (
+	testToken     = "s3cr3t-t0ken"
+	testSessionID = "73293b23-4691-4c77-a951-f2091166b6aa"
+)
+
+// newTestClient is the transport of a client of base, as nbserv's
+// NewClient makes it.
+func newTestClient(t testing.TB, cfg Config) *transport.Client {
+	t.Helper()
+	c, err := transport.New(transport.Settings{Config: cfg, Name: "nbserv", Product: "go-nbserv/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// testEndpoint is the Endpoint of a kernel reached through a transport
+// client, as nbserv's Kernels.Connect gives Dial, with the client's
+// defaults as nbserv passes them.
+type testEndpoint struct {
+	t  *transport.Client
+	id string
+}
+
+func (e *testEndpoint) KernelID() string { return e.id }
+
+func (e *testEndpoint) DialChannels(ctx context.Context, sessionID string, subprotocols []string) (*websocket.Conn, error) {
+	return e.t.DialWebSocket(ctx, "api/kernels/"+e.id+"/channels", url.Values{"session_id": {sessionID}}, subprotocols)
+}
+
+func (e *testEndpoint) Interrupt(ctx context.Context, opts ...CallOption) error {
+	_, err := e.t.Do(ctx, transport.Call{Method: "POST", Path: "api/kernels/" + e.id + "/interrupt"}, opts)
+	return err
+}
+
+func (e *testEndpoint) Restart(ctx context.Context, opts ...CallOption) error {
+	_, err := e.t.Do(ctx, transport.Call{Method: "POST", Path: "api/kernels/" + e.id + "/restart"}, opts)
+	return err
+}
+
+func (e *testEndpoint) Check(ctx context.Context) error {
+	var k struct {
+		State string `json:"execution_state"`
+	}
+	_, err := e.t.Do(ctx, transport.Call{Method: "GET", Path: "api/kernels/" + e.id, Decode: func(b []byte) error { return json.Unmarshal(b, &k) }}, nil)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: the kernel no longer exists: %w", ErrKernelDead, err)
+	case err == nil && k.State == StateDead:
+		return fmt.Errorf("%w: the server reports the kernel dead", ErrKernelDead)
+	}
+	return err
+}
+
+func (e *testEndpoint) ReconnectWait(attempt int, deadline time.Time) (time.Duration, bool) {
+	return e.t.RetryWait(attempt, nil, deadline)
+}
+
+// dial connects to kernel id through c, as Kernels.Connect does.
+func dial(ctx context.Context, c *transport.Client, id string, opts ...Option) (*Conn, error) {
+	defaults := []Option{WithHandshakeTimeout(c.Timeout()), WithMaxMessageBytes(c.MaxBody()), WithMaxOutputBytes(c.MaxBody())}
+	return Dial(ctx, &testEndpoint{t: c, id: id}, append(defaults, opts...)...)
+}
+
 func newFakeKernel(t testing.TB, exec func(x *fakeExec), adjust ...func(*Config)) *fakeKernel {
 	t.Helper()
 	k := &fakeKernel{t: t, id: "c0ffee00-1111-4222-8333-444455556666", token: testToken, prefix: "/user/x/", exec: exec,
@@ -66,10 +137,7 @@ func newFakeKernel(t testing.TB, exec func(x *fakeExec), adjust ...func(*Config)
 	for _, f := range adjust {
 		f(&cfg)
 	}
-	c, err := NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newTestClient(t, cfg)
 	k.client = c
 	t.Cleanup(func() {
 		close(k.done)
@@ -87,9 +155,9 @@ func newFakeKernel(t testing.TB, exec func(x *fakeExec), adjust ...func(*Config)
 }
 
 // connect opens a Conn on the fake and closes it at the end of the test.
-func (k *fakeKernel) connect(opts ...ConnectOption) *Conn {
+func (k *fakeKernel) connect(opts ...Option) *Conn {
 	k.t.Helper()
-	conn, err := k.client.Kernels.Connect(context.Background(), k.id, opts...)
+	conn, err := dial(context.Background(), k.client, k.id, opts...)
 	if err != nil {
 		k.t.Fatal(err)
 	}

@@ -142,3 +142,27 @@ func TestKernelActionsRefuseBadIDs(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+func TestStartSendsTheRequest(t *testing.T) {
+	c, m := newMock(t, "http://jupyter.test")
+	m.on("POST", "http://jupyter.test/api/kernels", 201, wireRestarted)
+	ctx := context.Background()
+	if _, err := c.Kernels.Start(ctx, StartKernelRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	req := StartKernelRequest{Name: "python3", Path: "work/a", Env: map[string]string{"KERNEL_USERNAME": "ada"}, ID: testKernelID}
+	if _, err := c.Kernels.Start(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	got := m.requests()
+	want := []string{`{}`, `{"name":"python3","path":"work/a","env":{"KERNEL_USERNAME":"ada"},"kernel_id":"` + testKernelID + `"}`}
+	if len(got) != 2 || got[0].Body != want[0] || got[1].Body != want[1] {
+		t.Errorf("bodies %+v, want %q", got, want)
+	}
+	if _, err := c.Kernels.Start(ctx, StartKernelRequest{ID: "../x"}); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("bad kernel id: %v", err)
+	}
+	if n := len(m.requests()); n != 2 {
+		t.Errorf("%d requests: a refused id reached the server", n)
+	}
+}

@@ -1,4 +1,4 @@
-package nbserv
+package kernel
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,11 +15,16 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // Unit tests of Conn against fakeKernel (channels_fake_test.go). The same
 // behaviours run against real Jupyter and the reference server in
 // integration_channels_test.go.
+
+// uuidV4 matches a random (version 4) UUID, as a Conn's own session id is.
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // bothFramings runs f with the server speaking legacy JSON only, then with
 // it accepting the v1 subprotocol.
@@ -60,7 +66,7 @@ func TestConnectHandshake(t *testing.T) {
 		if got := h.Header.Values("Sec-WebSocket-Protocol"); len(got) != 1 || got[0] != ProtocolV1 {
 			t.Errorf("offered subprotocols %q, want v1 offered by default", got)
 		}
-		if !validID(conn.SessionID()) {
+		if !uuidV4.MatchString(conn.SessionID()) {
 			t.Errorf("session id %q is not a UUID", conn.SessionID())
 		}
 		// Every message the Conn sent carries its session id and protocol version.
@@ -75,7 +81,7 @@ func TestConnectHandshake(t *testing.T) {
 	})
 }
 
-func TestConnectOptions(t *testing.T) {
+func TestOptions(t *testing.T) {
 	k := newFakeKernel(t, standardExec)
 	k.v1 = true
 	conn := k.connect(WithProtocol(ProtocolLegacy), WithSessionID("my-session"), WithUsername("ada"))
@@ -101,36 +107,33 @@ func TestConnectOptions(t *testing.T) {
 
 	// v1 demanded from a server that speaks only legacy.
 	legacy := newFakeKernel(t, standardExec)
-	_, err := legacy.client.Kernels.Connect(context.Background(), legacy.id, WithProtocol(ProtocolV1))
+	_, err := dial(context.Background(), legacy.client, legacy.id, WithProtocol(ProtocolV1))
 	if err == nil || !strings.Contains(err.Error(), "does not speak "+ProtocolV1) {
 		t.Errorf("v1 against a legacy server: %v", err)
 	}
 
-	for _, opt := range []ConnectOption{WithProtocol("v2"), WithSessionID(""), WithMaxMessageBytes(0),
-		WithMaxOutputBytes(-1), WithReconnectTimeout(0), WithKernelCheck(0)} {
-		if _, err := k.client.Kernels.Connect(context.Background(), k.id, opt); !errors.Is(err, ErrInvalidArgument) {
+	n := k.handshakeCount()
+	for _, opt := range []Option{WithProtocol("v2"), WithSessionID(""), WithMaxMessageBytes(0),
+		WithMaxOutputBytes(-1), WithReconnectTimeout(0), WithCheckInterval(0), WithHandshakeTimeout(0)} {
+		if _, err := dial(context.Background(), k.client, k.id, opt); !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("invalid option: %v", err)
 		}
 	}
-	n := k.handshakeCount()
-	if _, err := k.client.Kernels.Connect(context.Background(), "../sessions"); !errors.Is(err, ErrInvalidArgument) {
-		t.Errorf("bad kernel id: %v", err)
-	}
 	if k.handshakeCount() != n {
-		t.Error("a refused argument reached the server")
+		t.Error("a refused option reached the server")
 	}
 }
 
 func TestConnectRefused(t *testing.T) {
 	k := newFakeKernel(t, standardExec)
 	ctx := context.Background()
-	var e *Error
-	_, err := k.client.Kernels.Connect(ctx, "00000000-0000-4000-8000-000000000000")
+	var e *transport.Error
+	_, err := dial(ctx, k.client, "00000000-0000-4000-8000-000000000000")
 	if !errors.Is(err, ErrNotFound) || !errors.As(err, &e) || e.Method != "GET" || e.Path != "/user/x/api/kernels/00000000-0000-4000-8000-000000000000/channels" {
 		t.Errorf("unknown kernel: %v", err)
 	}
-	bad, _ := NewClient(Config{BaseURL: k.srv.URL + k.prefix, Token: "wrong-token"})
-	_, err = bad.Kernels.Connect(ctx, k.id)
+	bad := newTestClient(t, Config{BaseURL: k.srv.URL + k.prefix, Token: "wrong-token"})
+	_, err = dial(ctx, bad, k.id)
 	if !errors.Is(err, ErrUnauthorized) || strings.Contains(err.Error(), "wrong-token") {
 		t.Errorf("wrong token: %v", err)
 	}
@@ -218,7 +221,7 @@ func TestExecuteKernelError(t *testing.T) {
 	k := newFakeKernel(t, standardExec)
 	conn := k.connect()
 	ex, err := conn.Execute(context.Background(), "raise:boom")
-	var ke *KernelError
+	var ke *Error
 	if !errors.As(err, &ke) || ke.Ename != "ValueError" || ke.Evalue != "boom" || len(ke.Traceback) != 2 {
 		t.Fatalf("err %v", err)
 	}
@@ -231,7 +234,7 @@ func TestExecuteKernelError(t *testing.T) {
 	if ex == nil || ex.Status != StatusError || len(ex.Outputs) != 1 {
 		t.Fatalf("execution %+v", ex)
 	}
-	if out, ok := ex.Outputs[0].(*KernelError); !ok || out.Ename != "ValueError" {
+	if out, ok := ex.Outputs[0].(*Error); !ok || out.Ename != "ValueError" {
 		t.Errorf("error output %#v", ex.Outputs[0])
 	}
 	// The connection goes on.
@@ -297,7 +300,7 @@ func TestExecuteStreamError(t *testing.T) {
 	var items []string
 	for out, err := range conn.ExecuteStream(context.Background(), "raise:no") {
 		if err != nil {
-			var ke *KernelError
+			var ke *Error
 			if !errors.As(err, &ke) || ke.Evalue != "no" {
 				t.Errorf("err %v", err)
 			}
@@ -394,7 +397,7 @@ func TestStdin(t *testing.T) {
 		}
 		// Without WithStdin the kernel is told input is not allowed.
 		_, err = conn.Execute(context.Background(), "input()")
-		var ke *KernelError
+		var ke *Error
 		if !errors.As(err, &ke) || ke.Ename != "StdinNotImplementedError" {
 			t.Errorf("without stdin: %v", err)
 		}
@@ -504,7 +507,7 @@ func TestInterruptEndsExecution(t *testing.T) {
 	if err := conn.Interrupt(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var ke *KernelError
+	var ke *Error
 	if err := <-errc; !errors.As(err, &ke) || ke.Ename != "KeyboardInterrupt" {
 		t.Errorf("%v", err)
 	}
@@ -619,9 +622,9 @@ func TestKernelDeath(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			k := newFakeKernel(t, hang)
-			check := WithKernelCheck(20 * time.Millisecond)
+			check := WithCheckInterval(20 * time.Millisecond)
 			if name == "gone, socket closed" {
-				check = WithKernelCheck(-1) // the redial's 404 must tell
+				check = WithCheckInterval(-1) // the redial's 404 must tell
 			}
 			conn := k.connect(check)
 			errc := running(t, k, conn)
@@ -688,7 +691,7 @@ func TestReconnectGivesUp(t *testing.T) {
 	})
 	t.Run("server down", func(t *testing.T) {
 		k := newFakeKernel(t, hang)
-		conn := k.connect(WithReconnectTimeout(100*time.Millisecond), WithKernelCheck(-1))
+		conn := k.connect(WithReconnectTimeout(100*time.Millisecond), WithCheckInterval(-1))
 		errc := running(t, k, conn)
 		k.srv.Listener.Close()
 		k.dropAll()
@@ -740,21 +743,6 @@ func TestKernelInfoCompleteInspect(t *testing.T) {
 			t.Errorf("%+v, %v", m, err)
 		}
 	})
-}
-
-func TestSessionsConnect(t *testing.T) {
-	k := newFakeKernel(t, standardExec)
-	conn, err := k.client.Sessions.Connect(context.Background(), testSessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if conn.KernelID() != k.id {
-		t.Errorf("kernel %s", conn.KernelID())
-	}
-	if _, err := k.client.Sessions.Connect(context.Background(), "nope"); !errors.Is(err, ErrInvalidArgument) {
-		t.Errorf("%v", err)
-	}
 }
 
 func TestMessagesOfNoRequestGoToTheHandler(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/kernel"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
@@ -58,9 +59,9 @@ func forEachChanTarget(t *testing.T, f func(t *testing.T, tg chanTarget, c *nbse
 
 // connectSession creates a notebook session (deleted at the end) and
 // connects to its kernel (closed at the end).
-func connectSession(t *testing.T, c *nbserv.Client, opts ...nbserv.ConnectOption) (*nbserv.Session, *nbserv.Conn) {
+func connectSession(t *testing.T, c *nbserv.Client, opts ...kernel.Option) (*nbserv.Session, *kernel.Conn) {
 	t.Helper()
-	s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "run.ipynb"), Type: nbserv.TypeNotebook})
+	s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "run.ipynb"), Type: nbserv.SessionNotebook})
 	conn, err := c.Sessions.Connect(context.Background(), s.ID, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func TestE2EChannelsExecute(t *testing.T) {
 			t.Errorf("kernel info %+v", info)
 		}
 		ex, err := conn.Execute(ctx, `print("hello")`)
-		if err != nil || ex.Stdout() != "hello\n" || ex.ExecutionCount != 1 || ex.Status != nbserv.StatusOK {
+		if err != nil || ex.Stdout() != "hello\n" || ex.ExecutionCount != 1 || ex.Status != kernel.StatusOK {
 			t.Fatalf("print: %+v, %v", ex, err)
 		}
 		ex, err = conn.Execute(ctx, "6*7")
@@ -92,7 +93,7 @@ func TestE2EChannelsExecute(t *testing.T) {
 			t.Errorf("KernelInfo: %+v, %v", info, err)
 		}
 		cr, err := conn.Complete(ctx, "pri", -1)
-		if err != nil || cr.Status != nbserv.StatusOK || cr.CursorEnd != 3 {
+		if err != nil || cr.Status != kernel.StatusOK || cr.CursorEnd != 3 {
 			t.Errorf("Complete: %+v, %v", cr, err)
 		}
 		if tg.real && (len(cr.Matches) == 0 || cr.Matches[0] != "print") {
@@ -115,9 +116,9 @@ func TestE2EChannelsExecute(t *testing.T) {
 
 func TestE2EChannelsProtocols(t *testing.T) {
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
-		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "p.ipynb"), Type: nbserv.TypeNotebook})
-		for _, p := range []string{nbserv.ProtocolLegacy, nbserv.ProtocolV1} {
-			conn, err := c.Sessions.Connect(context.Background(), s.ID, nbserv.WithProtocol(p))
+		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "p.ipynb"), Type: nbserv.SessionNotebook})
+		for _, p := range []string{kernel.ProtocolLegacy, kernel.ProtocolV1} {
+			conn, err := c.Sessions.Connect(context.Background(), s.ID, kernel.WithProtocol(p))
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
@@ -134,17 +135,17 @@ func TestE2EChannelsError(t *testing.T) {
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
 		_, conn := connectSession(t, c)
 		ex, err := conn.Execute(context.Background(), `raise ValueError("boom")`)
-		var ke *nbserv.KernelError
+		var ke *kernel.Error
 		if !errors.As(err, &ke) || ke.Ename != "ValueError" || ke.Evalue != "boom" {
 			t.Fatalf("%v", err)
 		}
 		if !strings.Contains(ke.PlainTraceback(), "ValueError: boom") || strings.Contains(ke.PlainTraceback(), "\x1b[") {
 			t.Errorf("traceback %q", ke.PlainTraceback())
 		}
-		if ex == nil || ex.Status != nbserv.StatusError || len(ex.Outputs) != 1 {
+		if ex == nil || ex.Status != kernel.StatusError || len(ex.Outputs) != 1 {
 			t.Fatalf("%+v", ex)
 		}
-		if out, ok := ex.Outputs[0].(*nbserv.KernelError); !ok || out.Ename != "ValueError" {
+		if out, ok := ex.Outputs[0].(*kernel.Error); !ok || out.Ename != "ValueError" {
 			t.Errorf("%#v", ex.Outputs[0])
 		}
 	})
@@ -160,7 +161,7 @@ func TestE2EChannelsStream(t *testing.T) {
 		var got []string
 		for out, err := range conn.ExecuteStream(ctx, "import time\nprint(\"a\")\ntime.sleep(30)\nprint(\"b\")") {
 			if err != nil {
-				var ke *nbserv.KernelError
+				var ke *kernel.Error
 				if !errors.As(err, &ke) || ke.Ename != "KeyboardInterrupt" {
 					t.Fatalf("%v", err)
 				}
@@ -168,12 +169,12 @@ func TestE2EChannelsStream(t *testing.T) {
 				continue
 			}
 			switch v := out.(type) {
-			case *nbserv.Stream:
+			case *kernel.Stream:
 				got = append(got, v.Text)
 				if err := conn.Interrupt(ctx); err != nil {
 					t.Fatal(err)
 				}
-			case *nbserv.KernelError:
+			case *kernel.Error:
 				got = append(got, "error output")
 			}
 		}
@@ -187,8 +188,8 @@ func TestE2EChannelsStdin(t *testing.T) {
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
 		_, conn := connectSession(t, c)
 		var prompt string
-		ex, err := conn.Execute(context.Background(), `input("name? ")`, nbserv.WithStdin(
-			func(ctx context.Context, req *nbserv.InputRequest) (string, error) {
+		ex, err := conn.Execute(context.Background(), `input("name? ")`, kernel.WithStdin(
+			func(ctx context.Context, req *kernel.InputRequest) (string, error) {
 				prompt = req.Prompt
 				return "Ada", nil
 			}))
@@ -200,7 +201,7 @@ func TestE2EChannelsStdin(t *testing.T) {
 		}
 		// Without WithStdin, the kernel refuses to read.
 		_, err = conn.Execute(context.Background(), `input("name? ")`)
-		var ke *nbserv.KernelError
+		var ke *kernel.Error
 		if !errors.As(err, &ke) || ke.Ename != "StdinNotImplementedError" {
 			t.Errorf("without stdin: %v", err)
 		}
@@ -217,7 +218,7 @@ func TestE2EChannelsInterrupt(t *testing.T) {
 		var took time.Duration
 		go func() {
 			_, err := conn.Execute(ctx, "import time\nprint(\"sleeping\")\ntime.sleep(30)",
-				nbserv.WithOutputFunc(func(nbserv.Content) { once.Do(func() { close(started) }) }))
+				kernel.WithOutputFunc(func(kernel.Content) { once.Do(func() { close(started) }) }))
 			done <- err
 		}()
 		<-started
@@ -227,7 +228,7 @@ func TestE2EChannelsInterrupt(t *testing.T) {
 		}
 		err := <-done
 		took = time.Since(start)
-		var ke *nbserv.KernelError
+		var ke *kernel.Error
 		if !errors.As(err, &ke) || ke.Ename != "KeyboardInterrupt" {
 			t.Fatalf("%v", err)
 		}
@@ -249,7 +250,7 @@ func TestE2EChannelsRestart(t *testing.T) {
 		if err := conn.Restart(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-done; !errors.Is(err, nbserv.ErrKernelRestarted) {
+		if err := <-done; !errors.Is(err, kernel.ErrKernelRestarted) {
 			t.Errorf("execution during the restart: %v", err)
 		}
 		// A new process: the execution count starts again.
@@ -262,13 +263,13 @@ func TestE2EChannelsRestart(t *testing.T) {
 
 // running starts an Execute of code, which must print before anything
 // else, and returns its error's channel once the first output arrived.
-func running(t *testing.T, conn *nbserv.Conn, code string) <-chan error {
+func running(t *testing.T, conn *kernel.Conn, code string) <-chan error {
 	started := make(chan struct{})
 	var once sync.Once
 	done := make(chan error, 1)
 	go func() {
 		_, err := conn.Execute(context.Background(), code,
-			nbserv.WithOutputFunc(func(nbserv.Content) { once.Do(func() { close(started) }) }))
+			kernel.WithOutputFunc(func(kernel.Content) { once.Do(func() { close(started) }) }))
 		done <- err
 	}()
 	select {
@@ -289,7 +290,7 @@ func TestE2EChannelsKernelKilled(t *testing.T) {
 		// new process; the running execution is lost, not left hanging.
 		select {
 		case err := <-done:
-			if !errors.Is(err, nbserv.ErrKernelRestarted) {
+			if !errors.Is(err, kernel.ErrKernelRestarted) {
 				t.Fatalf("execution in a killed kernel: %v", err)
 			}
 		case <-time.After(time.Minute):
@@ -370,7 +371,7 @@ func TestE2EChannelsRestartFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Jupyter first says "restarting", then "dead" when the restarts fail.
-	if err := <-done; !errors.Is(err, nbserv.ErrKernelRestarted) {
+	if err := <-done; !errors.Is(err, kernel.ErrKernelRestarted) {
 		t.Fatalf("%v", err)
 	}
 	if _, err := conn.Execute(context.Background(), "1+1"); !errors.Is(err, nbserv.ErrKernelDead) {
@@ -385,7 +386,7 @@ func TestE2EChannelsDropAndReconnect(t *testing.T) {
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
 		ctx := context.Background()
 		proxy := newCutProxy(t, tg.url)
-		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "drop.ipynb"), Type: nbserv.TypeNotebook})
+		s := create(t, c, nbserv.CreateSessionRequest{Path: uniquePath(t, "drop.ipynb"), Type: nbserv.SessionNotebook})
 		// The connection goes through the proxy; c watches the kernel directly.
 		viaProxy := newClient(t, proxy.baseURL(tg.url), tg.token)
 		conn, err := viaProxy.Sessions.Connect(ctx, s.ID)
@@ -397,13 +398,13 @@ func TestE2EChannelsDropAndReconnect(t *testing.T) {
 		cut := make(chan struct{})
 		var once sync.Once
 		type result struct {
-			ex  *nbserv.Execution
+			ex  *kernel.Execution
 			err error
 		}
 		done := make(chan result, 1)
 		go func() {
 			ex, err := conn.Execute(ctx, "import time\nprint(\"a\")\ntime.sleep(2)\nprint(\"b\")\nprint(\"c\")\n6*7",
-				nbserv.WithOutputFunc(func(nbserv.Content) { once.Do(func() { close(cut) }) }))
+				kernel.WithOutputFunc(func(kernel.Content) { once.Do(func() { close(cut) }) }))
 			done <- result{ex, err}
 		}()
 		<-cut
@@ -418,7 +419,7 @@ func TestE2EChannelsDropAndReconnect(t *testing.T) {
 		if r.err != nil {
 			t.Fatal(r.err)
 		}
-		if r.ex.Stdout() != "a\nb\nc\n" || r.ex.Result() == nil || r.ex.Status != nbserv.StatusOK {
+		if r.ex.Stdout() != "a\nb\nc\n" || r.ex.Result() == nil || r.ex.Status != kernel.StatusOK {
 			t.Errorf("outputs %+v (stdout %q)", r.ex.Outputs, r.ex.Stdout())
 		}
 		if n := proxy.accepted(); n < 2 {
@@ -543,7 +544,7 @@ func (p *cutProxy) accepted() int {
 }
 
 // executeWithin runs code with a 30-second bound, so that no test can hang.
-func executeWithin(ctx context.Context, conn *nbserv.Conn, code string) (*nbserv.Execution, error) {
+func executeWithin(ctx context.Context, conn *kernel.Conn, code string) (*kernel.Execution, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return conn.Execute(ctx, code)

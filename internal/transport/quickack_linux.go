@@ -1,6 +1,6 @@
 //go:build linux
 
-package nbserv
+package transport
 
 import (
 	"net"

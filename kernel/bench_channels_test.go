@@ -1,4 +1,4 @@
-package nbserv_test
+package kernel_test
 
 import (
 	"context"
@@ -12,6 +12,10 @@ import (
 
 	"github.com/coder/websocket"
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/internal/benchpair"
+	"github.com/nbserv/go-nbserv/internal/transport"
+	"github.com/nbserv/go-nbserv/kernel"
+	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
 // Benchmarks of the kernel channels: an execute round trip (send
@@ -19,7 +23,7 @@ import (
 // and through a hand-written WebSocket client, the floor, on the reference
 // kernel and, with NBSERV_JUPYTER_URL and NBSERV_JUPYTER_TOKEN set
 // (WITH_JUPYTER_BASES=/ scripts/with-jupyter.sh go test -run XXX -bench
-// Execute .), on a real ipykernel behind Jupyter Server.
+// Execute ./kernel), on a real ipykernel behind Jupyter Server.
 //
 // The floor speaks the legacy JSON format with encoding/json into plain
 // structs, one request at a time, and dials as the SDK does (TCP_QUICKACK),
@@ -104,7 +108,11 @@ const benchCode = `{"code":"1+1","silent":false,"store_history":true,"user_expre
 
 func BenchmarkExecute(b *testing.B) {
 	type server struct{ name, url, token string }
-	ref := benchServer(b)
+	ref, err := nbservtest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(ref.Close)
 	servers := []server{{"refserver", ref.URL, ref.Token}}
 	if u := os.Getenv("NBSERV_JUPYTER_URL"); u != "" {
 		servers = append(servers, server{"jupyter", u, os.Getenv("NBSERV_JUPYTER_TOKEN")})
@@ -116,28 +124,28 @@ func BenchmarkExecute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			k, err := c.Kernels.Start(ctx, "")
+			k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { c.Kernels.Delete(ctx, k.ID); c.CloseIdleConnections() })
-			connect := func(p string) *nbserv.Conn {
-				conn, err := c.Kernels.Connect(ctx, k.ID, nbserv.WithProtocol(p))
+			connect := func(p string) *kernel.Conn {
+				conn, err := c.Kernels.Connect(ctx, k.ID, kernel.WithProtocol(p))
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.Cleanup(func() { conn.Close() })
 				return conn
 			}
-			legacy, v1 := connect(nbserv.ProtocolLegacy), connect(nbserv.ProtocolV1)
-			sdk := func(conn *nbserv.Conn) func() {
+			legacy, v1 := connect(kernel.ProtocolLegacy), connect(kernel.ProtocolV1)
+			sdk := func(conn *kernel.Conn) func() {
 				return func() {
 					if _, err := conn.Execute(ctx, "1+1"); err != nil {
 						b.Fatal(err)
 					}
 				}
 			}
-			fl := newFloor(b, srv.url, srv.token, k.ID, nbserv.QuickAckHTTPClient(http.DefaultClient))
+			fl := newFloor(b, srv.url, srv.token, k.ID, transport.QuickAckHTTPClient(http.DefaultClient))
 			floorExec := func() { fl.request(b, "execute_request", benchCode, true) }
 			b.Run("sdk", func(b *testing.B) {
 				b.ReportAllocs()
@@ -163,8 +171,8 @@ func BenchmarkExecute(b *testing.B) {
 					plain.request(b, "execute_request", benchCode, true)
 				}
 			})
-			b.Run("paired", func(b *testing.B) { paired(b, sdk(legacy), floorExec) })
-			b.Run("paired-v1", func(b *testing.B) { paired(b, sdk(v1), floorExec) })
+			b.Run("paired", func(b *testing.B) { benchpair.Run(b, sdk(legacy), floorExec) })
+			b.Run("paired-v1", func(b *testing.B) { benchpair.Run(b, sdk(v1), floorExec) })
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package nbserv
+package kernel
 
 import (
 	"bytes"
@@ -13,11 +13,8 @@ import (
 )
 
 // The Jupyter messaging protocol, version 5.3, as Go types: what a kernel
-// and its clients say to each other over a kernel's channels (see
-// Conn). A Message is one message whatever its type; its Content is kept as
-// raw JSON and decoded on demand by Decode into the typed content of its
-// msg_type (*Stream, *ExecuteReply, …), so a message of a type this
-// package does not know, or whose content does not fit, is never lost.
+// and its clients say to each other over a kernel's channels (see the
+// package documentation's Messages).
 
 // ProtocolVersion is the version of the messaging protocol the SDK speaks,
 // sent in every header it writes.
@@ -176,7 +173,7 @@ func decodeContent(msgType string, content json.RawMessage) (Content, error) {
 	case MsgClearOutput:
 		v = new(ClearOutput)
 	case MsgError:
-		v = new(KernelError)
+		v = new(Error)
 	case MsgStatus:
 		v = new(Status)
 	case MsgKernelInfoRequest:
@@ -373,10 +370,10 @@ type ClearOutput struct {
 // MsgType returns "clear_output".
 func (*ClearOutput) MsgType() string { return MsgClearOutput }
 
-// KernelError is the content of an error message, the exception the code
+// Error is the content of an error message, the exception the code
 // raised, and the Go error Execute returns for it: errors.As(err, &ke)
 // reaches it.
-type KernelError struct {
+type Error struct {
 	// Ename is the exception's class name, such as "ValueError".
 	Ename string `json:"ename"`
 	// Evalue is the exception's message.
@@ -387,11 +384,11 @@ type KernelError struct {
 }
 
 // MsgType returns "error".
-func (*KernelError) MsgType() string { return MsgError }
+func (*Error) MsgType() string { return MsgError }
 
 // Error reports the exception on one line, as "kernel error: ValueError:
 // boom"; the traceback stays in the field.
-func (e *KernelError) Error() string {
+func (e *Error) Error() string {
 	s := "nbserv: kernel error: " + e.Ename
 	if e.Evalue != "" {
 		s += ": " + e.Evalue
@@ -403,9 +400,26 @@ func (e *KernelError) Error() string {
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;?]*[ -/]*[@-~]")
 
 // PlainTraceback returns the traceback as one text, without colour codes.
-func (e *KernelError) PlainTraceback() string {
+func (e *Error) PlainTraceback() string {
 	return ansiEscape.ReplaceAllString(strings.Join(e.Traceback, "\n"), "")
 }
+
+// Kernel execution states, as Status messages and the REST API's kernel
+// model report them. A server may send others; compare with these rather
+// than literals.
+const (
+	// StateStarting: the kernel process is starting, or no client has
+	// connected to its channels yet (Jupyter reports this until one does).
+	StateStarting = "starting"
+	// StateIdle: the kernel is waiting for a request.
+	StateIdle = "idle"
+	// StateBusy: the kernel is running a request.
+	StateBusy = "busy"
+	// StateRestarting: the kernel is being restarted.
+	StateRestarting = "restarting"
+	// StateDead: the kernel died and could not be restarted.
+	StateDead = "dead"
+)
 
 // Status is the content of a status message: the kernel is busy with a
 // request, idle again, starting, or (sent by the server) restarting or
@@ -448,6 +462,15 @@ type KernelInfoReply struct {
 
 // MsgType returns "kernel_info_reply".
 func (*KernelInfoReply) MsgType() string { return MsgKernelInfoReply }
+
+// HelpLink is one documentation link, as a kernel_info_reply and a
+// kernelspec's help menu carry it.
+type HelpLink struct {
+	// Text is the menu entry's text.
+	Text string `json:"text"`
+	// URL is where it leads.
+	URL string `json:"url"`
+}
 
 // CompleteRequest is the content of a complete_request.
 type CompleteRequest struct {

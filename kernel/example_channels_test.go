@@ -1,4 +1,4 @@
-package nbserv_test
+package kernel_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"log"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/kernel"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
@@ -15,7 +16,7 @@ import (
 // Jupyter Server the same code runs any Python.
 
 // Run code in a session's kernel and read what it printed and returned.
-func ExampleSessionsService_Connect() {
+func Example() {
 	srv, err := nbservtest.Start()
 	if err != nil {
 		log.Fatal(err)
@@ -24,7 +25,7 @@ func ExampleSessionsService_Connect() {
 	ctx := context.Background()
 	c := srv.Client
 
-	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "analysis.ipynb", Type: nbserv.TypeNotebook})
+	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "analysis.ipynb", Type: nbserv.SessionNotebook})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func ExampleSessionsService_Connect() {
 	// In [1]: printed "hello\n", returned 42
 }
 
-// The exception a cell raises is a *KernelError.
+// The exception a cell raises is a *Error.
 func ExampleConn_Execute() {
 	srv, err := nbservtest.Start()
 	if err != nil {
@@ -52,7 +53,7 @@ func ExampleConn_Execute() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func ExampleConn_Execute() {
 	defer conn.Close()
 
 	ex, err := conn.Execute(ctx, `raise ValueError("no data")`)
-	var kerr *nbserv.KernelError
+	var kerr *kernel.Error
 	if errors.As(err, &kerr) {
 		fmt.Println("status:", ex.Status)
 		fmt.Println("exception:", kerr.Ename, kerr.Evalue)
@@ -82,7 +83,7 @@ func ExampleConn_ExecuteStream() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -99,12 +100,12 @@ func ExampleConn_ExecuteStream() {
 			break
 		}
 		switch v := out.(type) {
-		case *nbserv.Stream:
+		case *kernel.Stream:
 			fmt.Printf("%s: %q\n", v.Name, v.Text)
 			if err := conn.Interrupt(ctx); err != nil {
 				log.Fatal(err)
 			}
-		case *nbserv.KernelError:
+		case *kernel.Error:
 			fmt.Println("error output:", v.Ename)
 		}
 	}
@@ -122,7 +123,7 @@ func ExampleWithStdin() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -132,8 +133,8 @@ func ExampleWithStdin() {
 	}
 	defer conn.Close()
 
-	ex, err := conn.Execute(ctx, `input("Your name? ")`, nbserv.WithStdin(
-		func(ctx context.Context, req *nbserv.InputRequest) (string, error) {
+	ex, err := conn.Execute(ctx, `input("Your name? ")`, kernel.WithStdin(
+		func(ctx context.Context, req *kernel.InputRequest) (string, error) {
 			fmt.Printf("kernel asks %q\n", req.Prompt)
 			return "Ada", nil
 		}))
@@ -156,7 +157,7 @@ func ExampleConn_Restart() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func ExampleConn_Info() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	k, err := srv.Client.Kernels.Start(ctx, "")
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package nbserv
+package kernel
 
 import (
 	"context"
@@ -72,7 +72,7 @@ type Execution struct {
 	// ExecutionCount is the kernel's counter for this execution (In [n]).
 	ExecutionCount int
 	// Outputs are the outputs in the order they arrived: *Stream,
-	// *DisplayData, *UpdateDisplayData, *ExecuteResult, *KernelError,
+	// *DisplayData, *UpdateDisplayData, *ExecuteResult, *Error,
 	// *ClearOutput, or *RawContent for one whose content did not decode.
 	Outputs []Content
 	// Reply is the kernel's execute_reply; nil when none arrived.
@@ -83,7 +83,7 @@ type Execution struct {
 // every output has arrived (the execute_reply on shell and the kernel's
 // idle status on IOPub, which Jupyter delivers in either order).
 //
-// When the code raises, the error is a *KernelError (errors.As) with the
+// When the code raises, the error is a *Error (errors.As) with the
 // exception's name, value and traceback, and the Execution is returned as
 // well, with the outputs. Whatever the error, the returned Execution holds
 // the outputs that arrived; it is nil only when the request could not be
@@ -122,7 +122,7 @@ func (c *Conn) Execute(ctx context.Context, code string, opts ...ExecuteOption) 
 func replyErr(r *ExecuteReply) error {
 	switch r.Status {
 	case StatusError:
-		return &KernelError{Ename: r.Ename, Evalue: r.Evalue, Traceback: r.Traceback}
+		return &Error{Ename: r.Ename, Evalue: r.Evalue, Traceback: r.Traceback}
 	case StatusAborted:
 		return ErrAborted
 	}
@@ -132,13 +132,13 @@ func replyErr(r *ExecuteReply) error {
 // ExecuteStream runs code and yields its outputs as they arrive (the
 // types of Execution.Outputs), then, when the execution is over, its
 // *ExecuteReply. When the code raises, the last pair is (nil, the
-// *KernelError); any other failure also ends the sequence with (nil,
+// *Error); any other failure also ends the sequence with (nil,
 // err). Breaking out of the loop stops the wait (not the code: Interrupt
 // stops it). Only the outputs not yet consumed are held in memory.
 //
 //	for out, err := range conn.ExecuteStream(ctx, code) {
 //		if err != nil { … }
-//		if s, ok := out.(*nbserv.Stream); ok { fmt.Print(s.Text) }
+//		if s, ok := out.(*kernel.Stream); ok { fmt.Print(s.Text) }
 //	}
 func (c *Conn) ExecuteStream(ctx context.Context, code string, opts ...ExecuteOption) iter.Seq2[Content, error] {
 	return func(yield func(Content, error) bool) {

@@ -1,4 +1,4 @@
-package nbserv
+package kernel
 
 import (
 	"bufio"

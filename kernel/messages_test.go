@@ -1,4 +1,4 @@
-package nbserv
+package kernel
 
 import (
 	"bufio"
@@ -158,7 +158,7 @@ func TestGoldenBuffers(t *testing.T) {
 
 func TestGoldenError(t *testing.T) {
 	ms := frames(t, "legacy-error")
-	ke := decoded[*KernelError](t, only(t, ms, MsgError))
+	ke := decoded[*Error](t, only(t, ms, MsgError))
 	if ke.Ename != "ValueError" || ke.Evalue != "boom" || len(ke.Traceback) != 4 {
 		t.Fatalf("%+v", ke)
 	}
@@ -356,7 +356,7 @@ func TestDecodeContent(t *testing.T) {
 	}
 	// Every typed content names its own type.
 	for _, c := range []Content{&ExecuteRequest{}, &ExecuteReply{}, &ExecuteInput{}, &ExecuteResult{}, &Stream{}, &DisplayData{},
-		&UpdateDisplayData{}, &ClearOutput{}, &KernelError{}, &Status{}, &KernelInfoRequest{}, &KernelInfoReply{}, &CompleteRequest{},
+		&UpdateDisplayData{}, &ClearOutput{}, &Error{}, &Status{}, &KernelInfoRequest{}, &KernelInfoReply{}, &CompleteRequest{},
 		&CompleteReply{}, &InspectRequest{}, &InspectReply{}, &InputRequest{}, &InputReply{}, &InterruptRequest{}, &InterruptReply{},
 		&ShutdownRequest{}, &ShutdownReply{}} {
 		got, err := decodeContent(c.MsgType(), json.RawMessage(`{}`))
@@ -388,11 +388,11 @@ func TestHeaderTime(t *testing.T) {
 }
 
 func TestKernelErrorText(t *testing.T) {
-	e := &KernelError{Ename: "KeyboardInterrupt"}
+	e := &Error{Ename: "KeyboardInterrupt"}
 	if e.Error() != "nbserv: kernel error: KeyboardInterrupt" {
 		t.Errorf("%q", e.Error())
 	}
-	e = &KernelError{Ename: "ValueError", Evalue: "two\nlines \x1b[31m" + strings.Repeat("x", 400)}
+	e = &Error{Ename: "ValueError", Evalue: "two\nlines \x1b[31m" + strings.Repeat("x", 400)}
 	if s := e.Error(); strings.ContainsAny(s, "\n\x1b") || len(s) > 400 {
 		t.Errorf("not one line: %q", s)
 	}

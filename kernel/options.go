@@ -1,0 +1,151 @@
+package kernel
+
+import (
+	"time"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
+)
+
+// Defaults of a kernel connection's settings.
+const (
+	// DefaultReconnectTimeout is how long a Conn tries to restore a
+	// dropped WebSocket (see WithReconnectTimeout).
+	DefaultReconnectTimeout = 30 * time.Second
+	// DefaultHandshakeTimeout bounds Dial (see WithHandshakeTimeout).
+	DefaultHandshakeTimeout = transport.DefaultTimeout
+	// DefaultMaxBytes is the default of WithMaxMessageBytes and
+	// WithMaxOutputBytes.
+	DefaultMaxBytes = transport.DefaultMaxResponseBytes
+	// DefaultCheckInterval is how long a Conn waiting for an answer may hear
+	// nothing before it asks the REST API whether the kernel still exists
+	// (see WithCheckInterval).
+	DefaultCheckInterval = 5 * time.Second
+)
+
+// Option adjusts a kernel connection (Dial, nbserv's Kernels.Connect).
+type Option func(*options)
+
+type options struct {
+	handshake  time.Duration
+	sessionID  string
+	username   string
+	protocol   string
+	maxMessage int64
+	maxOutput  int64
+	reconnect  time.Duration // <0: none
+	check      time.Duration // <0: none
+	handler    func(*Message)
+	invalid    error
+}
+
+// WithHandshakeTimeout bounds Dial as a whole, the WebSocket handshake
+// and the wait for the kernel's first answer, besides ctx (default
+// DefaultHandshakeTimeout; nbserv's Connect passes Config.Timeout).
+// NoTimeout leaves Dial bounded by ctx alone.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d <= 0 {
+			o.invalid = &ValidationError{Field: "handshake timeout", Problem: "not positive"}
+		}
+		o.handshake = d
+	}
+}
+
+// WithSessionID sets the client session id sent as the session_id query
+// and in every message header. Jupyter buffers a disconnected session's
+// messages under it and replays them when a connection with the same id
+// comes back. By default each Conn gets a new random id; two Conns must
+// never share one (Jupyter closes the older).
+func WithSessionID(id string) Option {
+	return func(o *options) {
+		if id == "" {
+			o.invalid = &ValidationError{Field: "session id", Problem: "empty"}
+		}
+		o.sessionID = id
+	}
+}
+
+// WithUsername sets the username in the headers the Conn sends
+// ("go-nbserv" by default).
+func WithUsername(name string) Option {
+	return func(o *options) { o.username = name }
+}
+
+// WithProtocol chooses the WebSocket message format: ProtocolLegacy (JSON
+// with a "channel" key) or ProtocolV1 (the v1.kernel.websocket.jupyter.org
+// subprotocol; a server that does not accept it fails Connect). By default
+// the Conn offers v1 and speaks whichever the server picks.
+func WithProtocol(p string) Option {
+	return func(o *options) {
+		if p != ProtocolLegacy && p != ProtocolV1 {
+			o.invalid = &ValidationError{Field: "protocol", Value: p, Problem: "want ProtocolLegacy or ProtocolV1"}
+		}
+		o.protocol = p
+	}
+}
+
+// WithMaxMessageBytes bounds the size of one message from the kernel
+// (default DefaultMaxBytes; nbserv's Connect passes Config.MaxResponseBytes). A larger message is read through and
+// discarded, never held: the request it belongs to fails with
+// ErrResponseTooLarge, and the connection goes on.
+func WithMaxMessageBytes(n int64) Option {
+	return func(o *options) {
+		if n <= 0 {
+			o.invalid = &ValidationError{Field: "max message bytes", Problem: "not positive"}
+		}
+		o.maxMessage = n
+	}
+}
+
+// WithMaxOutputBytes bounds the messages one request may hold in memory
+// (default DefaultMaxBytes; nbserv's Connect passes Config.MaxResponseBytes): for Execute, everything it collects;
+// for ExecuteStream, what has arrived and not yet been consumed. Past it,
+// the request fails with ErrResponseTooLarge; the kernel goes on running
+// the code (Interrupt stops it).
+func WithMaxOutputBytes(n int64) Option {
+	return func(o *options) {
+		if n <= 0 {
+			o.invalid = &ValidationError{Field: "max output bytes", Problem: "not positive"}
+		}
+		o.maxOutput = n
+	}
+}
+
+// WithReconnectTimeout sets how long a Conn tries to restore a dropped
+// WebSocket, with the Endpoint's waits between attempts (default
+// DefaultReconnectTimeout). NoTimeout tries until Close; a negative value
+// disables reconnecting: a drop then ends the Conn.
+func WithReconnectTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d == 0 {
+			o.invalid = &ValidationError{Field: "reconnect timeout", Problem: "zero (a negative value disables reconnecting)"}
+		}
+		o.reconnect = d
+	}
+}
+
+// WithCheckInterval sets how long a Conn waiting for an answer may hear
+// nothing from the kernel before it asks the REST API whether the kernel
+// still exists (default DefaultCheckInterval): Jupyter keeps the WebSocket
+// of a deleted kernel open and silent, so without this check a request
+// could wait forever. A negative value disables the check.
+func WithCheckInterval(d time.Duration) Option {
+	return func(o *options) {
+		if d == 0 {
+			o.invalid = &ValidationError{Field: "kernel check", Problem: "zero (a negative value disables the check)"}
+		}
+		o.check = d
+	}
+}
+
+// WithMessageHandler receives every message that no call of this Conn is
+// waiting for: comm messages (an execution's comm_open included), outputs
+// of other clients' executions, late messages of a call that stopped
+// waiting (such as the IOPub status that follows a KernelInfo, Complete
+// or Request reply), the kernel's own status, and frames that are not messages
+// (Message.Err set). It runs on the Conn's reading goroutine, one message
+// at a time in arrival order, and must return quickly and not wait for
+// the Conn (no Execute inside it): hand such work to another goroutine.
+func WithMessageHandler(f func(*Message)) Option {
+	return func(o *options) { o.handler = f }
+}

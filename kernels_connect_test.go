@@ -1,0 +1,107 @@
+package nbserv_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/kernel"
+	"github.com/nbserv/go-nbserv/nbservtest"
+)
+
+// Tests of what nbserv adds to a kernel connection: the ids it checks,
+// the session it reads, and the REST calls a Conn makes through it. The
+// Conn itself is tested in package kernel.
+
+func TestConnectRefusesBadIDs(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	if _, err := c.Kernels.Connect(ctx, "../sessions"); !errors.Is(err, nbserv.ErrInvalidArgument) {
+		t.Errorf("bad kernel id: %v", err)
+	}
+	if _, err := c.Sessions.Connect(ctx, "nope"); !errors.Is(err, nbserv.ErrInvalidArgument) {
+		t.Errorf("bad session id: %v", err)
+	}
+	if _, err := c.Kernels.Connect(ctx, "00000000-0000-4000-8000-000000000000", kernel.WithMaxMessageBytes(0)); !errors.Is(err, nbserv.ErrInvalidArgument) {
+		t.Errorf("bad option: %v", err)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests: a refused argument reached the server", n)
+	}
+}
+
+func TestSessionsConnect(t *testing.T) {
+	srv, err := nbservtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := srv.Client.Sessions.Connect(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if conn.KernelID() != s.Kernel.ID {
+		t.Errorf("kernel %s, want the session's %s", conn.KernelID(), s.Kernel.ID)
+	}
+	if _, err := srv.Client.Sessions.Connect(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, nbserv.ErrNotFound) {
+		t.Errorf("unknown session: %v", err)
+	}
+}
+
+// A Conn's interrupt and restart are Kernels.Interrupt's and Restart's
+// request, and fail the same way: on a deleted kernel, Jupyter answers
+// the restart with a 500, which both confirm is a missing kernel.
+func TestConnActionsOnADeletedKernelAreNotFound(t *testing.T) {
+	srv, err := nbservtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	c := srv.Client
+	k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := c.Kernels.Connect(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := c.Kernels.Delete(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	var e *nbserv.Error
+	if _, err := c.Kernels.Restart(ctx, k.ID); !errors.Is(err, nbserv.ErrNotFound) {
+		t.Errorf("Kernels.Restart: %v", err)
+	}
+	if err := conn.Restart(ctx); !errors.Is(err, nbserv.ErrNotFound) || !errors.Is(err, nbserv.ErrServer) || !errors.As(err, &e) || e.StatusCode != 500 {
+		t.Errorf("Conn.Restart: %v", err)
+	}
+	if _, err := c.Kernels.Interrupt(ctx, k.ID); !errors.Is(err, nbserv.ErrNotFound) {
+		t.Errorf("Kernels.Interrupt: %v", err)
+	}
+	if err := conn.Interrupt(ctx); !errors.Is(err, nbserv.ErrNotFound) {
+		t.Errorf("Conn.Interrupt: %v", err)
+	}
+}
