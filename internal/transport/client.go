@@ -31,6 +31,9 @@ type Client struct {
 	costs    Costs
 	logger   *slog.Logger
 	http     *http.Client // a copy of the caller's, with the redirect policy
+	// engineHTTP is http with its transport behind keepIdle: the retry
+	// engine's, which must not close the pool's idle connections.
+	engineHTTP *http.Client
 }
 
 // New validates s and returns a Client. A malformed BaseURL or a negative
@@ -68,6 +71,9 @@ func New(s Settings) (*Client, error) {
 	if s.NoRedirects {
 		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
+	eh := *c.http
+	eh.Transport = keepIdle{c.http.Transport}
+	c.engineHTTP = &eh
 	return c, nil
 }
 

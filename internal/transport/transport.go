@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,10 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Call is one API request: what the service methods hand to Do.
@@ -146,103 +146,61 @@ func (b *streamBody) Close() error {
 
 // answer is what one attempt got.
 type answer struct {
-	resp *http.Response // nil when err is a transport failure
-	body []byte         // the body read, unless the caller keeps it open
-	err  error          // no complete answer: transport failure, or the body cut off
-	sent bool           // the request may have reached the server
+	resp  *http.Response // nil when err is a transport failure
+	body  []byte         // the body read, unless the caller keeps it open
+	err   error          // no complete answer: transport failure, or the body cut off
+	sent  bool           // the request may have reached the server
+	acted bool           // the server may have carried it out (see classify)
 }
 
-// exchange sends cl, retrying as retry.go allows, and returns the final
-// answer with its body in r.Body, or, for a 2xx when keepOpen, with
-// resp.Body unread. deadline (zero: none) is when the call must end.
+// exchange sends cl through the retry engine (engine.go), which retries as
+// retry.go allows, and returns the final answer with its body in r.Body,
+// or, for a 2xx when keepOpen, with resp.Body unread. deadline (zero:
+// none) is when the call must end.
 func (c *Client) exchange(ctx context.Context, deadline time.Time, cl Call, extra http.Header, r *Response, keepOpen bool) (*http.Response, error) {
-	var payload []byte
+	var body any // untyped nil when there is none: an empty body makes net/http probe for one
 	if cl.Body != nil {
-		var err error
-		if payload, err = json.Marshal(cl.Body); err != nil {
+		payload, err := json.Marshal(cl.Body)
+		if err != nil {
 			return nil, c.fail(cl, fmt.Errorf("encoding request: %w", err))
 		}
+		body = payload
 	}
 	target := c.baseURL + cl.Path
 	if len(cl.Query) > 0 {
 		target += "?" + cl.Query.Encode()
 	}
-	for attempt := 0; ; attempt++ {
-		a, err := c.attempt(ctx, cl.Method, target, payload, extra, keepOpen)
-		if err != nil { // the request could not be built
-			return nil, c.fail(cl, err)
-		}
-		r.Attempts++
-		retry, acted := classify(a)
-		var wait time.Duration
-		final := !retry || attempt >= c.settings.retryMax || acted && !cl.repeatable()
-		if !final {
-			var ok bool
-			wait, ok = c.RetryWait(attempt, a.resp, deadline)
-			final = !ok
-		}
-		if final {
-			// Unknown: it may have acted and no answer says how. A body
-			// too large to read still came with its status.
-			r.acted = acted
-			r.unknown = acted && (a.err != nil && !errors.Is(a.err, ErrResponseTooLarge) ||
-				a.resp != nil && (a.resp.StatusCode == http.StatusBadGateway || a.resp.StatusCode == http.StatusGatewayTimeout))
-			if a.resp != nil {
-				r.StatusCode, r.Header, r.Body = a.resp.StatusCode, a.resp.Header, a.body
-			}
-			if a.err != nil {
-				return nil, c.fail(cl, c.outcome(cl, r, a.err))
-			}
-			if !cl.repeatable() && r.unknown {
-				// A 502/504 to a POST: the server behind the gateway may
-				// have acted.
-				return nil, &outcomeUnknown{c.NewError(cl.Method, c.basePath+cl.Path, a.resp.StatusCode, a.resp.Header, a.body)}
-			}
-			return a.resp, nil
-		}
-		r.earlierActed = r.earlierActed || acted
-		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, c.name+" retry", slog.String("method", cl.Method),
-				slog.String("path", c.basePath+cl.Path), slog.Int("attempt", attempt+2), slog.Duration("wait", wait))
-		}
-		if err := Sleep(ctx, wait); err != nil {
-			return nil, c.fail(cl, err)
-		}
-	}
-}
-
-// attempt sends the request once and reads its answer. A 2xx body is left
-// open when keepOpen; every other body is read, bounded, and closed, so
-// the connection can serve the next attempt.
-func (c *Client) attempt(ctx context.Context, method, target string, payload []byte, extra http.Header, keepOpen bool) (answer, error) {
-	var tr sendTrace
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn:      func(httptrace.GotConnInfo) { tr.gotConn = true },
-		WroteHeaders: func() { tr.wroteHeaders = true },
-	})
-	var body io.Reader
-	if payload != nil {
-		body = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	x := c.newEngineCall(ctx, deadline, cl, r, keepOpen)
+	req, err := retryablehttp.NewRequestWithContext(x.traced(), cl.Method, target, body)
 	if err != nil {
-		return answer{}, err
+		return nil, c.fail(cl, err)
 	}
-	c.setHeaders(req, extra, payload != nil)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return answer{err: err, sent: tr.maybeSent(err)}, nil
+	c.setHeaders(req.Request, extra, body != nil)
+	req.SetResponseHandler(x.read)
+	r.Attempts = 1
+	if _, err := x.engine.Do(req); !x.done {
+		// The engine ended the call itself: the context ended during a
+		// wait. (It stops at RetryMax too, which checkRetry never passes.)
+		return nil, c.fail(cl, err)
 	}
-	a := answer{resp: resp, sent: true}
-	if keepOpen && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return a, nil
+	a := x.final
+	// Unknown: it may have acted and no answer says how. A body too large
+	// to read still came with its status.
+	r.acted = a.acted
+	r.unknown = a.acted && (a.err != nil && !errors.Is(a.err, ErrResponseTooLarge) ||
+		a.resp != nil && (a.resp.StatusCode == http.StatusBadGateway || a.resp.StatusCode == http.StatusGatewayTimeout))
+	if a.resp != nil {
+		r.StatusCode, r.Header, r.Body = a.resp.StatusCode, a.resp.Header, a.body
 	}
-	a.body, err = readBounded(resp.Body, resp.ContentLength, c.settings.maxBody)
-	Drain(resp.Body)
-	if err != nil {
-		a.err = fmt.Errorf("reading %d response: %w", resp.StatusCode, err)
+	if a.err != nil {
+		return nil, c.fail(cl, c.outcome(cl, r, a.err))
 	}
-	return a, nil
+	if !cl.repeatable() && r.unknown {
+		// A 502/504 to a POST: the server behind the gateway may have
+		// acted.
+		return nil, &outcomeUnknown{c.NewError(cl.Method, c.basePath+cl.Path, a.resp.StatusCode, a.resp.Header, a.body)}
+	}
+	return a.resp, nil
 }
 
 // fail wraps an error of cl with the call's method and path.
