@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -34,6 +35,7 @@ type Client struct {
 	// engineHTTP is http with its transport behind keepIdle: the retry
 	// engine's, which must not close the pool's idle connections.
 	engineHTTP *http.Client
+	calls      sync.Pool // of *engineCall
 }
 
 // New validates s and returns a Client. A malformed BaseURL or a negative
@@ -74,6 +76,7 @@ func New(s Settings) (*Client, error) {
 	eh := *c.http
 	eh.Transport = keepIdle{c.http.Transport}
 	c.engineHTTP = &eh
+	c.calls.New = func() any { return c.newEngineCall() }
 	return c, nil
 }
 

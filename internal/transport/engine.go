@@ -37,9 +37,19 @@ import (
 
 // engineCall is one call's passage through the retry engine: the engine's
 // callbacks are its methods, and it keeps what they learn between them.
+// The Client pools them, callbacks bound, so a call costs the engine no
+// allocation; nothing outlives the call in it (each attempt's trace and
+// request body are the attempt's own), so a released one is safe to reuse.
 type engineCall struct {
-	engine   retryablehttp.Client
-	c        *Client
+	engine retryablehttp.Client
+	req    retryablehttp.Request
+	c      *Client
+	read   retryablehttp.ResponseHandlerFunc // readBody, bound once
+	callState
+}
+
+// callState is what one call keeps in its engineCall, cleared by release.
+type callState struct {
 	cl       Call
 	r        *Response
 	ctx      context.Context // the call's, under every attempt's trace
@@ -51,10 +61,9 @@ type engineCall struct {
 	done     bool            // checkRetry ended the call with final
 }
 
-// newEngineCall prepares the engine for one call; r.Attempts counts the
-// attempts it sends.
-func (c *Client) newEngineCall(ctx context.Context, deadline time.Time, cl Call, r *Response, keepOpen bool) *engineCall {
-	x := &engineCall{c: c, cl: cl, r: r, ctx: ctx, deadline: deadline, keepOpen: keepOpen}
+// newEngineCall makes an engineCall for c's pool.
+func (c *Client) newEngineCall() *engineCall {
+	x := &engineCall{c: c}
 	e := &x.engine
 	e.HTTPClient = c.engineHTTP
 	e.RetryMax = c.settings.retryMax // checkRetry never asks for more
@@ -63,7 +72,35 @@ func (c *Client) newEngineCall(ctx context.Context, deadline time.Time, cl Call,
 	e.Backoff = x.backoff
 	e.PrepareRetry = x.prepareRetry
 	e.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	x.read = x.readBody
 	return x
+}
+
+// startCall takes an engineCall from the pool for one call; the caller
+// must release it.
+func (c *Client) startCall(ctx context.Context, deadline time.Time, cl Call, r *Response, keepOpen bool) *engineCall {
+	x := c.calls.Get().(*engineCall)
+	x.callState = callState{cl: cl, r: r, ctx: ctx, deadline: deadline, keepOpen: keepOpen}
+	return x
+}
+
+// run sends req, made with the context of traced, and its retries through
+// the engine, and returns the answer that ended the call; done is false
+// when the engine ended it itself (the context ended during a wait), with
+// err saying why. r.Attempts counts the attempts.
+func (x *engineCall) run(req *http.Request) (_ answer, done bool, err error) {
+	x.req = retryablehttp.Request{Request: req}
+	x.req.SetResponseHandler(x.read)
+	x.r.Attempts = 1
+	_, err = x.engine.Do(&x.req)
+	return x.final, x.done, err
+}
+
+// release clears what the call left and returns x to the pool.
+func (x *engineCall) release() {
+	x.callState = callState{}
+	x.req = retryablehttp.Request{}
+	x.c.calls.Put(x)
 }
 
 // traced returns the call's context with a fresh trace for the next
@@ -121,19 +158,28 @@ func (x *engineCall) backoff(time.Duration, time.Duration, int, *http.Response) 
 
 // prepareRetry is the engine's PrepareRetry, run on the copy of the
 // request that the next attempt sends: it counts the attempt and gives it
-// its own trace.
+// its own trace and its own reader of the body. (The engine can rewind a
+// body itself, at the cost of allocations on every call; net/http's
+// GetBody costs nothing until a retry.)
 func (x *engineCall) prepareRetry(req *http.Request) error {
 	x.r.Attempts++
 	x.done = false
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return err
+		}
+		req.Body = body
+	}
 	*req = *req.WithContext(x.traced())
 	return nil
 }
 
-// read is the request's response handler, run on an answer checkRetry
+// readBody is the request's response handler, run on an answer checkRetry
 // made final: it reads the body, bounded, and closes it, so the
 // connection can serve the next call; a 2xx body is left open when
 // keepOpen.
-func (x *engineCall) read(resp *http.Response) error {
+func (x *engineCall) readBody(resp *http.Response) error {
 	if x.keepOpen && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return nil
 	}

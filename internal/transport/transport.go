@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,8 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Call is one API request: what the service methods hand to Do.
@@ -158,32 +157,34 @@ type answer struct {
 // or, for a 2xx when keepOpen, with resp.Body unread. deadline (zero:
 // none) is when the call must end.
 func (c *Client) exchange(ctx context.Context, deadline time.Time, cl Call, extra http.Header, r *Response, keepOpen bool) (*http.Response, error) {
-	var body any // untyped nil when there is none: an empty body makes net/http probe for one
+	var payload []byte
 	if cl.Body != nil {
-		payload, err := json.Marshal(cl.Body)
-		if err != nil {
+		var err error
+		if payload, err = json.Marshal(cl.Body); err != nil {
 			return nil, c.fail(cl, fmt.Errorf("encoding request: %w", err))
 		}
-		body = payload
 	}
 	target := c.baseURL + cl.Path
 	if len(cl.Query) > 0 {
 		target += "?" + cl.Query.Encode()
 	}
-	x := c.newEngineCall(ctx, deadline, cl, r, keepOpen)
-	req, err := retryablehttp.NewRequestWithContext(x.traced(), cl.Method, target, body)
+	var body io.Reader // none at all without a payload: an empty one makes net/http probe it
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	x := c.startCall(ctx, deadline, cl, r, keepOpen)
+	defer x.release()
+	req, err := http.NewRequestWithContext(x.traced(), cl.Method, target, body)
 	if err != nil {
 		return nil, c.fail(cl, err)
 	}
-	c.setHeaders(req.Request, extra, body != nil)
-	req.SetResponseHandler(x.read)
-	r.Attempts = 1
-	if _, err := x.engine.Do(req); !x.done {
+	c.setHeaders(req, extra, payload != nil)
+	a, done, err := x.run(req)
+	if !done {
 		// The engine ended the call itself: the context ended during a
 		// wait. (It stops at RetryMax too, which checkRetry never passes.)
 		return nil, c.fail(cl, err)
 	}
-	a := x.final
 	// Unknown: it may have acted and no answer says how. A body too large
 	// to read still came with its status.
 	r.acted = a.acted
