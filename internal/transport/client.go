@@ -1,9 +1,9 @@
 // Package transport is the one HTTP transport of the SDK's packages
 // (nbserv, hub and the kernel channels): it sends calls, retries them by
-// one rule, bounds what it reads and decodes, builds the headers, removes
-// the token from what servers echo, and turns every answer that is not a
-// success into a typed error. The public packages re-export its errors,
-// options and constants.
+// one rule (go-retryablehttp runs the attempts), bounds what it reads and
+// decodes, builds the headers, removes the token from what servers echo,
+// and turns every answer that is not a success into a typed error. The
+// public packages re-export its errors, options and constants.
 package transport
 
 import (

@@ -21,7 +21,7 @@ import (
 //   - Backoff gets no context, so the wait is decided in CheckRetry, which
 //     knows the call's deadline and ends the call there when the wait would
 //     pass it; Backoff returns what CheckRetry decided. That state is per
-//     call, so each call gets its own engine (a struct value, no goroutine).
+//     call, so each call has its own engine (engineCall).
 //   - Each attempt gets a fresh httptrace (PrepareRetry), so a late hook
 //     of an earlier attempt cannot make a later one look sent.
 //   - The final answer's body is read, bounded, by the response handler;
@@ -162,8 +162,6 @@ func (x *engineCall) backoff(time.Duration, time.Duration, int, *http.Response) 
 // body itself, at the cost of allocations on every call; net/http's
 // GetBody costs nothing until a retry.)
 func (x *engineCall) prepareRetry(req *http.Request) error {
-	x.r.Attempts++
-	x.done = false
 	if req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
@@ -171,6 +169,8 @@ func (x *engineCall) prepareRetry(req *http.Request) error {
 		}
 		req.Body = body
 	}
+	x.r.Attempts++
+	x.done = false
 	*req = *req.WithContext(x.traced())
 	return nil
 }

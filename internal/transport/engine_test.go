@@ -139,7 +139,6 @@ func TestSecondLookKeepsTheVerdict(t *testing.T) {
 	var r Response
 	x := c.startCall(context.Background(), time.Now().Add(-time.Second), Call{Method: "GET"}, &r, false)
 	defer x.release()
-	x.traced()
 	r.Attempts = 1
 	resp := &http.Response{StatusCode: 503, Header: http.Header{}}
 	if retry, _ := x.checkRetry(context.Background(), resp, nil); retry {
