@@ -27,11 +27,13 @@ type Client struct {
 	basePath string   // its escaped path, for error messages
 	token    string
 	redact   *redactor   // the token's forms, removed from what servers echo
-	header   http.Header // every request's headers, built once; cloned per call
-	settings settings
-	costs    Costs
-	logger   *slog.Logger
-	http     *http.Client // a copy of the caller's, with the redirect policy
+	header   http.Header // every request's headers, built once, never modified
+	// jsonHeader is header with the Content-Type of a JSON body.
+	jsonHeader http.Header
+	settings   settings
+	costs      Costs
+	logger     *slog.Logger
+	http       *http.Client // a copy of the caller's, with the redirect policy
 	// engineHTTP is http with its transport behind keepIdle: the retry
 	// engine's, which must not close the pool's idle connections.
 	engineHTTP *http.Client
@@ -73,6 +75,8 @@ func New(s Settings) (*Client, error) {
 	if s.NoRedirects {
 		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
+	c.jsonHeader = c.header.Clone()
+	c.jsonHeader.Set("Content-Type", "application/json")
 	eh := *c.http
 	eh.Transport = keepIdle{c.http.Transport}
 	c.engineHTTP = &eh

@@ -19,6 +19,7 @@ type scripted struct {
 	n      atomic.Int32
 	closed atomic.Int32
 	bodies []string
+	header []http.Header
 }
 
 func (s *scripted) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -29,6 +30,7 @@ func (s *scripted) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body.Close()
 	}
 	s.bodies = append(s.bodies, string(b))
+	s.header = append(s.header, req.Header)
 	return s.steps[i](req)
 }
 
@@ -190,5 +192,23 @@ func TestStreamAfterARetry(t *testing.T) {
 	b, err := io.ReadAll(body)
 	if err != nil || string(b) != "the file" || r.Attempts != 2 {
 		t.Errorf("read %q, %v after %d attempts", b, err, r.Attempts)
+	}
+}
+
+// Calls share the client's header until one adds its own: that call's
+// header is its own, and the next call's is as before.
+func TestCallHeaderStaysWithItsCall(t *testing.T) {
+	s := &scripted{steps: []func(*http.Request) (*http.Response, error){status(200, "{}")}}
+	c := newScripted(t, s)
+	for _, opts := range [][]CallOption{{WithHeader("X-Call", "1")}, nil} {
+		if _, err := c.Do(context.Background(), Call{Method: "POST", Path: "api", Body: 1}, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.header[0].Get("X-Call") != "1" || s.header[1].Get("X-Call") != "" || c.Header().Get("X-Call") != "" {
+		t.Errorf("X-Call: first call %q, second %q, client %q", s.header[0].Get("X-Call"), s.header[1].Get("X-Call"), c.Header().Get("X-Call"))
+	}
+	if s.header[1].Get("Content-Type") != "application/json" || c.Header().Get("Content-Type") != "" {
+		t.Errorf("Content-Type: call %q, client %q", s.header[1].Get("Content-Type"), c.Header().Get("Content-Type"))
 	}
 }

@@ -221,6 +221,9 @@ func (c *Client) outcome(cl Call, r *Response, err error) error {
 // callOptions applies opts over the client's defaults. Every call gets a
 // Response to fill, the caller's or a throwaway one.
 func (c *Client) callOptions(opts []CallOption) callOptions {
+	if len(opts) == 0 { // o below escapes to the options; this one does not
+		return callOptions{timeout: c.settings.timeout, response: new(Response)}
+	}
 	o := callOptions{timeout: c.settings.timeout}
 	for _, opt := range opts {
 		opt(&o)
@@ -234,11 +237,19 @@ func (c *Client) callOptions(opts []CallOption) callOptions {
 
 // setHeaders gives req its headers: the client's, the call's (which, like
 // Config.Header, cannot replace the token), and Content-Type with a body.
+// Without the call's, req shares the client's header: net/http does not
+// modify a request's header, nor may a RoundTripper, and nothing here
+// does after New, so the copy every call used to make buys nothing.
 func (c *Client) setHeaders(req *http.Request, extra http.Header, hasBody bool) {
-	req.Header = c.header.Clone()
+	h := c.header
 	if hasBody {
-		req.Header.Set("Content-Type", "application/json")
+		h = c.jsonHeader
 	}
+	if len(extra) == 0 {
+		req.Header = h
+		return
+	}
+	req.Header = h.Clone()
 	for k, v := range extra {
 		if k == "Authorization" && c.token != "" {
 			continue
