@@ -10,4 +10,4 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+require github.com/hashicorp/go-retryablehttp v0.7.8
