@@ -239,7 +239,7 @@ func (c *Client) callOptions(opts []CallOption) callOptions {
 // Config.Header, cannot replace the token), and Content-Type with a body.
 // Without the call's, req shares the client's header: net/http does not
 // modify a request's header, nor may a RoundTripper, and nothing here
-// does after New, so the copy every call used to make buys nothing.
+// does after New, so a copy per call would buy nothing.
 func (c *Client) setHeaders(req *http.Request, extra http.Header, hasBody bool) {
 	h := c.header
 	if hasBody {
