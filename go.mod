@@ -9,3 +9,5 @@ require (
 	github.com/jarcoal/httpmock v1.4.2
 	go.uber.org/goleak v1.3.0
 )
+
+require github.com/hashicorp/go-retryablehttp v0.7.8

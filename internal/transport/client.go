@@ -1,9 +1,9 @@
 // Package transport is the one HTTP transport of the SDK's packages
 // (nbserv, hub and the kernel channels): it sends calls, retries them by
-// one rule, bounds what it reads and decodes, builds the headers, removes
-// the token from what servers echo, and turns every answer that is not a
-// success into a typed error. The public packages re-export its errors,
-// options and constants.
+// one rule (go-retryablehttp runs the attempts), bounds what it reads and
+// decodes, builds the headers, removes the token from what servers echo,
+// and turns every answer that is not a success into a typed error. The
+// public packages re-export its errors, options and constants.
 package transport
 
 import (
@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -26,11 +27,17 @@ type Client struct {
 	basePath string   // its escaped path, for error messages
 	token    string
 	redact   *redactor   // the token's forms, removed from what servers echo
-	header   http.Header // every request's headers, built once; cloned per call
-	settings settings
-	costs    Costs
-	logger   *slog.Logger
-	http     *http.Client // a copy of the caller's, with the redirect policy
+	header   http.Header // every request's headers, built once, never modified
+	// jsonHeader is header with the Content-Type of a JSON body.
+	jsonHeader http.Header
+	settings   settings
+	costs      Costs
+	logger     *slog.Logger
+	http       *http.Client // a copy of the caller's, with the redirect policy
+	// engineHTTP is http with its transport behind keepIdle: the retry
+	// engine's, which must not close the pool's idle connections.
+	engineHTTP *http.Client
+	calls      sync.Pool // of *engineCall
 	// ws dials WebSockets: http with a transport of its own whose
 	// connections acknowledge at once (QuickAckHTTPClient).
 	ws *http.Client
@@ -72,6 +79,12 @@ func New(s Settings) (*Client, error) {
 		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	c.ws = QuickAckHTTPClient(c.http)
+	c.jsonHeader = c.header.Clone()
+	c.jsonHeader.Set("Content-Type", "application/json")
+	eh := *c.http
+	eh.Transport = keepIdle{c.http.Transport}
+	c.engineHTTP = &eh
+	c.calls.New = func() any { return c.newEngineCall() }
 	return c, nil
 }
 

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// The retry policy, in one place.
+// The retry policy, in one place; go-retryablehttp applies it (engine.go).
 //
 // An attempt is retried when its failure may be temporary: a connection
 // error (but not a TLS or certificate error, which repeats identically),

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"time"
@@ -146,15 +145,17 @@ func (b *streamBody) Close() error {
 
 // answer is what one attempt got.
 type answer struct {
-	resp *http.Response // nil when err is a transport failure
-	body []byte         // the body read, unless the caller keeps it open
-	err  error          // no complete answer: transport failure, or the body cut off
-	sent bool           // the request may have reached the server
+	resp  *http.Response // nil when err is a transport failure
+	body  []byte         // the body read, unless the caller keeps it open
+	err   error          // no complete answer: transport failure, or the body cut off
+	sent  bool           // the request may have reached the server
+	acted bool           // the server may have carried it out (see classify)
 }
 
-// exchange sends cl, retrying as retry.go allows, and returns the final
-// answer with its body in r.Body, or, for a 2xx when keepOpen, with
-// resp.Body unread. deadline (zero: none) is when the call must end.
+// exchange sends cl through the retry engine (engine.go), which retries as
+// retry.go allows, and returns the final answer with its body in r.Body,
+// or, for a 2xx when keepOpen, with resp.Body unread. deadline (zero:
+// none) is when the call must end.
 func (c *Client) exchange(ctx context.Context, deadline time.Time, cl Call, extra http.Header, r *Response, keepOpen bool) (*http.Response, error) {
 	var payload []byte
 	if cl.Body != nil {
@@ -167,82 +168,40 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, cl Call, extr
 	if len(cl.Query) > 0 {
 		target += "?" + cl.Query.Encode()
 	}
-	for attempt := 0; ; attempt++ {
-		a, err := c.attempt(ctx, cl.Method, target, payload, extra, keepOpen)
-		if err != nil { // the request could not be built
-			return nil, c.fail(cl, err)
-		}
-		r.Attempts++
-		retry, acted := classify(a)
-		var wait time.Duration
-		final := !retry || attempt >= c.settings.retryMax || acted && !cl.repeatable()
-		if !final {
-			var ok bool
-			wait, ok = c.RetryWait(attempt, a.resp, deadline)
-			final = !ok
-		}
-		if final {
-			// Unknown: it may have acted and no answer says how. A body
-			// too large to read still came with its status.
-			r.acted = acted
-			r.unknown = acted && (a.err != nil && !errors.Is(a.err, ErrResponseTooLarge) ||
-				a.resp != nil && (a.resp.StatusCode == http.StatusBadGateway || a.resp.StatusCode == http.StatusGatewayTimeout))
-			if a.resp != nil {
-				r.StatusCode, r.Header, r.Body = a.resp.StatusCode, a.resp.Header, a.body
-			}
-			if a.err != nil {
-				return nil, c.fail(cl, c.outcome(cl, r, a.err))
-			}
-			if !cl.repeatable() && r.unknown {
-				// A 502/504 to a POST: the server behind the gateway may
-				// have acted.
-				return nil, &outcomeUnknown{c.NewError(cl.Method, c.basePath+cl.Path, a.resp.StatusCode, a.resp.Header, a.body)}
-			}
-			return a.resp, nil
-		}
-		r.earlierActed = r.earlierActed || acted
-		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, c.name+" retry", slog.String("method", cl.Method),
-				slog.String("path", c.basePath+cl.Path), slog.Int("attempt", attempt+2), slog.Duration("wait", wait))
-		}
-		if err := Sleep(ctx, wait); err != nil {
-			return nil, c.fail(cl, err)
-		}
-	}
-}
-
-// attempt sends the request once and reads its answer. A 2xx body is left
-// open when keepOpen; every other body is read, bounded, and closed, so
-// the connection can serve the next attempt.
-func (c *Client) attempt(ctx context.Context, method, target string, payload []byte, extra http.Header, keepOpen bool) (answer, error) {
-	var tr sendTrace
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn:      func(httptrace.GotConnInfo) { tr.gotConn = true },
-		WroteHeaders: func() { tr.wroteHeaders = true },
-	})
-	var body io.Reader
+	var body io.Reader // none at all without a payload: an empty one makes net/http probe it
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	x := c.startCall(ctx, deadline, cl, r, keepOpen)
+	defer x.release()
+	req, err := http.NewRequestWithContext(x.traced(), cl.Method, target, body)
 	if err != nil {
-		return answer{}, err
+		return nil, c.fail(cl, err)
 	}
 	c.setHeaders(req, extra, payload != nil)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return answer{err: err, sent: tr.maybeSent(err)}, nil
+	a, done, err := x.run(req)
+	if !done {
+		// The engine ended the call itself: the context ended during a
+		// wait. (It stops at RetryMax too, which checkRetry never passes.)
+		return nil, c.fail(cl, err)
 	}
-	a := answer{resp: resp, sent: true}
-	if keepOpen && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return a, nil
+	// Unknown: it may have acted and no answer says how. A body too large
+	// to read still came with its status.
+	r.acted = a.acted
+	r.unknown = a.acted && (a.err != nil && !errors.Is(a.err, ErrResponseTooLarge) ||
+		a.resp != nil && (a.resp.StatusCode == http.StatusBadGateway || a.resp.StatusCode == http.StatusGatewayTimeout))
+	if a.resp != nil {
+		r.StatusCode, r.Header, r.Body = a.resp.StatusCode, a.resp.Header, a.body
 	}
-	a.body, err = readBounded(resp.Body, resp.ContentLength, c.settings.maxBody)
-	Drain(resp.Body)
-	if err != nil {
-		a.err = fmt.Errorf("reading %d response: %w", resp.StatusCode, err)
+	if a.err != nil {
+		return nil, c.fail(cl, c.outcome(cl, r, a.err))
 	}
-	return a, nil
+	if !cl.repeatable() && r.unknown {
+		// A 502/504 to a POST: the server behind the gateway may have
+		// acted.
+		return nil, &outcomeUnknown{c.NewError(cl.Method, c.basePath+cl.Path, a.resp.StatusCode, a.resp.Header, a.body)}
+	}
+	return a.resp, nil
 }
 
 // fail wraps an error of cl with the call's method and path.
@@ -262,6 +221,9 @@ func (c *Client) outcome(cl Call, r *Response, err error) error {
 // callOptions applies opts over the client's defaults. Every call gets a
 // Response to fill, the caller's or a throwaway one.
 func (c *Client) callOptions(opts []CallOption) callOptions {
+	if len(opts) == 0 { // o below escapes to the options; this one does not
+		return callOptions{timeout: c.settings.timeout, response: new(Response)}
+	}
 	o := callOptions{timeout: c.settings.timeout}
 	for _, opt := range opts {
 		opt(&o)
@@ -275,11 +237,21 @@ func (c *Client) callOptions(opts []CallOption) callOptions {
 
 // setHeaders gives req its headers: the client's, the call's (which, like
 // Config.Header, cannot replace the token), and Content-Type with a body.
+// Without the call's, req shares the client's header: net/http does not
+// modify a request's header, nor may a RoundTripper, and nothing here
+// does after New, so a copy per call would buy nothing.
 func (c *Client) setHeaders(req *http.Request, extra http.Header, hasBody bool) {
-	req.Header = c.header.Clone()
+	h := c.header
 	if hasBody {
-		req.Header.Set("Content-Type", "application/json")
+		h = c.jsonHeader
 	}
+	if len(extra) == 0 && c.http.Jar == nil {
+		// Shared, not copied: nothing below writes to a request's header,
+		// except http.Client adding a cookie jar's cookies in place.
+		req.Header = h
+		return
+	}
+	req.Header = h.Clone()
 	for k, v := range extra {
 		if k == "Authorization" && c.token != "" {
 			continue
