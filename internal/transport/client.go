@@ -40,7 +40,8 @@ type Client struct {
 	calls      sync.Pool // of *engineCall
 	// ws dials WebSockets: http with a transport of its own whose
 	// connections acknowledge at once (QuickAckHTTPClient).
-	ws *http.Client
+	ws        *http.Client
+	wsOwnPool bool // ws has a transport of its own, not http's
 }
 
 // New validates s and returns a Client. A malformed BaseURL or a negative
@@ -79,6 +80,9 @@ func New(s Settings) (*Client, error) {
 		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	c.ws = QuickAckHTTPClient(c.http)
+	// A clone has a pool of its own to close; a caller's RoundTripper that
+	// is not an *http.Transport is shared (and may not be comparable).
+	_, c.wsOwnPool = c.ws.Transport.(*http.Transport)
 	c.jsonHeader = c.header.Clone()
 	c.jsonHeader.Set("Content-Type", "application/json")
 	eh := *c.http
@@ -117,7 +121,9 @@ func (c *Client) RetryMax() int { return c.settings.retryMax }
 // WebSocket dialer's included.
 func (c *Client) CloseIdleConnections() {
 	c.http.CloseIdleConnections()
-	c.ws.CloseIdleConnections()
+	if c.wsOwnPool {
+		c.ws.CloseIdleConnections()
+	}
 }
 
 // NewError makes the *Error of a non-2xx answer to a request the transport
