@@ -7,7 +7,7 @@ import (
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // Client talks to one Jupyter Server. It is safe for concurrent use; create
 // one per server and reuse it, so that connections are reused.

@@ -6,15 +6,21 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/hub"
+	"github.com/nbserv/go-nbserv/kernel"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
-// runReadme is the README's usage snippet, verbatim between the markers
-// (TestREADMEUsageIsTested checks it), so the snippet compiles and runs.
+// The README's Go snippets are the code between the snippet markers in
+// this file, in the README's order (TestREADMESnippetsAreTested checks
+// it), so each one compiles and the examples below run it.
+
+// runReadme is the README's Usage snippet.
 func runReadme(ctx context.Context, baseURL, token string) error {
 	// snippet: usage
 	c, err := nbserv.NewClient(nbserv.Config{
@@ -58,9 +64,99 @@ func Example_readme() {
 	// Output: kernel python3 is starting
 }
 
-// The README's usage snippet is the body of runReadme, which
-// Example_readme runs.
-func TestREADMEUsageIsTested(t *testing.T) {
+// runReadmeKernel is the README's kernel channels snippet.
+func runReadmeKernel(ctx context.Context, c *nbserv.Client, sessionID string) error {
+	// snippet: kernel
+	conn, err := c.Sessions.Connect(ctx, sessionID) // or c.Kernels.Connect(ctx, kernelID)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ex, err := conn.Execute(ctx, `print("hello")`)
+	if err != nil {
+		return err
+	}
+	fmt.Print(ex.Stdout())
+	_, err = conn.Execute(ctx, `raise ValueError("no such column")`)
+	var ke *kernel.Error
+	if errors.As(err, &ke) {
+		fmt.Println(ke.Ename+":", ke.Evalue)
+	}
+	// end snippet
+	return nil
+}
+
+func Example_readmeKernel() {
+	srv, err := nbservtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "k.ipynb", Type: nbserv.SessionNotebook})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := runReadmeKernel(ctx, srv.Client, s.ID); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// hello
+	// ValueError: no such column
+}
+
+// runReadmeHub is the README's Behind JupyterHub snippet.
+func runReadmeHub(ctx context.Context, hubURL, token string) error {
+	// snippet: hub
+	h, err := hub.New(hub.Config{URL: hubURL, Token: nbserv.Secret(token)}) // such as "https://hub.example.org/"
+	if err != nil {
+		return err
+	}
+	c, err := h.StartServer(ctx, "alice") // waits until alice's server answers through the proxy
+	if err != nil {
+		return err
+	}
+	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "report.ipynb", Type: nbserv.SessionNotebook})
+	if err != nil {
+		return err
+	}
+	fmt.Println("session", s.Path)
+	return h.StopServer(ctx, "alice")
+	// end snippet
+}
+
+func Example_readmeHub() {
+	h := nbservtest.StartHub(nbservtest.WithUsers("alice"))
+	defer h.Close()
+	if err := runReadmeHub(context.Background(), h.URL, h.Token); err != nil {
+		log.Fatal(err)
+	}
+	// Output: session report.ipynb
+}
+
+// snippet: nbservtest
+func TestMyPlatform(t *testing.T) {
+	srv := nbservtest.NewServer(t) // stops when the test ends
+	if err := srv.WriteFile("in/report.ipynb", notebookJSON); err != nil {
+		t.Fatal(err)
+	}
+	s, err := srv.Client.Sessions.Create(t.Context(), nbserv.CreateSessionRequest{
+		Path: "in/report.ipynb", Type: nbserv.SessionNotebook,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("session", s.ID) // … or hand srv.URL and srv.Token to the code under test
+}
+
+// end snippet
+
+// notebookJSON is the notebook TestMyPlatform writes.
+var notebookJSON = []byte(`{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`)
+
+// Every Go snippet of the README is one of this file's, in the same order,
+// so a README snippet that stops compiling or running fails here.
+func TestREADMESnippetsAreTested(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -69,21 +165,28 @@ func TestREADMEUsageIsTested(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	between := func(s, from, to string) string {
-		_, after, ok := strings.Cut(s, from)
-		before, _, ok2 := strings.Cut(after, to)
-		if !ok || !ok2 {
-			t.Fatalf("markers %q…%q not found", from, to)
+	var inReadme []string
+	for _, m := range regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
+		inReadme = append(inReadme, strings.TrimSpace(m[1]))
+	}
+	var inSource []string
+	for _, m := range regexp.MustCompile(`(?ms)^(\t*)// snippet: \w+\n(.*?)^\t*// end snippet\n`).FindAllStringSubmatch(string(src), -1) {
+		indent, code := m[1], m[2]
+		var lines []string
+		for _, line := range strings.Split(strings.TrimRight(code, "\n"), "\n") {
+			lines = append(lines, strings.TrimPrefix(line, indent))
 		}
-		return before
+		inSource = append(inSource, strings.TrimSpace(strings.Join(lines, "\n")))
 	}
-	snippet := between(string(readme), "```go\n", "```")
-	code := between(string(src), "\t// snippet: usage\n", "\t// end snippet\n")
-	var dedented []string
-	for _, line := range strings.Split(strings.TrimRight(code, "\n"), "\n") {
-		dedented = append(dedented, strings.TrimPrefix(line, "\t"))
+	if len(inSource) == 0 {
+		t.Fatal("no snippet markers found in example_readme_test.go")
 	}
-	if got, want := strings.TrimSpace(snippet), strings.TrimSpace(strings.Join(dedented, "\n")); got != want {
-		t.Errorf("README's first Go snippet differs from runReadme:\n--- README\n%s\n--- runReadme\n%s", got, want)
+	if len(inReadme) != len(inSource) {
+		t.Errorf("README has %d Go snippets, example_readme_test.go %d", len(inReadme), len(inSource))
+	}
+	for i := range min(len(inReadme), len(inSource)) {
+		if inReadme[i] != inSource[i] {
+			t.Errorf("README's Go snippet %d differs from example_readme_test.go's:\n--- README\n%s\n--- example_readme_test.go\n%s", i+1, inReadme[i], inSource[i])
+		}
 	}
 }

@@ -20,9 +20,12 @@
 // reconnects by itself after a dropped WebSocket, and bounds the memory
 // of every message and request (WithMaxMessageBytes, WithMaxOutputBytes).
 //
-// The Conn reaches the server only through an Endpoint: nbserv's client
-// is one, and Dial takes any other (a test's, a proxy's); this package
-// does not import nbserv.
+// The Conn reaches the server only through an Endpoint, which opens the
+// WebSocket and makes the few REST calls a Conn needs (interrupt,
+// restart, whether the kernel still exists). nbserv's Connect passes its
+// own, so the Conn shares the client's token, origin rule, timeouts and error
+// mapping; Dial takes any other (a test's, a proxy's). This package does
+// not import nbserv.
 //
 // # Messages
 //
@@ -35,11 +38,14 @@
 //
 // # Errors
 //
-// The code's exception is an *Error. A request cut short by a restart
-// matches ErrKernelRestarted (the Conn goes on); a kernel that died, was
-// shut down or no longer exists ends the Conn with ErrKernelDead; a call
-// after Close matches ErrConnClosed; a message or request past its bound,
-// ErrResponseTooLarge. These are nbserv's errors, the same values. The
-// server's refusals (an unknown kernel, a wrong token) are nbserv's
-// *Error, matching ErrNotFound or ErrUnauthorized.
+// The code's exception is an *Error (errors.As), returned by Execute with
+// the Execution. A request cut short by a restart matches
+// ErrKernelRestarted (the Conn goes on); a kernel that died, was shut down
+// or no longer exists ends the Conn with ErrKernelDead; a call after Close
+// matches ErrConnClosed; a message or request past its bound,
+// ErrResponseTooLarge. The server's refusals (an unknown kernel, a wrong
+// token) are nbserv's *Error, matching ErrNotFound or ErrUnauthorized.
+// Where this package and nbserv both name an error (ErrKernelDead,
+// ErrNotFound, ErrResponseTooLarge, …) the two are the same value, so
+// either package's matches.
 package kernel
