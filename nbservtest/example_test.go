@@ -37,7 +37,7 @@ func ExampleServer_SetKernelStartDelay() {
 		log.Fatal(err)
 	}
 	defer srv.Close()
-	srv.SetKernelStartDelay(100 * time.Millisecond)
+	srv.SetKernelStartDelay(time.Second) // wide enough for three creates to meet on a loaded machine
 
 	ctx := context.Background()
 	var wg sync.WaitGroup

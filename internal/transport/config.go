@@ -57,7 +57,7 @@ type Settings struct {
 	// log records ("<Name> call"): "nbserv", "hub".
 	Name string
 	// Product is the SDK's product token in User-Agent, after
-	// Config.UserAgent: "go-nbserv/0.2.0".
+	// Config.UserAgent: "go-nbserv/0.3.0".
 	Product string
 	// NoRedirects follows no redirect at all, instead of the same-origin
 	// policy (see checkRedirect): for an API whose redirects only lead to
