@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -340,6 +341,28 @@ func TestErrorsNeverHoldTheTokenEscaped(t *testing.T) {
 						t.Errorf("token echoed %s in a %s body: %q in %s: %s", name, kind, f, where, s)
 					}
 				}
+			}
+		}
+	}
+}
+
+// A redirect whose target quotes the token URL-escaped (a login page's
+// next= of a URL that held it) leaves it in neither Error.Location nor
+// Error(): the Location is redacted in the token's escaped forms too.
+func TestRedirectNeverHoldsTheTokenEscaped(t *testing.T) {
+	const token = "hub/t+k n"
+	for name, form := range map[string]string{"query": url.QueryEscape(token), "path": url.PathEscape(token)} {
+		c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/hub/login?next=%2Fhub%2Fapi%3Ftoken%3D"+form, http.StatusFound)
+		}, func(cfg *hub.Config) { cfg.Token = token })
+		_, err := c.User(context.Background(), "a")
+		var e *nbserv.Error
+		if !errors.As(err, &e) || !errors.Is(err, nbserv.ErrRedirect) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for where, s := range map[string]string{"Error()": err.Error(), "Location": e.Location} {
+			if strings.Contains(s, form) {
+				t.Errorf("%s-escaped token in %s: %s", name, where, s)
 			}
 		}
 	}

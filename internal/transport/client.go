@@ -39,9 +39,12 @@ type Client struct {
 	engineHTTP *http.Client
 	calls      sync.Pool // of *engineCall
 	// ws dials WebSockets: http with a transport of its own whose
-	// connections acknowledge at once (QuickAckHTTPClient).
-	ws        *http.Client
-	wsOwnPool bool // ws has a transport of its own, not http's
+	// connections acknowledge at once (QuickAckHTTPClient), unless the
+	// caller's RoundTripper is not an *http.Transport: then it is http's.
+	ws *http.Client
+	// wsOwn: ws has a transport of its own, whose idle connections
+	// CloseIdleConnections closes besides http's.
+	wsOwn bool
 }
 
 // New validates s and returns a Client. A malformed BaseURL or a negative
@@ -80,9 +83,7 @@ func New(s Settings) (*Client, error) {
 		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	c.ws = QuickAckHTTPClient(c.http)
-	// A clone has a pool of its own to close; a caller's RoundTripper that
-	// is not an *http.Transport is shared (and may not be comparable).
-	_, c.wsOwnPool = c.ws.Transport.(*http.Transport)
+	_, c.wsOwn = c.ws.Transport.(*http.Transport) // a clone: the caller's own RoundTripper is used as it is
 	c.jsonHeader = c.header.Clone()
 	c.jsonHeader.Set("Content-Type", "application/json")
 	eh := *c.http
@@ -121,7 +122,7 @@ func (c *Client) RetryMax() int { return c.settings.retryMax }
 // WebSocket dialer's included.
 func (c *Client) CloseIdleConnections() {
 	c.http.CloseIdleConnections()
-	if c.wsOwnPool {
+	if c.wsOwn {
 		c.ws.CloseIdleConnections()
 	}
 }

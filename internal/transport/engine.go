@@ -140,6 +140,11 @@ func (x *engineCall) checkRetry(_ context.Context, resp *http.Response, err erro
 		x.final, x.done = a, true
 		return false, nil
 	}
+	// A second look that retries (the body was cut off) takes back the
+	// first verdict: were the wait cut short, the engine would return
+	// with that answer still recorded as final, and its lost body read
+	// as empty.
+	x.final, x.done = answer{}, false
 	x.r.earlierActed = x.r.earlierActed || acted
 	if resp != nil && err == nil {
 		Drain(resp.Body) // as much as the final answer's, so the connection is kept
@@ -170,7 +175,6 @@ func (x *engineCall) prepareRetry(req *http.Request) error {
 		req.Body = body
 	}
 	x.r.Attempts++
-	x.done = false
 	*req = *req.WithContext(x.traced())
 	return nil
 }

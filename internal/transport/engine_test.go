@@ -265,3 +265,42 @@ func TestCookieJarDoesNotGrowTheSharedHeader(t *testing.T) {
 		t.Errorf("the client's header gained Cookie %q", h)
 	}
 }
+
+// A body cut off while read sends a GET again; when the context ends
+// during the wait before that retry, the call fails with the context's
+// error, as any call whose wait is cut short: the answer whose body was
+// lost must not come back as the call's answer, with no body.
+func TestCutBodyThenCancelledWaitIsTheContextsError(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cut := func(req *http.Request) (*http.Response, error) {
+		written(req)
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: cancelOnCut{cutBody{strings.NewReader(`{"i`)}, cancel},
+			ContentLength: 10, Request: req}, nil
+	}
+	s := &scripted{steps: []func(*http.Request) (*http.Response, error){cut, status(200, `{"id": "x"}`)}}
+	c, err := New(Settings{Name: "test", Config: Config{BaseURL: "http://h", HTTPClient: &http.Client{Transport: s},
+		Timeout: NoTimeout, RetryWaitMin: time.Minute, RetryWaitMax: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded := false
+	_, err = c.Do(ctx, Call{Method: "GET", Path: "api/sessions", Decode: func([]byte) error { decoded = true; return nil }}, nil)
+	if !errors.Is(err, context.Canceled) || decoded {
+		t.Errorf("err = %v, decoded %v; want context.Canceled and nothing decoded", err, decoded)
+	}
+}
+
+// cancelOnCut ends a context when its body is cut off.
+type cancelOnCut struct {
+	cutBody
+	cancel context.CancelFunc
+}
+
+func (b cancelOnCut) Read(p []byte) (int, error) {
+	n, err := b.cutBody.Read(p)
+	if err != nil {
+		b.cancel()
+	}
+	return n, err
+}

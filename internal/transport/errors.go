@@ -119,7 +119,8 @@ func newError(method, path string, status int, header http.Header, body []byte, 
 	body = red.bytes(body)
 	e := &Error{Method: method, Path: path, StatusCode: status, Header: header, Body: body}
 	if status >= 300 && status <= 399 {
-		e.Location = red.string(header.Get("Location"))
+		// A URL: the token may be in it escaped, as a login page's next=.
+		e.Location = red.string(string(red.bytes([]byte(header.Get("Location")))))
 	}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil {
