@@ -38,6 +38,9 @@ type Client struct {
 	// engine's, which must not close the pool's idle connections.
 	engineHTTP *http.Client
 	calls      sync.Pool // of *engineCall
+	// shareHeader: requests without headers of their own may share header
+	// (or jsonHeader) instead of a copy, as nothing writes to theirs.
+	shareHeader bool
 	// ws dials WebSockets: http with a transport of its own whose
 	// connections acknowledge at once (QuickAckHTTPClient), unless the
 	// caller's RoundTripper is not an *http.Transport: then it is http's.
@@ -83,6 +86,11 @@ func New(s Settings) (*Client, error) {
 		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	c.ws = QuickAckHTTPClient(c.http)
+	// net/http's own transport never writes to a request's header; a
+	// caller's RoundTripper may (many auth and tracing ones do, though they
+	// should not), and http.Client adds a cookie jar's cookies in place.
+	_, stdTransport := c.http.Transport.(*http.Transport)
+	c.shareHeader = (c.http.Transport == nil || stdTransport) && c.http.Jar == nil
 	_, c.wsOwn = c.ws.Transport.(*http.Transport) // a clone: the caller's own RoundTripper is used as it is
 	c.jsonHeader = c.header.Clone()
 	c.jsonHeader.Set("Content-Type", "application/json")

@@ -304,3 +304,45 @@ func (b cancelOnCut) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// A caller's RoundTripper that writes to the request's header (against
+// net/http's contract, but common in auth and tracing wrappers) gets a
+// copy: what it adds stays with that request.
+func TestRoundTripperWritingHeadersDoesNotReachTheClient(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		seen = append(seen, strings.Join(r.Header.Values("X-Trace"), ","))
+		mu.Unlock()
+		r.Header.Add("X-Trace", "span")
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("{}")), Request: r}, nil
+	})
+	c, err := New(Settings{Name: "test", Config: Config{BaseURL: "http://h", HTTPClient: &http.Client{Transport: rt}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Do(context.Background(), Call{Method: "GET", Path: "api"}, nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, s := range seen {
+		if s != "" {
+			t.Errorf("request %d arrived with X-Trace %q from an earlier request", i+1, s)
+		}
+	}
+	if h := c.Header().Get("X-Trace"); h != "" {
+		t.Errorf("the client's header gained X-Trace %q", h)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

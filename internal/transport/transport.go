@@ -237,17 +237,14 @@ func (c *Client) callOptions(opts []CallOption) callOptions {
 
 // setHeaders gives req its headers: the client's, the call's (which, like
 // Config.Header, cannot replace the token), and Content-Type with a body.
-// Without the call's, req shares the client's header: net/http does not
-// modify a request's header, nor may a RoundTripper, and nothing here
-// does after New, so a copy per call would buy nothing.
+// Without the call's, req shares the client's header when nothing below
+// can write to it (c.shareHeader), saving a copy per call.
 func (c *Client) setHeaders(req *http.Request, extra http.Header, hasBody bool) {
 	h := c.header
 	if hasBody {
 		h = c.jsonHeader
 	}
-	if len(extra) == 0 && c.http.Jar == nil {
-		// Shared, not copied: nothing below writes to a request's header,
-		// except http.Client adding a cookie jar's cookies in place.
+	if len(extra) == 0 && c.shareHeader {
 		req.Header = h
 		return
 	}
