@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/kernel"
@@ -104,4 +107,66 @@ func TestConnActionsOnADeletedKernelAreNotFound(t *testing.T) {
 	if err := conn.Interrupt(ctx); !errors.Is(err, nbserv.ErrNotFound) {
 		t.Errorf("Conn.Interrupt: %v", err)
 	}
+}
+
+// A Conn's defaults are the client's: Config.Timeout bounds Connect's
+// wait for the kernel's first answer (not kernel.DefaultHandshakeTimeout,
+// 30 s), and Config.MaxResponseBytes bounds what one request holds.
+func TestConnectTakesTheClientsBounds(t *testing.T) {
+	t.Run("Timeout", func(t *testing.T) {
+		// A kernel whose channels open and then never answer.
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ws, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer ws.CloseNow()
+			for { // until the client closes
+				if _, _, err := ws.Read(context.Background()); err != nil {
+					return
+				}
+			}
+		}))
+		defer srv.Close()
+		defer srv.CloseClientConnections()
+		c, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.URL, Timeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseIdleConnections()
+		start := time.Now()
+		_, err = c.Kernels.Connect(context.Background(), "00000000-0000-4000-8000-000000000000")
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
+			t.Errorf("Connect to a silent kernel: %v after %v, want DeadlineExceeded after Config.Timeout", err, time.Since(start))
+		}
+	})
+	t.Run("MaxResponseBytes", func(t *testing.T) {
+		srv, err := nbservtest.Start(nbservtest.WithClientConfig(func(cfg *nbserv.Config) { cfg.MaxResponseBytes = 4 << 10 }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		ctx := context.Background()
+		k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := srv.Client.Kernels.Connect(ctx, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Execute(ctx, `print("x" * 10000)`); !errors.Is(err, nbserv.ErrResponseTooLarge) {
+			t.Errorf("10 kB of output with MaxResponseBytes 4 kB: %v", err)
+		}
+		// An option still overrides the client's bound.
+		big, err := srv.Client.Kernels.Connect(ctx, k.ID, kernel.WithMaxMessageBytes(1<<20), kernel.WithMaxOutputBytes(1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer big.Close()
+		if ex, err := big.Execute(ctx, `print("x" * 10000)`); err != nil || len(ex.Stdout()) != 10001 {
+			t.Errorf("with the bound raised: %v", err)
+		}
+	})
 }
