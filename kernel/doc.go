@@ -39,7 +39,8 @@
 // matches ErrKernelRestarted (the Conn goes on); a kernel that died, was
 // shut down or no longer exists ends the Conn with ErrKernelDead; a call
 // after Close matches ErrConnClosed; a message or request past its bound,
-// ErrResponseTooLarge. These are nbserv's errors, the same values. The
-// server's refusals (an unknown kernel, a wrong token) are nbserv's
-// *Error, matching ErrNotFound or ErrUnauthorized.
+// ErrResponseTooLarge. ErrKernelDead and ErrResponseTooLarge are nbserv's
+// errors too, the same values. The server's refusals (an unknown kernel, a
+// wrong token) are nbserv's *Error, matching ErrNotFound or
+// ErrUnauthorized.
 package kernel
