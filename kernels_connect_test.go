@@ -2,11 +2,15 @@ package nbserv_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/kernel"
@@ -103,5 +107,141 @@ func TestConnActionsOnADeletedKernelAreNotFound(t *testing.T) {
 	}
 	if err := conn.Interrupt(ctx); !errors.Is(err, nbserv.ErrNotFound) {
 		t.Errorf("Conn.Interrupt: %v", err)
+	}
+}
+
+// A Conn's defaults are the client's: Config.Timeout bounds Connect's
+// wait for the kernel's first answer (not kernel.DefaultHandshakeTimeout,
+// 30 s), and Config.MaxResponseBytes bounds what one request holds.
+func TestConnectTakesTheClientsBounds(t *testing.T) {
+	t.Run("Timeout", func(t *testing.T) {
+		// A kernel whose channels open and then never answer.
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ws, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer ws.CloseNow()
+			for { // until the client closes
+				if _, _, err := ws.Read(context.Background()); err != nil {
+					return
+				}
+			}
+		}))
+		defer srv.Close()
+		defer srv.CloseClientConnections()
+		c, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.URL, Timeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseIdleConnections()
+		start := time.Now()
+		_, err = c.Kernels.Connect(context.Background(), "00000000-0000-4000-8000-000000000000")
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
+			t.Errorf("Connect to a silent kernel: %v after %v, want DeadlineExceeded after Config.Timeout", err, time.Since(start))
+		}
+	})
+	t.Run("MaxResponseBytes", func(t *testing.T) {
+		srv, err := nbservtest.Start(nbservtest.WithClientConfig(func(cfg *nbserv.Config) { cfg.MaxResponseBytes = 4 << 10 }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		ctx := context.Background()
+		k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := srv.Client.Kernels.Connect(ctx, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Execute(ctx, `print("x" * 10000)`); !errors.Is(err, nbserv.ErrResponseTooLarge) {
+			t.Errorf("10 kB of output with MaxResponseBytes 4 kB: %v", err)
+		}
+		// An option still overrides the client's bound.
+		big, err := srv.Client.Kernels.Connect(ctx, k.ID, kernel.WithMaxMessageBytes(1<<20), kernel.WithMaxOutputBytes(1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer big.Close()
+		if ex, err := big.Execute(ctx, `print("x" * 10000)`); err != nil || len(ex.Stdout()) != 10001 {
+			t.Errorf("with the bound raised: %v", err)
+		}
+	})
+}
+
+// A Conn asks the server about a kernel gone silent through the client
+// (Jupyter keeps a deleted kernel's socket open and quiet): the client's
+// GET /api/kernels/{id} answering 404, or reporting the kernel dead,
+// ends the Conn with ErrKernelDead.
+func TestConnChecksASilentKernelThroughTheClient(t *testing.T) {
+	const id = "00000000-0000-4000-8000-000000000000"
+	for name, rest := range map[string]func(w http.ResponseWriter){
+		"gone": func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"message": "Kernel does not exist: ` + id + `", "reason": null}`))
+		},
+		"reported dead": func(w http.ResponseWriter) {
+			w.Write([]byte(`{"id": "` + id + `", "name": "python3", "last_activity": "2026-11-27T21:46:02.018545Z", "execution_state": "dead", "connections": 1}`))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/api/kernels/"+id {
+					rest(w)
+					return
+				}
+				ws, err := websocket.Accept(w, r, nil)
+				if err != nil {
+					return
+				}
+				defer ws.CloseNow()
+				// A kernel that answers kernel_info_request (legacy JSON
+				// framing) and nothing else.
+				for {
+					_, data, err := ws.Read(context.Background())
+					if err != nil {
+						return
+					}
+					var m kernel.Message
+					if json.Unmarshal(data, &m) != nil || m.Header.MsgType != kernel.MsgKernelInfoRequest {
+						continue
+					}
+					reply, _ := json.Marshal(map[string]any{
+						"channel":       m.Channel,
+						"header":        map[string]any{"msg_id": "r-" + m.Header.MsgID, "msg_type": kernel.MsgKernelInfoReply, "session": "k", "username": "", "version": "5.3", "date": "2026-11-27T21:46:02.018545Z"},
+						"parent_header": m.Header,
+						"metadata":      map[string]any{},
+						"content":       map[string]any{"status": "ok", "protocol_version": "5.3", "implementation": "fake", "language_info": map[string]any{"name": "python"}},
+						"buffers":       []any{},
+					})
+					if ws.Write(context.Background(), websocket.MessageText, reply) != nil {
+						return
+					}
+				}
+			}))
+			defer srv.Close()
+			defer srv.CloseClientConnections()
+			c, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.URL, RetryMax: nbserv.NoRetries})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			conn, err := c.Kernels.Connect(ctx, id, kernel.WithCheckInterval(20*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.Execute(ctx, "1+1"); !errors.Is(err, nbserv.ErrKernelDead) {
+				t.Errorf("execution in a silent kernel: %v", err)
+			}
+			if !errors.Is(conn.Err(), kernel.ErrKernelDead) {
+				t.Errorf("Err() = %v", conn.Err())
+			}
+		})
 	}
 }

@@ -2,8 +2,9 @@ package kernel
 
 import "github.com/nbserv/go-nbserv/internal/transport"
 
-// The errors of a kernel connection, for errors.Is. They are nbserv's own
-// (the same values), so a caller may match either package's.
+// The errors of a kernel connection, for errors.Is. ErrKernelRestarted and
+// ErrConnClosed are this package's alone; the others are nbserv's (the same
+// values), so a caller may match either package's.
 var (
 	// ErrKernelRestarted matches a request cut short because the kernel
 	// restarted (Conn.Restart, another client's restart, or Jupyter
