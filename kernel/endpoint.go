@@ -12,6 +12,11 @@ import (
 // on the kernel, and the client's waits. nbserv's Client implements it
 // (Kernels.Connect and Sessions.Connect pass it to Dial), so this package
 // never imports nbserv; a test can give Dial an Endpoint of its own.
+//
+// The CallOptions of Interrupt and Restart are the caller's of
+// Conn.Interrupt and Conn.Restart (nbserv.WithTimeout, WithResponse, …),
+// meant for an nbserv call: an Endpoint of another kind cannot read them
+// and may ignore them, or pass them to an nbserv call of its own.
 type Endpoint interface {
 	// KernelID returns the id of the kernel.
 	KernelID() string

@@ -1,6 +1,10 @@
 package kernel
 
-import "github.com/nbserv/go-nbserv/internal/transport"
+import (
+	"errors"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
+)
 
 // The errors of a kernel connection, for errors.Is. ErrKernelRestarted and
 // ErrConnClosed are this package's alone; the others are nbserv's (the same
@@ -10,14 +14,14 @@ var (
 	// restarted (Conn.Restart, another client's restart, or Jupyter
 	// restarting a kernel that died): the kernel's state is gone, and the
 	// request will never be answered. The Conn reconnects and stays usable.
-	ErrKernelRestarted = transport.ErrKernelRestarted
+	ErrKernelRestarted = errors.New("nbserv: kernel restarted")
 	// ErrKernelDead matches a request or connection ended because the
 	// kernel died and was not restarted, was shut down, or no longer
 	// exists. The Conn is finished.
 	ErrKernelDead = transport.ErrKernelDead
 	// ErrConnClosed matches a call on a Conn after Close, or cut short by
 	// it.
-	ErrConnClosed = transport.ErrConnClosed
+	ErrConnClosed = errors.New("nbserv: kernel connection closed")
 	// ErrResponseTooLarge matches a message larger than WithMaxMessageBytes,
 	// a request whose messages passed WithMaxOutputBytes, or content whose
 	// decoded values could pass 8 × WithMaxMessageBytes.

@@ -58,21 +58,11 @@ var (
 	ErrResponseTooLarge = errors.New("nbserv: response body too large")
 )
 
-// Errors of a kernel connection, for errors.Is.
-var (
-	// ErrKernelRestarted matches a request cut short because the kernel
-	// restarted (Conn.Restart, another client's restart, or Jupyter
-	// restarting a kernel that died): the kernel's state is gone, and the
-	// request will never be answered. The Conn reconnects and stays usable.
-	ErrKernelRestarted = errors.New("nbserv: kernel restarted")
-	// ErrKernelDead matches a request or connection ended because the
-	// kernel died and was not restarted, was shut down, or no longer
-	// exists. The Conn is finished.
-	ErrKernelDead = errors.New("nbserv: kernel dead")
-	// ErrConnClosed matches a call on a Conn after Close, or cut short by
-	// it.
-	ErrConnClosed = errors.New("nbserv: kernel connection closed")
-)
+// ErrKernelDead matches a request or connection ended because the kernel
+// died and was not restarted, was shut down, or no longer exists: kernel
+// connections end with it, and nbserv's Sessions.Connect refuses a session
+// without a kernel with it, so both packages name it.
+var ErrKernelDead = errors.New("nbserv: kernel dead")
 
 // Error is a non-2xx answer from the server. Jupyter sends JSON bodies of
 // the form {"message": ..., "reason": ...}, adding "short_message" (501 on
