@@ -1,11 +1,14 @@
 package nbserv
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // Config configures a Client. Only BaseURL is required.
@@ -59,10 +62,13 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// String describes the configuration with the token redacted.
+// String describes the configuration without secrets: the token
+// redacted, BaseURL without any userinfo, query or fragment (where a
+// pasted token would sit), and only the names of Header's keys, whose
+// values may be credentials too.
 func (c Config) String() string {
-	return fmt.Sprintf("nbserv.Config{BaseURL: %q, Token: %q, Timeout: %v, RetryMax: %d}",
-		c.BaseURL, c.Token.String(), c.Timeout, c.RetryMax)
+	return fmt.Sprintf("nbserv.Config{BaseURL: %q, Token: %q, Header: %v, Timeout: %v, RetryMax: %d}",
+		transport.RedactURL(c.BaseURL), c.Token.String(), headerNames(c.Header), c.Timeout, c.RetryMax)
 }
 
 // GoString is String, so that %#v does not print the token either.
@@ -72,18 +78,39 @@ func (c Config) GoString() string { return c.String() }
 // or the Header's values.
 func (c Config) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, c.String()) }
 
-// LogValue makes slog record the configuration without secrets: the
-// token redacted and only the names of Header's keys, whose values may be
-// credentials too.
+// LogValue makes slog record the configuration as String describes it.
 func (c Config) LogValue() slog.Value {
-	keys := make([]string, 0, len(c.Header))
-	for k := range c.Header {
+	return slog.GroupValue(
+		slog.String("base_url", transport.RedactURL(c.BaseURL)), slog.String("token", c.Token.String()),
+		slog.Any("header_keys", headerNames(c.Header)), slog.Duration("timeout", c.Timeout),
+		slog.Int("retry_max", c.RetryMax), slog.Int64("max_response_bytes", c.MaxResponseBytes),
+	)
+}
+
+// MarshalJSON encodes the configuration as String describes it, for
+// loggers that encode their fields with encoding/json (zap, logrus):
+// without it, every Header value would be written out.
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		BaseURL          string        `json:"base_url"`
+		Token            string        `json:"token"`
+		HeaderKeys       []string      `json:"header_keys"`
+		UserAgent        string        `json:"user_agent,omitempty"`
+		Timeout          time.Duration `json:"timeout"`
+		RetryMax         int           `json:"retry_max"`
+		RetryWaitMin     time.Duration `json:"retry_wait_min"`
+		RetryWaitMax     time.Duration `json:"retry_wait_max"`
+		MaxResponseBytes int64         `json:"max_response_bytes"`
+	}{transport.RedactURL(c.BaseURL), c.Token.String(), headerNames(c.Header), c.UserAgent,
+		c.Timeout, c.RetryMax, c.RetryWaitMin, c.RetryWaitMax, c.MaxResponseBytes})
+}
+
+// headerNames returns h's keys, sorted, never nil (so JSON has []).
+func headerNames(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return slog.GroupValue(
-		slog.String("base_url", c.BaseURL), slog.String("token", c.Token.String()),
-		slog.Any("header_keys", keys), slog.Duration("timeout", c.Timeout),
-		slog.Int("retry_max", c.RetryMax), slog.Int64("max_response_bytes", c.MaxResponseBytes),
-	)
+	return keys
 }

@@ -1,9 +1,12 @@
 package hub_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -61,17 +64,44 @@ func TestNewRefusesBadConfigByName(t *testing.T) {
 	}
 }
 
+// Neither the token nor a header value of Client (header values are
+// credentials) reaches any printer: fmt's verbs, encoding/json, slog's
+// text and JSON handlers; only header names print.
 func TestConfigAndClientNeverPrintTheToken(t *testing.T) {
-	cfg := hub.Config{URL: "http://127.0.0.1:8000/", Token: secret}
+	cfg := hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{
+		Token:  "cl13nt-token",
+		Header: http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}}}}
+	secrets := []string{secret, "cl13nt-token", "k3y-value", "b3arer-value"}
 	c, err := hub.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-		for _, v := range []any{cfg, c} {
-			if s := fmt.Sprintf(verb, v); strings.Contains(s, secret) || strings.Contains(s, fmt.Sprintf("%x", secret)) {
-				t.Errorf("%s of %T: %s", verb, v, s)
+	var printed []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t"} {
+		for _, v := range []any{cfg, &cfg, c, struct{ C hub.Config }{cfg}, struct{ C *hub.Client }{c}, []hub.Config{cfg}} {
+			printed = append(printed, fmt.Sprintf(verb, v))
+		}
+	}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, _ := json.Marshal(map[string]any{"c": cfg, "p": &cfg, "s": struct{ C hub.Config }{cfg}})
+	var text, logged bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewJSONHandler(&logged, nil), slog.NewTextHandler(&text, nil)} {
+		slog.New(h).Info("config", "cfg", cfg, "ptr", &cfg, slog.Group("g", "cfg", cfg), "any", any(cfg))
+	}
+	printed = append(printed, string(js), string(wrapped), logged.String(), text.String(), cfg.String(), fmt.Sprintln(cfg, c))
+	for _, s := range printed {
+		for _, x := range secrets {
+			if strings.Contains(s, x) || strings.Contains(strings.ToLower(s), fmt.Sprintf("%x", x)) {
+				t.Errorf("printed %q: %s", x, s)
 			}
+		}
+	}
+	for _, s := range []string{string(js), logged.String(), text.String(), cfg.String()} {
+		if !strings.Contains(s, "X-Api-Key") || !strings.Contains(s, "Authorization") {
+			t.Errorf("the header names are missing: %s", s)
 		}
 	}
 }
