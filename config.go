@@ -39,8 +39,11 @@ type Config struct {
 	// Nil uses a pooled client with keep-alive.
 	HTTPClient *http.Client
 	// Timeout bounds each call as a whole: every attempt, every wait
-	// between attempts and reading the body. Zero means DefaultTimeout;
-	// NoTimeout leaves calls bounded by their context alone.
+	// between attempts and reading the body. For a streamed body
+	// (Contents.Download and Open, KernelSpecs.Resource), whose length has
+	// no bound, it bounds the wait for the answer's headers, and
+	// StreamIdleTimeout the reading. Zero means DefaultTimeout; NoTimeout
+	// leaves calls bounded by their context alone.
 	Timeout time.Duration
 	// RetryMax is how many times a failed attempt may be retried (see the
 	// README's Reliability section). Zero means DefaultRetryMax; NoRetries
@@ -56,6 +59,15 @@ type Config struct {
 	// may take (see the README's Reliability section). Zero means
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int64
+	// StreamIdleTimeout bounds the silences while a streamed body is read
+	// (Contents.Download and Open, KernelSpecs.Resource), whose length
+	// Timeout does not bound: a read that receives nothing for this long
+	// fails with an error matching ErrStreamStalled and
+	// context.DeadlineExceeded, and the connection is closed. Only time
+	// spent waiting in a read counts: a caller may take as long as it
+	// likes between reads. Zero means DefaultStreamIdleTimeout; NoTimeout
+	// leaves the reads bounded by their context alone.
+	StreamIdleTimeout time.Duration
 	// Logger, when set, gets one Debug record per call (method, path,
 	// status, attempts, duration, error) and one per retry. Records never
 	// hold headers, bodies or the token. Nil logs nothing.
@@ -84,6 +96,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("base_url", transport.RedactURL(c.BaseURL)), slog.String("token", c.Token.String()),
 		slog.Any("header_keys", headerNames(c.Header)), slog.Duration("timeout", c.Timeout),
 		slog.Int("retry_max", c.RetryMax), slog.Int64("max_response_bytes", c.MaxResponseBytes),
+		slog.Duration("stream_idle_timeout", c.StreamIdleTimeout),
 	)
 }
 
@@ -92,17 +105,18 @@ func (c Config) LogValue() slog.Value {
 // without it, every Header value would be written out.
 func (c Config) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		BaseURL          string        `json:"base_url"`
-		Token            string        `json:"token"`
-		HeaderKeys       []string      `json:"header_keys"`
-		UserAgent        string        `json:"user_agent,omitempty"`
-		Timeout          time.Duration `json:"timeout"`
-		RetryMax         int           `json:"retry_max"`
-		RetryWaitMin     time.Duration `json:"retry_wait_min"`
-		RetryWaitMax     time.Duration `json:"retry_wait_max"`
-		MaxResponseBytes int64         `json:"max_response_bytes"`
+		BaseURL           string        `json:"base_url"`
+		Token             string        `json:"token"`
+		HeaderKeys        []string      `json:"header_keys"`
+		UserAgent         string        `json:"user_agent,omitempty"`
+		Timeout           time.Duration `json:"timeout"`
+		RetryMax          int           `json:"retry_max"`
+		RetryWaitMin      time.Duration `json:"retry_wait_min"`
+		RetryWaitMax      time.Duration `json:"retry_wait_max"`
+		MaxResponseBytes  int64         `json:"max_response_bytes"`
+		StreamIdleTimeout time.Duration `json:"stream_idle_timeout"`
 	}{transport.RedactURL(c.BaseURL), c.Token.String(), headerNames(c.Header), c.UserAgent,
-		c.Timeout, c.RetryMax, c.RetryWaitMin, c.RetryWaitMax, c.MaxResponseBytes})
+		c.Timeout, c.RetryMax, c.RetryWaitMin, c.RetryWaitMax, c.MaxResponseBytes, c.StreamIdleTimeout})
 }
 
 // headerNames returns h's keys, sorted, never nil (so JSON has []).

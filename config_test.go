@@ -67,11 +67,12 @@ func TestConfigNeverEncodesTheToken(t *testing.T) {
 // name.
 func TestConfigNegativeValuesAreRefusedByName(t *testing.T) {
 	for field, cfg := range map[string]Config{
-		"Timeout":          {Timeout: -time.Second},
-		"RetryMax":         {RetryMax: -2},
-		"RetryWaitMin":     {RetryWaitMin: -time.Second},
-		"RetryWaitMax":     {RetryWaitMax: -time.Second},
-		"MaxResponseBytes": {MaxResponseBytes: -1},
+		"Timeout":           {Timeout: -time.Second},
+		"RetryMax":          {RetryMax: -2},
+		"RetryWaitMin":      {RetryWaitMin: -time.Second},
+		"RetryWaitMax":      {RetryWaitMax: -time.Second},
+		"MaxResponseBytes":  {MaxResponseBytes: -1},
+		"StreamIdleTimeout": {StreamIdleTimeout: -time.Nanosecond},
 	} {
 		cfg.BaseURL = "http://h"
 		var ve *ValidationError
@@ -79,7 +80,7 @@ func TestConfigNegativeValuesAreRefusedByName(t *testing.T) {
 			t.Errorf("%s: err = %v", field, err)
 		}
 	}
-	for _, cfg := range []Config{{RetryMax: NoRetries}, {Timeout: NoTimeout}, {RetryWaitMin: 5 * time.Second}, {RetryWaitMax: time.Millisecond}} {
+	for _, cfg := range []Config{{RetryMax: NoRetries}, {Timeout: NoTimeout}, {StreamIdleTimeout: NoTimeout}, {RetryWaitMin: 5 * time.Second}, {RetryWaitMax: time.Millisecond}} {
 		cfg.BaseURL = "http://h"
 		if _, err := NewClient(cfg); err != nil {
 			t.Errorf("%+v: %v", cfg, err)

@@ -19,6 +19,9 @@ const (
 	DefaultRetryWaitMin     = 100 * time.Millisecond
 	DefaultRetryWaitMax     = 2 * time.Second
 	DefaultMaxResponseBytes = 64 << 20
+	// DefaultStreamIdleTimeout is as long as DefaultTimeout: a server that
+	// answers within it sends a file's next bytes within it too.
+	DefaultStreamIdleTimeout = 30 * time.Second
 )
 
 // Values that switch a feature off, for the Config fields (and WithTimeout)
@@ -46,6 +49,7 @@ type Config struct {
 	RetryMax                   int
 	RetryWaitMin, RetryWaitMax time.Duration
 	MaxResponseBytes           int64
+	StreamIdleTimeout          time.Duration
 	Logger                     *slog.Logger
 }
 
@@ -74,6 +78,7 @@ type settings struct {
 	retryMax         int
 	waitMin, waitMax time.Duration
 	maxBody          int64
+	streamIdle       time.Duration // NoTimeout for none
 }
 
 // settings applies the defaults and refuses negative values that are not
@@ -83,11 +88,12 @@ func (c Config) settings() (settings, error) {
 		return &ValidationError{Field: field, Problem: "negative (zero takes the default)"}
 	}
 	s := settings{
-		timeout:  orDefault(c.Timeout, DefaultTimeout),
-		retryMax: orDefault(c.RetryMax, DefaultRetryMax),
-		waitMin:  orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
-		waitMax:  orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
-		maxBody:  orDefault(c.MaxResponseBytes, DefaultMaxResponseBytes),
+		timeout:    orDefault(c.Timeout, DefaultTimeout),
+		retryMax:   orDefault(c.RetryMax, DefaultRetryMax),
+		waitMin:    orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
+		waitMax:    orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
+		maxBody:    orDefault(c.MaxResponseBytes, DefaultMaxResponseBytes),
+		streamIdle: orDefault(c.StreamIdleTimeout, DefaultStreamIdleTimeout),
 	}
 	switch {
 	case s.timeout < 0:
@@ -100,6 +106,8 @@ func (c Config) settings() (settings, error) {
 		return s, negative("RetryWaitMax")
 	case s.maxBody < 0:
 		return s, negative("MaxResponseBytes")
+	case s.streamIdle < 0:
+		return s, negative("StreamIdleTimeout")
 	case c.RetryWaitMin > 0 && c.RetryWaitMax > 0 && s.waitMin > s.waitMax:
 		return s, &ValidationError{Field: "RetryWaitMin", Problem: "greater than RetryWaitMax"}
 	}
