@@ -197,7 +197,9 @@ func progress(f func(int64), done int64) {
 // Download copies the file at path to w, streaming it from
 // GET /files/{path} (the file's raw bytes) in small reads: memory does not
 // grow with the file's size. It returns the number of bytes written.
-// Errors are as for Open.
+// Errors are as for Open: a server gone silent for
+// Config.StreamIdleTimeout ends it with a *StalledError, a body cut short
+// with a *LengthError.
 func (s *ContentsService) Download(ctx context.Context, path string, w io.Writer, t TransferOptions, opts ...CallOption) (int64, error) {
 	body, err := s.Open(ctx, path, opts...)
 	if err != nil {
@@ -252,7 +254,7 @@ func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOpt
 		return nil, fmt.Errorf("nbserv: GET files/%s: unexpected status %d", clean, r.StatusCode)
 	}
 	if transport.StreamLength(body) >= 0 || st.Size == nil {
-		return body, nil // the transport checks a Content-Length
+		return body, nil // the transport checks a Content-Length, which Jupyter sends (docs/wire/contents.md C12)
 	}
 	return &sizedBody{ReadCloser: body, want: *st.Size, path: s.c.t.BasePath() + "files/" + escapePath(clean),
 		restat: func() (*Contents, error) { return s.Stat(ctx, clean, transport.WithoutResponse(opts)...) }}, nil

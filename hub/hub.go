@@ -43,8 +43,8 @@ type Config struct {
 	Token nbserv.Secret
 	// Client holds the settings of every request, to the hub and to the
 	// clients ClientFor returns: Timeout (per call), RetryMax and the
-	// retry waits, MaxResponseBytes, HTTPClient, Header, UserAgent and
-	// Logger. Its BaseURL and Token are ignored. Its zero value takes
+	// retry waits, MaxResponseBytes, StreamIdleTimeout, HTTPClient,
+	// Header, UserAgent and Logger. Its BaseURL and Token are ignored. Its zero value takes
 	// nbserv's defaults.
 	Client nbserv.Config
 }
