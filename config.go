@@ -65,8 +65,10 @@ type Config struct {
 	// fails with an error matching ErrStreamStalled and
 	// context.DeadlineExceeded, and the connection is closed. Only time
 	// spent waiting in a read counts: a caller may take as long as it
-	// likes between reads. Zero means DefaultStreamIdleTimeout; NoTimeout
-	// leaves the reads bounded by their context alone.
+	// likes between reads. Zero means the call's timeout (Timeout, or
+	// WithTimeout's), so that a Download with a 1s timeout gives up on a
+	// server silent for 1s; NoTimeout leaves the reads bounded by their
+	// context alone.
 	StreamIdleTimeout time.Duration
 	// Logger, when set, gets one Debug record per call (method, path,
 	// status, attempts, duration, error) and one per retry. Records never

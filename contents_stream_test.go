@@ -121,6 +121,27 @@ func TestStalledStreamEndsAfterStreamIdleTimeout(t *testing.T) {
 	}
 }
 
+// The input: a Download with a 1s Timeout and no
+// StreamIdleTimeout, from a server that sends 10 of 1,000 bytes and then
+// nothing, ends as stalled; so does one whose timeout is WithTimeout's,
+// though the Config's is NoTimeout.
+func TestStalledDownloadEndsWithTheCallsTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  time.Duration
+		opts []CallOption
+	}{{time.Second, nil}, {NoTimeout, []CallOption{WithTimeout(time.Second)}}} {
+		_, c := newStreamServer(t, 1000, stall(t, 10), func(cfg *Config) { cfg.Timeout = tc.cfg })
+		err := within(t, "Download", func() error {
+			_, err := c.Contents.Download(context.Background(), "f.bin", io.Discard, TransferOptions{}, tc.opts...)
+			return err
+		})
+		var se *StalledError
+		if !errors.As(err, &se) || se.Idle != time.Second || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Timeout %v, options %d: %v", tc.cfg, len(tc.opts), err)
+		}
+	}
+}
+
 // The bound is the silence, not the transfer's length: a body that
 // trickles in for longer than both Timeout and StreamIdleTimeout, with
 // short gaps, arrives whole; and a caller that waits between reads longer

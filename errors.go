@@ -146,8 +146,6 @@ const (
 	DefaultRetryWaitMin     = transport.DefaultRetryWaitMin
 	DefaultRetryWaitMax     = transport.DefaultRetryWaitMax
 	DefaultMaxResponseBytes = transport.DefaultMaxResponseBytes
-	// DefaultStreamIdleTimeout is Config.StreamIdleTimeout's default.
-	DefaultStreamIdleTimeout = transport.DefaultStreamIdleTimeout
 )
 
 // Values that switch a feature off, for the Config fields (and WithTimeout)

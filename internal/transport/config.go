@@ -19,9 +19,6 @@ const (
 	DefaultRetryWaitMin     = 100 * time.Millisecond
 	DefaultRetryWaitMax     = 2 * time.Second
 	DefaultMaxResponseBytes = 64 << 20
-	// DefaultStreamIdleTimeout is as long as DefaultTimeout: a server that
-	// answers within it sends a file's next bytes within it too.
-	DefaultStreamIdleTimeout = 30 * time.Second
 )
 
 // Values that switch a feature off, for the Config fields (and WithTimeout)
@@ -78,7 +75,7 @@ type settings struct {
 	retryMax         int
 	waitMin, waitMax time.Duration
 	maxBody          int64
-	streamIdle       time.Duration // NoTimeout for none
+	streamIdle       time.Duration // 0: the call's timeout; NoTimeout for none
 }
 
 // settings applies the defaults and refuses negative values that are not
@@ -93,7 +90,7 @@ func (c Config) settings() (settings, error) {
 		waitMin:    orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
 		waitMax:    orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
 		maxBody:    orDefault(c.MaxResponseBytes, DefaultMaxResponseBytes),
-		streamIdle: orDefault(c.StreamIdleTimeout, DefaultStreamIdleTimeout),
+		streamIdle: c.StreamIdleTimeout,
 	}
 	switch {
 	case s.timeout < 0:

@@ -74,7 +74,7 @@ func TestDefaultsApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := settings{timeout: DefaultTimeout, retryMax: DefaultRetryMax, waitMin: DefaultRetryWaitMin,
-		waitMax: DefaultRetryWaitMax, maxBody: DefaultMaxResponseBytes, streamIdle: DefaultStreamIdleTimeout}
+		waitMax: DefaultRetryWaitMax, maxBody: DefaultMaxResponseBytes}
 	if c.settings != want {
 		t.Errorf("defaults: %+v, want %+v", c.settings, want)
 	}
