@@ -121,7 +121,7 @@ func TestStalledStreamEndsAfterStreamIdleTimeout(t *testing.T) {
 	}
 }
 
-// The input: a Download with a 1s Timeout and no
+// The input that once hung for ever: a Download with a 1s Timeout and no
 // StreamIdleTimeout, from a server that sends 10 of 1,000 bytes and then
 // nothing, ends as stalled; so does one whose timeout is WithTimeout's,
 // though the Config's is NoTimeout.

@@ -54,10 +54,18 @@ func TestNewRefusesBadConfigByName(t *testing.T) {
 		{hub.Config{URL: "127.0.0.1:8000", Token: secret}, "URL"},
 		{hub.Config{URL: "", Token: secret}, "URL"},
 		{hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{Timeout: -1}}, "Timeout"},
+		{hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{StreamIdleTimeout: -1}}, "StreamIdleTimeout"},
+		// A URL pasted with a token in it is refused without quoting it.
+		{hub.Config{URL: "http://127.0.0.1:8000/hub/home?token=" + secret, Token: "t"}, "URL"},
+		{hub.Config{URL: "127.0.0.1:8000/#" + secret, Token: "t"}, "URL"},
+		{hub.Config{URL: "http://admin:" + secret + "@127.0.0.1:8000/", Token: "t"}, "URL"},
 	}
 	for _, tc := range cases {
 		_, err := hub.New(tc.cfg)
 		var v *nbserv.ValidationError
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("New(%v) quotes the token: %v", tc.cfg, err)
+		}
 		if !errors.As(err, &v) || v.Field != tc.field || !errors.Is(err, nbserv.ErrInvalidArgument) {
 			t.Errorf("New(%v): %v, want a ValidationError for %s", tc.cfg, err, tc.field)
 		}
