@@ -25,6 +25,7 @@ type StalledError struct {
 	Read int64
 }
 
+// Error names the request, the silence and the bytes received.
 func (e *StalledError) Error() string {
 	return fmt.Sprintf("nbserv: %s %s: no data for %v after %d bytes of the body (Config.StreamIdleTimeout)", e.Method, e.Path, e.Idle, e.Read)
 }
@@ -50,6 +51,7 @@ type LengthError struct {
 	Got, Want int64
 }
 
+// Error names the request and both lengths.
 func (e *LengthError) Error() string {
 	if e.Got < e.Want {
 		return fmt.Sprintf("nbserv: %s %s: the body ended after %d of %d bytes", e.Method, e.Path, e.Got, e.Want)
