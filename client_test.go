@@ -3,6 +3,7 @@ package nbserv
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -216,7 +217,7 @@ func TestBaseURLMistakesAreExplained(t *testing.T) {
 		"http://u:pw@h/":      "credentials",
 		"http:///x":           "no host",
 		"http://h/#":          "fragment",
-		"http://u:s3cret@h:x": "http://u:xxxxx@h:x",
+		"http://u:s3cret@h:x": "http://[REDACTED]@h:x",
 	} {
 		_, err := NewClient(Config{BaseURL: raw})
 		var ve *ValidationError
@@ -231,6 +232,59 @@ func TestBaseURLMistakesAreExplained(t *testing.T) {
 	var ue *url.Error
 	if !errors.As(err, &ue) {
 		t.Errorf("the parse error's cause is lost: %v", err)
+	}
+}
+
+// Jupyter prints its URL with the token in the query, and users paste it
+// whole as BaseURL or JUPYTER_URL: the refusal never quotes the token,
+// wherever in the URL it sits, and says where a token goes instead.
+func TestBaseURLWithTokenIsNotQuoted(t *testing.T) {
+	const secret = "s3cr3tT0k3n"
+	for _, raw := range []string{
+		"http://host:8888/lab?token=" + secret,
+		"http://host:8888/lab/tree?token=" + secret + "#frag",
+		"http://host:8888/#token=" + secret,
+		"http://host:8888?token=" + secret,
+		"http://host:8888/lab?token=" + secret + "%zz", // the parser's own error quotes the bad escape
+		"http://host:8888/lab#" + secret + "%zz",
+		"host:8888/lab?token=" + secret,
+		"localhost:8888?token=" + secret,
+		"127.0.0.1:8888/?token=" + secret,
+		"http://" + secret + "@host:8888/",
+		"http://user:" + secret + "@host:8888/",
+		"http://user:" + secret + "?x@host:8888/", // a '?' inside the password
+		"http://user:" + secret + "#x@host:8888/",
+		"user:" + secret + "@host:8888/",
+		"http://user:" + secret + "@host:x/",
+		"http://user:" + secret + "@ho st/",
+		"http://host:8888/lab?token=" + secret + "\n",
+		"  http://host:8888/lab?token=" + secret,
+	} {
+		_, err := NewClient(Config{BaseURL: raw})
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "BaseURL" {
+			t.Errorf("NewClient(%q) = %v, want a BaseURL *ValidationError", raw, err)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v %#v", err, ve), secret) {
+			t.Errorf("NewClient quotes the secret: %v", err)
+		}
+		if strings.ContainsAny(raw[strings.Index(raw, "host")+4:], "?#") && !strings.Contains(err.Error(), "Token") {
+			t.Errorf("NewClient(%q) = %v, want it to say where the token goes", raw, err)
+		}
+		t.Setenv("JUPYTER_URL", raw)
+		if _, err := ConfigFromEnv(); err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("ConfigFromEnv with JUPYTER_URL=%q: %v", raw, err)
+		}
+		cfg := Config{BaseURL: raw}
+		js, _ := json.Marshal(cfg)
+		var text strings.Builder
+		slog.New(slog.NewTextHandler(&text, nil)).Info("m", "cfg", cfg)
+		for _, s := range []string{cfg.String(), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, &cfg), string(js), text.String()} {
+			if strings.Contains(s, secret) {
+				t.Errorf("a printer quotes the secret: %s", s)
+			}
+		}
 	}
 }
 

@@ -1,11 +1,14 @@
 package nbserv
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/nbserv/go-nbserv/internal/transport"
 )
 
 // Config configures a Client. Only BaseURL is required.
@@ -36,8 +39,11 @@ type Config struct {
 	// Nil uses a pooled client with keep-alive.
 	HTTPClient *http.Client
 	// Timeout bounds each call as a whole: every attempt, every wait
-	// between attempts and reading the body. Zero means DefaultTimeout;
-	// NoTimeout leaves calls bounded by their context alone.
+	// between attempts and reading the body. For a streamed body
+	// (Contents.Download and Open, KernelSpecs.Resource), whose length has
+	// no bound, it bounds the wait for the answer's headers, and
+	// StreamIdleTimeout the reading. Zero means DefaultTimeout; NoTimeout
+	// leaves calls bounded by their context alone.
 	Timeout time.Duration
 	// RetryMax is how many times a failed attempt may be retried (see the
 	// README's Reliability section). Zero means DefaultRetryMax; NoRetries
@@ -53,16 +59,30 @@ type Config struct {
 	// may take (see the README's Reliability section). Zero means
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int64
+	// StreamIdleTimeout bounds the silences while a streamed body is read
+	// (Contents.Download and Open, KernelSpecs.Resource), whose length
+	// Timeout does not bound: a read that receives nothing for this long
+	// fails with an error matching ErrStreamStalled and
+	// context.DeadlineExceeded, and the connection is closed. Only time
+	// spent waiting in a read counts: a caller may take as long as it
+	// likes between reads. Zero means the call's timeout (Timeout, or
+	// WithTimeout's), so that a Download with a 1s timeout gives up on a
+	// server silent for 1s; NoTimeout leaves the reads bounded by their
+	// context alone.
+	StreamIdleTimeout time.Duration
 	// Logger, when set, gets one Debug record per call (method, path,
 	// status, attempts, duration, error) and one per retry. Records never
 	// hold headers, bodies or the token. Nil logs nothing.
 	Logger *slog.Logger
 }
 
-// String describes the configuration with the token redacted.
+// String describes the configuration without secrets: the token
+// redacted, BaseURL without any userinfo, query or fragment (where a
+// pasted token would sit), and only the names of Header's keys, whose
+// values may be credentials too.
 func (c Config) String() string {
-	return fmt.Sprintf("nbserv.Config{BaseURL: %q, Token: %q, Timeout: %v, RetryMax: %d}",
-		c.BaseURL, c.Token.String(), c.Timeout, c.RetryMax)
+	return fmt.Sprintf("nbserv.Config{BaseURL: %q, Token: %q, Header: %v, Timeout: %v, RetryMax: %d}",
+		transport.RedactURL(c.BaseURL), c.Token.String(), headerNames(c.Header), c.Timeout, c.RetryMax)
 }
 
 // GoString is String, so that %#v does not print the token either.
@@ -72,18 +92,41 @@ func (c Config) GoString() string { return c.String() }
 // or the Header's values.
 func (c Config) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, c.String()) }
 
-// LogValue makes slog record the configuration without secrets: the
-// token redacted and only the names of Header's keys, whose values may be
-// credentials too.
+// LogValue makes slog record the configuration as String describes it.
 func (c Config) LogValue() slog.Value {
-	keys := make([]string, 0, len(c.Header))
-	for k := range c.Header {
+	return slog.GroupValue(
+		slog.String("base_url", transport.RedactURL(c.BaseURL)), slog.String("token", c.Token.String()),
+		slog.Any("header_keys", headerNames(c.Header)), slog.Duration("timeout", c.Timeout),
+		slog.Int("retry_max", c.RetryMax), slog.Int64("max_response_bytes", c.MaxResponseBytes),
+		slog.Duration("stream_idle_timeout", c.StreamIdleTimeout),
+	)
+}
+
+// MarshalJSON encodes the configuration as String describes it, for
+// loggers that encode their fields with encoding/json (zap, logrus):
+// without it, every Header value would be written out.
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		BaseURL           string        `json:"base_url"`
+		Token             string        `json:"token"`
+		HeaderKeys        []string      `json:"header_keys"`
+		UserAgent         string        `json:"user_agent,omitempty"`
+		Timeout           time.Duration `json:"timeout"`
+		RetryMax          int           `json:"retry_max"`
+		RetryWaitMin      time.Duration `json:"retry_wait_min"`
+		RetryWaitMax      time.Duration `json:"retry_wait_max"`
+		MaxResponseBytes  int64         `json:"max_response_bytes"`
+		StreamIdleTimeout time.Duration `json:"stream_idle_timeout"`
+	}{transport.RedactURL(c.BaseURL), c.Token.String(), headerNames(c.Header), c.UserAgent,
+		c.Timeout, c.RetryMax, c.RetryWaitMin, c.RetryWaitMax, c.MaxResponseBytes, c.StreamIdleTimeout})
+}
+
+// headerNames returns h's keys, sorted, never nil (so JSON has []).
+func headerNames(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return slog.GroupValue(
-		slog.String("base_url", c.BaseURL), slog.String("token", c.Token.String()),
-		slog.Any("header_keys", keys), slog.Duration("timeout", c.Timeout),
-		slog.Int("retry_max", c.RetryMax), slog.Int64("max_response_bytes", c.MaxResponseBytes),
-	)
+	return keys
 }

@@ -197,7 +197,9 @@ func progress(f func(int64), done int64) {
 // Download copies the file at path to w, streaming it from
 // GET /files/{path} (the file's raw bytes) in small reads: memory does not
 // grow with the file's size. It returns the number of bytes written.
-// Errors are as for Open.
+// Errors are as for Open: a server gone silent for
+// Config.StreamIdleTimeout ends it with a *StalledError, a body cut short
+// with a *LengthError.
 func (s *ContentsService) Download(ctx context.Context, path string, w io.Writer, t TransferOptions, opts ...CallOption) (int64, error) {
 	body, err := s.Open(ctx, path, opts...)
 	if err != nil {
@@ -223,6 +225,14 @@ func (s *ContentsService) Download(ctx context.Context, path string, w io.Writer
 // /files with an HTML page, or a redirect to its login page, instead), and
 // a directory with a *ValidationError. Notebooks come as their .ipynb
 // file. Response (WithResponse) describes the GET /files answer.
+//
+// Reading the stream is bounded by ctx and Config.StreamIdleTimeout: a
+// read that waits longer than that for data fails with a *StalledError
+// (matching ErrStreamStalled and context.DeadlineExceeded). A body that
+// ends before its Content-Length, or, without one, at another length than
+// the file's size (asked again then, since the file may have changed),
+// fails its last read with a *LengthError (matching io.ErrUnexpectedEOF
+// when short) instead of io.EOF.
 func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOption) (io.ReadCloser, error) {
 	clean, err := cleanPath("path", path, false)
 	if err != nil {
@@ -243,7 +253,42 @@ func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOpt
 		body.Close()
 		return nil, fmt.Errorf("nbserv: GET files/%s: unexpected status %d", clean, r.StatusCode)
 	}
-	return body, nil
+	if transport.StreamLength(body) >= 0 || st.Size == nil {
+		return body, nil // the transport checks a Content-Length, which Jupyter sends (docs/wire/contents.md C12)
+	}
+	return &sizedBody{ReadCloser: body, want: *st.Size, path: s.c.t.BasePath() + "files/" + escapePath(clean),
+		restat: func() (*Contents, error) { return s.Stat(ctx, clean, transport.WithoutResponse(opts)...) }}, nil
+}
+
+// sizedBody checks a file's body that came without a Content-Length (a
+// close-delimited or chunked answer, which a dropped connection cuts short
+// unseen) against the file's size in its model. A body of another length
+// is a *LengthError only if the file still has the size the model said:
+// if it now has the length received, it was changed between the two
+// requests and the body is the new file.
+type sizedBody struct {
+	io.ReadCloser
+	want   int64
+	path   string
+	restat func() (*Contents, error)
+	got    int64
+	end    error // the verdict at the end, so that the file is asked once
+}
+
+func (b *sizedBody) Read(p []byte) (int, error) {
+	if b.end != nil {
+		return 0, b.end
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.got += int64(n)
+	if err != io.EOF || b.got == b.want {
+		return n, err
+	}
+	b.end = &LengthError{Method: "GET", Path: b.path, Got: b.got, Want: b.want}
+	if st, serr := b.restat(); serr == nil && st.Size != nil && *st.Size == b.got {
+		b.end = io.EOF
+	}
+	return n, b.end
 }
 
 // progressWriter reports the bytes written through it.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -434,6 +435,38 @@ func TestE2EContentsLargeFile(t *testing.T) {
 		}
 		if err := c.Contents.Delete(ctx, path); err != nil {
 			t.Error(err)
+		}
+	})
+}
+
+// Downloads arrive whole and are checked: Jupyter answers /files/ with a
+// Content-Length (docs/wire/contents.md C12), for a notebook too (served
+// as its file), so Download returns the file's size without asking for its
+// model a second time, and a body of another length would fail.
+func TestE2EContentsDownloadIsWholeAndChecked(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target, c *nbserv.Client) {
+		ctx := context.Background()
+		dir := contentsDir(t, c)
+		if _, err := c.Contents.SaveNotebook(ctx, dir+"/n.ipynb", testNotebook()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Contents.WriteFile(ctx, dir+"/b.bin", bytes.Repeat([]byte{0, 0xff}, 50000)); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{dir + "/n.ipynb", dir + "/b.bin"} {
+			st, err := c.Contents.Stat(ctx, p)
+			if err != nil || st.Size == nil {
+				t.Fatalf("Stat %s: %+v %v", p, st, err)
+			}
+			var r nbserv.Response
+			var buf bytes.Buffer
+			n, err := c.Contents.Download(ctx, p, &buf, nbserv.TransferOptions{}, nbserv.WithResponse(&r))
+			if err != nil || n != *st.Size || int64(buf.Len()) != n {
+				t.Errorf("Download %s: %d bytes, %v; the model says %d", p, n, err, *st.Size)
+			}
+			if r.Header.Get("Content-Length") != strconv.FormatInt(n, 10) {
+				t.Errorf("%s: Content-Length %q for %d bytes", p, r.Header.Get("Content-Length"), n)
+			}
 		}
 	})
 }

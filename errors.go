@@ -72,6 +72,25 @@ var (
 // restarted, was shut down, or no longer exists.
 var ErrKernelDead = transport.ErrKernelDead
 
+// ErrStreamStalled matches a read of a streamed body (Contents.Download
+// and Open, KernelSpecs.Resource) that received nothing for
+// Config.StreamIdleTimeout. The error is a *StalledError, which matches
+// context.DeadlineExceeded too.
+var ErrStreamStalled = transport.ErrStreamStalled
+
+// StalledError is the read error of a streamed body whose server went
+// silent for Config.StreamIdleTimeout: it names the request, the silence
+// and the bytes that had arrived. It matches ErrStreamStalled and
+// context.DeadlineExceeded.
+type StalledError = transport.StalledError
+
+// LengthError is the read error of a streamed body that ended at another
+// length than the one announced: its Content-Length, or, for
+// Contents.Download and Open when the server sent none, the file's size
+// (asked again before failing, as the file may have changed meanwhile).
+// A body cut short matches io.ErrUnexpectedEOF.
+type LengthError = transport.LengthError
+
 // Error is a non-2xx answer from the server: the method and path, the
 // status, the server's message, reason and traceback, the header and the
 // body with the token redacted. It matches the sentinel of its status

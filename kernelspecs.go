@@ -140,7 +140,9 @@ func (s *KernelSpecsService) Get(ctx context.Context, name string, opts ...CallO
 }
 
 // KernelSpecResource is a kernelspec's file being downloaded. Read it and
-// Close it.
+// Close it. A read that waits longer than Config.StreamIdleTimeout for
+// data fails with a *StalledError, and a body shorter than its
+// Content-Length fails its last read with a *LengthError.
 type KernelSpecResource struct {
 	io.ReadCloser
 	// ContentType is the server's, such as "image/png" or "image/svg+xml".

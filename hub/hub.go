@@ -21,8 +21,10 @@
 package hub
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	nbserv "github.com/nbserv/go-nbserv"
@@ -41,15 +43,17 @@ type Config struct {
 	Token nbserv.Secret
 	// Client holds the settings of every request, to the hub and to the
 	// clients ClientFor returns: Timeout (per call), RetryMax and the
-	// retry waits, MaxResponseBytes, HTTPClient, Header, UserAgent and
-	// Logger. Its BaseURL and Token are ignored. Its zero value takes
+	// retry waits, MaxResponseBytes, StreamIdleTimeout, HTTPClient,
+	// Header, UserAgent and Logger. Its BaseURL and Token are ignored. Its zero value takes
 	// nbserv's defaults.
 	Client nbserv.Config
 }
 
-// String describes the configuration without the token.
+// String describes the configuration without secrets: the token
+// redacted, URL without any userinfo, query or fragment, and Client as
+// nbserv.Config's String describes it (Header's names, not its values).
 func (c Config) String() string {
-	return fmt.Sprintf("hub.Config{URL: %q, Token: %q}", c.URL, c.Token.String())
+	return fmt.Sprintf("hub.Config{URL: %q, Token: %q, Client: %v}", transport.RedactURL(c.URL), c.Token.String(), c.Client)
 }
 
 // GoString is String, so that %#v does not print the token either.
@@ -57,6 +61,23 @@ func (c Config) GoString() string { return c.String() }
 
 // Format prints String for every verb.
 func (c Config) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, c.String()) }
+
+// LogValue makes slog record the configuration as String describes it;
+// without it, slog's handlers would print Client.Header's values.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", transport.RedactURL(c.URL)), slog.String("token", c.Token.String()),
+		slog.Any("client", c.Client))
+}
+
+// MarshalJSON encodes the configuration as String describes it, for
+// loggers that encode their fields with encoding/json.
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		URL    string        `json:"url"`
+		Token  string        `json:"token"`
+		Client nbserv.Config `json:"client"`
+	}{transport.RedactURL(c.URL), c.Token.String(), c.Client})
+}
 
 // Client talks to one JupyterHub's API. It is safe for concurrent use.
 type Client struct {
@@ -97,6 +118,10 @@ func (c *Client) String() string { return fmt.Sprintf("hub.Client{URL: %q}", c.t
 
 // GoString is String, so that %#v does not print the token either.
 func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb: without it, a verb such as %d
+// would print the fields, the token among them.
+func (c *Client) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, c.String()) }
 
 // URL returns the hub's public URL, ending in "/".
 func (c *Client) URL() string { return c.t.BaseURL() }

@@ -1,9 +1,12 @@
 package hub_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -51,27 +54,62 @@ func TestNewRefusesBadConfigByName(t *testing.T) {
 		{hub.Config{URL: "127.0.0.1:8000", Token: secret}, "URL"},
 		{hub.Config{URL: "", Token: secret}, "URL"},
 		{hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{Timeout: -1}}, "Timeout"},
+		{hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{StreamIdleTimeout: -1}}, "StreamIdleTimeout"},
+		// A URL pasted with a token in it is refused without quoting it.
+		{hub.Config{URL: "http://127.0.0.1:8000/hub/home?token=" + secret, Token: "t"}, "URL"},
+		{hub.Config{URL: "127.0.0.1:8000/#" + secret, Token: "t"}, "URL"},
+		{hub.Config{URL: "http://admin:" + secret + "@127.0.0.1:8000/", Token: "t"}, "URL"},
 	}
 	for _, tc := range cases {
 		_, err := hub.New(tc.cfg)
 		var v *nbserv.ValidationError
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("New(%v) quotes the token: %v", tc.cfg, err)
+		}
 		if !errors.As(err, &v) || v.Field != tc.field || !errors.Is(err, nbserv.ErrInvalidArgument) {
 			t.Errorf("New(%v): %v, want a ValidationError for %s", tc.cfg, err, tc.field)
 		}
 	}
 }
 
+// Neither the token nor a header value of Client (header values are
+// credentials) reaches any printer: fmt's verbs, encoding/json, slog's
+// text and JSON handlers; only header names print.
 func TestConfigAndClientNeverPrintTheToken(t *testing.T) {
-	cfg := hub.Config{URL: "http://127.0.0.1:8000/", Token: secret}
+	cfg := hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{
+		Token:  "cl13nt-token",
+		Header: http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}}}}
+	secrets := []string{secret, "cl13nt-token", "k3y-value", "b3arer-value"}
 	c, err := hub.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-		for _, v := range []any{cfg, c} {
-			if s := fmt.Sprintf(verb, v); strings.Contains(s, secret) || strings.Contains(s, fmt.Sprintf("%x", secret)) {
-				t.Errorf("%s of %T: %s", verb, v, s)
+	var printed []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t"} {
+		for _, v := range []any{cfg, &cfg, c, struct{ C hub.Config }{cfg}, struct{ C *hub.Client }{c}, []hub.Config{cfg}} {
+			printed = append(printed, fmt.Sprintf(verb, v))
+		}
+	}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, _ := json.Marshal(map[string]any{"c": cfg, "p": &cfg, "s": struct{ C hub.Config }{cfg}})
+	var text, logged bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewJSONHandler(&logged, nil), slog.NewTextHandler(&text, nil)} {
+		slog.New(h).Info("config", "cfg", cfg, "ptr", &cfg, slog.Group("g", "cfg", cfg), "any", any(cfg))
+	}
+	printed = append(printed, string(js), string(wrapped), logged.String(), text.String(), cfg.String(), fmt.Sprintln(cfg, c))
+	for _, s := range printed {
+		for _, x := range secrets {
+			if strings.Contains(s, x) || strings.Contains(strings.ToLower(s), fmt.Sprintf("%x", x)) {
+				t.Errorf("printed %q: %s", x, s)
 			}
+		}
+	}
+	for _, s := range []string{string(js), logged.String(), text.String(), cfg.String()} {
+		if !strings.Contains(s, "X-Api-Key") || !strings.Contains(s, "Authorization") {
+			t.Errorf("the header names are missing: %s", s)
 		}
 	}
 }

@@ -46,6 +46,7 @@ type Config struct {
 	RetryMax                   int
 	RetryWaitMin, RetryWaitMax time.Duration
 	MaxResponseBytes           int64
+	StreamIdleTimeout          time.Duration
 	Logger                     *slog.Logger
 }
 
@@ -74,6 +75,7 @@ type settings struct {
 	retryMax         int
 	waitMin, waitMax time.Duration
 	maxBody          int64
+	streamIdle       time.Duration // 0: the call's timeout; NoTimeout for none
 }
 
 // settings applies the defaults and refuses negative values that are not
@@ -83,11 +85,12 @@ func (c Config) settings() (settings, error) {
 		return &ValidationError{Field: field, Problem: "negative (zero takes the default)"}
 	}
 	s := settings{
-		timeout:  orDefault(c.Timeout, DefaultTimeout),
-		retryMax: orDefault(c.RetryMax, DefaultRetryMax),
-		waitMin:  orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
-		waitMax:  orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
-		maxBody:  orDefault(c.MaxResponseBytes, DefaultMaxResponseBytes),
+		timeout:    orDefault(c.Timeout, DefaultTimeout),
+		retryMax:   orDefault(c.RetryMax, DefaultRetryMax),
+		waitMin:    orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
+		waitMax:    orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
+		maxBody:    orDefault(c.MaxResponseBytes, DefaultMaxResponseBytes),
+		streamIdle: c.StreamIdleTimeout,
 	}
 	switch {
 	case s.timeout < 0:
@@ -100,6 +103,8 @@ func (c Config) settings() (settings, error) {
 		return s, negative("RetryWaitMax")
 	case s.maxBody < 0:
 		return s, negative("MaxResponseBytes")
+	case s.streamIdle < 0:
+		return s, negative("StreamIdleTimeout")
 	case c.RetryWaitMin > 0 && c.RetryWaitMax > 0 && s.waitMin > s.waitMax:
 		return s, &ValidationError{Field: "RetryWaitMin", Problem: "greater than RetryWaitMax"}
 	}
@@ -122,11 +127,18 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 	return v
 }
 
+// tokenAdvice says where a token pasted into a URL belongs.
+const tokenAdvice = "give the URL without userinfo, query or fragment, and a token in Token (JUPYTER_TOKEN for ConfigFromEnv), never in the URL"
+
 // ParseBaseURL accepts an absolute http(s) URL with an optional path
 // prefix, and returns it with the path ending in "/".
 func ParseBaseURL(raw string) (*url.URL, error) {
 	invalid := func(problem string, cause error) error {
-		return &ValidationError{Field: "BaseURL", Value: redactUserinfo(raw), Problem: problem, Err: cause}
+		shown := RedactURL(raw)
+		if shown != raw { // whatever else is wrong, say where a token goes
+			problem += "; " + tokenAdvice
+		}
+		return &ValidationError{Field: "BaseURL", Value: shown, Problem: problem, Err: cause}
 	}
 	const want = `an absolute http or https URL such as "http://127.0.0.1:8888/"`
 	if raw == "" {
@@ -135,11 +147,21 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		var ue *url.Error
-		if errors.As(err, &ue) { // its message quotes the URL: no password in it
-			err = &url.Error{Op: ue.Op, URL: redactUserinfo(raw), Err: ue.Err}
+		if errors.As(err, &ue) { // its message quotes the URL: no secret in it
+			err = &url.Error{Op: ue.Op, URL: RedactURL(raw), Err: ue.Err}
+			if shown := RedactURL(raw); shown != raw {
+				// The cause may quote a piece of the secret (an invalid
+				// escape in the query): report what is wrong with the
+				// rest, or only where the fault is.
+				if _, again := url.Parse(shown); again != nil && errors.As(again, &ue) {
+					err = ue
+				} else {
+					err = &url.Error{Op: ue.Op, URL: shown, Err: errors.New("malformed userinfo, query or fragment")}
+				}
+			}
 		}
 		if !strings.Contains(raw, "://") {
-			return nil, invalid(fmt.Sprintf("not %s; add the scheme: %q", want, "http://"+raw), err)
+			return nil, invalid(fmt.Sprintf("not %s; add the scheme: %q", want, "http://"+RedactURL(raw)), err)
 		}
 		return nil, invalid("not "+want, err)
 	}
@@ -147,13 +169,13 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	case u.Scheme != "http" && u.Scheme != "https":
 		if u.Opaque != "" || u.Scheme != "" && !strings.Contains(raw, "://") {
 			// "localhost:8888" parses as scheme "localhost".
-			return nil, invalid(fmt.Sprintf("no scheme; want %s: %q", want, "http://"+raw), nil)
+			return nil, invalid(fmt.Sprintf("no scheme; want %s: %q", want, "http://"+RedactURL(raw)), nil)
 		}
 		return nil, invalid(fmt.Sprintf("scheme %q; want http or https", u.Scheme), nil)
 	case u.Host == "":
 		return nil, invalid("no host; want "+want, nil)
 	case u.User != nil:
-		return nil, invalid("must not carry credentials; use Config.Token", nil)
+		return nil, invalid("must not carry credentials", nil)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(raw, "#"):
 		return nil, invalid("must not have a query or fragment", nil)
 	}
@@ -166,24 +188,29 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// redactUserinfo hides a password in a URL given as a Config value, so an
-// error can quote what was given, even when the URL does not parse.
-func redactUserinfo(raw string) string {
-	i := strings.Index(raw, "://")
-	if i < 0 {
-		return raw
+// RedactURL returns raw, a URL as a caller gave it (perhaps malformed,
+// perhaps without a scheme), fit to quote in an error or a log: its
+// userinfo, query and fragment each replaced by [REDACTED]. Jupyter prints
+// its URL with the token in the query ("/lab?token=..."), and users paste
+// it whole; a username alone may be a token too ("https://TOKEN@host/").
+// The userinfo is found first, so that a '?' or '#' inside a password
+// does not leave part of it behind.
+func RedactURL(raw string) string {
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
 	}
-	rest := raw[i+3:]
-	end := strings.IndexAny(rest, "/?#")
+	end := strings.IndexByte(raw[start:], '/')
 	if end < 0 {
-		end = len(rest)
+		end = len(raw) - start
 	}
-	at := strings.LastIndex(rest[:end], "@")
-	colon := strings.Index(rest[:max(at, 0)], ":")
-	if at < 0 || colon < 0 {
-		return raw
+	if at := strings.LastIndexByte(raw[start:start+end], '@'); at >= 0 {
+		raw = raw[:start] + redacted + raw[start+at:]
 	}
-	return raw[:i+3] + rest[:colon+1] + "xxxxx" + rest[at:]
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i+1] + redacted
+	}
+	return raw
 }
 
 // baseHeader is the header every request starts from: Accept and

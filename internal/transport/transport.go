@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,7 +95,10 @@ func DoDecode[T any](ctx context.Context, c *Client, cl Call, decode func([]byte
 // returns the response body unread for the caller to stream and close,
 // with no limit on its size; every other answer becomes an *Error as in
 // Do. The call's timeout bounds the wait for the answer's headers; reading
-// the body is bounded by ctx alone.
+// the body is bounded by ctx and by Config.StreamIdleTimeout (by default
+// the call's timeout), the longest a read may wait for data (a
+// *StalledError), and a body shorter or
+// longer than its Content-Length fails its last read with a *LengthError.
 func (c *Client) Stream(ctx context.Context, cl Call, opts []CallOption) (_ io.ReadCloser, _ *Response, err error) {
 	o := c.callOptions(opts)
 	r := o.response
@@ -128,19 +132,12 @@ func (c *Client) Stream(ctx context.Context, cl Call, opts []CallOption) (_ io.R
 		cancel()
 		return nil, r, c.NewError(cl.Method, c.basePath+cl.Path, resp.StatusCode, resp.Header, r.Body)
 	}
-	return &streamBody{ReadCloser: resp.Body, cancel: cancel}, r, nil
-}
-
-// streamBody releases the request's context when the caller closes it.
-type streamBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *streamBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
+	length := resp.ContentLength
+	if resp.Uncompressed { // net/http unzipped it: the length was the zip's
+		length = -1
+	}
+	return &streamBody{body: resp.Body, cancel: cancel, method: cl.Method, path: c.basePath + cl.Path,
+		length: length, idle: cmp.Or(c.settings.streamIdle, o.timeout)}, r, nil
 }
 
 // answer is what one attempt got.
