@@ -428,7 +428,11 @@ func TestRunStopsWithItsContext(t *testing.T) {
 		cancel()
 		return nil
 	}})
+	var ce *nbexec.CellError
 	if !errors.Is(err, context.Canceled) || len(tk.executed()) != 1 {
 		t.Fatalf("err = %v after %v", err, tk.executed())
+	}
+	if errors.As(err, &ce) {
+		t.Errorf("%v blames cell %d, which did not run", err, ce.Index)
 	}
 }

@@ -1,0 +1,137 @@
+package nbserv_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/nbexec"
+	"github.com/nbserv/go-nbserv/nbformat"
+	"github.com/nbserv/go-nbserv/nbservtest"
+)
+
+// A notebook executed end to end with nbexec: against real Jupyter and
+// ipykernel with scripts/with-jupyter.sh, the cells' Python runs; against
+// the reference server, each cell is scripted to send what ipykernel sends
+// for it, so the assertions are the same on both and say what ipykernel
+// does.
+//
+//	scripts/with-jupyter.sh go test -race -count=1 -run 'E2ENbexec' -v .
+
+// e2eNotebookCells are the cells' sources, and what ipykernel sends for
+// each (the scripts of the reference server).
+var e2eNotebookCells = []struct {
+	source string
+	tags   []string
+	steps  []nbservtest.Step
+}{
+	{source: "print(\"a\", flush=True)\nprint(\"b\\r\", end=\"\")", steps: []nbservtest.Step{
+		nbservtest.Stdout("a\n"), nbservtest.Sleep(0), nbservtest.Stdout("b\r"),
+	}},
+	{source: "from IPython.display import display, update_display, clear_output\n_ = display(\"one\", display_id=\"d\")", steps: []nbservtest.Step{
+		nbservtest.DisplayWithID("d", map[string]any{"text/plain": "'one'"}),
+	}},
+	{source: "update_display(\"two\", display_id=\"d\")", steps: []nbservtest.Step{
+		nbservtest.UpdateDisplay("d", map[string]any{"text/plain": "'two'"}),
+	}},
+	{source: "print(\"gone\")\nclear_output(wait=True)\nprint(\"kept\")", steps: []nbservtest.Step{
+		nbservtest.Stdout("gone\n"), nbservtest.ClearOutput(true), nbservtest.Stdout("kept\n"),
+	}},
+	{source: "  \n"},
+	{source: "raise ValueError(\"expected\")", tags: []string{nbexec.TagRaisesException}, steps: []nbservtest.Step{
+		nbservtest.Error("ValueError", "expected"),
+	}},
+	{source: "6*7", steps: []nbservtest.Step{nbservtest.ResultText("42")}},
+	{source: "print(\"never\")", tags: []string{nbexec.TagSkipExecution}},
+	{source: "raise KeyError(\"stop\")", steps: []nbservtest.Step{nbservtest.Error("KeyError", "'stop'")}},
+	{source: "print(\"not reached\")", steps: []nbservtest.Step{nbservtest.Stdout("not reached\n")}},
+}
+
+func TestE2ENbexecRunsANotebook(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		ctx := context.Background()
+		var cells []nbformat.Cell
+		for _, cell := range e2eNotebookCells {
+			if tg.ref != nil && cell.steps != nil {
+				tg.ref.Script(cell.source, cell.steps...)
+			}
+			nc := nbformat.NewCodeCell(cell.source)
+			if cell.tags != nil {
+				_ = nc.Metadata.Set("tags", cell.tags)
+			}
+			cells = append(cells, nc)
+		}
+		k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Kernels.Delete(context.Background(), k.ID) })
+		conn, err := c.Kernels.Connect(ctx, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		nb := nbformat.New(cells...)
+		// Generous: ipykernel answers each cell in milliseconds.
+		err = nbexec.Run(ctx, conn, nb, nbexec.Options{CellTimeout: time.Minute})
+		var ce *nbexec.CellError
+		if !errors.As(err, &ce) || ce.Index != 8 {
+			t.Fatalf("err = %v, want the KeyError of cell 8", err)
+		}
+		var got [][]string
+		var counts []any
+		for _, c := range nb.Cells {
+			got = append(got, e2eTexts(c))
+			if c.ExecutionCount == nil {
+				counts = append(counts, nil)
+			} else {
+				counts = append(counts, *c.ExecutionCount)
+			}
+		}
+		want := [][]string{
+			{"stdout:a\nb\r"},
+			{"display_data:'two'"},
+			nil,
+			{"stdout:kept\n"},
+			nil,
+			{"error:ValueError"},
+			{"execute_result:42"},
+			nil,
+			{"error:KeyError"},
+			nil,
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("outputs (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]any{1, 2, 3, 4, nil, 5, 6, nil, 7, nil}, counts); diff != "" {
+			t.Errorf("execution counts (-want +got):\n%s", diff)
+		}
+		if li := nb.Metadata.LanguageInfo; li == nil || li.Name != conn.Info().LanguageInfo.Name || li.Name == "" {
+			t.Errorf("language_info %+v", li)
+		}
+		if _, ok := nb.Cells[0].Metadata["execution"]; !ok {
+			t.Error("no metadata.execution")
+		}
+	})
+}
+
+// e2eTexts returns each output of cell as "type:text".
+func e2eTexts(cell nbformat.Cell) []string {
+	var got []string
+	for _, o := range cell.Outputs {
+		switch o.OutputType {
+		case nbformat.OutputStream:
+			got = append(got, o.Name+":"+o.Text)
+		case nbformat.OutputError:
+			got = append(got, "error:"+o.EName)
+		default:
+			txt, _ := o.Data.Text("text/plain")
+			got = append(got, o.OutputType+":"+txt)
+		}
+	}
+	return got
+}
