@@ -445,7 +445,9 @@ func TestDisplayedUpdatesByDisplayIDAcrossTypes(t *testing.T) {
 	tr := func(id string) map[string]json.RawMessage {
 		return map[string]json.RawMessage{"display_id": json.RawMessage(`"` + id + `"`)}
 	}
-	text := func(s string) nbformat.MIMEBundle { return nbformat.MIMEBundle{"text/plain": json.RawMessage(`"` + s + `"`)} }
+	text := func(s string) nbformat.MIMEBundle {
+		return nbformat.MIMEBundle{"text/plain": json.RawMessage(`"` + s + `"`)}
+	}
 	ex := &Execution{Outputs: []Content{
 		&DisplayData{Data: text("d1"), Transient: tr("d")},
 		&ExecuteResult{ExecutionCount: 3, Data: text("r1"), Transient: tr("r")},
