@@ -207,9 +207,12 @@ func execute(ctx context.Context, c *nbserv.Client, st store, o options, out io.
 		AllowErrors: o.allowErrors,
 		CellTimeout: o.timeout,
 		OnCell: func(ctx context.Context, p nbexec.Progress) error {
+			if err := st.save(ctx, o.out, p.Notebook); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, "cell %d of %d done (%s)\n", p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
 			printOutputs(out, p.Notebook.Cells[p.Index])
-			return st.save(ctx, o.out, p.Notebook)
+			return nil
 		},
 	})
 	if runErr != nil {

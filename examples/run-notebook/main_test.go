@@ -238,6 +238,21 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+func TestKernelspecOfTheNotebookOrTheFlag(t *testing.T) {
+	clearEnv(t)
+	srv := nbservtest.NewServer(t, nbservtest.WithKernelSpecs("python3", "ir"))
+	srv.Script("x", nbservtest.Stdout("x\n"))
+	nb := nbformat.New(nbformat.NewCodeCell("x"))
+	nb.Metadata.Kernelspec = &nbformat.KernelspecMetadata{Name: "ir", DisplayName: "R"}
+	in := writeNotebook(t, nb)
+	for want, args := range map[string][]string{"(ir)": nil, "(python3)": {"-k", "python3"}} {
+		args = append(append([]string{"-url", srv.URL, "-token", srv.Token}, args...), in, in+".out")
+		if code, out, errOut := runProgram(t, args...); code != 0 || !strings.Contains(strings.SplitN(out, "\n", 2)[0], want) {
+			t.Errorf("%q: exit %d: %s\n%s", args, code, out, errOut)
+		}
+	}
+}
+
 func TestRefusedToken(t *testing.T) {
 	clearEnv(t)
 	srv := nbservtest.NewServer(t)
@@ -264,8 +279,9 @@ func TestSignalsDeleteTheKernel(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			clearEnv(t)
 			srv := nbservtest.NewServer(t)
+			srv.Script("quick", nbservtest.Stdout("quick\n"))
 			srv.Script("forever", nbservtest.Sleep(time.Hour))
-			in := writeNotebook(t, nbformat.New(nbformat.NewCodeCell("forever")))
+			in := writeNotebook(t, nbformat.New(nbformat.NewCodeCell("quick"), nbformat.NewCodeCell("forever")))
 			// Generous: the program ends within the cleanup's bound, not the hour.
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
@@ -283,6 +299,14 @@ func TestSignalsDeleteTheKernel(t *testing.T) {
 			lines := bufio.NewScanner(stdout)
 			if !lines.Scan() || !strings.HasPrefix(lines.Text(), "Running ") {
 				t.Fatalf("first line %q, %s", lines.Text(), stderr.String())
+			}
+			if !lines.Scan() || lines.Text() != "cell 1 of 2 done" && !strings.HasPrefix(lines.Text(), "cell 1 of 2 done ") {
+				t.Fatalf("second line %q, %s", lines.Text(), stderr.String())
+			}
+			// Written after each cell: the first cell's outputs are in
+			// OUTPUT while the second runs.
+			if got := readNotebook(t, in+".out"); len(got.Cells[0].Outputs) != 1 || got.Cells[0].Outputs[0].Text != "quick\n" {
+				t.Errorf("OUTPUT after cell 1: %+v", got.Cells[0])
 			}
 			if ks, err := srv.Client.Kernels.List(ctx); err != nil || len(ks) != 1 {
 				t.Fatalf("kernels while running: %v, %v", ks, err)
