@@ -4,11 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -250,6 +257,57 @@ func TestKernelspecOfTheNotebookOrTheFlag(t *testing.T) {
 		if code, out, errOut := runProgram(t, args...); code != 0 || !strings.Contains(strings.SplitN(out, "\n", 2)[0], want) {
 			t.Errorf("%q: exit %d: %s\n%s", args, code, out, errOut)
 		}
+	}
+}
+
+// TestKernelWorkingDirectory checks the path the kernel is started in:
+// INPUT's directory with -server, the server's root for local files, -cwd
+// when given. A proxy in front of the reference server records what
+// POST /api/kernels asks.
+func TestKernelWorkingDirectory(t *testing.T) {
+	clearEnv(t)
+	srv := nbservtest.NewServer(t)
+	srv.Script("x", nbservtest.Stdout("x\n"))
+	target, _ := url.Parse(srv.URL)
+	var mu sync.Mutex
+	var paths []string
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/kernels" {
+			body, _ := io.ReadAll(r.Body)
+			var req struct {
+				Path *string `json:"path"`
+			}
+			_ = json.Unmarshal(body, &req)
+			mu.Lock()
+			if req.Path == nil {
+				paths = append(paths, "<none>")
+			} else {
+				paths = append(paths, *req.Path)
+			}
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	data, _ := nbformat.New(nbformat.NewCodeCell("x")).MarshalJSON()
+	if err := srv.WriteFile("team/a.ipynb", data); err != nil {
+		t.Fatal(err)
+	}
+	local := writeNotebook(t, nbformat.New(nbformat.NewCodeCell("x")))
+	for _, args := range [][]string{
+		{"-server", "team/a.ipynb", "team/out.ipynb"},
+		{"-server", "-cwd", "data", "team/a.ipynb", "team/out.ipynb"},
+		{local, local + ".out"},
+		{"-cwd", "data", local, local + ".out"},
+	} {
+		if code, out, errOut := runProgram(t, append([]string{"-url", front.URL, "-token", srv.Token}, args...)...); code != 0 {
+			t.Fatalf("%q: exit %d: %s\n%s", args, code, out, errOut)
+		}
+	}
+	if diff := cmp.Diff([]string{"team", "data", "<none>", "data"}, paths); diff != "" {
+		t.Errorf("kernel paths (-want +got):\n%s", diff)
 	}
 }
 
