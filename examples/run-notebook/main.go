@@ -185,7 +185,12 @@ func execute(ctx context.Context, c *nbserv.Client, st store, o options, out io.
 	if name == "" && nb.Metadata.Kernelspec != nil {
 		name = nb.Metadata.Kernelspec.Name
 	}
-	k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{Name: name, Path: o.cwd})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Not cut short by a signal: a start the server goes on with would
+	// leave a kernel nobody deletes. The client's timeout bounds it.
+	k, err := c.Kernels.Start(context.WithoutCancel(ctx), nbserv.StartKernelRequest{Name: name, Path: o.cwd})
 	if err != nil {
 		return fmt.Errorf("starting a kernel: %w", err)
 	}
@@ -197,6 +202,9 @@ func execute(ctx context.Context, c *nbserv.Client, st store, o options, out io.
 			err = errors.Join(err, fmt.Errorf("deleting kernel %s: %w", k.ID, derr))
 		}
 	}()
+	if err := ctx.Err(); err != nil {
+		return err // the deferred delete removes the kernel
+	}
 	conn, err := c.Kernels.Connect(ctx, k.ID)
 	if err != nil {
 		return fmt.Errorf("connecting to kernel %s: %w", k.ID, err)

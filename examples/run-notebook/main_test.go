@@ -330,6 +330,35 @@ func TestMissingLocalInput(t *testing.T) {
 	}
 }
 
+// TestCancelledDuringKernelStart cancels the run while the server starts
+// its kernel, which a real server completes even when the client gives up:
+// the kernel must still be deleted.
+func TestCancelledDuringKernelStart(t *testing.T) {
+	clearEnv(t)
+	srv := nbservtest.NewServer(t)
+	srv.SetKernelStartDelay(time.Second)
+	in := writeNotebook(t, nbformat.New(nbformat.NewCodeCell("x")))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The cancel comes while the start is under way (or, on a slow machine,
+	// before it was sent: then no kernel starts; either way none is left).
+	stop := time.AfterFunc(100*time.Millisecond, cancel)
+	defer stop.Stop()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"-url", srv.URL, "-token", srv.Token, in, in + ".out"}, &out, &errOut); code != 1 {
+		t.Errorf("exit %d: %s\n%s", code, out.String(), errOut.String())
+	}
+	// A start that outlived the run would end before this one, begun
+	// later with the same delay: then both would be listed.
+	mine, err := srv.Client.Kernels.Start(context.Background(), nbserv.StartKernelRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks, err := srv.Client.Kernels.List(context.Background()); err != nil || len(ks) != 1 || ks[0].ID != mine.ID {
+		t.Errorf("kernels left: %v, %v", ks, err)
+	}
+}
+
 // TestSignalsDeleteTheKernel runs the program as a process and stops it
 // with SIGTERM and SIGINT mid-run: it must delete the kernel it started.
 func TestSignalsDeleteTheKernel(t *testing.T) {
