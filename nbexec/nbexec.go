@@ -150,8 +150,9 @@ func (e *IOPubLimitError) Error() string {
 	return fmt.Sprintf("the server dropped outputs past its IOPub rate limit; raise %s (or write less output)", e.Setting)
 }
 
-// iopubNotice matches the first lines of Jupyter Server's notice (and the
-// classic Notebook's), capturing the setting it names.
+// iopubNotice matches the first lines of Jupyter Server's notice
+// (docs/wire/kernel-channels.md KC40; the classic Notebook's names
+// NotebookApp), capturing the setting it names.
 var iopubNotice = regexp.MustCompile("^IOPub (?:message|data) rate exceeded\\.\n(?:.*\n){0,3}?.*`--([A-Za-z]+\\.iopub_(?:msg|data)_rate_limit)`")
 
 // iopubLimit returns the error for an IOPub limit notice among outs, or
