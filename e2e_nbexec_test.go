@@ -132,3 +132,43 @@ func connectOwnKernel(t *testing.T, c *nbserv.Client) *kernel.Conn {
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
+
+// TestE2ENbexecIOPubLimits floods the server past each of its IOPub limits,
+// at their defaults (1000 messages/s, 1 MB/s, over 3 s). Real Jupyter then
+// drops outputs and sends its notice in their place; the reference server
+// is scripted to send the notice as Jupyter words it
+// (docs/wire/kernel-channels.md KC40).
+func TestE2ENbexecIOPubLimits(t *testing.T) {
+	notice := func(what, setting, value string) string {
+		return "IOPub " + what + " rate exceeded.\nThe Jupyter server will temporarily stop sending output\nto the client in order to avoid crashing it.\n" +
+			"To change this limit, set the config variable\n`--" + setting + "`.\n\nCurrent values:\n" + setting + "=" + value + "\nServerApp.rate_limit_window=3.0 (secs)\n\n"
+	}
+	floods := []struct{ setting, source, notice string }{
+		{"ServerApp.iopub_msg_rate_limit", "from IPython.display import display\nfor i in range(5000):\n    display(i)",
+			notice("message", "ServerApp.iopub_msg_rate_limit", "1000.0 (msgs/sec)")},
+		{"ServerApp.iopub_data_rate_limit", "print(\"x\" * 5_000_000)",
+			notice("data", "ServerApp.iopub_data_rate_limit", "1000000.0 (bytes/sec)")},
+	}
+	for _, f := range floods {
+		t.Run(f.setting, func(t *testing.T) {
+			forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+				ctx := context.Background()
+				if tg.ref != nil {
+					tg.ref.Script(f.source, nbservtest.Display(map[string]any{"text/plain": "0"}),
+						nbservtest.Message("stream", map[string]any{"name": "stderr", "text": f.notice}))
+				}
+				conn := connectOwnKernel(t, c)
+				nb := nbformat.New(nbformat.NewCodeCell(f.source), nbformat.NewCodeCell("1"))
+				err := nbexec.Run(ctx, conn, nb, nbexec.Options{CellTimeout: time.Minute})
+				var le *nbexec.IOPubLimitError
+				var ce *nbexec.CellError
+				if !errors.As(err, &le) || le.Setting != f.setting || !errors.As(err, &ce) || ce.Index != 0 {
+					t.Fatalf("err = %v, want an *IOPubLimitError naming %s", err, f.setting)
+				}
+				if nb.Cells[1].ExecutionCount != nil {
+					t.Error("the run went on past the dropped outputs")
+				}
+			})
+		})
+	}
+}
