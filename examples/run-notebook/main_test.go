@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -308,6 +309,40 @@ func TestKernelWorkingDirectory(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"team", "data", "<none>", "data"}, paths); diff != "" {
 		t.Errorf("kernel paths (-want +got):\n%s", diff)
+	}
+}
+
+// TestConsoleLinesAreShort prints a 20,000-line output and a 100,000-rune
+// line: the console gets a few short lines, the notebook all of it.
+func TestConsoleLinesAreShort(t *testing.T) {
+	clearEnv(t)
+	srv := nbservtest.NewServer(t)
+	var long strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&long, "line %d\n", i)
+	}
+	srv.Script("many", nbservtest.Stdout(long.String()))
+	srv.Script("wide", nbservtest.Stdout(strings.Repeat("é", 100000)+"\n"))
+	in := writeNotebook(t, nbformat.New(nbformat.NewCodeCell("many"), nbformat.NewCodeCell("wide")))
+	code, out, errOut := runProgram(t, "-url", srv.URL, "-token", srv.Token, in, in+".out")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) > 2*(maxLines+2)+1 {
+		t.Errorf("%d console lines", len(lines))
+	}
+	for _, l := range lines {
+		if n := len([]rune(l)); n > maxLineRunes+10 {
+			t.Errorf("a console line of %d runes", n)
+		}
+	}
+	if !strings.Contains(out, "(19992 more lines in the notebook)") {
+		t.Errorf("no count of the lines left out:\n%s", out)
+	}
+	got := readNotebook(t, in+".out")
+	if got.Cells[0].Outputs[0].Text != long.String() || len(got.Cells[1].Outputs[0].Text) != 2*100000+1 {
+		t.Error("the notebook does not hold the whole outputs")
 	}
 }
 
