@@ -216,6 +216,77 @@ func TestLeavesAUsersSessionAlone(t *testing.T) {
 	}
 }
 
+// TestOnAServerBesideAnOpenSession runs a notebook stored on a server while
+// someone has it open: against real Jupyter when NBSERV_JUPYTER_URL and
+// NBSERV_JUPYTER_TOKEN are set (scripts/with-jupyter.sh), else against the
+// reference server, scripted with what ipykernel sends. The user's session
+// and kernel must be left as they were: their kernel has run nothing.
+func TestOnAServerBesideAnOpenSession(t *testing.T) {
+	clearEnv(t)
+	base, token := os.Getenv("NBSERV_JUPYTER_URL"), os.Getenv("NBSERV_JUPYTER_TOKEN")
+	if base == "" {
+		srv := nbservtest.NewServer(t)
+		srv.Script("print(\"from run-notebook\")", nbservtest.Stdout("from run-notebook\n"))
+		srv.Script("1", nbservtest.ResultText("1"))
+		base, token = srv.URL, srv.Token
+	}
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: base, Token: nbserv.Secret(token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections) // registered first, so run after the other cleanups
+	ctx := context.Background()
+	dir := fmt.Sprintf("run-notebook-%d", time.Now().UnixNano())
+	if _, err := c.Contents.Mkdir(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.Contents.Delete(context.Background(), dir+"/out.ipynb")
+		_ = c.Contents.Delete(context.Background(), dir+"/a.ipynb")
+		_ = c.Contents.Delete(context.Background(), dir)
+	})
+	if _, err := c.Contents.SaveNotebook(ctx, dir+"/a.ipynb", nbformat.New(nbformat.NewCodeCell("print(\"from run-notebook\")"))); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: dir + "/a.ipynb", Type: nbserv.SessionNotebook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Sessions.Delete(context.Background(), theirs.ID) })
+	code, out, errOut := runProgram(t, "-url", base, "-token", token, "-server", dir+"/a.ipynb", dir+"/out.ipynb")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, out, errOut)
+	}
+	got, err := c.Contents.GetNotebook(ctx, dir+"/out.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cell := got.Cells[0]; cell.ExecutionCount == nil || *cell.ExecutionCount != 1 || len(cell.Outputs) != 1 || cell.Outputs[0].Text != "from run-notebook\n" {
+		t.Errorf("executed cell %+v", cell)
+	}
+	s, err := c.Sessions.Get(ctx, theirs.ID)
+	if err != nil || s.Kernel == nil || s.Kernel.ID != theirs.Kernel.ID {
+		t.Fatalf("their session after the run: %+v, %v", s, err)
+	}
+	conn, err := c.Kernels.Connect(ctx, theirs.Kernel.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if ex, err := conn.Execute(ctx, "1"); err != nil || ex.ExecutionCount != 1 {
+		t.Errorf("their kernel ran something: its next count is %v (%v)", ex, err)
+	}
+	ks, err := c.Kernels.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ks {
+		if k.ID != theirs.Kernel.ID && strings.Contains(out, short(k.ID)) {
+			t.Errorf("the program's kernel %s is left", k.ID)
+		}
+	}
+}
+
 func TestIOPubLimitFailsTheRun(t *testing.T) {
 	clearEnv(t)
 	srv := nbservtest.NewServer(t)
