@@ -218,7 +218,9 @@ func execute(ctx context.Context, c *nbserv.Client, st store, o options, out io.
 			if err := st.save(ctx, o.out, p.Notebook); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "cell %d of %d done (%s)\n", p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
+			// Cells are numbered as in the notebook (and the errors), markdown
+			// included; the count is of the cells to run.
+			fmt.Fprintf(out, "cell %d done, %d of %d (%s)\n", p.Index+1, p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
 			printOutputs(out, p.Notebook.Cells[p.Index])
 			return nil
 		},
