@@ -89,7 +89,8 @@ type Options struct {
 	// stops the run and is returned, wrapped.
 	OnCell func(ctx context.Context, p Progress) error
 	// ExecuteOptions are passed to every execution (kernel.WithStdin, to
-	// let cells read input).
+	// let cells read input). A kernel.WithMessageFunc among them is
+	// replaced by Run's own, which records the timings.
 	ExecuteOptions []kernel.ExecuteOption
 }
 
@@ -190,7 +191,9 @@ func hasTag(cell *nbformat.Cell, tag string) bool {
 // naming the cell that stopped the run (or OnCell's error, wrapped), and nb
 // holds what ran. A cancelled ctx stops the run and the wait for the
 // running cell; the cell's code goes on in the kernel (conn.Interrupt stops
-// it). Each wait is bounded by ctx and Options.CellTimeout.
+// it). Each cell's wait is bounded by ctx and, with Options.CellTimeout,
+// ends at most twice CellTimeout after the cell began (the interrupt's REST
+// call aside, which the client's timeout bounds).
 func Run(ctx context.Context, conn *kernel.Conn, nb *nbformat.Notebook, opts Options) error {
 	start := time.Now()
 	if info := conn.Info(); info != nil && info.LanguageInfo.Name != "" {
