@@ -217,6 +217,37 @@ func TestExecuteOptions(t *testing.T) {
 	}
 }
 
+func TestExecuteMessageFuncSeesEveryMessageOfTheExecution(t *testing.T) {
+	bothFramings(t, func(t *testing.T, v1 bool) {
+		k := newFakeKernel(t, standardExec)
+		k.v1 = v1
+		conn := k.connect()
+		var types []string
+		for _, streamed := range []bool{false, true} {
+			types = nil
+			f := WithMessageFunc(func(m *Message) {
+				if m.Header.Date == "" {
+					t.Errorf("%s without a date", m.Header.MsgType)
+				}
+				types = append(types, string(m.Channel)+"/"+m.Header.MsgType)
+			})
+			if streamed {
+				for _, err := range conn.ExecuteStream(context.Background(), "print:hi", f) {
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+			} else if _, err := conn.Execute(context.Background(), "print:hi", f); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"iopub/status", "iopub/execute_input", "iopub/stream", "shell/execute_reply", "iopub/status"}
+			if diff := cmp.Diff(want, types); diff != "" {
+				t.Errorf("streamed %v (-want +got):\n%s", streamed, diff)
+			}
+		}
+	})
+}
+
 func TestExecuteKernelError(t *testing.T) {
 	k := newFakeKernel(t, standardExec)
 	conn := k.connect()

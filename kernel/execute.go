@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+
+	"github.com/nbserv/go-nbserv/nbformat"
 )
 
 // ErrAborted matches an execution the kernel did not run because an
@@ -17,9 +19,10 @@ var ErrAborted = errors.New("nbserv: execution aborted after an earlier error")
 type ExecuteOption func(*executeOptions)
 
 type executeOptions struct {
-	req      ExecuteRequest
-	stdin    InputFunc
-	onOutput func(Content)
+	req       ExecuteRequest
+	stdin     InputFunc
+	onOutput  func(Content)
+	onMessage func(*Message)
 }
 
 // InputFunc answers the kernel's input_request (Python's input() and
@@ -38,6 +41,17 @@ func WithStdin(f InputFunc) ExecuteOption {
 // order, on the calling goroutine, as well as collecting it.
 func WithOutputFunc(f func(Content)) ExecuteOption {
 	return func(o *executeOptions) { o.onOutput = f }
+}
+
+// WithMessageFunc makes Execute and ExecuteStream call f with every
+// message of the execution as it arrives, before handling it: the
+// kernel's busy and idle status, execute_input, the outputs, the
+// execute_reply and input requests, in arrival order, on the calling
+// goroutine. It is for what the outputs do not carry, such as the headers'
+// dates (a notebook's timing metadata). f must not keep m past its
+// return or change it.
+func WithMessageFunc(f func(m *Message)) ExecuteOption {
+	return func(o *executeOptions) { o.onMessage = f }
 }
 
 // WithSilent runs the code silently: no outputs broadcast, no execution
@@ -191,6 +205,9 @@ func (c *Conn) execute(ctx context.Context, code string, opts []ExecuteOption, r
 		if err != nil {
 			return nil, count, waitErr(MsgExecuteRequest, id, err)
 		}
+		if o.onMessage != nil {
+			o.onMessage(m)
+		}
 		switch {
 		case m.Channel == ChannelIOPub && m.Header.MsgType == MsgStatus:
 			var st Status
@@ -299,11 +316,13 @@ func (e *Execution) Result() *ExecuteResult {
 }
 
 // Displayed returns the outputs as a notebook shows them once the
-// execution is over, the form to save in a notebook: clear_output
-// applied (with wait, when the next output arrives), each
-// update_display_data applied to the earlier displays with its display
-// id, and consecutive writes to the same stream merged into one. It
-// returns new values; Outputs is left as it is.
+// execution is over, the form to save in a notebook: clear_output applied
+// (with wait, when the next output arrives), each update_display_data
+// applied to the earlier displays and results with its display id (as is
+// a new display_data or execute_result with an id already shown, as
+// Jupyter's front ends and nbclient do), and consecutive writes to the
+// same stream merged into one. It returns new values; Outputs is left as
+// it is. NotebookOutputs is the same as nbformat outputs.
 func (e *Execution) Displayed() []Content {
 	var out []Content
 	var texts []*strings.Builder // per entry of out: a stream's merged text
@@ -322,12 +341,13 @@ func (e *Execution) Displayed() []Content {
 				out, texts = nil, nil
 			}
 		case *UpdateDisplayData:
-			id := v.DisplayID()
-			for i, prev := range out {
-				if d, ok := prev.(*DisplayData); ok && id != "" && d.DisplayID() == id {
-					out[i] = &DisplayData{Data: v.Data, Metadata: v.Metadata, Transient: d.Transient}
-				}
-			}
+			UpdateDisplays(out, v.DisplayID(), v.Data, v.Metadata)
+		case *DisplayData:
+			UpdateDisplays(out, v.DisplayID(), v.Data, v.Metadata)
+			out, texts = append(out, o), append(texts, nil)
+		case *ExecuteResult:
+			UpdateDisplays(out, v.DisplayID(), v.Data, v.Metadata)
+			out, texts = append(out, o), append(texts, nil)
 		case *Stream:
 			if n := len(out); n > 0 {
 				if last, ok := out[n-1].(*Stream); ok && last.Name == v.Name {
@@ -348,4 +368,74 @@ func (e *Execution) Displayed() []Content {
 		}
 	}
 	return out
+}
+
+// UpdateDisplays replaces, in outs, the data and metadata of every
+// *DisplayData and *ExecuteResult whose display id is id (none when id is
+// ""), with new values, so that outputs shared with an earlier list are
+// not changed under it. It is what an update_display_data does to the
+// outputs shown before it; Displayed applies it within an execution, and
+// a notebook runner across the cells of a notebook.
+func UpdateDisplays(outs []Content, id string, data nbformat.MIMEBundle, metadata map[string]json.RawMessage) (updated bool) {
+	if id == "" {
+		return false
+	}
+	for i, prev := range outs {
+		switch d := prev.(type) {
+		case *DisplayData:
+			if d.DisplayID() == id {
+				outs[i], updated = &DisplayData{Data: data, Metadata: metadata, Transient: d.Transient}, true
+			}
+		case *ExecuteResult:
+			if d.DisplayID() == id {
+				outs[i], updated = &ExecuteResult{ExecutionCount: d.ExecutionCount, Data: data, Metadata: metadata, Transient: d.Transient}, true
+			}
+		}
+	}
+	return updated
+}
+
+// NotebookOutputs returns the outputs to save in the notebook cell that
+// ran the code: Displayed, as nbformat outputs (OutputOf each). Stream
+// text is kept as sent, carriage returns ("\r", progress bars) and
+// all: a front end shows only what follows the last "\r" of a line,
+// and so does a notebook viewer, but the document holds every write.
+func (e *Execution) NotebookOutputs() []nbformat.Output {
+	var outs []nbformat.Output
+	for _, c := range e.Displayed() {
+		if o, ok := OutputOf(c); ok {
+			outs = append(outs, o)
+		}
+	}
+	return outs
+}
+
+// OutputOf returns the notebook output of one output message's content: a
+// *Stream, *DisplayData, *ExecuteResult or *Error, or a *RawContent of
+// one of those types whose content did not decode (its keys are then
+// kept as nbformat keeps ill-typed ones). ok is false for the others
+// (*UpdateDisplayData and *ClearOutput act on outputs and are not one).
+func OutputOf(c Content) (o nbformat.Output, ok bool) {
+	switch v := c.(type) {
+	case *Stream:
+		return nbformat.Output{OutputType: nbformat.OutputStream, Name: v.Name, Text: v.Text}, true
+	case *DisplayData:
+		return nbformat.Output{OutputType: nbformat.OutputDisplayData, Data: v.Data, Metadata: nbformat.Metadata(v.Metadata)}, true
+	case *ExecuteResult:
+		n := v.ExecutionCount
+		return nbformat.Output{OutputType: nbformat.OutputExecuteResult, ExecutionCount: &n, Data: v.Data, Metadata: nbformat.Metadata(v.Metadata)}, true
+	case *Error:
+		return nbformat.Output{OutputType: nbformat.OutputError, EName: v.Ename, EValue: v.Evalue, Traceback: v.Traceback}, true
+	case *RawContent:
+		switch v.Type {
+		case MsgStream, MsgDisplayData, MsgExecuteResult, MsgError:
+			if err := o.UnmarshalJSON(v.JSON); err != nil {
+				return nbformat.Output{}, false
+			}
+			delete(o.Extra, "transient")
+			o.OutputType = v.Type
+			return o, true
+		}
+	}
+	return nbformat.Output{}, false
 }

@@ -296,10 +296,18 @@ type ExecuteResult struct {
 	Data nbformat.MIMEBundle `json:"data"`
 	// Metadata holds per-MIME-type metadata (such as image sizes), as sent.
 	Metadata map[string]json.RawMessage `json:"metadata"`
+	// Transient holds what is not saved in a notebook: a "display_id"
+	// when the result was displayed with one (IPython's
+	// display(..., display_id=...) as the last expression), which
+	// update_display_data may later refer to.
+	Transient map[string]json.RawMessage `json:"transient,omitempty"`
 }
 
 // MsgType returns "execute_result".
 func (*ExecuteResult) MsgType() string { return MsgExecuteResult }
+
+// DisplayID returns Transient's "display_id", or "".
+func (r *ExecuteResult) DisplayID() string { return displayID(r.Transient) }
 
 // Stream names.
 const (

@@ -440,3 +440,64 @@ func TestDisplayed(t *testing.T) {
 		t.Errorf("%q", s.Text)
 	}
 }
+
+func TestDisplayedUpdatesByDisplayIDAcrossTypes(t *testing.T) {
+	tr := func(id string) map[string]json.RawMessage {
+		return map[string]json.RawMessage{"display_id": json.RawMessage(`"` + id + `"`)}
+	}
+	text := func(s string) nbformat.MIMEBundle {
+		return nbformat.MIMEBundle{"text/plain": json.RawMessage(`"` + s + `"`)}
+	}
+	ex := &Execution{Outputs: []Content{
+		&DisplayData{Data: text("d1"), Transient: tr("d")},
+		&ExecuteResult{ExecutionCount: 3, Data: text("r1"), Transient: tr("r")},
+		&DisplayData{Data: text("d2"), Transient: tr("d")}, // a second display of "d" updates the first, as nbclient does
+		&UpdateDisplayData{Data: text("r2"), Transient: tr("r")},
+		&DisplayData{Data: text("plain")},
+		&UpdateDisplayData{Data: text("none")}, // no id: updates nothing
+	}}
+	var got []string
+	for _, o := range ex.NotebookOutputs() {
+		txt, _ := o.Data.Text("text/plain")
+		got = append(got, o.OutputType+":"+txt)
+	}
+	want := []string{"display_data:d2", "execute_result:r2", "display_data:d2", "display_data:plain"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if n := ex.NotebookOutputs()[1].ExecutionCount; n == nil || *n != 3 {
+		t.Errorf("execution count of the updated result: %v", n)
+	}
+	if txt, _ := ex.Outputs[0].(*DisplayData).Data.Text("text/plain"); txt != "d1" {
+		t.Errorf("Outputs changed: %q", txt)
+	}
+}
+
+func TestNotebookOutputs(t *testing.T) {
+	ex := &Execution{Outputs: []Content{
+		&Stream{Stdout, "10%\r"}, &Stream{Stdout, "100%\r\n"}, &Stream{Stderr, "w\n"},
+		&ExecuteResult{ExecutionCount: 2, Data: nbformat.MIMEBundle{"text/plain": json.RawMessage(`"2"`)}, Metadata: map[string]json.RawMessage{"k": json.RawMessage(`1`)}},
+		&Error{Ename: "ValueError", Evalue: "boom", Traceback: []string{"tb"}},
+		&RawContent{Type: MsgStream, JSON: json.RawMessage(`{"name":"stdout","text":7}`)},
+		&RawContent{Type: MsgCommOpen, JSON: json.RawMessage(`{}`)},
+		&ClearOutput{Wait: true}, // pending: no output follows, so nothing is cleared
+	}}
+	var got []string
+	for _, o := range ex.NotebookOutputs() {
+		b, err := o.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(b))
+	}
+	want := []string{
+		`{"output_type":"stream","name":"stdout","text":"10%\r100%\r\n"}`,
+		`{"output_type":"stream","name":"stderr","text":"w\n"}`,
+		`{"output_type":"execute_result","data":{"text/plain":"2"},"metadata":{"k":1},"execution_count":2}`,
+		`{"output_type":"error","ename":"ValueError","evalue":"boom","traceback":["tb"]}`,
+		`{"output_type":"stream","name":"stdout","text":7}`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -1,412 +1,280 @@
-// Command run-notebook executes a notebook's code cells, in order, in a
-// session on a Jupyter Server, and saves the outputs into the notebook
-// there, so that CI can run notebooks remotely:
+// Command run-notebook executes a notebook on a Jupyter Server and writes
+// the executed notebook, as `jupyter nbconvert --execute` and papermill do,
+// but with the kernel on the server:
 //
-//	go run ./examples/run-notebook -url http://127.0.0.1:8888/ -token T analysis.ipynb
+//	run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] INPUT.ipynb OUTPUT.ipynb
 //
-// The path is the notebook's path on the server (its contents API). Like
-// a notebook front end, it stops at the first cell that raises, saves the
-// outputs so far (the error included) and exits with status 1. -kernel
-// picks the kernelspec (default: the notebook's own, else the server's
-// default); -timeout bounds each cell, after which the kernel is
-// interrupted; -o also writes the executed notebook to a local file.
+// INPUT and OUTPUT are local files, or with -server paths on the server
+// (its contents API). The program starts a kernel of its own (never a
+// session, which could be a user's: Jupyter returns the existing session of
+// a path someone has open), in the directory -cwd on the server (default:
+// the server's root, or INPUT's directory with -server), runs the cells with
+// package nbexec, and writes OUTPUT, as canonical nbformat, after every
+// cell, so an interrupted run leaves what ran. It deletes the kernel it
+// started at the end, on success, error, SIGINT and SIGTERM alike, and
+// nothing else.
 //
-// With no -url (and no $JUPYTER_URL) it starts the SDK's embedded reference
-// server, whose reference kernel runs a few Python forms, and runs the
-// bundled demo.ipynb there: the reference server has no contents API (yet),
-// so the result is printed, and written with -o, rather than saved on it.
+// Exit status: 0 when every cell ran (or raised only allowed errors), 1 when
+// a cell failed or anything else went wrong, 2 for a usage error; -h exits
+// 0. -timeout bounds each cell (0, the default, means no limit; past it the
+// kernel is interrupted). The server and token come from -url and -token,
+// else from what nbserv.ConfigFromEnv reads (JUPYTER_URL and JUPYTER_TOKEN,
+// or inside a JupyterHub single-user server the hub's variables).
+//
+// With no arguments it runs the bundled demo.ipynb on the SDK's embedded
+// reference server, whose kernel is scripted to answer the demo's cells.
 package main
 
 import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
+	"path"
+	"path/filepath"
 	"strings"
-	"sync/atomic"
+	"syscall"
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/kernel"
+	"github.com/nbserv/go-nbserv/nbexec"
+	"github.com/nbserv/go-nbserv/nbformat"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
 //go:embed demo.ipynb
 var demo []byte
 
-// errCellFailed makes the exit status 1 after the notebook was saved.
-var errCellFailed = errors.New("a cell raised an exception")
+const usage = `usage: run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] INPUT.ipynb OUTPUT.ipynb
+       run-notebook    (the bundled demo on the embedded reference server)
+
+Flags:
+`
+
+// cleanupTimeout bounds deleting the kernel at the end, which runs even
+// after a signal cancelled everything else.
+const cleanupTimeout = 30 * time.Second
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "run-notebook:", err)
-		os.Exit(1)
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 type options struct {
-	server  serverFlags
-	kernel  string
-	timeout time.Duration
-	out     string
-	path    string
+	url, token  string
+	kernelName  string
+	allowErrors bool
+	timeout     time.Duration
+	onServer    bool
+	cwd         string
+	in, out     string
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+// run is the program: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env, envErr := nbserv.ConfigFromEnv()
 	var o options
 	fs := flag.NewFlagSet("run-notebook", flag.ContinueOnError)
-	o.server.Register(fs, getenv)
-	fs.StringVar(&o.kernel, "kernel", "", "kernelspec to run the notebook in (default: the notebook's, else the server's default)")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "longest a cell may run before the kernel is interrupted")
-	fs.StringVar(&o.out, "o", "", "also write the executed notebook to this local file")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: run-notebook [-url URL -token TOKEN] [-kernel NAME] [-timeout D] [-o FILE] path.ipynb")
-		fs.PrintDefaults()
+	var help bytes.Buffer // the flag package's messages and usage, printed once below
+	fs.SetOutput(&help)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	fs.StringVar(&o.url, "url", env.BaseURL, "base `URL` of the Jupyter Server, prefix included (default: from the environment)")
+	fs.StringVar(&o.token, "token", "", "API `TOKEN` of the server (default: from the environment)")
+	fs.StringVar(&o.kernelName, "k", "", "`KERNEL`spec to run (default: the notebook's, else the server's default)")
+	fs.BoolVar(&o.allowErrors, "allow-errors", false, "run every cell whatever exceptions they raise")
+	fs.DurationVar(&o.timeout, "timeout", 0, "longest a cell may run before the kernel is interrupted; 0 means no limit")
+	fs.BoolVar(&o.onServer, "server", false, "INPUT and OUTPUT are paths on the server, not local files")
+	fs.StringVar(&o.cwd, "cwd", "", "the kernel's working `DIR`ectory on the server (default: its root, or INPUT's directory with -server)")
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = stdout.Write(help.Bytes())
+		return 0
+	case err != nil:
+		_, _ = stderr.Write(help.Bytes())
+		return 2
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
+	usageError := func(err error) int {
+		fmt.Fprintf(stderr, "run-notebook: %v\n", err)
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return 2
 	}
+	token := env.Token
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "token" {
+			token = nbserv.Secret(o.token)
+		}
+	})
+	switch {
+	case fs.NArg() == 0:
+		return runDemo(ctx, stdout, stderr)
+	case fs.NArg() != 2:
+		return usageError(errors.New("want INPUT.ipynb and OUTPUT.ipynb"))
+	case o.url == "" && envErr != nil:
+		return usageError(envErr)
+	case o.url == "":
+		return usageError(errors.New("no server: give -url, or set JUPYTER_URL (inside JupyterHub, the hub's variables name it)"))
+	case o.timeout < 0:
+		return usageError(errors.New("-timeout must not be negative"))
+	}
+	o.in, o.out = fs.Arg(0), fs.Arg(1)
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: o.url, Token: token})
+	if err != nil {
+		return usageError(err)
+	}
+	defer c.CloseIdleConnections()
+	st := store(localFiles{})
+	if o.onServer {
+		st = serverFiles{c}
+		o.in, o.out = strings.TrimPrefix(o.in, "/"), strings.TrimPrefix(o.out, "/")
+		if !isSet(fs, "cwd") {
+			if o.cwd = path.Dir(o.in); o.cwd == "." {
+				o.cwd = ""
+			}
+		}
+	}
+	return report(execute(ctx, c, st, o, stdout), stderr)
+}
 
-	var c *nbserv.Client
-	var store notebookStore
-	if o.server.URL == "" {
-		if fs.NArg() > 0 {
-			return errors.New("a notebook path needs a server: give -url (or set JUPYTER_URL)")
-		}
-		ref, err := nbservtest.Start()
-		if err != nil {
-			return err
-		}
-		defer ref.Close()
-		c, o.path = ref.Client, "demo.ipynb"
-		store = bundled{}
-		fmt.Fprintf(out, "Using the embedded reference server at %s and the bundled demo.ipynb\n", ref.URL)
-	} else {
-		if fs.NArg() != 1 {
-			fs.Usage()
-			return errors.New("want one notebook path")
-		}
-		var err error
-		if c, err = o.server.Client(); err != nil {
-			return err
-		}
-		defer c.CloseIdleConnections()
-		o.path = strings.TrimPrefix(fs.Arg(0), "/")
-		store = &contents{base: c.BaseURL(), token: o.server.Token, http: &http.Client{Timeout: time.Minute}}
-	}
+// isSet reports whether the flag name was given.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
 
-	nb, err := store.load(ctx, o.path)
+// report prints err for people and returns the exit status.
+func report(err error, stderr io.Writer) int {
+	var kerr *kernel.Error
+	var limit *nbexec.IOPubLimitError
+	var ce *nbexec.CellError
+	atCell := errors.As(err, &ce)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, nbserv.ErrUnauthorized):
+		fmt.Fprintf(stderr, "run-notebook: the server refused the token (give -token, or set JUPYTER_TOKEN): %v\n", err)
+	case atCell && errors.As(err, &limit):
+		fmt.Fprintf(stderr, "run-notebook: cell %d: outputs were lost: %v\n", ce.Index+1, limit)
+	case atCell && errors.As(err, &kerr):
+		fmt.Fprintf(stderr, "run-notebook: cell %d raised %s: %s\n%s\n", ce.Index+1, kerr.Ename, kerr.Evalue, shorten(kerr.PlainTraceback()))
+	case atCell:
+		fmt.Fprintf(stderr, "run-notebook: cell %d: %v\n", ce.Index+1, ce.Err)
+	default:
+		fmt.Fprintf(stderr, "run-notebook: %v\n", err)
+	}
+	return 1
+}
+
+// execute runs the notebook o.in on a kernel of its own and writes o.out
+// after each cell and at the end.
+func execute(ctx context.Context, c *nbserv.Client, st store, o options, out io.Writer) (err error) {
+	nb, err := st.load(ctx, o.in)
 	if err != nil {
 		return err
 	}
-	runErr := execute(ctx, c, nb, o, out)
-	if runErr != nil && !errors.Is(runErr, errCellFailed) {
-		return runErr
+	name := o.kernelName
+	if name == "" && nb.Metadata.Kernelspec != nil {
+		name = nb.Metadata.Kernelspec.Name
 	}
-	// Save what ran, the failing cell included, so CI shows where and why.
-	if err := store.save(context.WithoutCancel(ctx), o.path, nb); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if o.out != "" {
-		if err := os.WriteFile(o.out, nb.encode(), 0o644); err != nil {
-			return err
+	// Not cut short by a signal: a start the server goes on with would
+	// leave a kernel nobody deletes. The client's timeout bounds it.
+	k, err := c.Kernels.Start(context.WithoutCancel(ctx), nbserv.StartKernelRequest{Name: name, Path: o.cwd})
+	if err != nil {
+		return fmt.Errorf("starting a kernel: %w", err)
+	}
+	defer func() {
+		// Bounded, and not cut short by the signal that ended the run.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		if derr := c.Kernels.Delete(cctx, k.ID); derr != nil && !errors.Is(derr, nbserv.ErrNotFound) {
+			err = errors.Join(err, fmt.Errorf("deleting kernel %s: %w", k.ID, derr))
 		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return err // the deferred delete removes the kernel
+	}
+	conn, err := c.Kernels.Connect(ctx, k.ID)
+	if err != nil {
+		return fmt.Errorf("connecting to kernel %s: %w", k.ID, err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(out, "Running %s on kernel %s (%s)\n", o.in, short(k.ID), k.Name)
+	runErr := nbexec.Run(ctx, conn, nb, nbexec.Options{
+		AllowErrors: o.allowErrors,
+		CellTimeout: o.timeout,
+		OnCell: func(ctx context.Context, p nbexec.Progress) error {
+			if err := st.save(ctx, o.out, p.Notebook); err != nil {
+				return err
+			}
+			// Cells are numbered as in the notebook (and the errors), markdown
+			// included; the count is of the cells to run.
+			fmt.Fprintf(out, "cell %d done, %d of %d (%s)\n", p.Index+1, p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
+			printOutputs(out, p.Notebook.Cells[p.Index])
+			return nil
+		},
+	})
+	if runErr != nil {
+		var ce *nbexec.CellError
+		if errors.As(runErr, &ce) {
+			printOutputs(out, nb.Cells[ce.Index])
+		}
+	}
+	// What ran, the cell that stopped the run included, even after a signal.
+	if serr := st.save(context.WithoutCancel(ctx), o.out, nb); serr != nil {
+		return errors.Join(runErr, serr)
 	}
 	return runErr
 }
 
-// execute runs nb's code cells in a new session for o.path and records
-// their outputs in nb; the session and its kernel are deleted at the end.
-func execute(ctx context.Context, c *nbserv.Client, nb *notebook, o options, out io.Writer) error {
-	spec := o.kernel
-	if spec == "" {
-		spec = nb.kernelName()
-	}
-	req := nbserv.CreateSessionRequest{Path: o.path, Type: nbserv.SessionNotebook, Name: "run-notebook"}
-	if spec != "" {
-		req.Kernel = &nbserv.KernelRequest{Name: spec}
-	}
-	s, err := c.Sessions.Create(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create session: %w", err)
-	}
-	defer func() { _ = c.Sessions.Delete(context.WithoutCancel(ctx), s.ID) }()
-	conn, err := c.Sessions.Connect(ctx, s.ID)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(out, "Running %s on kernel %s (%s)\n", o.path, short(s.Kernel.ID), s.Kernel.Name)
+// Console limits: a cell's outputs are shown in a few short lines; the
+// notebook written holds them all.
+const (
+	maxLines     = 8
+	maxLineRunes = 160
+)
 
-	for i, cell := range nb.codeCells() {
-		ex, err := runCell(ctx, conn, cell.source(), o.timeout)
-		if ex != nil {
-			cell.record(ex)
+// printOutputs shows a cell's outputs on the console, shortened.
+func printOutputs(out io.Writer, cell nbformat.Cell) {
+	for _, o := range cell.Outputs {
+		text := o.String()
+		if o.OutputType == nbformat.OutputError {
+			text = o.EName + ": " + o.EValue
 		}
-		var kerr *kernel.Error
-		switch {
-		case errors.As(err, &kerr):
-			fmt.Fprintf(out, "[%d] %s: %s\n", ex.ExecutionCount, kerr.Ename, kerr.Evalue)
-			fmt.Fprintln(out, kerr.PlainTraceback())
-			return fmt.Errorf("cell %d: %w: %s: %s", i+1, errCellFailed, kerr.Ename, kerr.Evalue)
-		case err != nil:
-			return fmt.Errorf("cell %d: %w", i+1, err)
-		}
-		fmt.Fprintf(out, "[%d] ok%s\n", ex.ExecutionCount, summary(ex))
-	}
-	return nil
-}
-
-// runCell executes one cell; past timeout it interrupts the kernel and
-// collects what the interrupted cell sends, waiting a little longer for a
-// kernel that ignores interrupts.
-func runCell(ctx context.Context, conn *kernel.Conn, code string, timeout time.Duration) (*kernel.Execution, error) {
-	var interrupted atomic.Bool
-	timer := time.AfterFunc(timeout, func() {
-		interrupted.Store(true)
-		_ = conn.Interrupt(context.WithoutCancel(ctx))
-	})
-	defer timer.Stop()
-	waitCtx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
-	defer cancel()
-	ex, err := conn.Execute(waitCtx, code)
-	var kerr *kernel.Error
-	if interrupted.Load() && errors.As(err, &kerr) {
-		kerr.Evalue = strings.TrimSpace(kerr.Evalue + fmt.Sprintf(" (interrupted after %v)", timeout))
-	}
-	return ex, err
-}
-
-// summary renders an execution's outputs on one line.
-func summary(ex *kernel.Execution) string {
-	var parts []string
-	for _, o := range ex.Displayed() {
-		switch v := o.(type) {
-		case *kernel.Stream:
-			parts = append(parts, fmt.Sprintf("%s %q", v.Name, v.Text))
-		case *kernel.ExecuteResult:
-			txt, _ := v.Data.Text("text/plain")
-			parts = append(parts, "Out: "+txt)
-		case *kernel.DisplayData:
-			parts = append(parts, "display")
+		for _, line := range strings.Split(shorten(text), "\n") {
+			fmt.Fprintf(out, "  %s\n", line)
 		}
 	}
-	if len(parts) == 0 {
-		return ""
+}
+
+// shorten keeps the first maxLines lines of text, each cut at maxLineRunes
+// runes, and says how many lines it left out.
+func shorten(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	more := 0
+	if len(lines) > maxLines {
+		lines, more = lines[:maxLines], len(lines)-maxLines
 	}
-	return ": " + strings.Join(parts, ", ")
-}
-
-// notebook is a notebook file as JSON, kept whole so that what the program
-// does not touch (metadata, other cells, unknown keys) is saved as found.
-type notebook struct {
-	doc map[string]any
-}
-
-func parseNotebook(b []byte) (*notebook, error) {
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("not a notebook: %w", err)
-	}
-	if _, ok := doc["cells"].([]any); !ok {
-		return nil, errors.New("not a notebook: no cells")
-	}
-	return &notebook{doc}, nil
-}
-
-func (nb *notebook) encode() []byte {
-	b, _ := json.MarshalIndent(nb.doc, "", " ")
-	return append(b, '\n')
-}
-
-func (nb *notebook) kernelName() string {
-	md, _ := nb.doc["metadata"].(map[string]any)
-	ks, _ := md["kernelspec"].(map[string]any)
-	name, _ := ks["name"].(string)
-	return name
-}
-
-type cell map[string]any
-
-func (nb *notebook) codeCells() []cell {
-	var out []cell
-	for _, c := range nb.doc["cells"].([]any) {
-		if m, ok := c.(map[string]any); ok && m["cell_type"] == "code" {
-			out = append(out, cell(m))
+	for i, l := range lines {
+		if r := []rune(l); len(r) > maxLineRunes {
+			lines[i] = string(r[:maxLineRunes]) + "…"
 		}
 	}
-	return out
-}
-
-// source joins a cell's source, a string or a list of lines.
-func (c cell) source() string {
-	switch s := c["source"].(type) {
-	case string:
-		return s
-	case []any:
-		var b strings.Builder
-		for _, line := range s {
-			if l, ok := line.(string); ok {
-				b.WriteString(l)
-			}
-		}
-		return b.String()
+	if more > 0 {
+		lines = append(lines, fmt.Sprintf("… (%d more lines in the notebook)", more))
 	}
-	return ""
-}
-
-// record sets the cell's outputs and execution count as a notebook front
-// end would save them (nbformat 4).
-func (c cell) record(ex *kernel.Execution) {
-	outputs := []any{}
-	for _, o := range ex.Displayed() {
-		switch v := o.(type) {
-		case *kernel.Stream:
-			outputs = append(outputs, map[string]any{"output_type": "stream", "name": v.Name, "text": v.Text})
-		case *kernel.DisplayData:
-			outputs = append(outputs, map[string]any{"output_type": "display_data", "data": v.Data, "metadata": orEmpty(v.Metadata)})
-		case *kernel.ExecuteResult:
-			outputs = append(outputs, map[string]any{"output_type": "execute_result", "data": v.Data,
-				"metadata": orEmpty(v.Metadata), "execution_count": v.ExecutionCount})
-		case *kernel.Error:
-			outputs = append(outputs, map[string]any{"output_type": "error", "ename": v.Ename, "evalue": v.Evalue, "traceback": v.Traceback})
-		}
-	}
-	c["outputs"] = outputs
-	if ex.ExecutionCount > 0 {
-		c["execution_count"] = ex.ExecutionCount
-	} else {
-		c["execution_count"] = nil
-	}
-}
-
-func orEmpty(m map[string]json.RawMessage) any {
-	if m == nil {
-		return map[string]any{}
-	}
-	return m
-}
-
-// notebookStore loads and saves the notebook being run.
-type notebookStore interface {
-	load(ctx context.Context, path string) (*notebook, error)
-	save(ctx context.Context, path string, nb *notebook) error
-}
-
-// bundled is demo.ipynb, for the embedded mode.
-type bundled struct{}
-
-func (bundled) load(context.Context, string) (*notebook, error) { return parseNotebook(demo) }
-func (bundled) save(context.Context, string, *notebook) error   { return nil }
-
-// contents loads and saves through the server's contents API
-// (GET and PUT /api/contents/{path}). It is written here against the plain
-// REST calls because the SDK has no Contents service yet.
-type contents struct {
-	base, token string
-	http        *http.Client
-}
-
-// maxNotebook bounds what is read of the server's answers.
-const maxNotebook = 256 << 20
-
-func (s *contents) do(ctx context.Context, method, path string, query url.Values, body []byte) ([]byte, error) {
-	u := s.base + "api/contents/" + escapePath(path)
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return nil, err
-	}
-	if s.token != "" {
-		req.Header.Set("Authorization", "token "+s.token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := s.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxNotebook+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxNotebook {
-		return nil, fmt.Errorf("%s %s: answer larger than %d bytes", method, path, maxNotebook)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Message string `json:"message"`
-		}
-		_ = json.Unmarshal(b, &e)
-		return nil, fmt.Errorf("%s %s: %s %s", method, path, resp.Status, e.Message)
-	}
-	return b, nil
-}
-
-func (s *contents) load(ctx context.Context, path string) (*notebook, error) {
-	b, err := s.do(ctx, "GET", path, url.Values{"type": {"notebook"}, "content": {"1"}}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
-	}
-	var model struct {
-		Content json.RawMessage `json:"content"`
-	}
-	if err := json.Unmarshal(b, &model); err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
-	}
-	return parseNotebook(model.Content)
-}
-
-func (s *contents) save(ctx context.Context, path string, nb *notebook) error {
-	body, err := json.Marshal(map[string]any{"type": "notebook", "format": "json", "content": nb.doc})
-	if err != nil {
-		return err
-	}
-	if _, err := s.do(ctx, "PUT", path, nil, body); err != nil {
-		return fmt.Errorf("save: %w", err)
-	}
-	return nil
-}
-
-// escapePath escapes each segment of a contents path.
-func escapePath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
-}
-
-// serverFlags are the -url and -token flags, defaulting to $JUPYTER_URL
-// and $JUPYTER_TOKEN (read through getenv, so tests pass their own).
-type serverFlags struct{ URL, Token string }
-
-func (f *serverFlags) Register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&f.URL, "url", getenv("JUPYTER_URL"), "Jupyter Server base URL, prefix included (default $JUPYTER_URL)")
-	fs.StringVar(&f.Token, "token", getenv("JUPYTER_TOKEN"), "Jupyter Server token (default $JUPYTER_TOKEN)")
-}
-
-// Client returns a client for the server the flags name.
-func (f *serverFlags) Client() (*nbserv.Client, error) {
-	return nbserv.NewClient(nbserv.Config{BaseURL: f.URL, Token: nbserv.Secret(f.Token)})
+	return strings.Join(lines, "\n")
 }
 
 // short abbreviates a UUID to its first group, as people read them.
@@ -415,4 +283,90 @@ func short(id string) string {
 		return id[:8]
 	}
 	return id
+}
+
+// store reads and writes notebooks: local files, or the server's contents.
+type store interface {
+	load(ctx context.Context, name string) (*nbformat.Notebook, error)
+	save(ctx context.Context, name string, nb *nbformat.Notebook) error
+}
+
+type localFiles struct{}
+
+func (localFiles) load(_ context.Context, name string) (*nbformat.Notebook, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the local file %s (-server reads paths on the server): %w", name, err)
+	}
+	nb, err := nbformat.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return nb, nil
+}
+
+// save writes the notebook through a temporary file renamed into place, so
+// that OUTPUT is always a whole notebook, even if the program is killed.
+func (localFiles) save(_ context.Context, name string, nb *nbformat.Notebook) error {
+	data, err := nb.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing to remove
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}
+
+type serverFiles struct{ c *nbserv.Client }
+
+func (s serverFiles) load(ctx context.Context, name string) (*nbformat.Notebook, error) {
+	nb, err := s.c.Contents.GetNotebook(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s on the server: %w", name, err)
+	}
+	return nb, nil
+}
+
+func (s serverFiles) save(ctx context.Context, name string, nb *nbformat.Notebook) error {
+	if _, err := s.c.Contents.SaveNotebook(ctx, name, nb); err != nil {
+		return fmt.Errorf("saving %s on the server: %w", name, err)
+	}
+	return nil
+}
+
+// runDemo runs the bundled demo.ipynb on the embedded reference server,
+// whose kernel is scripted with what ipykernel answers to its cells, and
+// writes the executed notebook to the server's in-memory contents.
+func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
+	ref, err := nbservtest.Start()
+	if err != nil {
+		fmt.Fprintf(stderr, "run-notebook: %v\n", err)
+		return 1
+	}
+	defer ref.Close()
+	nb, err := nbformat.Parse(demo)
+	if err != nil {
+		fmt.Fprintf(stderr, "run-notebook: %v\n", err)
+		return 1
+	}
+	ref.Script(nb.Cells[1].Source, nbservtest.Stdout("hello from the kernel\n"))
+	ref.Script(nb.Cells[2].Source, nbservtest.Sleep(100*time.Millisecond), nbservtest.Stdout("slept\n"), nbservtest.ResultText("42"))
+	ref.Script(nb.Cells[3].Source, nbservtest.ResultText("'done'"))
+	if err := ref.WriteFile("demo.ipynb", demo); err != nil {
+		fmt.Fprintf(stderr, "run-notebook: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Using the embedded reference server at %s and the bundled demo.ipynb\n", ref.URL)
+	o := options{onServer: true, in: "demo.ipynb", out: "demo-executed.ipynb"}
+	return report(execute(ctx, ref.Client, serverFiles{ref.Client}, o, stdout), stderr)
 }
