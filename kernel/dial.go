@@ -49,6 +49,7 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 // starting may miss it, until a reply, a newer socket, or ctx's end.
 func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	req := newRequest(1<<20, false)
+	req.internal = true
 	var ids []string
 	defer func() { c.unregister(ids...) }()
 	ask := func() error {
@@ -58,6 +59,12 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 				return err
 			}
 			ids = append(ids, id)
+		}
+		// Only the latest asks stay registered, so a silent socket does
+		// not pile them up; a late answer to an older one is dropped.
+		if n := len(ids) - gateKeep; n > 0 {
+			c.unregister(ids[:n]...)
+			ids = append(ids[:0], ids[n:]...)
 		}
 		return nil
 	}
@@ -84,6 +91,7 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 			if c.gen == gen {
 				c.info = info.(*KernelInfoReply)
 				c.open = true
+				c.answered = gen
 				c.notifyLocked()
 			}
 			return nil
@@ -105,22 +113,39 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	}
 }
 
-// supervise reads the current socket, and when it fails, dials again with
-// the same session id, until the Conn is finished.
+// supervise reads the current socket, and when it fails, restores the
+// connection with the same session id, until the Conn is finished. A
+// restore starts when a socket the kernel answered on ends, and lasts
+// until the kernel answers on a new one, within the reconnect timeout: a
+// socket that ends before the kernel answered on it is a failed attempt,
+// and the next one waits as after a failed dial.
 func (c *Conn) supervise(ctx context.Context, ws *websocket.Conn, fr framing) {
 	defer c.wg.Done()
 	scratch := new([]byte)
+	restore, stop := ctx, context.CancelFunc(func() {})
+	defer func() { stop() }()
+	attempt := 0
 	for {
 		gen := c.generation()
 		cause := c.readLoop(ctx, ws, fr, gen, scratch)
 		c.down(gen)
+		ws.CloseNow()
 		if ctx.Err() != nil || c.Err() != nil {
-			ws.CloseNow()
 			return
 		}
-		ws.CloseNow()
+		if c.answeredOn(gen) {
+			if c.o.reconnect < 0 {
+				c.end(fmt.Errorf("nbserv: kernel connection lost (reconnecting disabled): %w", cause))
+				return
+			}
+			stop()
+			restore, stop = c.restoreContext(ctx)
+			attempt = 0
+		} else {
+			attempt++
+		}
 		var err error
-		ws, fr, err = c.redial(ctx, cause)
+		ws, fr, err = c.redial(restore, &attempt, cause)
 		if err != nil {
 			c.end(err)
 			return
@@ -128,36 +153,71 @@ func (c *Conn) supervise(ctx context.Context, ws *websocket.Conn, fr framing) {
 		c.attach(ws, fr)
 		gen = c.generation()
 		c.wg.Add(1)
-		go func() {
+		go func(restore context.Context) {
 			defer c.wg.Done()
-			_ = c.gate(ctx, gen) // a failure here leaves the next socket to gate
-		}()
+			c.gateRestored(restore, gen)
+		}(restore)
 	}
 }
 
-// redial dials until it succeeds or the reconnect timeout passes; a 403 or
-// 404 ends it at once, as does a finished Conn.
-func (c *Conn) redial(ctx context.Context, cause error) (*websocket.Conn, framing, error) {
-	if c.o.reconnect < 0 {
-		return nil, nil, fmt.Errorf("nbserv: kernel connection lost (reconnecting disabled): %w", cause)
+// restoreContext bounds a restore by the reconnect timeout.
+func (c *Conn) restoreContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.o.reconnect == NoTimeout {
+		return context.WithCancel(ctx)
 	}
-	if c.o.reconnect != NoTimeout {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.o.reconnect)
-		defer cancel()
+	return context.WithTimeout(ctx, c.o.reconnect)
+}
+
+// answeredOn reports whether the kernel answered on the socket of
+// generation gen.
+func (c *Conn) answeredOn(gen uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.answered == gen
+}
+
+// gateRestored gates a socket of a restore: the kernel must answer on it
+// within the handshake timeout and what is left of the restore. A socket
+// that does not answer is dropped (a failed attempt); when the restore's
+// time is up, the Conn ends.
+func (c *Conn) gateRestored(restore context.Context, gen uint64) {
+	ctx, cancel := restore, context.CancelFunc(func() {})
+	if c.o.handshake != NoTimeout {
+		ctx, cancel = context.WithTimeout(restore, c.o.handshake)
 	}
-	deadline, _ := ctx.Deadline()
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			wait, ok := c.ep.ReconnectWait(attempt-1, deadline)
-			if !ok || transport.Sleep(ctx, wait) != nil {
-				return nil, nil, fmt.Errorf("nbserv: kernel connection lost and not restored within %v: %w", c.o.reconnect, cause)
+	defer cancel()
+	err := c.gate(ctx, gen)
+	if err == nil || c.generation() != gen || c.Err() != nil {
+		return
+	}
+	if errors.Is(restore.Err(), context.DeadlineExceeded) {
+		c.end(c.notRestored(fmt.Errorf("the kernel did not answer on a new socket: %w", err)))
+		return
+	}
+	c.drop(gen)
+}
+
+// notRestored is the error that ends a Conn whose restore ran out of time.
+func (c *Conn) notRestored(cause error) error {
+	return fmt.Errorf("nbserv: kernel connection lost and not restored within %v: %w", c.o.reconnect, cause)
+}
+
+// redial dials until it succeeds or restore ends, waiting before each
+// attempt but the first of a restore (*attempt counts them); a 403 or 404
+// ends it at once, as does a finished Conn.
+func (c *Conn) redial(restore context.Context, attempt *int, cause error) (*websocket.Conn, framing, error) {
+	deadline, _ := restore.Deadline()
+	for ; ; *attempt++ {
+		if *attempt > 0 {
+			wait, ok := c.ep.ReconnectWait(*attempt-1, deadline)
+			if !ok || transport.Sleep(restore, wait) != nil {
+				return nil, nil, c.notRestored(cause)
 			}
 		}
 		if err := c.Err(); err != nil {
 			return nil, nil, err
 		}
-		ws, fr, err := c.dial(ctx)
+		ws, fr, err := c.dial(restore)
 		if err == nil {
 			return ws, fr, nil
 		}
@@ -175,12 +235,16 @@ func (c *Conn) redial(ctx context.Context, cause error) (*websocket.Conn, framin
 // are dropped.
 const gateMark = "_gate_"
 
+// gateKeep is how many of a gate's asks stay registered.
+const gateKeep = 8
+
 // errReplace ends a readLoop whose socket must be replaced.
 var errReplace = errors.New("nbserv: kernel socket replaced")
 
 // monitor asks the REST API about the kernel when requests have waited
-// in silence for the check interval: Jupyter does not close the WebSocket
-// of a kernel that is gone.
+// in silence for the check interval (Jupyter does not close the WebSocket
+// of a kernel that is gone), and probes the socket: a socket that lived
+// through a kernel restart can stay open and silent.
 func (c *Conn) monitor(ctx context.Context) {
 	defer c.wg.Done()
 	t := time.NewTicker(c.o.check)
@@ -192,13 +256,67 @@ func (c *Conn) monitor(ctx context.Context) {
 		case <-t.C:
 		}
 		c.mu.Lock()
-		waiting := len(c.pending) > 0 && time.Since(c.lastRecv) >= c.o.check
+		waiting := false
+		for _, r := range c.pending {
+			waiting = waiting || !r.internal
+		}
+		waiting = waiting && time.Since(c.lastRecv) >= c.o.check
+		gen, open := c.gen, c.open
 		c.mu.Unlock()
 		if !waiting {
 			continue
 		}
 		if err := c.ep.Check(ctx); errors.Is(err, ErrKernelDead) {
 			c.end(err)
+			return
 		}
+		if open && c.silent(ctx, gen) {
+			err := transport.OutcomeUnknown(fmt.Errorf("nbserv: the kernel connection went silent (no answer to a kernel_info_request on control within %v); the request was sent, and the kernel may have run it", c.o.check))
+			c.failSentOn(gen, err)
+			c.drop(gen)
+		}
+	}
+}
+
+// silent probes the socket of generation gen with a kernel_info_request
+// on control, which the kernel answers even while it runs code, and
+// reports whether the probe went out and no answer came within the check
+// interval. A probe that could not go out (a long write holds the socket,
+// bounded by write inactivity) proves nothing.
+func (c *Conn) silent(ctx context.Context, gen uint64) bool {
+	ctx, cancel := context.WithTimeout(ctx, c.o.check)
+	defer cancel()
+	req := newRequest(1<<20, false)
+	req.internal = true
+	id, err := c.write(ctx, gen, ChannelControl, MsgKernelInfoRequest, struct{}{}, nil, req, gateMark)
+	if err != nil {
+		return false
+	}
+	defer c.unregister(id)
+	for {
+		m, err := req.next(ctx)
+		switch {
+		case err != nil:
+			return ctx.Err() != nil && c.Err() == nil && c.generation() == gen
+		case m.Header.MsgType == MsgKernelInfoReply:
+			return false
+		}
+	}
+}
+
+// failSentOn ends the requests that went out on the socket of generation
+// gen with err.
+func (c *Conn) failSentOn(gen uint64, err error) {
+	c.mu.Lock()
+	var fail []*request
+	for id, r := range c.pending {
+		if r.gen == gen && !r.internal {
+			fail = append(fail, r)
+			delete(c.pending, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, r := range fail {
+		r.fail(err)
 	}
 }
