@@ -272,8 +272,8 @@ func (c *Conn) monitor(ctx context.Context) {
 		}
 		if open && c.silent(ctx, gen) {
 			err := transport.OutcomeUnknown(fmt.Errorf("nbserv: the kernel connection went silent (no answer to a kernel_info_request on control within %v); the request was sent, and the kernel may have run it", c.o.check))
+			c.drop(gen) // first, so that no request goes out on this socket
 			c.failSentOn(gen, err)
-			c.drop(gen)
 		}
 	}
 }
