@@ -66,7 +66,12 @@ func TestStuckSocketIsDroppedAfterWriteInactivity(t *testing.T) {
 	conn := k.connect(WithWriteInactivity(time.Second), WithCheckInterval(-1))
 	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
 	defer cancel()
-	_, err := conn.Execute(ctx, strings.Repeat("x", 32<<20))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := conn.Execute(ctx, strings.Repeat("x", 32<<20))
+		errc <- err
+	}()
+	err := wait(t, "32 MiB Execute", errc)
 	if !errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("32 MiB Execute: %v, want ErrOutcomeUnknown before its context ends", err)
 	}
@@ -207,30 +212,43 @@ func TestSilentRestoreHoldsFewRequests(t *testing.T) {
 
 // A socket that lived through a kernel restart goes silent (it says
 // "starting", then answers nothing) while a new socket works: the
-// Execute sent on it ends saying its fate is unknown, is never sent
-// again, and the Conn restores itself.
+// Executes sent on it end saying their fate is unknown, none is sent
+// again, and the Conn restores itself; twice in a row, with three
+// Executes at once each time.
 func TestSilentSocketAfterRestartIsReplaced(t *testing.T) {
 	bothFramings(t, func(t *testing.T, v1 bool) {
 		k := newFakeKernel(t, standardExec)
 		k.v1 = v1
 		conn := k.connect(WithCheckInterval(200 * time.Millisecond))
-		k.broadcast(nil, MsgStatus, Status{StateStarting})
-		k.deafen(conn.SessionID())
 		ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
 		defer cancel()
-		_, err := conn.Execute(ctx, "1+1")
-		if !errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Execute on the silent socket: %v, want ErrOutcomeUnknown", err)
+		const rounds, each = 2, 3
+		for round := range rounds {
+			k.broadcast(nil, MsgStatus, Status{StateStarting})
+			k.deafen(conn.SessionID())
+			errc := make(chan error, each)
+			for range each {
+				go func() {
+					_, err := conn.Execute(ctx, "1+1")
+					errc <- err
+				}()
+			}
+			for range each {
+				err := <-errc
+				if !errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("round %d: Execute on the silent socket: %v, want ErrOutcomeUnknown", round, err)
+				}
+			}
+			ex, err := conn.Execute(ctx, "1+1")
+			if err != nil || ex.Result() == nil {
+				t.Fatalf("round %d: after the silent socket: %v", round, err)
+			}
+			if want := (round + 1) * (each + 1); ex.ExecutionCount != want {
+				t.Errorf("round %d: execution count %d, want %d: a request ran twice or not at all", round, ex.ExecutionCount, want)
+			}
 		}
-		ex, err := conn.Execute(ctx, "1+1")
-		if err != nil || ex.Result() == nil {
-			t.Fatalf("after the silent socket: %v", err)
-		}
-		if ex.ExecutionCount != 2 {
-			t.Errorf("execution count %d: the first one ran %d times", ex.ExecutionCount, ex.ExecutionCount-1)
-		}
-		if n := len(k.receivedOf(MsgExecuteRequest)); n != 2 {
-			t.Errorf("%d execute_requests for 2 Executes", n)
+		if n := len(k.receivedOf(MsgExecuteRequest)); n != rounds*(each+1) {
+			t.Errorf("%d execute_requests for %d Executes", n, rounds*(each+1))
 		}
 	})
 }
