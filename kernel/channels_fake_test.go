@@ -66,7 +66,9 @@ type fakeKernel struct {
 	// and never answers; with slowRead, each reads a message 128 KiB at a
 	// time, 50 ms apart (a slow link).
 	stallNext int
-	closeNew  bool
+	// noIOPubNext of the next connections get replies and no IOPub.
+	noIOPubNext int
+	closeNew    bool
 	silentNew bool
 	slowRead  bool
 }
@@ -239,6 +241,7 @@ type fakeConn struct {
 	fr      framing
 	session string
 	stall   bool // stop reading after the kernel_info_reply on shell
+	noIOPub bool // (under k.mu) send replies, no IOPub
 	slow    bool // read as over a slow link
 	deaf    bool // (under k.mu) run what comes, send it nothing: a silent socket
 }
@@ -263,6 +266,10 @@ func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
 	if k.stallNext > 0 {
 		k.stallNext--
 		fc.stall = true
+	}
+	if k.noIOPubNext > 0 {
+		k.noIOPubNext--
+		fc.noIOPub = true
 	}
 	if closeNew || silentNew {
 		k.mu.Unlock()
@@ -378,16 +385,14 @@ func (k *fakeKernel) handle(session string, m *Message) {
 	parent := m.rawHeader
 	switch m.Header.MsgType {
 	case MsgKernelInfoRequest:
-		if m.Channel == ChannelShell {
-			k.broadcast(parent, MsgStatus, Status{StateBusy})
-		}
+		// Every request gets busy and idle on IOPub, control's too
+		// (docs/wire/kernel-channels.md KC14).
+		k.broadcast(parent, MsgStatus, Status{StateBusy})
 		k.sendTo(session, m.Channel, parent, MsgKernelInfoReply, map[string]any{
 			"status": "ok", "protocol_version": "5.3", "implementation": "fake", "implementation_version": "1.0",
 			"language_info": map[string]any{"name": "python", "version": "3.11.2", "mimetype": "text/x-python", "file_extension": ".py"},
 			"banner":        "fake kernel", "help_links": []any{}})
-		if m.Channel == ChannelShell {
-			k.broadcast(parent, MsgStatus, Status{StateIdle})
-		}
+		k.broadcast(parent, MsgStatus, Status{StateIdle})
 	case MsgCompleteRequest:
 		var req CompleteRequest
 		_ = json.Unmarshal(m.Content, &req)
@@ -433,7 +438,7 @@ func (k *fakeKernel) parts(ch Channel, parent json.RawMessage, msgType string, c
 }
 
 func (fc *fakeConn) writeParts(p []string) {
-	if fc.deaf {
+	if fc.deaf || fc.noIOPub && Channel(p[0]) == ChannelIOPub {
 		return
 	}
 	typ, frame := fc.fr.encode(Channel(p[0]), &outParts{header: []byte(p[1]), parent: []byte(p[2]), metadata: []byte(p[3]), content: []byte(p[4])})

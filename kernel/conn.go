@@ -54,6 +54,9 @@ type Conn struct {
 	pending  map[string]*request
 	// lastRecv is when a message last arrived.
 	lastRecv time.Time
+	// iopub counts the IOPub messages of the current socket: replies alone
+	// do not prove that a socket relays the kernel's outputs.
+	iopub uint64
 	// staleGen is the generation of a socket that saw another client
 	// restart the kernel: the next request takes a new socket first.
 	staleGen uint64
@@ -163,8 +166,17 @@ func (c *Conn) attach(ws *websocket.Conn, fr framing) {
 	c.sock = &sock{ws: ws, fr: fr, gen: c.gen, turn: make(chan struct{}, 1)}
 	c.open = false
 	c.lastRecv = time.Now()
+	c.iopub = 0
 	c.notifyLocked()
 	c.mu.Unlock()
+}
+
+// iopubSeen returns how many IOPub messages the socket of generation gen
+// has brought, and whether it is still the current one.
+func (c *Conn) iopubSeen(gen uint64) (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.iopub, c.gen == gen
 }
 
 // notifyLocked wakes whoever waits for the socket's state to change.

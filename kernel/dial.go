@@ -41,12 +41,15 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 }
 
 // gate waits for the kernel to answer a kernel_info_request on the new
-// socket, then lets requests through. Jupyter relays a socket's messages
-// only once it has seen the kernel's IOPub flowing, so the first reply
-// proves that outputs will arrive too. The request goes on control as well
-// as shell, as Jupyter's own probe does: control answers even while the
-// kernel runs code. It is repeated every second, since a kernel still
-// starting may miss it, until a reply, a newer socket, or ctx's end.
+// socket, and for the socket to bring IOPub, then lets requests through:
+// a reply alone does not prove that outputs will arrive (a socket opened
+// just after Jupyter restarted a kernel can relay the replies and no
+// IOPub), while the kernel's busy and idle status around the request,
+// or any other IOPub message, does. The request goes on control as well
+// as shell, as Jupyter's own probe does: control answers, with its status,
+// even while the kernel runs code. It is repeated every second, since a
+// kernel still starting may miss it, until the kernel has answered, a
+// newer socket, or ctx's end.
 func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	req := newRequest(1<<20, false)
 	req.internal = true
@@ -73,30 +76,40 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var info *KernelInfoReply
 	for {
 		m, err := req.poll()
 		switch {
 		case err != nil:
 			return err
-		case m != nil && m.Header.MsgType == MsgKernelInfoReply:
-			info, err := decodeContent(MsgKernelInfoReply, m.Content)
+		case m != nil && m.Header.MsgType == MsgKernelInfoReply && info == nil:
+			v, err := decodeContent(MsgKernelInfoReply, m.Content)
 			if err != nil {
 				return fmt.Errorf("nbserv: kernel info: %w", err)
 			}
+			info = v.(*KernelInfoReply)
+		}
+		if m != nil {
+			if info == nil {
+				continue
+			}
+			if n, _ := c.iopubSeen(gen); n == 0 {
+				continue
+			}
+		}
+		if n, _ := c.iopubSeen(gen); info != nil && n > 0 {
 			c.mu.Lock()
 			defer c.mu.Unlock()
 			if c.err != nil {
 				return c.err
 			}
 			if c.gen == gen {
-				c.info = info.(*KernelInfoReply)
+				c.info = info
 				c.open = true
 				c.answered = gen
 				c.notifyLocked()
 			}
 			return nil
-		case m != nil:
-			continue // its status
 		}
 		select {
 		case <-req.signal:
@@ -104,10 +117,15 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 			if c.generation() != gen {
 				return nil
 			}
-			if err := ask(); err != nil {
-				return err
+			if info == nil {
+				if err := ask(); err != nil {
+					return err
+				}
 			}
 		case <-ctx.Done():
+			if info != nil {
+				return fmt.Errorf("nbserv: kernel %s answered, but no IOPub message came on the socket: %w", c.KernelID(), ctx.Err())
+			}
 			return fmt.Errorf("nbserv: waiting for kernel %s to answer: %w", c.KernelID(), ctx.Err())
 		}
 	}
@@ -279,13 +297,16 @@ func (c *Conn) monitor(ctx context.Context) {
 }
 
 // silent probes the socket of generation gen with a kernel_info_request
-// on control, which the kernel answers even while it runs code, and
-// reports whether the probe went out and no answer came within the check
-// interval. A probe that could not go out (a long write holds the socket,
-// bounded by write inactivity) proves nothing.
+// on control, which the kernel answers, with its busy and idle status on
+// IOPub, even while it runs code. It reports whether the probe went out
+// and no IOPub message came within the check interval: a socket can
+// relay replies and no IOPub (one that lived through a kernel restart on
+// Jupyter Server 1.23.3). A probe that could not go out (a long write
+// holds the socket, bounded by write inactivity) proves nothing.
 func (c *Conn) silent(ctx context.Context, gen uint64) bool {
 	ctx, cancel := context.WithTimeout(ctx, c.o.check)
 	defer cancel()
+	before, _ := c.iopubSeen(gen)
 	req := newRequest(1<<20, false)
 	req.internal = true
 	id, err := c.write(ctx, gen, ChannelControl, MsgKernelInfoRequest, struct{}{}, nil, req, gateMark)
@@ -293,13 +314,18 @@ func (c *Conn) silent(ctx context.Context, gen uint64) bool {
 		return false
 	}
 	defer c.unregister(id)
+	tick := time.NewTicker(c.o.check / 8)
+	defer tick.Stop()
 	for {
-		m, err := req.next(ctx)
-		switch {
-		case err != nil:
-			return ctx.Err() != nil && c.Err() == nil && c.generation() == gen
-		case m.Header.MsgType == MsgKernelInfoReply:
+		if n, current := c.iopubSeen(gen); n != before || !current || c.Err() != nil {
 			return false
+		}
+		select {
+		case <-req.signal:
+		case <-tick.C:
+		case <-ctx.Done():
+			n, current := c.iopubSeen(gen)
+			return n == before && current && c.Err() == nil
 		}
 	}
 }

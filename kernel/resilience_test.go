@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -251,4 +252,38 @@ func TestSilentSocketAfterRestartIsReplaced(t *testing.T) {
 			t.Errorf("%d execute_requests for %d Executes", n, rounds*(each+1))
 		}
 	})
+}
+
+// After Jupyter restarts a kernel, a new socket can relay the replies and
+// no IOPub (docs/wire/kernel-channels.md KC5): the kernel's answer alone does
+// not restore the connection; the socket is dropped after the handshake
+// timeout, and the next one, which brings IOPub, runs the Execute.
+func TestRestoredSocketWithoutIOPubIsNotUsed(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	conn := k.connect(WithHandshakeTimeout(2 * time.Second))
+	k.mu.Lock()
+	k.noIOPubNext = 1
+	k.mu.Unlock()
+	k.broadcast(nil, MsgStatus, Status{StateRestarting})
+	for deadline := time.Now().Add(hangLimit); k.handshakeCount() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no new socket after the restarting status")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		ex, err := conn.Execute(ctx, "1+1")
+		if err == nil && (ex.Result() == nil || ex.ExecutionCount != 1) {
+			err = fmt.Errorf("outputs %#v, count %d", ex.Outputs, ex.ExecutionCount)
+		}
+		errc <- err
+	}()
+	if err := wait(t, "Execute", errc); err != nil {
+		t.Fatal(err)
+	}
+	if n := k.handshakeCount(); n != 3 {
+		t.Errorf("%d handshakes, want 3", n)
+	}
 }
