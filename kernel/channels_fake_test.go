@@ -69,8 +69,8 @@ type fakeKernel struct {
 	// noIOPubNext of the next connections get replies and no IOPub.
 	noIOPubNext int
 	closeNew    bool
-	silentNew bool
-	slowRead  bool
+	silentNew   bool
+	slowRead    bool
 }
 
 // Config is the client's configuration, as the tests adjust it.
