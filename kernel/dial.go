@@ -78,23 +78,20 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	defer tick.Stop()
 	var info *KernelInfoReply
 	for {
-		m, err := req.poll()
-		switch {
-		case err != nil:
-			return err
-		case m != nil && m.Header.MsgType == MsgKernelInfoReply && info == nil:
-			v, err := decodeContent(MsgKernelInfoReply, m.Content)
+		for info == nil {
+			m, err := req.poll()
 			if err != nil {
-				return fmt.Errorf("nbserv: kernel info: %w", err)
+				return err
 			}
-			info = v.(*KernelInfoReply)
-		}
-		if m != nil {
-			if info == nil {
-				continue
+			if m == nil {
+				break
 			}
-			if n, _ := c.iopubSeen(gen); n == 0 {
-				continue
+			if m.Header.MsgType == MsgKernelInfoReply {
+				v, err := decodeContent(MsgKernelInfoReply, m.Content)
+				if err != nil {
+					return fmt.Errorf("nbserv: kernel info: %w", err)
+				}
+				info = v.(*KernelInfoReply)
 			}
 		}
 		if n, _ := c.iopubSeen(gen); info != nil && n > 0 {
