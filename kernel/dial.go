@@ -191,14 +191,21 @@ func (c *Conn) answeredOn(gen uint64) bool {
 	return c.answered == gen
 }
 
-// gateRestored gates a socket of a restore: the kernel must answer on it
-// within the handshake timeout and what is left of the restore. A socket
-// that does not answer is dropped (a failed attempt); when the restore's
-// time is up, the Conn ends.
+// gateRestored gates a socket of a restore: the kernel must answer on it,
+// and IOPub come, within the check interval and the handshake timeout
+// (the shorter), and what is left of the restore. A socket that does not
+// is dropped, a failed attempt, and another is dialled: Jupyter Server
+// 1.23.3 can leave a socket opened while it restarts a kernel without any
+// answer, while the next one works. When the restore's time is up, the
+// Conn ends.
 func (c *Conn) gateRestored(restore context.Context, gen uint64) {
+	bound := c.o.handshake
+	if c.o.check > 0 {
+		bound = min(bound, c.o.check)
+	}
 	ctx, cancel := restore, context.CancelFunc(func() {})
-	if c.o.handshake != NoTimeout {
-		ctx, cancel = context.WithTimeout(restore, c.o.handshake)
+	if bound != NoTimeout {
+		ctx, cancel = context.WithTimeout(restore, bound)
 	}
 	defer cancel()
 	err := c.gate(ctx, gen)
