@@ -119,9 +119,10 @@ func WithMaxOutputBytes(n int64) Option {
 // WithReconnectTimeout sets how long a Conn tries to restore a dropped
 // WebSocket, with the Endpoint's waits between attempts (default
 // DefaultReconnectTimeout). Restored means the kernel answered on a new
-// socket within that time; a socket that ends or stays silent before the
-// kernel answered on it is a failed attempt, and the next waits as after
-// a failed dial. When the time passes, the Conn ends (Err says why) and
+// socket, and the socket brought IOPub, within that time; a socket that
+// ends before, or on which the kernel gives no answer for the check
+// interval (WithCheckInterval) or the handshake timeout, is a failed
+// attempt, and the next waits as after a failed dial. When the time passes, the Conn ends (Err says why) and
 // its requests fail. NoTimeout tries until Close; a negative value
 // disables reconnecting: a drop then ends the Conn.
 func WithReconnectTimeout(d time.Duration) Option {
