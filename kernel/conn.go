@@ -69,7 +69,9 @@ type Conn struct {
 
 // Dial connects to the kernel ep names: it opens the channels WebSocket,
 // starts the Conn's goroutines and returns once the kernel has answered a
-// kernel_info_request (Conn.Info), within ctx and the handshake timeout.
+// kernel_info_request (Conn.Info) and the socket has brought IOPub (the
+// kernel's status around that request), within ctx and the handshake
+// timeout.
 // Most callers get a Conn from nbserv's Kernels.Connect or
 // Sessions.Connect, which give Dial their client as the Endpoint.
 func Dial(ctx context.Context, ep Endpoint, opts ...Option) (*Conn, error) {
