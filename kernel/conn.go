@@ -288,15 +288,18 @@ func (c *Conn) end(err error) {
 // Conn's goroutines to end.
 func (c *Conn) Close() error {
 	c.mu.Lock()
-	var ws *websocket.Conn
-	if c.sock != nil {
-		ws = c.sock.ws
-	}
+	s := c.sock
 	c.mu.Unlock()
 	c.finish(ErrConnClosed)
-	if ws != nil {
+	switch {
+	case s == nil:
+	case len(s.turn) > 0:
+		// A message is being written (perhaps to a peer that reads
+		// nothing): a closing handshake would wait behind it.
+		s.ws.CloseNow()
+	default:
 		// A closing handshake the server answers, then the goroutines stop.
-		_ = ws.Close(websocket.StatusNormalClosure, "")
+		_ = s.ws.Close(websocket.StatusNormalClosure, "")
 	}
 	c.cancel()
 	c.wg.Wait()
