@@ -64,7 +64,7 @@ type fakeKernel struct {
 	// they have answered the kernel_info_request on shell; with closeNew,
 	// each is closed as soon as it is accepted; with silentNew, each reads
 	// and never answers; with slowRead, each reads a message 128 KiB at a
-	// time, 50 ms apart (a slow link).
+	// time, 25 ms apart (a slow link).
 	stallNext int
 	// noIOPubNext of the next connections get replies and no IOPub.
 	noIOPubNext int
@@ -363,7 +363,7 @@ func (fc *fakeConn) readMessage() (websocket.MessageType, []byte, error) {
 		}
 		if n > 0 {
 			select {
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(25 * time.Millisecond):
 			case <-fc.k.done:
 				return 0, nil, net.ErrClosed
 			}
