@@ -69,8 +69,11 @@ type fakeKernel struct {
 	// noIOPubNext of the next connections get replies and no IOPub.
 	noIOPubNext int
 	closeNew    bool
-	silentNew   bool
-	slowRead    bool
+	// closeAnswered closes each new connection 20 ms after it has
+	// answered a kernel_info_request on shell.
+	closeAnswered bool
+	silentNew     bool
+	slowRead      bool
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -241,6 +244,7 @@ type fakeConn struct {
 	fr      framing
 	session string
 	stall   bool // stop reading after the kernel_info_reply on shell
+	hangUp  bool // close after the kernel_info_reply on shell
 	noIOPub bool // (under k.mu) send replies, no IOPub
 	slow    bool // read as over a slow link
 	deaf    bool // (under k.mu) run what comes, send it nothing: a silent socket
@@ -263,6 +267,7 @@ func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
 	k.handshakes = append(k.handshakes, r.Clone(context.Background()))
 	closeNew, silentNew := k.closeNew, k.silentNew
 	fc.slow = k.slowRead
+	fc.hangUp = k.closeAnswered
 	if k.stallNext > 0 {
 		k.stallNext--
 		fc.stall = true
@@ -338,6 +343,14 @@ func (fc *fakeConn) read() {
 		k.handle(fc.session, m)
 		if fc.stall && m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
 			<-k.done // a peer that stops reading: the client's writes fill the buffers
+			return
+		}
+		if fc.hangUp && m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
+			// Long enough for the client to take the answer.
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-k.done:
+			}
 			return
 		}
 	}

@@ -50,8 +50,10 @@ type Conn struct {
 	// answered is the generation of the last socket whose gate opened: a
 	// socket that ends before its gate opens is a failed attempt.
 	answered uint64
-	changed  chan struct{} // closed and replaced when the above change
-	pending  map[string]*request
+	// answeredAt is when it opened.
+	answeredAt time.Time
+	changed    chan struct{} // closed and replaced when the above change
+	pending    map[string]*request
 	// lastRecv is when a message last arrived.
 	lastRecv time.Time
 	// iopub counts the IOPub messages of the current socket: replies alone

@@ -103,7 +103,7 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 			if c.gen == gen {
 				c.info = info
 				c.open = true
-				c.answered = gen
+				c.answered, c.answeredAt = gen, time.Now()
 				c.notifyLocked()
 			}
 			return nil
@@ -148,15 +148,23 @@ func (c *Conn) supervise(ctx context.Context, ws *websocket.Conn, fr framing) {
 		if ctx.Err() != nil || c.Err() != nil {
 			return
 		}
-		if c.answeredOn(gen) {
-			if c.o.reconnect < 0 {
-				c.end(fmt.Errorf("nbserv: kernel connection lost (reconnecting disabled): %w", cause))
-				return
-			}
+		answered, lived := c.answeredOn(gen)
+		switch {
+		case answered && c.o.reconnect < 0:
+			c.end(fmt.Errorf("nbserv: kernel connection lost (reconnecting disabled): %w", cause))
+			return
+		case answered:
 			stop()
 			restore, stop = c.restoreContext(ctx)
-			attempt = 0
-		} else {
+			// A socket dropped right after the kernel answered on it (a
+			// proxy that closes every socket once it has carried a few
+			// messages) does not reset the backoff.
+			if lived >= stableSocket {
+				attempt = 0
+			} else {
+				attempt++
+			}
+		default:
 			attempt++
 		}
 		var err error
@@ -183,12 +191,19 @@ func (c *Conn) restoreContext(ctx context.Context) (context.Context, context.Can
 	return context.WithTimeout(ctx, c.o.reconnect)
 }
 
+// stableSocket is how long a socket must have been open for requests
+// before its end restores the connection without waiting first.
+const stableSocket = time.Second
+
 // answeredOn reports whether the kernel answered on the socket of
-// generation gen.
-func (c *Conn) answeredOn(gen uint64) bool {
+// generation gen, and how long ago.
+func (c *Conn) answeredOn(gen uint64) (bool, time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.answered == gen
+	if c.answered != gen {
+		return false, 0
+	}
+	return true, time.Since(c.answeredAt)
 }
 
 // gateRestored gates a socket of a restore: the kernel must answer on it,

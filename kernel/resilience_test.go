@@ -158,6 +158,26 @@ func TestReconnectStormBacksOff(t *testing.T) {
 	}
 }
 
+// A server that answers on each new socket and then closes it: the
+// connection is restored each time, but the backoff is not reset by a
+// socket that lived so briefly.
+func TestReconnectStormAfterAnAnswerBacksOff(t *testing.T) {
+	k := newFakeKernel(t, hang, func(c *Config) { c.RetryWaitMin, c.RetryWaitMax = 200*time.Millisecond, 400*time.Millisecond })
+	conn := k.connect(WithReconnectTimeout(NoTimeout), WithCheckInterval(-1))
+	k.mu.Lock()
+	k.closeAnswered = true
+	k.mu.Unlock()
+	k.dropAll()
+	time.Sleep(2 * time.Second)
+	t.Logf("%d handshakes in 2 s", k.handshakeCount())
+	if n := k.handshakeCount(); n > 42 {
+		t.Errorf("%d handshakes in 2 s: no backoff", n)
+	}
+	if conn.Err() != nil {
+		t.Errorf("Err %v with NoTimeout", conn.Err())
+	}
+}
+
 // The reconnect timeout bounds the whole restore: when new sockets are
 // closed at once or stay silent, the Conn ends with a clear error, and
 // requests fail instead of waiting for ever.
