@@ -207,8 +207,8 @@ func (c *Conn) answeredOn(gen uint64) (bool, time.Duration) {
 }
 
 // gateRestored gates a socket of a restore: the kernel must answer on it,
-// and IOPub come, within the check interval and the handshake timeout
-// (the shorter), and what is left of the restore. A socket that does not
+// and IOPub come, within the check interval (at least 2 s) and the
+// handshake timeout, the shorter, and what is left of the restore. A socket that does not
 // is dropped, a failed attempt, and another is dialled: Jupyter Server
 // 1.23.3 can leave a socket opened while it restarts a kernel without any
 // answer, while the next one works. When the restore's time is up, the
@@ -216,7 +216,9 @@ func (c *Conn) answeredOn(gen uint64) (bool, time.Duration) {
 func (c *Conn) gateRestored(restore context.Context, gen uint64) {
 	bound := c.o.handshake
 	if c.o.check > 0 {
-		bound = min(bound, c.o.check)
+		// Not below two asks of the gate: a check interval set short to
+		// notice a dead kernel quickly must not fail every new socket.
+		bound = min(bound, max(c.o.check, 2*time.Second))
 	}
 	ctx, cancel := restore, context.CancelFunc(func() {})
 	if bound != NoTimeout {
@@ -333,7 +335,7 @@ func (c *Conn) silent(ctx context.Context, gen uint64) bool {
 		return false
 	}
 	defer c.unregister(id)
-	tick := time.NewTicker(c.o.check / 8)
+	tick := time.NewTicker(max(c.o.check/8, time.Millisecond))
 	defer tick.Stop()
 	for {
 		if n, current := c.iopubSeen(gen); n != before || !current || c.Err() != nil {
