@@ -121,10 +121,11 @@ func WithMaxOutputBytes(n int64) Option {
 // DefaultReconnectTimeout). Restored means the kernel answered on a new
 // socket, and the socket brought IOPub, within that time; a socket that
 // ends before, or on which the kernel gives no answer for the check
-// interval (WithCheckInterval, at least 2 s) or the handshake timeout, is a failed
-// attempt, and the next waits as after a failed dial. When the time passes, the Conn ends (Err says why) and
-// its requests fail. NoTimeout tries until Close; a negative value
-// disables reconnecting: a drop then ends the Conn.
+// interval (WithCheckInterval, at least 2 s) or the handshake timeout,
+// is a failed attempt, and the next waits as after a failed dial. When
+// the time passes, the Conn ends (Err says why) and its requests fail.
+// NoTimeout tries until Close; a negative value disables reconnecting: a
+// drop then ends the Conn.
 func WithReconnectTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d == 0 {
