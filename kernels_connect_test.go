@@ -199,7 +199,8 @@ func TestConnChecksASilentKernelThroughTheClient(t *testing.T) {
 				}
 				defer ws.CloseNow()
 				// A kernel that answers kernel_info_request (legacy JSON
-				// framing) and nothing else.
+				// framing), with its idle status on IOPub as every kernel
+				// sends (docs/wire/kernel-channels.md KC14), and nothing else.
 				for {
 					_, data, err := ws.Read(context.Background())
 					if err != nil {
@@ -218,6 +219,17 @@ func TestConnChecksASilentKernelThroughTheClient(t *testing.T) {
 						"buffers":       []any{},
 					})
 					if ws.Write(context.Background(), websocket.MessageText, reply) != nil {
+						return
+					}
+					status, _ := json.Marshal(map[string]any{
+						"channel":       kernel.ChannelIOPub,
+						"header":        map[string]any{"msg_id": "s-" + m.Header.MsgID, "msg_type": kernel.MsgStatus, "session": "k", "username": "", "version": "5.3", "date": "2026-11-27T21:46:02.018545Z"},
+						"parent_header": m.Header,
+						"metadata":      map[string]any{},
+						"content":       map[string]any{"execution_state": kernel.StateIdle},
+						"buffers":       []any{},
+					})
+					if ws.Write(context.Background(), websocket.MessageText, status) != nil {
 						return
 					}
 				}

@@ -1,10 +1,13 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -57,6 +60,20 @@ type fakeKernel struct {
 	interrupt  chan struct{}
 	inputs     chan *Message
 	seq        int
+	// Faults of the next connections: stallNext of them stop reading once
+	// they have answered the kernel_info_request on shell; with closeNew,
+	// each is closed as soon as it is accepted; with silentNew, each reads
+	// and never answers; with slowRead, each reads a message 128 KiB at a
+	// time, 25 ms apart (a slow link).
+	stallNext int
+	// noIOPubNext of the next connections get replies and no IOPub.
+	noIOPubNext int
+	closeNew    bool
+	// closeAnswered closes each new connection 20 ms after it has
+	// answered a kernel_info_request on shell.
+	closeAnswered bool
+	silentNew     bool
+	slowRead      bool
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -226,6 +243,11 @@ type fakeConn struct {
 	ws      *websocket.Conn
 	fr      framing
 	session string
+	stall   bool // stop reading after the kernel_info_reply on shell
+	hangUp  bool // close after the kernel_info_reply on shell
+	noIOPub bool // (under k.mu) send replies, no IOPub
+	slow    bool // read as over a slow link
+	deaf    bool // (under k.mu) run what comes, send it nothing: a silent socket
 }
 
 func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
@@ -243,6 +265,35 @@ func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
 	fc := &fakeConn{k: k, ws: ws, fr: fr, session: session}
 	k.mu.Lock()
 	k.handshakes = append(k.handshakes, r.Clone(context.Background()))
+	closeNew, silentNew := k.closeNew, k.silentNew
+	fc.slow = k.slowRead
+	fc.hangUp = k.closeAnswered
+	if k.stallNext > 0 {
+		k.stallNext--
+		fc.stall = true
+	}
+	if k.noIOPubNext > 0 {
+		k.noIOPubNext--
+		fc.noIOPub = true
+	}
+	if closeNew || silentNew {
+		k.mu.Unlock()
+		if closeNew {
+			ws.CloseNow()
+			return
+		}
+		k.wg.Add(1)
+		go func() {
+			defer k.wg.Done()
+			defer ws.CloseNow()
+			for {
+				if _, _, err := ws.Read(context.Background()); err != nil {
+					return
+				}
+			}
+		}()
+		return
+	}
 	if old := k.conns[session]; old != nil {
 		old.ws.CloseNow() // Jupyter replaces a stale connection of the same session
 	}
@@ -277,7 +328,7 @@ func (fc *fakeConn) read() {
 		fc.ws.CloseNow()
 	}()
 	for {
-		typ, b, err := fc.ws.Read(context.Background())
+		typ, b, err := fc.readMessage()
 		if err != nil {
 			return
 		}
@@ -290,6 +341,56 @@ func (fc *fakeConn) read() {
 		k.received = append(k.received, m)
 		k.mu.Unlock()
 		k.handle(fc.session, m)
+		if fc.stall && m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
+			<-k.done // a peer that stops reading: the client's writes fill the buffers
+			return
+		}
+		if fc.hangUp && m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
+			// Long enough for the client to take the answer.
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-k.done:
+			}
+			return
+		}
+	}
+}
+
+// readMessage reads one message, paced when the connection is slow.
+func (fc *fakeConn) readMessage() (websocket.MessageType, []byte, error) {
+	if !fc.slow {
+		return fc.ws.Read(context.Background())
+	}
+	typ, r, err := fc.ws.Reader(context.Background())
+	if err != nil {
+		return 0, nil, err
+	}
+	var b bytes.Buffer
+	for {
+		n, err := io.CopyN(&b, r, 128<<10)
+		if err == io.EOF {
+			return typ, b.Bytes(), nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		if n > 0 {
+			select {
+			case <-time.After(25 * time.Millisecond):
+			case <-fc.k.done:
+				return 0, nil, net.ErrClosed
+			}
+		}
+	}
+}
+
+// deafen makes a session's connection silent: what it sends is still run,
+// but nothing more reaches it (a socket that lived through a restart).
+func (k *fakeKernel) deafen(session string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if fc := k.conns[session]; fc != nil {
+		fc.deaf = true
 	}
 }
 
@@ -297,16 +398,14 @@ func (k *fakeKernel) handle(session string, m *Message) {
 	parent := m.rawHeader
 	switch m.Header.MsgType {
 	case MsgKernelInfoRequest:
-		if m.Channel == ChannelShell {
-			k.broadcast(parent, MsgStatus, Status{StateBusy})
-		}
+		// Every request gets busy and idle on IOPub, control's too
+		// (docs/wire/kernel-channels.md KC14).
+		k.broadcast(parent, MsgStatus, Status{StateBusy})
 		k.sendTo(session, m.Channel, parent, MsgKernelInfoReply, map[string]any{
 			"status": "ok", "protocol_version": "5.3", "implementation": "fake", "implementation_version": "1.0",
 			"language_info": map[string]any{"name": "python", "version": "3.11.2", "mimetype": "text/x-python", "file_extension": ".py"},
 			"banner":        "fake kernel", "help_links": []any{}})
-		if m.Channel == ChannelShell {
-			k.broadcast(parent, MsgStatus, Status{StateIdle})
-		}
+		k.broadcast(parent, MsgStatus, Status{StateIdle})
 	case MsgCompleteRequest:
 		var req CompleteRequest
 		_ = json.Unmarshal(m.Content, &req)
@@ -352,6 +451,9 @@ func (k *fakeKernel) parts(ch Channel, parent json.RawMessage, msgType string, c
 }
 
 func (fc *fakeConn) writeParts(p []string) {
+	if fc.deaf || fc.noIOPub && Channel(p[0]) == ChannelIOPub {
+		return
+	}
 	typ, frame := fc.fr.encode(Channel(p[0]), &outParts{header: []byte(p[1]), parent: []byte(p[2]), metadata: []byte(p[3]), content: []byte(p[4])})
 	fc.write(typ, frame)
 }

@@ -43,15 +43,22 @@ type Conn struct {
 	headerStart []byte
 	seq         atomic.Uint64
 
-	mu      sync.Mutex
-	ws      *websocket.Conn // the current socket
-	frame   framing
-	gen     uint64        // counts sockets, so that a late gate can tell
-	open    bool          // the current socket's gate is open: requests may go
-	changed chan struct{} // closed and replaced when the above change
-	pending map[string]*request
+	mu   sync.Mutex
+	sock *sock  // the current socket
+	gen  uint64 // counts sockets, so that a late gate can tell
+	open bool   // the current socket's gate is open: requests may go
+	// answered is the generation of the last socket whose gate opened: a
+	// socket that ends before its gate opens is a failed attempt.
+	answered uint64
+	// answeredAt is when it opened.
+	answeredAt time.Time
+	changed    chan struct{} // closed and replaced when the above change
+	pending    map[string]*request
 	// lastRecv is when a message last arrived.
 	lastRecv time.Time
+	// iopub counts the IOPub messages of the current socket: replies alone
+	// do not prove that a socket relays the kernel's outputs.
+	iopub uint64
 	// staleGen is the generation of a socket that saw another client
 	// restart the kernel: the next request takes a new socket first.
 	staleGen uint64
@@ -64,12 +71,14 @@ type Conn struct {
 
 // Dial connects to the kernel ep names: it opens the channels WebSocket,
 // starts the Conn's goroutines and returns once the kernel has answered a
-// kernel_info_request (Conn.Info), within ctx and the handshake timeout.
+// kernel_info_request (Conn.Info) and the socket has brought IOPub (the
+// kernel's status around that request), within ctx and the handshake
+// timeout.
 // Most callers get a Conn from nbserv's Kernels.Connect or
 // Sessions.Connect, which give Dial their client as the Endpoint.
 func Dial(ctx context.Context, ep Endpoint, opts ...Option) (*Conn, error) {
 	o := options{handshake: DefaultHandshakeTimeout, username: "go-nbserv", maxMessage: DefaultMaxBytes, maxOutput: DefaultMaxBytes,
-		reconnect: DefaultReconnectTimeout, check: DefaultCheckInterval}
+		reconnect: DefaultReconnectTimeout, check: DefaultCheckInterval, writeIdle: DefaultWriteInactivity}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -140,7 +149,7 @@ func (c *Conn) Info() *KernelInfoReply {
 func (c *Conn) Subprotocol() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.frame.(v1Framing); ok {
+	if _, ok := c.sock.fr.(v1Framing); ok {
 		return ProtocolV1
 	}
 	return ProtocolLegacy
@@ -157,12 +166,21 @@ func (c *Conn) Err() error {
 // attach makes ws the current socket; requests wait until its gate opens.
 func (c *Conn) attach(ws *websocket.Conn, fr framing) {
 	c.mu.Lock()
-	c.ws, c.frame = ws, fr
 	c.gen++
+	c.sock = &sock{ws: ws, fr: fr, gen: c.gen, turn: make(chan struct{}, 1)}
 	c.open = false
 	c.lastRecv = time.Now()
+	c.iopub = 0
 	c.notifyLocked()
 	c.mu.Unlock()
+}
+
+// iopubSeen returns how many IOPub messages the socket of generation gen
+// has brought, and whether it is still the current one.
+func (c *Conn) iopubSeen(gen uint64) (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.iopub, c.gen == gen
 }
 
 // notifyLocked wakes whoever waits for the socket's state to change.
@@ -171,10 +189,26 @@ func (c *Conn) notifyLocked() {
 	c.changed = make(chan struct{})
 }
 
+// sock is one WebSocket of the Conn.
+type sock struct {
+	ws  *websocket.Conn
+	fr  framing
+	gen uint64
+	// turn is held by the write in progress: a message goes out whole
+	// before the next starts, and a writer waiting for its turn can give up.
+	turn chan struct{}
+	// gone is set once the socket is dropped: a writer that gets its turn
+	// then sends nothing and takes the next socket.
+	gone atomic.Bool
+}
+
 // down marks the socket of generation gen as gone, so requests wait for
 // the next one.
 func (c *Conn) down(gen uint64) {
 	c.mu.Lock()
+	if c.sock.gen == gen {
+		c.sock.gone.Store(true)
+	}
 	if c.gen == gen && c.open {
 		c.open = false
 		c.notifyLocked()
@@ -185,7 +219,8 @@ func (c *Conn) down(gen uint64) {
 // kick drops the current socket; the supervisor dials a new one.
 func (c *Conn) kick() {
 	c.mu.Lock()
-	ws := c.ws
+	ws := c.sock.ws
+	c.sock.gone.Store(true)
 	c.staleGen = 0
 	if c.open {
 		c.open = false
@@ -199,6 +234,18 @@ func (c *Conn) generation() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.gen
+}
+
+// drop drops the socket of generation gen, if it is still the current
+// one; the supervisor dials a new one.
+func (c *Conn) drop(gen uint64) {
+	c.down(gen)
+	c.mu.Lock()
+	s := c.sock
+	c.mu.Unlock()
+	if s.gen == gen {
+		s.ws.CloseNow()
+	}
 }
 
 // failPending ends every request in flight with err.
@@ -243,12 +290,18 @@ func (c *Conn) end(err error) {
 // Conn's goroutines to end.
 func (c *Conn) Close() error {
 	c.mu.Lock()
-	ws := c.ws
+	s := c.sock
 	c.mu.Unlock()
 	c.finish(ErrConnClosed)
-	if ws != nil {
+	switch {
+	case s == nil:
+	case len(s.turn) > 0:
+		// A message is being written (perhaps to a peer that reads
+		// nothing): a closing handshake would wait behind it.
+		s.ws.CloseNow()
+	default:
 		// A closing handshake the server answers, then the goroutines stop.
-		_ = ws.Close(websocket.StatusNormalClosure, "")
+		_ = s.ws.Close(websocket.StatusNormalClosure, "")
 	}
 	c.cancel()
 	c.wg.Wait()

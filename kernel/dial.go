@@ -41,14 +41,18 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 }
 
 // gate waits for the kernel to answer a kernel_info_request on the new
-// socket, then lets requests through. Jupyter relays a socket's messages
-// only once it has seen the kernel's IOPub flowing, so the first reply
-// proves that outputs will arrive too. The request goes on control as well
-// as shell, as Jupyter's own probe does: control answers even while the
-// kernel runs code. It is repeated every second, since a kernel still
-// starting may miss it, until a reply, a newer socket, or ctx's end.
+// socket, and for the socket to bring IOPub, then lets requests through:
+// a reply alone does not prove that outputs will arrive (a socket opened
+// just after Jupyter restarted a kernel can relay the replies and no
+// IOPub), while the kernel's busy and idle status around the request,
+// or any other IOPub message, does. The request goes on control as well
+// as shell, as Jupyter's own probe does: control answers, with its status,
+// even while the kernel runs code. It is repeated every second, since a
+// kernel still starting may miss it, until the kernel has answered, a
+// newer socket, or ctx's end.
 func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	req := newRequest(1<<20, false)
+	req.internal = true
 	var ids []string
 	defer func() { c.unregister(ids...) }()
 	ask := func() error {
@@ -59,6 +63,12 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 			}
 			ids = append(ids, id)
 		}
+		// Only the latest asks stay registered, so a silent socket does
+		// not pile them up; a late answer to an older one is dropped.
+		if n := len(ids) - gateKeep; n > 0 {
+			c.unregister(ids[:n]...)
+			ids = append(ids[:0], ids[n:]...)
+		}
 		return nil
 	}
 	if err := ask(); err != nil {
@@ -66,29 +76,37 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var info *KernelInfoReply
 	for {
-		m, err := req.poll()
-		switch {
-		case err != nil:
-			return err
-		case m != nil && m.Header.MsgType == MsgKernelInfoReply:
-			info, err := decodeContent(MsgKernelInfoReply, m.Content)
+		for info == nil {
+			m, err := req.poll()
 			if err != nil {
-				return fmt.Errorf("nbserv: kernel info: %w", err)
+				return err
 			}
+			if m == nil {
+				break
+			}
+			if m.Header.MsgType == MsgKernelInfoReply {
+				v, err := decodeContent(MsgKernelInfoReply, m.Content)
+				if err != nil {
+					return fmt.Errorf("nbserv: kernel info: %w", err)
+				}
+				info = v.(*KernelInfoReply)
+			}
+		}
+		if n, _ := c.iopubSeen(gen); info != nil && n > 0 {
 			c.mu.Lock()
 			defer c.mu.Unlock()
 			if c.err != nil {
 				return c.err
 			}
 			if c.gen == gen {
-				c.info = info.(*KernelInfoReply)
+				c.info = info
 				c.open = true
+				c.answered, c.answeredAt = gen, time.Now()
 				c.notifyLocked()
 			}
 			return nil
-		case m != nil:
-			continue // its status
 		}
 		select {
 		case <-req.signal:
@@ -96,31 +114,61 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 			if c.generation() != gen {
 				return nil
 			}
-			if err := ask(); err != nil {
-				return err
+			if info == nil {
+				if err := ask(); err != nil {
+					return err
+				}
 			}
 		case <-ctx.Done():
+			if info != nil {
+				return fmt.Errorf("nbserv: kernel %s answered, but no IOPub message came on the socket: %w", c.KernelID(), ctx.Err())
+			}
 			return fmt.Errorf("nbserv: waiting for kernel %s to answer: %w", c.KernelID(), ctx.Err())
 		}
 	}
 }
 
-// supervise reads the current socket, and when it fails, dials again with
-// the same session id, until the Conn is finished.
+// supervise reads the current socket, and when it fails, restores the
+// connection with the same session id, until the Conn is finished. A
+// restore starts when a socket the kernel answered on ends, and lasts
+// until the kernel answers on a new one, within the reconnect timeout: a
+// socket that ends before the kernel answered on it is a failed attempt,
+// and the next one waits as after a failed dial.
 func (c *Conn) supervise(ctx context.Context, ws *websocket.Conn, fr framing) {
 	defer c.wg.Done()
 	scratch := new([]byte)
+	restore, stop := ctx, context.CancelFunc(func() {})
+	defer func() { stop() }()
+	attempt := 0
 	for {
 		gen := c.generation()
 		cause := c.readLoop(ctx, ws, fr, gen, scratch)
 		c.down(gen)
+		ws.CloseNow()
 		if ctx.Err() != nil || c.Err() != nil {
-			ws.CloseNow()
 			return
 		}
-		ws.CloseNow()
+		answered, lived := c.answeredOn(gen)
+		switch {
+		case answered && c.o.reconnect < 0:
+			c.end(fmt.Errorf("nbserv: kernel connection lost (reconnecting disabled): %w", cause))
+			return
+		case answered:
+			stop()
+			restore, stop = c.restoreContext(ctx)
+			// A socket dropped right after the kernel answered on it (a
+			// proxy that closes every socket once it has carried a few
+			// messages) does not reset the backoff.
+			if lived >= stableSocket {
+				attempt = 0
+			} else {
+				attempt++
+			}
+		default:
+			attempt++
+		}
 		var err error
-		ws, fr, err = c.redial(ctx, cause)
+		ws, fr, err = c.redial(restore, &attempt, cause)
 		if err != nil {
 			c.end(err)
 			return
@@ -128,36 +176,87 @@ func (c *Conn) supervise(ctx context.Context, ws *websocket.Conn, fr framing) {
 		c.attach(ws, fr)
 		gen = c.generation()
 		c.wg.Add(1)
-		go func() {
+		go func(restore context.Context) {
 			defer c.wg.Done()
-			_ = c.gate(ctx, gen) // a failure here leaves the next socket to gate
-		}()
+			c.gateRestored(restore, gen)
+		}(restore)
 	}
 }
 
-// redial dials until it succeeds or the reconnect timeout passes; a 403 or
-// 404 ends it at once, as does a finished Conn.
-func (c *Conn) redial(ctx context.Context, cause error) (*websocket.Conn, framing, error) {
-	if c.o.reconnect < 0 {
-		return nil, nil, fmt.Errorf("nbserv: kernel connection lost (reconnecting disabled): %w", cause)
+// restoreContext bounds a restore by the reconnect timeout.
+func (c *Conn) restoreContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.o.reconnect == NoTimeout {
+		return context.WithCancel(ctx)
 	}
-	if c.o.reconnect != NoTimeout {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.o.reconnect)
-		defer cancel()
+	return context.WithTimeout(ctx, c.o.reconnect)
+}
+
+// stableSocket is how long a socket must have been open for requests
+// before its end restores the connection without waiting first.
+const stableSocket = time.Second
+
+// answeredOn reports whether the kernel answered on the socket of
+// generation gen, and how long ago.
+func (c *Conn) answeredOn(gen uint64) (bool, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.answered != gen {
+		return false, 0
 	}
-	deadline, _ := ctx.Deadline()
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			wait, ok := c.ep.ReconnectWait(attempt-1, deadline)
-			if !ok || transport.Sleep(ctx, wait) != nil {
-				return nil, nil, fmt.Errorf("nbserv: kernel connection lost and not restored within %v: %w", c.o.reconnect, cause)
+	return true, time.Since(c.answeredAt)
+}
+
+// gateRestored gates a socket of a restore: the kernel must answer on it,
+// and IOPub come, within the check interval (at least 2 s) and the
+// handshake timeout, the shorter, and what is left of the restore. A socket that does not
+// is dropped, a failed attempt, and another is dialled: Jupyter Server
+// 1.23.3 can leave a socket opened while it restarts a kernel without any
+// answer, while the next one works. When the restore's time is up, the
+// Conn ends.
+func (c *Conn) gateRestored(restore context.Context, gen uint64) {
+	bound := c.o.handshake
+	if c.o.check > 0 {
+		// Not below two asks of the gate: a check interval set short to
+		// notice a dead kernel quickly must not fail every new socket.
+		bound = min(bound, max(c.o.check, 2*time.Second))
+	}
+	ctx, cancel := restore, context.CancelFunc(func() {})
+	if bound != NoTimeout {
+		ctx, cancel = context.WithTimeout(restore, bound)
+	}
+	defer cancel()
+	err := c.gate(ctx, gen)
+	if err == nil || c.generation() != gen || c.Err() != nil {
+		return
+	}
+	if errors.Is(restore.Err(), context.DeadlineExceeded) {
+		c.end(c.notRestored(fmt.Errorf("the kernel did not answer on a new socket: %w", err)))
+		return
+	}
+	c.drop(gen)
+}
+
+// notRestored is the error that ends a Conn whose restore ran out of time.
+func (c *Conn) notRestored(cause error) error {
+	return fmt.Errorf("nbserv: kernel connection lost and not restored within %v: %w", c.o.reconnect, cause)
+}
+
+// redial dials until it succeeds or restore ends, waiting before each
+// attempt but the first of a restore (*attempt counts them); a 403 or 404
+// ends it at once, as does a finished Conn.
+func (c *Conn) redial(restore context.Context, attempt *int, cause error) (*websocket.Conn, framing, error) {
+	deadline, _ := restore.Deadline()
+	for ; ; *attempt++ {
+		if *attempt > 0 {
+			wait, ok := c.ep.ReconnectWait(*attempt-1, deadline)
+			if !ok || transport.Sleep(restore, wait) != nil {
+				return nil, nil, c.notRestored(cause)
 			}
 		}
 		if err := c.Err(); err != nil {
 			return nil, nil, err
 		}
-		ws, fr, err := c.dial(ctx)
+		ws, fr, err := c.dial(restore)
 		if err == nil {
 			return ws, fr, nil
 		}
@@ -175,12 +274,16 @@ func (c *Conn) redial(ctx context.Context, cause error) (*websocket.Conn, framin
 // are dropped.
 const gateMark = "_gate_"
 
+// gateKeep is how many of a gate's asks stay registered.
+const gateKeep = 8
+
 // errReplace ends a readLoop whose socket must be replaced.
 var errReplace = errors.New("nbserv: kernel socket replaced")
 
 // monitor asks the REST API about the kernel when requests have waited
-// in silence for the check interval: Jupyter does not close the WebSocket
-// of a kernel that is gone.
+// in silence for the check interval (Jupyter does not close the WebSocket
+// of a kernel that is gone), and probes the socket: a socket that lived
+// through a kernel restart can stay open and silent.
 func (c *Conn) monitor(ctx context.Context) {
 	defer c.wg.Done()
 	t := time.NewTicker(c.o.check)
@@ -192,13 +295,75 @@ func (c *Conn) monitor(ctx context.Context) {
 		case <-t.C:
 		}
 		c.mu.Lock()
-		waiting := len(c.pending) > 0 && time.Since(c.lastRecv) >= c.o.check
+		waiting := false
+		for _, r := range c.pending {
+			waiting = waiting || !r.internal
+		}
+		waiting = waiting && time.Since(c.lastRecv) >= c.o.check
+		gen, open := c.gen, c.open
 		c.mu.Unlock()
 		if !waiting {
 			continue
 		}
 		if err := c.ep.Check(ctx); errors.Is(err, ErrKernelDead) {
 			c.end(err)
+			return
 		}
+		if open && c.silent(ctx, gen) {
+			err := transport.OutcomeUnknown(fmt.Errorf("nbserv: the kernel connection went silent (no answer to a kernel_info_request on control within %v); the request was sent, and the kernel may have run it", c.o.check))
+			c.drop(gen) // first, so that no request goes out on this socket
+			c.failSentOn(gen, err)
+		}
+	}
+}
+
+// silent probes the socket of generation gen with a kernel_info_request
+// on control, which the kernel answers, with its busy and idle status on
+// IOPub, even while it runs code. It reports whether the probe went out
+// and no IOPub message came within the check interval: a socket can
+// relay replies and no IOPub (one that lived through a kernel restart on
+// Jupyter Server 1.23.3). A probe that could not go out (a long write
+// holds the socket, bounded by write inactivity) proves nothing.
+func (c *Conn) silent(ctx context.Context, gen uint64) bool {
+	ctx, cancel := context.WithTimeout(ctx, c.o.check)
+	defer cancel()
+	before, _ := c.iopubSeen(gen)
+	req := newRequest(1<<20, false)
+	req.internal = true
+	id, err := c.write(ctx, gen, ChannelControl, MsgKernelInfoRequest, struct{}{}, nil, req, gateMark)
+	if err != nil {
+		return false
+	}
+	defer c.unregister(id)
+	tick := time.NewTicker(max(c.o.check/8, time.Millisecond))
+	defer tick.Stop()
+	for {
+		if n, current := c.iopubSeen(gen); n != before || !current || c.Err() != nil {
+			return false
+		}
+		select {
+		case <-req.signal:
+		case <-tick.C:
+		case <-ctx.Done():
+			n, current := c.iopubSeen(gen)
+			return n == before && current && c.Err() == nil
+		}
+	}
+}
+
+// failSentOn ends the requests that went out on the socket of generation
+// gen with err.
+func (c *Conn) failSentOn(gen uint64, err error) {
+	c.mu.Lock()
+	var fail []*request
+	for id, r := range c.pending {
+		if r.gen == gen && !r.internal {
+			fail = append(fail, r)
+			delete(c.pending, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, r := range fail {
+		r.fail(err)
 	}
 }

@@ -20,6 +20,10 @@ const (
 	// nothing before it asks the REST API whether the kernel still exists
 	// (see WithCheckInterval).
 	DefaultCheckInterval = 5 * time.Second
+	// DefaultWriteInactivity is how long a message being sent may make no
+	// progress before its socket is dropped and restored (see
+	// WithWriteInactivity).
+	DefaultWriteInactivity = 30 * time.Second
 )
 
 // Option adjusts a kernel connection (Dial, nbserv's Kernels.Connect).
@@ -34,6 +38,7 @@ type options struct {
 	maxOutput  int64
 	reconnect  time.Duration // <0: none
 	check      time.Duration // <0: none
+	writeIdle  time.Duration
 	handler    func(*Message)
 	invalid    error
 }
@@ -113,8 +118,14 @@ func WithMaxOutputBytes(n int64) Option {
 
 // WithReconnectTimeout sets how long a Conn tries to restore a dropped
 // WebSocket, with the Endpoint's waits between attempts (default
-// DefaultReconnectTimeout). NoTimeout tries until Close; a negative value
-// disables reconnecting: a drop then ends the Conn.
+// DefaultReconnectTimeout). Restored means the kernel answered on a new
+// socket, and the socket brought IOPub, within that time; a socket that
+// ends before, or on which the kernel gives no answer for the check
+// interval (WithCheckInterval, at least 2 s) or the handshake timeout,
+// is a failed attempt, and the next waits as after a failed dial. When
+// the time passes, the Conn ends (Err says why) and its requests fail.
+// NoTimeout tries until Close; a negative value disables reconnecting: a
+// drop then ends the Conn.
 func WithReconnectTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d == 0 {
@@ -128,13 +139,37 @@ func WithReconnectTimeout(d time.Duration) Option {
 // nothing from the kernel before it asks the REST API whether the kernel
 // still exists (default DefaultCheckInterval): Jupyter keeps the WebSocket
 // of a deleted kernel open and silent, so without this check a request
-// could wait forever. A negative value disables the check.
+// could wait forever. At the same time it probes the socket with a
+// kernel_info_request on control, which the kernel answers even while it
+// runs code: a socket that gives no answer within the interval is silent
+// (a socket that lived through a kernel restart can be), so the Conn
+// drops and restores it, and the requests sent on it end with an error
+// matching ErrOutcomeUnknown (the kernel may have run them; they are not
+// sent again). A negative value disables the check and the probe.
 func WithCheckInterval(d time.Duration) Option {
 	return func(o *options) {
 		if d == 0 {
 			o.invalid = &ValidationError{Field: "kernel check", Problem: "zero (a negative value disables the check)"}
 		}
 		o.check = d
+	}
+}
+
+// WithWriteInactivity sets how long a message being sent may make no
+// progress (the server reading none of it) before the Conn drops the
+// socket and restores it (default DefaultWriteInactivity). It bounds
+// inactivity, not the whole write: a large message on a slow link goes out
+// as long as it keeps moving. A request whose message was cut off this way
+// ends with an error matching ErrOutcomeUnknown and is not sent again;
+// the requests queued behind it go out on the restored socket. Each
+// request's own context bounds its wait whatever this is. NoTimeout
+// removes the bound.
+func WithWriteInactivity(d time.Duration) Option {
+	return func(o *options) {
+		if d <= 0 {
+			o.invalid = &ValidationError{Field: "write inactivity", Problem: "not positive"}
+		}
+		o.writeIdle = d
 	}
 }
 

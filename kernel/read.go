@@ -119,6 +119,9 @@ func (c *Conn) tooLarge(fr framing, typ websocket.MessageType, prefix []byte) {
 func (c *Conn) dispatch(m *Message, size int64, gen uint64) (replace bool) {
 	c.mu.Lock()
 	c.lastRecv = time.Now()
+	if m.Err == nil && m.Channel == ChannelIOPub && c.gen == gen {
+		c.iopub++
+	}
 	req := c.pending[m.ParentHeader.MsgID]
 	handler := c.o.handler
 	c.mu.Unlock()

@@ -23,6 +23,10 @@ type request struct {
 	// others go to the message handler.
 	keep   func(*Message) bool
 	signal chan struct{}
+	// gen is the generation of the socket the request went out on (set
+	// under the Conn's lock); internal marks the Conn's own probes.
+	gen      uint64
+	internal bool
 
 	mu    sync.Mutex
 	queue []queued
@@ -222,6 +226,6 @@ func (c *Conn) Restart(ctx context.Context, opts ...CallOption) error {
 	// Jupyter refreshes its kernel sockets only for a new WebSocket: take
 	// one, as JupyterLab does, and wait for the new kernel's answer.
 	c.kick()
-	_, _, err := c.socket(ctx, 0)
+	_, err := c.socket(ctx, 0)
 	return err
 }

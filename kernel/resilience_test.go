@@ -1,0 +1,302 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Every wait in these tests is bounded by behaviour; hangLimit only turns
+// a hang (the defect) into a failure instead of a stuck test binary.
+const hangLimit = 60 * time.Second
+
+// wait returns what errc delivers, failing the test after hangLimit.
+func wait(t *testing.T, what string, errc <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(hangLimit):
+		t.Fatalf("%s: still blocked after %v", what, hangLimit)
+		return nil
+	}
+}
+
+// A peer that stops reading, and no write-inactivity bound: a 32 MiB
+// Execute, and a small one queued behind it, each return when their own
+// context ends, the large one saying its fate is unknown.
+func TestStuckWriteEndsWithTheCallersContext(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	k.stallNext = 1
+	conn := k.connect(WithWriteInactivity(NoTimeout), WithCheckInterval(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	bigc, smallc := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := conn.Execute(ctx, strings.Repeat("x", 32<<20))
+		bigc <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // most likely queued behind; either order is checked
+	go func() {
+		_, err := conn.Execute(ctx, "print:small")
+		smallc <- err
+	}()
+	err := wait(t, "32 MiB Execute", bigc)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("32 MiB Execute: %v, want its context's end", err)
+	}
+	if !errors.Is(err, ErrOutcomeUnknown) && !strings.Contains(err.Error(), "not sent") {
+		t.Errorf("32 MiB Execute: %v, want ErrOutcomeUnknown (or not sent)", err)
+	}
+	if err := wait(t, "small Execute", smallc); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("small Execute: %v, want its context's end", err)
+	}
+}
+
+// A peer that stops reading: the socket is dropped after the write
+// inactivity (before the request's own, longer, context), the request
+// cut off ends saying its fate is unknown and is not resent, and the Conn
+// restores itself.
+func TestStuckSocketIsDroppedAfterWriteInactivity(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	k.stallNext = 1
+	conn := k.connect(WithWriteInactivity(time.Second), WithCheckInterval(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := conn.Execute(ctx, strings.Repeat("x", 32<<20))
+		errc <- err
+	}()
+	err := wait(t, "32 MiB Execute", errc)
+	if !errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("32 MiB Execute: %v, want ErrOutcomeUnknown before its context ends", err)
+	}
+	if ex, err := conn.Execute(ctx, "1+1"); err != nil || ex.Result() == nil {
+		t.Fatalf("after the stuck socket: %v", err)
+	}
+	if n := k.handshakeCount(); n != 2 {
+		t.Errorf("%d handshakes, want 2", n)
+	}
+	for _, m := range k.receivedOf(MsgExecuteRequest) {
+		if len(m.Content) > 1<<20 {
+			t.Errorf("the 32 MiB request reached the kernel: it was resent")
+		}
+	}
+}
+
+// A slow link is not stuck: a message that takes longer than the write
+// inactivity as a whole, but keeps moving, goes out on the same socket.
+func TestSlowWriteIsNotStuck(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	k.slowRead = true // 128 KiB per 25 ms: 8 MiB take about 1.6 s, less what the buffers hold
+	conn := k.connect(WithWriteInactivity(500*time.Millisecond), WithCheckInterval(-1))
+	start := time.Now()
+	if _, err := conn.Execute(context.Background(), strings.Repeat("x", 8<<20)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("8 MiB Execute took %v, with a write inactivity of 500ms", time.Since(start))
+	if n := k.handshakeCount(); n != 1 {
+		t.Errorf("%d handshakes: the slow socket was dropped", n)
+	}
+}
+
+// Many requests at once on a socket that stops reading: each returns with
+// its own context, none is sent twice, and the Conn goes on.
+func TestConcurrentWritesOnAStuckSocket(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	k.stallNext = 1
+	conn := k.connect(WithWriteInactivity(time.Second), WithCheckInterval(-1))
+	chunk := strings.Repeat("y", 4<<20)
+	var wg sync.WaitGroup
+	errc := make(chan error, 16)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+i%3)*time.Second)
+			defer cancel()
+			_, err := conn.Execute(ctx, chunk)
+			errc <- err
+		}()
+	}
+	for range 16 {
+		_ = wait(t, "concurrent Execute", errc)
+	}
+	wg.Wait()
+	if ex, err := conn.Execute(context.Background(), "1+1"); err != nil || ex.Result() == nil {
+		t.Fatalf("after the stuck socket: %v", err)
+	}
+	if n := len(k.receivedOf(MsgExecuteRequest)); n > 17 {
+		t.Errorf("%d execute_requests for 17 Executes: some were sent twice", n)
+	}
+}
+
+// A server that accepts each new socket and closes it at once: each such
+// socket is a failed attempt, and the next one waits as after a failed
+// dial, instead of thousands of handshakes a second, each with the token.
+func TestReconnectStormBacksOff(t *testing.T) {
+	checkStorm(t, func(k *fakeKernel) { k.closeNew = true })
+}
+
+// A server that answers on each new socket and then closes it: the
+// connection is restored each time, but the backoff is not reset by a
+// socket that lived so briefly.
+func TestReconnectStormAfterAnAnswerBacksOff(t *testing.T) {
+	checkStorm(t, func(k *fakeKernel) { k.closeAnswered = true })
+}
+
+// checkStorm breaks the fake's new sockets with fault and counts the
+// handshakes of 2 s: with waits of at least 100 ms (half the minimum,
+// jittered) between attempts, at most 21; it allows twice that.
+func checkStorm(t *testing.T, fault func(k *fakeKernel)) {
+	k := newFakeKernel(t, hang, func(c *Config) { c.RetryWaitMin, c.RetryWaitMax = 200*time.Millisecond, 400*time.Millisecond })
+	conn := k.connect(WithReconnectTimeout(NoTimeout), WithCheckInterval(-1))
+	k.mu.Lock()
+	fault(k)
+	k.mu.Unlock()
+	k.dropAll()
+	time.Sleep(2 * time.Second)
+	if n := k.handshakeCount(); n > 42 {
+		t.Errorf("%d handshakes in 2 s: no backoff", n)
+	}
+	if conn.Err() != nil {
+		t.Errorf("Err %v with NoTimeout", conn.Err())
+	}
+}
+
+// The reconnect timeout bounds the whole restore: when new sockets are
+// closed at once or stay silent, the Conn ends with a clear error, and
+// requests fail instead of waiting for ever.
+func TestReconnectTimeoutCoversTheWholeRestore(t *testing.T) {
+	for _, fault := range []string{"closed at once", "silent"} {
+		t.Run(fault, func(t *testing.T) {
+			k := newFakeKernel(t, hang)
+			conn := k.connect(WithReconnectTimeout(time.Second), WithCheckInterval(-1))
+			errc := running(t, k, conn)
+			k.mu.Lock()
+			k.closeNew, k.silentNew = fault == "closed at once", fault == "silent"
+			k.mu.Unlock()
+			k.dropAll()
+			err := wait(t, "running Execute", errc)
+			if err == nil || !strings.Contains(err.Error(), "not restored within 1s") {
+				t.Errorf("running Execute: %v", err)
+			}
+			if conn.Err() == nil {
+				t.Error("Err is nil")
+			}
+			if _, err := conn.Execute(context.Background(), "1+1"); err == nil {
+				t.Error("Execute after the Conn ended succeeded")
+			}
+			conn.mu.Lock()
+			n := len(conn.pending)
+			conn.mu.Unlock()
+			if n != 0 {
+				t.Errorf("%d requests left pending", n)
+			}
+		})
+	}
+}
+
+// While a new socket stays silent through a long restore, the handshake
+// asks again every second, and its asks do not pile up.
+func TestSilentRestoreHoldsFewRequests(t *testing.T) {
+	k := newFakeKernel(t, hang)
+	conn := k.connect(WithReconnectTimeout(NoTimeout), WithCheckInterval(-1))
+	k.mu.Lock()
+	k.silentNew = true
+	k.mu.Unlock()
+	k.dropAll()
+	// 6 s: 12 asks of two requests each; at most gateKeep, and the two of
+	// an ask being sent, stay.
+	for range 60 {
+		time.Sleep(100 * time.Millisecond)
+		conn.mu.Lock()
+		held := len(conn.pending)
+		conn.mu.Unlock()
+		if held > gateKeep+2 {
+			t.Fatalf("%d requests held", held)
+		}
+	}
+}
+
+// A socket that lived through a kernel restart goes silent (it says
+// "starting", then answers nothing) while a new socket works: the
+// Executes sent on it end saying their fate is unknown, none is sent
+// again, and the Conn restores itself; twice in a row, with three
+// Executes at once each time.
+func TestSilentSocketAfterRestartIsReplaced(t *testing.T) {
+	bothFramings(t, func(t *testing.T, v1 bool) {
+		k := newFakeKernel(t, standardExec)
+		k.v1 = v1
+		conn := k.connect(WithCheckInterval(200 * time.Millisecond))
+		ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+		defer cancel()
+		const rounds, each = 2, 3
+		for round := range rounds {
+			k.broadcast(nil, MsgStatus, Status{StateStarting})
+			k.deafen(conn.SessionID())
+			errc := make(chan error, each)
+			for range each {
+				go func() {
+					_, err := conn.Execute(ctx, "1+1")
+					errc <- err
+				}()
+			}
+			for range each {
+				err := <-errc
+				if !errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("round %d: Execute on the silent socket: %v, want ErrOutcomeUnknown", round, err)
+				}
+			}
+			ex, err := conn.Execute(ctx, "1+1")
+			if err != nil || ex.Result() == nil {
+				t.Fatalf("round %d: after the silent socket: %v", round, err)
+			}
+			if want := (round + 1) * (each + 1); ex.ExecutionCount != want {
+				t.Errorf("round %d: execution count %d, want %d: a request ran twice or not at all", round, ex.ExecutionCount, want)
+			}
+		}
+		if n := len(k.receivedOf(MsgExecuteRequest)); n != rounds*(each+1) {
+			t.Errorf("%d execute_requests for %d Executes", n, rounds*(each+1))
+		}
+	})
+}
+
+// After Jupyter restarts a kernel, a new socket can relay the replies and
+// no IOPub (docs/wire/kernel-channels.md KC5): the kernel's answer alone does
+// not restore the connection; the socket is dropped after the handshake
+// timeout, and the next one, which brings IOPub, runs the Execute.
+func TestRestoredSocketWithoutIOPubIsNotUsed(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	conn := k.connect(WithHandshakeTimeout(2 * time.Second))
+	k.mu.Lock()
+	k.noIOPubNext = 1
+	k.mu.Unlock()
+	k.broadcast(nil, MsgStatus, Status{StateRestarting})
+	for deadline := time.Now().Add(hangLimit); k.handshakeCount() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no new socket after the restarting status")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		ex, err := conn.Execute(ctx, "1+1")
+		if err == nil && (ex.Result() == nil || ex.ExecutionCount != 1) {
+			err = fmt.Errorf("outputs %#v, count %d", ex.Outputs, ex.ExecutionCount)
+		}
+		errc <- err
+	}()
+	if err := wait(t, "Execute", errc); err != nil {
+		t.Fatal(err)
+	}
+	if n := k.handshakeCount(); n != 3 {
+		t.Errorf("%d handshakes, want 3", n)
+	}
+}
