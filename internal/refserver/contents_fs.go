@@ -144,6 +144,9 @@ func splitRel(rel string) []string {
 
 // walk finds rel's node, or the errno the OS would give.
 func (m *memFS) walk(rel string) (*memNode, syscall.Errno) {
+	if strings.IndexByte(rel, 0) >= 0 {
+		return nil, syscall.EINVAL // what the OS gives a real directory's NUL path
+	}
 	n := m.root
 	for _, part := range splitRel(rel) {
 		if !n.dir {
@@ -160,6 +163,9 @@ func (m *memFS) walk(rel string) (*memNode, syscall.Errno) {
 
 // parent finds the directory that holds rel, and rel's last name.
 func (m *memFS) parent(rel string) (*memNode, string, syscall.Errno) {
+	if strings.IndexByte(rel, 0) >= 0 {
+		return nil, "", syscall.EINVAL
+	}
 	dir, name := path.Split(rel)
 	p, e := m.walk(strings.TrimSuffix(dir, "/"))
 	if e != 0 {
