@@ -274,10 +274,16 @@ func (s *Server) serveConn(c *conn) {
 		defer close(writerDone)
 		s.writeLoop(ctx, c)
 	}()
+	pingerDone := make(chan struct{})
+	go func() {
+		defer close(pingerDone)
+		s.pingLoop(ctx, c)
+	}()
 	s.readLoop(ctx, c)
 	cancel()
 	_ = c.ws.CloseNow()
 	<-writerDone
+	<-pingerDone
 
 	s.mu.Lock()
 	rt := c.rt
@@ -300,6 +306,35 @@ func (s *Server) serveConn(c *conn) {
 	}
 	s.mu.Unlock()
 	close(c.done)
+}
+
+// pingLoop pings the client every s.wsPing and drops the connection when
+// a ping gets no pong within three intervals, as Jupyter's WebSocket
+// handlers do: a client that vanished without closing (a suspended laptop,
+// a dropped route) would otherwise hold its connection, and a slot of
+// -max-conns, for ever, since a hijacked connection escapes every HTTP
+// timeout. Pongs are answered by the client's reader, which readLoop's
+// Reader call on this side makes possible: coder/websocket delivers the
+// pong to Ping there. It ends with ctx (the connection's end).
+func (s *Server) pingLoop(ctx context.Context, c *conn) {
+	t := time.NewTicker(s.wsPing)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, 3*s.wsPing)
+		err := c.ws.Ping(pctx)
+		cancel()
+		if err != nil {
+			// CloseNow ends readLoop's Reader, and so the connection,
+			// as Tornado's close() on a ping timeout does.
+			_ = c.ws.CloseNow()
+			return
+		}
+	}
 }
 
 func (s *Server) readLoop(ctx context.Context, c *conn) {
