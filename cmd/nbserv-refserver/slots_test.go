@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,5 +112,37 @@ func TestSilentWebSocketsFreeTheirSlots(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("a silent WebSocket is still open")
 		}
+	}
+}
+
+// Many concurrent kernel connections, each a WebSocket holding a slot for
+// as long as it lives, fit under the default -max-conns (500 once hung
+// at the 129th handshake).
+func TestManyKernelConnections(t *testing.T) {
+	url := start(t, "-token", "t")
+	kid := startKernel(t, url)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*slotBound)
+	defer cancel()
+	const n = 500
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := 0
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ws, _ := dialChannels(ctx, t, url, kid, true); ws == nil {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if failed > 0 {
+		t.Fatalf("%d of %d kernel connections failed (the bound: %v)", failed, n, 2*slotBound)
+	}
+	if !answered(t, url) {
+		t.Fatalf("no REST answer beside %d kernel connections", n)
 	}
 }
