@@ -65,7 +65,8 @@ type Options struct {
 	// WebSocketPing is how often the server pings each WebSocket it serves
 	// (the kernel channels); one that answers no ping within three times
 	// this is closed, so a vanished client does not hold its connection
-	// for ever. Jupyter's ws_ping_interval, whose default this mirrors.
+	// for ever. Jupyter's ws_ping_interval, whose default this mirrors
+	// (docs/wire/kernel-channels.md KC40).
 	// 0 means DefaultWebSocketPing; tests make it short.
 	WebSocketPing time.Duration
 }
