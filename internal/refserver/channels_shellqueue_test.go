@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,4 +98,45 @@ func (c *wsClient) tryExecute(code string) error {
 		"content": map[string]any{"code": code, "silent": false, "store_history": true, "user_expressions": map[string]any{},
 			"allow_stdin": false, "stop_on_error": false}}
 	return c.ws.Write(ctxT(c.t), websocket.MessageText, mustJSON(m))
+}
+
+// TestShellQueueBoundConcurrent: four clients flooding one busy kernel at
+// once share its bound: the queue never holds more than MaxShellQueue
+// (lowered to 1 MiB), however their requests interleave.
+func TestShellQueueBoundConcurrent(t *testing.T) {
+	f := newChanFixture(t)
+	kid := f.kernel()
+	const limit = 1 << 20
+	f.ref.mu.Lock()
+	f.ref.ch.maxShell = limit
+	f.ref.mu.Unlock()
+	f.ref.Script("block()", StreamStep("stdout", "started\n"), SleepStep(time.Hour))
+	first := f.dial(kid, "first")
+	first.execute("block()")
+	first.until(10*time.Second, func(m wmsg) bool { return m.Type() == "stream" })
+	code := "# " + strings.Repeat("x", 100<<10)
+	var wg sync.WaitGroup
+	var over atomic.Int64
+	for i := range 4 {
+		c := f.dial(kid, fmt.Sprintf("c%d", i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 30 {
+				if c.tryExecute(code) != nil {
+					return
+				}
+				f.ref.mu.Lock()
+				if q := f.ref.kernels[kid].rt.queuedBytes; q > limit {
+					over.Store(int64(q))
+				}
+				f.ref.mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if q := over.Load(); q != 0 {
+		t.Errorf("%d bytes queued, over the bound %d", q, limit)
+	}
+	f.do("POST", "api/kernels/"+kid+"/interrupt")
 }
