@@ -217,3 +217,25 @@ func text(r *kernel.ExecuteResult) string {
 	s, _ := r.Data.Text("text/plain")
 	return s
 }
+
+// TestWebSocketPingKeepsLiveConnections: with the server pinging every
+// 10 ms (WithWebSocketPing), an execution that sleeps through many ping
+// timeouts still completes on the SDK's connection, which answers pings,
+// and the connection stays the one it was.
+func TestWebSocketPingKeepsLiveConnections(t *testing.T) {
+	srv := nbservtest.NewServer(t, nbservtest.WithWebSocketPing(10*time.Millisecond))
+	srv.Script("slow()", nbservtest.Sleep(600*time.Millisecond), nbservtest.Stdout("done\n"))
+	conn, kid := connect(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for range 2 {
+		ex, err := conn.Execute(ctx, "slow()")
+		if err != nil || ex.Stdout() != "done\n" {
+			t.Fatalf("execute across pings: %v %+v", err, ex)
+		}
+	}
+	k, err := srv.Client.Kernels.Get(ctx, kid)
+	if err != nil || k.Connections != 1 {
+		t.Errorf("connections after many pings: %+v %v", k, err)
+	}
+}

@@ -2,36 +2,102 @@ package main
 
 import (
 	"net"
+	"net/http"
 	"sync"
 )
 
-// limitListener serves at most a fixed number of connections at once:
-// Accept waits for a served connection to close before it takes another,
-// so further clients wait in the kernel's listen backlog (and are refused
-// once it is full) instead of each costing a goroutine and a file.
+// limitListener serves at most a fixed number of connections at once. A
+// connection the server has accepted waits for a slot; while it waits, an
+// idle keep-alive connection (between requests, as ConnState reports) is
+// closed to make room, as Jupyter's Tornado would never need to (it has no
+// cap), so idle clients cannot lock out busy ones. Connections serving a
+// request or a WebSocket keep their slot until they end: a WebSocket ends
+// when its client stops answering pings (-ws-ping). Further clients wait in
+// the kernel's listen backlog (and are refused once it is full) instead of
+// each costing a goroutine and a file.
 type limitListener struct {
 	net.Listener
 	slots     chan struct{}
 	done      chan struct{} // closed by Close, so that a waiting Accept returns
 	closeOnce sync.Once
+
+	mu     sync.Mutex
+	idle   map[*limitConn]uint64 // idle connections, with the order they went idle in
+	seq    uint64
+	wentIn chan struct{} // signalled when a connection goes idle
 }
 
 func newLimitListener(l net.Listener, n int) *limitListener {
-	return &limitListener{Listener: l, slots: make(chan struct{}, n), done: make(chan struct{})}
+	return &limitListener{Listener: l, slots: make(chan struct{}, n), done: make(chan struct{}),
+		idle: map[*limitConn]uint64{}, wentIn: make(chan struct{}, 1)}
 }
 
+// Accept accepts a connection, then waits for a slot for it, evicting
+// the longest-idle keep-alive connection whenever none is free. The wait
+// ends with Close.
 func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.slots <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
 	c, err := l.Listener.Accept()
 	if err != nil {
-		<-l.slots
 		return nil, err
 	}
-	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+	for {
+		select {
+		case l.slots <- struct{}{}:
+			return &limitConn{Conn: c, l: l}, nil
+		default:
+		}
+		l.evictIdle()
+		select {
+		case l.slots <- struct{}{}:
+			return &limitConn{Conn: c, l: l}, nil
+		case <-l.wentIn: // a connection went idle: evict it
+		case <-l.done:
+			c.Close()
+			return nil, net.ErrClosed
+		}
+	}
+}
+
+// evictIdle closes the connection idle the longest, if any; its slot
+// comes back when net/http's serving goroutine sees it closed.
+func (l *limitListener) evictIdle() {
+	l.mu.Lock()
+	var oldest *limitConn
+	for c, n := range l.idle {
+		if oldest == nil || n < l.idle[oldest] {
+			oldest = c
+		}
+	}
+	delete(l.idle, oldest)
+	l.mu.Unlock()
+	if oldest != nil {
+		oldest.Close()
+	}
+}
+
+// connState is the http.Server's ConnState hook: it tracks which
+// connections are idle keep-alive ones, the only ones Accept may close.
+// A request arriving on one just as it is closed is lost as with any idle
+// timeout; HTTP clients retry idempotent requests on such a connection.
+func (l *limitListener) connState(nc net.Conn, st http.ConnState) {
+	c, ok := nc.(*limitConn)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	if st == http.StateIdle {
+		l.seq++
+		l.idle[c] = l.seq
+	} else {
+		delete(l.idle, c)
+	}
+	l.mu.Unlock()
+	if st == http.StateIdle {
+		select {
+		case l.wentIn <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (l *limitListener) Close() error {
@@ -42,12 +108,17 @@ func (l *limitListener) Close() error {
 // limitConn gives its slot back when it is closed, once.
 type limitConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	l    *limitListener
+	once sync.Once
 }
 
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		delete(c.l.idle, c)
+		c.l.mu.Unlock()
+		<-c.l.slots
+	})
 	return err
 }

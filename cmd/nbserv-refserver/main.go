@@ -83,6 +83,12 @@ are limited to 64 KiB.
 Flags:
 `
 
+// defaultMaxConns is -max-conns' default: room for a thousand kernel
+// connections (a test suite opening hundreds at once, as the SDK allows),
+// each a WebSocket holding its slot while it lives, at some tens of KiB of
+// server memory each.
+const defaultMaxConns = 1024
+
 type options struct {
 	addr, token, baseURL string
 	root                 string
@@ -93,6 +99,7 @@ type options struct {
 	maxHeaderBytes       int
 	maxConns             int
 	kernelStartDelay     time.Duration
+	wsPing               time.Duration
 	generation           int
 	version              string
 }
@@ -112,8 +119,9 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.writeTimeout, "write-timeout", time.Minute, "time to write an answer, from the end of the request headers (keep it above -kernel-start-delay)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "time a keep-alive connection may stay idle")
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request headers accepted, in bytes, as Tornado's default")
-	fs.IntVar(&o.maxConns, "max-conns", 128, "connections served at once; more wait")
+	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "connections served at once, each kernel WebSocket one; at the limit an idle keep-alive connection is closed to make room, else new ones wait")
 	fs.DurationVar(&o.kernelStartDelay, "kernel-start-delay", 0, "time a simulated kernel takes to start; concurrent creates for one path then each make a session, as in Jupyter")
+	fs.DurationVar(&o.wsPing, "ws-ping", refserver.DefaultWebSocketPing, "how often each WebSocket is pinged; one that answers none within three times this is closed, freeing its connection slot (Jupyter's ws_ping_interval)")
 	fs.IntVar(&o.generation, "generation", refserver.DefaultGeneration, "Jupyter Server generation to answer as: 2 (2.21.1, what most servers run) or 1 (1.23.3)")
 	fs.StringVar(&o.version, "jupyter-version", "", "version GET /api reports (default: the generation's, 1.23.3 or 2.21.1)")
 	fs.SetOutput(stderr) // where the flag package prints a bad flag's error
@@ -138,7 +146,7 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 	}
 	for name, v := range map[string]int64{"read-header-timeout": int64(o.readHeaderTimeout), "read-timeout": int64(o.readTimeout),
 		"write-timeout": int64(o.writeTimeout), "idle-timeout": int64(o.idleTimeout), "max-header-bytes": int64(o.maxHeaderBytes),
-		"max-conns": int64(o.maxConns), "kernel-start-delay": int64(o.kernelStartDelay)} {
+		"max-conns": int64(o.maxConns), "kernel-start-delay": int64(o.kernelStartDelay), "ws-ping": int64(o.wsPing)} {
 		if v < 0 {
 			fmt.Fprintf(stderr, "-%s must not be negative\n", name)
 			printUsage(fs, stderr)
@@ -181,11 +189,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var limit *limitListener
 	if o.maxConns > 0 {
-		ln = newLimitListener(ln, o.maxConns)
+		limit = newLimitListener(ln, o.maxConns)
+		ln = limit
 	}
 	ref := refserver.New(refserver.Options{Token: o.token, BaseURL: o.baseURL, ContentsRoot: o.root,
-		Generation: o.generation, Version: o.version})
+		Generation: o.generation, Version: o.version, WebSocketPing: o.wsPing})
 	ref.SetKernelStartDelay(o.kernelStartDelay)
 	srv := &http.Server{
 		Handler:           ref,
@@ -194,6 +204,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteTimeout:      o.writeTimeout,
 		IdleTimeout:       noneIfZero(o.idleTimeout),
 		MaxHeaderBytes:    o.maxHeaderBytes,
+	}
+	if limit != nil {
+		srv.ConnState = limit.connState
 	}
 	fmt.Fprintf(stdout, "http://%s%s\n", ln.Addr(), ref.Prefix())
 

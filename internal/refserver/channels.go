@@ -36,6 +36,14 @@ const (
 	// no bound; a client that stops reading while its kernel writes more
 	// than this is disconnected rather than grow the server without limit.
 	MaxQueued = 64 << 20
+	// MaxShellQueue bounds the shell requests waiting for one kernel, in
+	// bytes of their messages. Jupyter has no bound (its ZMQ stream and
+	// ipykernel's message queue grow), and ipykernel refuses nothing: a
+	// request that would take a kernel's queue past this is dropped
+	// unanswered and the connection it came on closed with 1013 (try
+	// again later), as for a client that floods the kernel; what was
+	// queued before it still runs (docs/wire/kernel-channels.md KC41).
+	MaxShellQueue = 64 << 20
 )
 
 // chanServer is the Server's channel side. Its fields are guarded by
@@ -48,6 +56,8 @@ type chanServer struct {
 	funcs  []ScriptFunc
 	// maxQueued is MaxQueued, lowered by tests.
 	maxQueued int
+	// maxShell is MaxShellQueue, lowered by tests.
+	maxShell int
 	// working lists the kernels whose shell worker runs, deleted ones
 	// included, for Close.
 	working map[*kernelRuntime]bool
@@ -274,10 +284,16 @@ func (s *Server) serveConn(c *conn) {
 		defer close(writerDone)
 		s.writeLoop(ctx, c)
 	}()
+	pingerDone := make(chan struct{})
+	go func() {
+		defer close(pingerDone)
+		s.pingLoop(ctx, c)
+	}()
 	s.readLoop(ctx, c)
 	cancel()
 	_ = c.ws.CloseNow()
 	<-writerDone
+	<-pingerDone
 
 	s.mu.Lock()
 	rt := c.rt
@@ -302,6 +318,35 @@ func (s *Server) serveConn(c *conn) {
 	close(c.done)
 }
 
+// pingLoop pings the client every s.wsPing and drops the connection when
+// a ping gets no pong within three intervals, as Jupyter's WebSocket
+// handlers do: a client that vanished without closing (a suspended laptop,
+// a dropped route) would otherwise hold its connection, and a slot of
+// -max-conns, for ever, since a hijacked connection escapes every HTTP
+// timeout. Pongs are answered by the client's reader, which readLoop's
+// Reader call on this side makes possible: coder/websocket delivers the
+// pong to Ping there. It ends with ctx (the connection's end).
+func (s *Server) pingLoop(ctx context.Context, c *conn) {
+	t := time.NewTicker(s.wsPing)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, 3*s.wsPing)
+		err := c.ws.Ping(pctx)
+		cancel()
+		if err != nil {
+			// CloseNow ends readLoop's Reader, and so the connection,
+			// as Tornado's close() on a ping timeout does.
+			_ = c.ws.CloseNow()
+			return
+		}
+	}
+}
+
 func (s *Server) readLoop(ctx context.Context, c *conn) {
 	for {
 		typ, r, err := c.ws.Reader(ctx)
@@ -320,6 +365,7 @@ func (s *Server) readLoop(ctx context.Context, c *conn) {
 		if err != nil {
 			return // Tornado drops the connection; serveConn closes it
 		}
+		m.size = len(data)
 		s.dispatch(c, m)
 	}
 }
@@ -385,6 +431,15 @@ func (s *Server) dispatch(c *conn, m clientMsg) {
 	case "control":
 		s.control(rt, req)
 	default:
+		limit := s.ch.maxShell
+		if limit == 0 {
+			limit = MaxShellQueue
+		}
+		req.size = m.size
+		if rt.queuedBytes+req.size > limit {
+			c.closeWith(websocket.StatusTryAgainLater)
+			return
+		}
 		s.enqueue(rt, req)
 	}
 }
@@ -442,7 +497,7 @@ func (s *Server) Close() {
 		c.closeWith(0)
 	}
 	for rt := range s.ch.working {
-		rt.queue = nil
+		rt.queue, rt.queuedBytes = nil, 0
 		if rt.cur != nil {
 			rt.cur.crashed = true
 			s.interrupt(rt)

@@ -40,7 +40,7 @@ func (s *Server) restartProcess(r *http.Request, k *kernel) bool {
 	for i := range rt.queue {
 		rt.queue[i] = nil
 	}
-	rt.queue = rt.queue[:0]
+	rt.queue, rt.queuedBytes = rt.queue[:0], 0
 	s.startProcess(rt)
 	parent := s.kmRequest(rt, "kernel_info_request")
 	s.setStatus(rt, "busy", parent)

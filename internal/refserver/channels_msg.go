@@ -198,6 +198,7 @@ type request struct {
 	content rawObject // nil when the content is not an object
 	origin  *route    // where replies go
 	abort   bool      // queued when an error aborted the queue
+	size    int       // bytes it keeps alive while queued (its WebSocket message)
 }
 
 // rawSpan is a JSON value as a slice of the client message it came from:
@@ -277,6 +278,7 @@ var errAbort = errors.New("message Jupyter Server cannot forward")
 type clientMsg struct {
 	channel                           string
 	header, parent, metadata, content []byte
+	size                              int // the WebSocket message's length, which the parts keep alive
 }
 
 // decodeClient decodes one WebSocket message from a client in the

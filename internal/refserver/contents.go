@@ -185,6 +185,9 @@ func (c *contents) hidden(rel string) (bool, *httpError) {
 
 // hiddenAPI is the handlers' cm.is_hidden(path) for an API path.
 func (c *contents) hiddenAPI(p string) (bool, *httpError) {
+	if e := c.nulPath(p); e != nil {
+		return false, e
+	}
 	rel, e := osRel(p)
 	if e != nil {
 		return false, e
@@ -267,6 +270,22 @@ func unescapePath(raw string) (string, *httpError) {
 	return p, nil
 }
 
+// nulPath refuses an API path holding a NUL byte, as each generation
+// does (docs/wire/contents.md C42): 2.21.1 answers 404 for every method and
+// for a path named in the body; 1.23.3 crashes where it first stats the
+// path ("embedded null byte"), which for a POST that creates is a 404 of
+// its own. Neither the in-memory tree nor a real directory can hold such a
+// name.
+func (c *contents) nulPath(p string) *httpError {
+	if !strings.ContainsRune(p, 0) {
+		return nil
+	}
+	if c.gen >= 2 {
+		return &httpError{status: 404, msg: strings.Trim(p, "/") + " is not a valid path"}
+	}
+	return crash("ValueError: embedded null byte")
+}
+
 // serveContents answers the contents API and /files/; it reports false
 // for URLs that are neither, which the caller answers.
 func (s *Server) serveContents(w http.ResponseWriter, r *http.Request, rel string) bool {
@@ -300,6 +319,9 @@ func (s *Server) serveContents(w http.ResponseWriter, r *http.Request, rel strin
 		return true
 	}
 	p, e := unescapePath(raw)
+	if e == nil && (s.isGen2() || r.Method != http.MethodPost) {
+		e = s.contents.nulPath(p)
+	}
 	if e != nil {
 		e.reply().write(w)
 		return true

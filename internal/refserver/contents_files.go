@@ -36,6 +36,14 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, raw string) 
 		s.htmlError(w, r, e.status, "")
 		return
 	}
+	if strings.ContainsRune(p, 0) { // docs/wire/contents.md C42: 1.23.3 404, 2.21.1 500
+		status := http.StatusNotFound
+		if s.isGen2() {
+			status = http.StatusInternalServerError
+		}
+		s.htmlError(w, r, status, "")
+		return
+	}
 	s.mu.Lock()
 	s.lastAct = time.Now().UTC()
 	s.mu.Unlock()

@@ -68,6 +68,15 @@ func pyStrerror(n syscall.Errno) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// nonFileError refuses a path that is neither a regular file nor a
+// directory (a FIFO, a socket, a device, or a symlink to one): opening a
+// FIFO blocks until a writer comes and /dev/zero never ends, and the
+// contents lock is held across the open, so such files are refused before
+// any byte is read or written. Jupyter answers "Cannot read non-file".
+type nonFileError struct{ path string }
+
+func (e *nonFileError) Error() string { return "not a regular file: " + pyStrRepr(e.path) }
+
 func errnoOf(err error) syscall.Errno {
 	var oe *osError
 	if errors.As(err, &oe) {
@@ -135,6 +144,9 @@ func splitRel(rel string) []string {
 
 // walk finds rel's node, or the errno the OS would give.
 func (m *memFS) walk(rel string) (*memNode, syscall.Errno) {
+	if strings.IndexByte(rel, 0) >= 0 {
+		return nil, syscall.EINVAL // what the OS gives a real directory's NUL path
+	}
 	n := m.root
 	for _, part := range splitRel(rel) {
 		if !n.dir {
@@ -151,6 +163,9 @@ func (m *memFS) walk(rel string) (*memNode, syscall.Errno) {
 
 // parent finds the directory that holds rel, and rel's last name.
 func (m *memFS) parent(rel string) (*memNode, string, syscall.Errno) {
+	if strings.IndexByte(rel, 0) >= 0 {
+		return nil, "", syscall.EINVAL
+	}
 	dir, name := path.Split(rel)
 	p, e := m.walk(strings.TrimSuffix(dir, "/"))
 	if e != 0 {
@@ -418,39 +433,69 @@ func (d *dirFS) list(rel string) ([]fileInfo, error) {
 	return out, nil
 }
 
+// openRegular opens rel without blocking and only if it is a regular file
+// (a directory gives EISDIR, anything else a *nonFileError). O_NONBLOCK
+// makes open(2) of a FIFO return at once instead of waiting for its other
+// end; the fstat that follows looks at what was opened, so a path swapped
+// for a FIFO between a stat and the open is refused too. O_NONBLOCK does
+// nothing to a regular file's reads and writes.
+func (d *dirFS) openRegular(rel string, flag int) (*os.File, fs.FileInfo, error) {
+	p := d.osPath(rel)
+	f, err := os.OpenFile(p, flag|syscall.O_NONBLOCK, 0o644)
+	if err != nil {
+		return nil, nil, d.wrap(err, rel)
+	}
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		err = d.wrap(err, rel)
+	case st.IsDir():
+		err = &osError{errno: syscall.EISDIR, path: p}
+	case !st.Mode().IsRegular():
+		err = &nonFileError{path: p}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}
+
 func (d *dirFS) read(rel string) ([]byte, error) {
-	b, err := os.ReadFile(d.osPath(rel))
+	f, _, err := d.openRegular(rel, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
 	return b, d.wrap(err, rel)
 }
 
 func (d *dirFS) open(rel string) (io.ReadSeekCloser, fileInfo, error) {
-	p := d.osPath(rel)
-	f, err := os.Open(p)
+	f, st, err := d.openRegular(rel, os.O_RDONLY)
 	if err != nil {
-		return nil, fileInfo{}, d.wrap(err, rel)
+		return nil, fileInfo{}, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fileInfo{}, d.wrap(err, rel)
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, fileInfo{}, &osError{errno: syscall.EISDIR, path: p}
-	}
-	return f, d.infoOf(path.Base("/"+rel), p, st), nil
+	return f, d.infoOf(path.Base("/"+rel), d.osPath(rel), st), nil
 }
 
 func (d *dirFS) write(rel string, data []byte, appending bool) error {
-	flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	// Truncated only once known to be a regular file: O_TRUNC would come
+	// before openRegular's check.
+	flag := os.O_WRONLY | os.O_CREATE
 	if appending {
-		flag = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		flag |= os.O_APPEND
 	}
-	f, err := os.OpenFile(d.osPath(rel), flag, 0o644)
+	f, _, err := d.openRegular(rel, flag)
 	if err != nil {
-		return d.wrap(err, rel)
+		return err
 	}
-	_, err = f.Write(data)
+	if !appending {
+		err = f.Truncate(0)
+	}
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

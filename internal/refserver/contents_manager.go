@@ -7,6 +7,7 @@ package refserver
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -105,10 +106,7 @@ func (c *contents) fileModel(p, rel string, fi fileInfo, content bool, format st
 	}
 	data, err := c.fs.read(rel)
 	if err != nil {
-		if errnoOf(err) == syscall.EISDIR {
-			return model{}, herr(400, "Cannot read non-file %s", c.fs.osPath(rel))
-		}
-		return model{}, crashOS(err)
+		return model{}, readError(err, c.fs.osPath(rel))
 	}
 	if format != "base64" && utf8.Valid(data) {
 		m.Content, m.Format = string(data), "text"
@@ -127,6 +125,16 @@ func (c *contents) fileModel(p, rel string, fi fileInfo, content bool, format st
 	return m, nil
 }
 
+// readError is _read_file's answer when reading osPath failed: a 400 for
+// what is not a regular file, the OSError's 500 otherwise.
+func readError(err error, osPath string) *httpError {
+	var nf *nonFileError
+	if errnoOf(err) == syscall.EISDIR || errors.As(err, &nf) {
+		return herr(400, "Cannot read non-file %s", osPath)
+	}
+	return crashOS(err)
+}
+
 func (c *contents) notebookModel(p, rel string, fi fileInfo, content bool) (model, *httpError) {
 	m := c.baseModel(p, rel, fi)
 	m.Type = "notebook"
@@ -135,7 +143,9 @@ func (c *contents) notebookModel(p, rel string, fi fileInfo, content bool) (mode
 	}
 	data, err := c.fs.read(rel)
 	if err != nil {
-		return model{}, crashOS(err)
+		// Jupyter would block in open(2) on a FIFO here; refusing it as
+		// _read_file does is the one answer that keeps the server up.
+		return model{}, readError(err, c.fs.osPath(rel))
 	}
 	nb, minor, err := readNotebook(data, c.gen)
 	if err != nil {

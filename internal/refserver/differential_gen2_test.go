@@ -146,3 +146,22 @@ func TestDifferentialMe(t *testing.T) {
 		}
 	}
 }
+
+// TestDifferentialEmptyKernelID: a session asked onto the kernel id ""
+// (what Python's generated client sends when asked for a kernel by name),
+// before and after a create has started a kernel under that id, which
+// 2.21.1 does and 1.23.3 does not (docs/wire/jupyter-server-2.md G40).
+func TestDifferentialEmptyKernelID(t *testing.T) {
+	jupyter, ref, _ := newDiffPeers(t)
+	runSteps(t, jupyter, ref, []diffStep{
+		{name: "create by name", method: "POST", path: "api/sessions", body: `{"path": "diff/e1.ipynb", "type": "notebook", "kernel": {"name": "python3"}}`, capture: map[string]string{"S1": "id", "K1": "kernel.id"}},
+		{name: "patch onto the empty id, none running", method: "PATCH", path: "api/sessions/$S1", body: `{"kernel": {"id": ""}}`},
+		{name: "create with the empty id", method: "POST", path: "api/sessions", body: `{"path": "diff/e2.ipynb", "type": "notebook", "kernel": {"id": "", "name": "python3"}}`},
+		{name: "patch onto the empty id", method: "PATCH", path: "api/sessions/$S1", body: `{"kernel": {"id": ""}}`},
+		{name: "patch onto it again", method: "PATCH", path: "api/sessions/$S1", body: `{"kernel": {"id": ""}}`},
+		{name: "the old kernel", method: "GET", path: "api/kernels/$K1"},
+		{name: "create attaching to the empty id", method: "POST", path: "api/sessions", body: `{"path": "diff/e3.ipynb", "type": "notebook", "kernel": {"id": "", "name": "python3"}}`},
+		{name: "sessions", method: "GET", path: "api/sessions"},
+		{name: "kernels", method: "GET", path: "api/kernels"},
+	})
+}

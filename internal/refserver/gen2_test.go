@@ -166,6 +166,48 @@ func TestGen2Sessions(t *testing.T) {
 	}
 }
 
+// TestGen2EmptyKernelID: 2.21.1 keeps an empty client-chosen kernel id
+// (docs/wire/jupyter-server-2.md G40). A PATCH to {"kernel": {"id": ""}}
+// is refused while no such kernel runs, and once one does, moves the
+// session onto it and shuts the session's old kernel down; a create
+// naming it attaches to it.
+func TestGen2EmptyKernelID(t *testing.T) {
+	w := newWire2(t)
+	s1 := w.create(`{"path": "b.ipynb", "type": "notebook", "kernel": {"name": "python3"}}`)
+	sid1, old := s1["id"].(string), kernelOf(s1)["id"].(string)
+	expectError(t, w.ok("PATCH", "/api/sessions/"+sid1, `{"kernel": {"id": ""}}`), 400, "No such kernel: ")
+	s2 := w.create(`{"path": "a.ipynb", "type": "notebook", "kernel": {"id": "", "name": "python3"}}`)
+	if id := kernelOf(s2)["id"]; id != "" {
+		t.Fatalf("create with an empty kernel id: kernel %q", id)
+	}
+	for i := 0; i < 2; i++ { // the second is a no-op: already there
+		a := w.ok("PATCH", "/api/sessions/"+sid1, `{"kernel": {"id": ""}}`)
+		if a.status != 200 || kernelOf(a.obj(t))["id"] != "" {
+			t.Fatalf("PATCH onto the empty id (%d): %d %s", i, a.status, a.body)
+		}
+	}
+	if got := kernelOf(w.ok("GET", "/api/sessions/"+sid1, "").obj(t))["id"]; got != "" {
+		t.Errorf("the session's kernel after the move: %q", got)
+	}
+	if a := w.ok("GET", "/api/kernels/"+old, ""); a.status != 404 {
+		t.Errorf("the old kernel after the move: %d %s", a.status, a.body)
+	}
+	if list := w.ok("GET", "/api/kernels", "").json(t).([]any); len(list) != 1 || list[0].(map[string]any)["id"] != "" {
+		t.Errorf("kernels after the move: %v", list)
+	}
+	if id := kernelOf(w.create(`{"path": "c.ipynb", "type": "notebook", "kernel": {"id": "", "name": "python3"}}`))["id"]; id != "" {
+		t.Errorf("a second create naming the empty id: kernel %q", id)
+	}
+	if list := w.ok("GET", "/api/sessions", "").json(t).([]any); len(list) != 3 {
+		t.Errorf("sessions: %v", list)
+	}
+	// 1.23.3 never runs a kernel whose id is "": always 400.
+	w1 := newWire(t, Options{Token: tok, Generation: 1})
+	w1.create(`{"path": "a.ipynb", "type": "notebook", "kernel": {"id": "", "name": "python3"}}`)
+	sid := w1.create(`{"path": "b.ipynb", "type": "notebook"}`)["id"].(string)
+	expectError(t, w1.ok("PATCH", "/api/sessions/"+sid, `{"kernel": {"id": ""}}`), 400, "No such kernel: ")
+}
+
 // docs/wire/jupyter-server-2.md G14: ipykernel 7's kernelspec.
 func TestGen2Kernelspec(t *testing.T) {
 	w := newWire2(t)

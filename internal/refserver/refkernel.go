@@ -84,6 +84,9 @@ type kernelRuntime struct {
 	conns []*conn // open connections, in connection order
 	buf   *offline
 	queue []*request
+	// queuedBytes is the size of queue's requests, bounded by
+	// MaxShellQueue.
+	queuedBytes int
 	// worker is non-nil while the shell worker runs, and closed when it
 	// exits.
 	worker   chan struct{}
@@ -183,6 +186,7 @@ func (s *Server) enqueue(rt *kernelRuntime, req *request) {
 		return
 	}
 	rt.queue = append(rt.queue, req)
+	rt.queuedBytes += req.size
 	if rt.worker == nil {
 		done := make(chan struct{})
 		rt.worker = done
@@ -210,6 +214,7 @@ func (s *Server) work(rt *kernelRuntime, done chan struct{}) {
 		req := rt.queue[0]
 		rt.queue[0] = nil
 		rt.queue = rt.queue[1:]
+		rt.queuedBytes -= req.size
 		if rt.dying && !req.abort {
 			continue // the process exits before it reads them
 		}
@@ -367,7 +372,7 @@ func (s *Server) crash(rt *kernelRuntime, restarts bool) {
 	for i := range rt.queue {
 		rt.queue[i] = nil
 	}
-	rt.queue = rt.queue[:0]
+	rt.queue, rt.queuedBytes = rt.queue[:0], 0
 	s.startProcess(rt)
 }
 

@@ -62,7 +62,19 @@ type Options struct {
 	// /files/ serve, read and written in place. Empty means a fresh
 	// in-memory tree, private to the server.
 	ContentsRoot string
+	// WebSocketPing is how often the server pings each WebSocket it serves
+	// (the kernel channels); one that answers no ping within three times
+	// this is closed, so a vanished client does not hold its connection
+	// for ever. Jupyter's ws_ping_interval, whose default this mirrors
+	// (docs/wire/kernel-channels.md KC40).
+	// 0 means DefaultWebSocketPing; tests make it short.
+	WebSocketPing time.Duration
 }
+
+// DefaultWebSocketPing is Jupyter Server's ws_ping_interval (30 s), whose
+// ping timeout is three intervals: an unresponsive socket is closed at
+// most 120 s after it went silent.
+const DefaultWebSocketPing = 30 * time.Second
 
 // Server is the reference server: an http.Handler safe for concurrent use.
 type Server struct {
@@ -73,6 +85,7 @@ type Server struct {
 	gen     int // 1 or 2: the Jupyter Server generation answered as
 	started time.Time
 	noTerms bool
+	wsPing  time.Duration // Options.WebSocketPing, resolved
 
 	contents *contents // the contents API's files, under their own lock
 
@@ -148,6 +161,10 @@ func New(opts Options) *Server {
 		contents: newContents(opts.ContentsRoot),
 	}
 	s.contents.gen = gen
+	s.wsPing = opts.WebSocketPing
+	if s.wsPing <= 0 {
+		s.wsPing = DefaultWebSocketPing
+	}
 	if opts.Token != "" {
 		s.token = []byte(opts.Token)
 	}

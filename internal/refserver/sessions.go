@@ -307,7 +307,7 @@ func (s *Server) patch(r *http.Request, id string) reply {
 		}
 	}
 
-	newKernel := ""                   // id of a running kernel to move to
+	newKernel, moving := "", false    // a running kernel to move to ("" is an id 2.x may run)
 	startSpec := ""                   // or the kernelspec of a kernel to start
 	hasKernel, _ := pyIn("kernel", v) // v is iterable by now
 	if hasKernel {
@@ -327,7 +327,7 @@ func (s *Server) patch(r *http.Request, id string) reply {
 			if !ok || s.kernels[str] == nil { // 2.x may run a kernel whose id is ""
 				return errorReply(http.StatusBadRequest, "No such kernel: "+pyStr(kid))
 			}
-			newKernel = str
+			newKernel, moving = str, true
 		} else if kn := kreq["name"]; kn != nil {
 			if s.isGen2() {
 				spec, failed := s.patchKernelSpec2(sess, kn)
@@ -359,7 +359,7 @@ func (s *Server) patch(r *http.Request, id string) reply {
 	}
 
 	if startSpec != "" {
-		newKernel = s.startKernel(startSpec).id // may release s.mu while the kernel starts
+		newKernel, moving = s.startKernel(startSpec).id, true // may release s.mu while the kernel starts
 		if sess, msg = s.lookup(id); sess == nil {
 			return errorReply(http.StatusNotFound, msg) // the new kernel stays, as in Jupyter
 		}
@@ -374,10 +374,10 @@ func (s *Server) patch(r *http.Request, id string) reply {
 		sess.typ = t
 	}
 	oldKernel := sess.kernelID
-	if newKernel != "" {
+	if moving {
 		sess.kernelID = newKernel
 	}
-	if s.isGen2() && (len(bound) > 0 || newKernel != "") {
+	if s.isGen2() && (len(bound) > 0 || moving) {
 		// 2.x recomputes the kernel's JPY_SESSION_NAME from the stored row
 		// after writing it, and crashes on a name or path it cannot join,
 		// leaving the change stored and the old kernel running
