@@ -42,7 +42,7 @@ const (
 	// request that would take a kernel's queue past this is dropped
 	// unanswered and the connection it came on closed with 1013 (try
 	// again later), as for a client that floods the kernel; what was
-	// queued before it still runs (docs/wire/kernel-channels.md KC41).
+	// queued before it still runs (docs/wire/kernel-channels.md KC43).
 	MaxShellQueue = 64 << 20
 )
 

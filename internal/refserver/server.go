@@ -66,7 +66,7 @@ type Options struct {
 	// (the kernel channels); one that answers no ping within three times
 	// this is closed, so a vanished client does not hold its connection
 	// for ever. Jupyter's ws_ping_interval, whose default this mirrors
-	// (docs/wire/kernel-channels.md KC40).
+	// (docs/wire/kernel-channels.md KC42).
 	// 0 means DefaultWebSocketPing; tests make it short.
 	WebSocketPing time.Duration
 }
