@@ -104,16 +104,8 @@ func (c *wsClient) tryExecute(code string) error {
 // once share its bound: the queue never holds more than MaxShellQueue
 // (lowered to 1 MiB), however their requests interleave.
 func TestShellQueueBoundConcurrent(t *testing.T) {
-	f := newChanFixture(t)
-	kid := f.kernel()
 	const limit = 1 << 20
-	f.ref.mu.Lock()
-	f.ref.ch.maxShell = limit
-	f.ref.mu.Unlock()
-	f.ref.Script("block()", StreamStep("stdout", "started\n"), SleepStep(time.Hour))
-	first := f.dial(kid, "first")
-	first.execute("block()")
-	first.until(10*time.Second, func(m wmsg) bool { return m.Type() == "stream" })
+	f, kid, _ := busyKernel(t, limit, "first")
 	code := "# " + strings.Repeat("x", 100<<10)
 	var wg sync.WaitGroup
 	var over atomic.Int64
@@ -148,16 +140,7 @@ func TestShellQueueBoundConcurrent(t *testing.T) {
 // small request right after the one that passes the bound, before the
 // close can reach it.
 func TestShellQueueDropKeepsOrder(t *testing.T) {
-	f := newChanFixture(t)
-	kid := f.kernel()
-	const limit = 1 << 20
-	f.ref.mu.Lock()
-	f.ref.ch.maxShell = limit
-	f.ref.mu.Unlock()
-	f.ref.Script("block()", StreamStep("stdout", "started\n"), SleepStep(time.Hour))
-	c := f.dial(kid, "flood")
-	c.execute("block()")
-	c.until(10*time.Second, func(m wmsg) bool { return m.Type() == "stream" })
+	f, kid, c := busyKernel(t, 1<<20, "flood")
 	for range 4 { // about 800 KiB queued
 		if err := c.tryExecute("# " + strings.Repeat("x", 200<<10)); err != nil {
 			t.Fatal(err)
@@ -198,4 +181,21 @@ func TestShellQueueDropKeepsOrder(t *testing.T) {
 			t.Errorf("%s, sent after a dropped request, is queued to run", small)
 		}
 	}
+}
+
+// busyKernel starts a kernel whose shell queue is bounded at limit bytes
+// and keeps it busy with a request that runs until interrupted, sent on a
+// connection with the given session, which it returns.
+func busyKernel(t *testing.T, limit int, session string) (*chanFixture, string, *wsClient) {
+	t.Helper()
+	f := newChanFixture(t)
+	kid := f.kernel()
+	f.ref.mu.Lock()
+	f.ref.ch.maxShell = limit
+	f.ref.mu.Unlock()
+	f.ref.Script("block()", StreamStep("stdout", "started\n"), SleepStep(time.Hour))
+	c := f.dial(kid, session)
+	c.execute("block()")
+	c.until(10*time.Second, func(m wmsg) bool { return m.Type() == "stream" })
+	return f, kid, c
 }
