@@ -257,6 +257,9 @@ func TestBaseURLWithTokenIsNotQuoted(t *testing.T) {
 		"user:" + secret + "@host:8888/",
 		"http://user:" + secret + "@host:x/",
 		"http://user:" + secret + "@ho st/",
+		"http://user:ab/" + secret + "@host:8888/", // a '/' inside the password (base64 has them)
+		"user:ab/" + secret + "@host:8888",
+		"user:" + secret + "@host:8888/?next=http://x", // a "://" in the query is no scheme's
 		"http://host:8888/lab?token=" + secret + "\n",
 		"  http://host:8888/lab?token=" + secret,
 	} {

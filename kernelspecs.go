@@ -157,7 +157,8 @@ type KernelSpecResource struct {
 // file is a name relative to the kernelspec's
 // directory, such as "logo-64x64.png"; KernelSpec.ResourceFile gives it
 // from a Resources key. The body is streamed, not read into memory: the
-// caller reads it, bounded only by ctx, and must Close it.
+// caller reads it, bounded by ctx and Config.StreamIdleTimeout (see
+// KernelSpecResource), and must Close it.
 //
 // An unknown kernelspec or file fails with ErrNotFound (Jupyter sends its
 // HTML 404 page). Jupyter redirects a request without a valid token to its

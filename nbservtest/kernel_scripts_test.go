@@ -219,12 +219,14 @@ func text(r *kernel.ExecuteResult) string {
 }
 
 // TestWebSocketPingKeepsLiveConnections: with the server pinging every
-// 10 ms (WithWebSocketPing), an execution that sleeps through many ping
-// timeouts still completes on the SDK's connection, which answers pings,
-// and the connection stays the one it was.
+// 200 ms (WithWebSocketPing), an execution that sleeps through several
+// ping timeouts (600 ms each) still completes on the SDK's connection,
+// which answers pings, and the connection stays the one it was. (The
+// interval leaves a loaded machine 600 ms to answer a ping: at 10 ms, a
+// 30 ms stall of the client's reader under -race got it dropped.)
 func TestWebSocketPingKeepsLiveConnections(t *testing.T) {
-	srv := nbservtest.NewServer(t, nbservtest.WithWebSocketPing(10*time.Millisecond))
-	srv.Script("slow()", nbservtest.Sleep(600*time.Millisecond), nbservtest.Stdout("done\n"))
+	srv := nbservtest.NewServer(t, nbservtest.WithWebSocketPing(200*time.Millisecond))
+	srv.Script("slow()", nbservtest.Sleep(1500*time.Millisecond), nbservtest.Stdout("done\n"))
 	conn, kid := connect(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

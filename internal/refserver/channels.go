@@ -84,7 +84,10 @@ type conn struct {
 	closing   bool // no more messages: the writer closes the connection
 	closeCode websocket.StatusCode
 	abort     bool // close without a close frame
-	done      chan struct{}
+	// shellDropped: a shell request was dropped for passing
+	// MaxShellQueue; every later one is dropped too.
+	shellDropped bool
+	done         chan struct{}
 }
 
 // enqueue queues m for the client. The caller holds s.mu.
@@ -436,7 +439,12 @@ func (s *Server) dispatch(c *conn, m clientMsg) {
 			limit = MaxShellQueue
 		}
 		req.size = m.size
-		if rt.queuedBytes+req.size > limit {
+		// Once one of this connection's requests is dropped, so is every
+		// later one it sent before the close reached it, however small:
+		// the kernel never runs a request whose predecessor from the same
+		// client it dropped.
+		if c.shellDropped || rt.queuedBytes+req.size > limit {
+			c.shellDropped = true
 			c.closeWith(websocket.StatusTryAgainLater)
 			return
 		}

@@ -104,16 +104,8 @@ func (c *wsClient) tryExecute(code string) error {
 // once share its bound: the queue never holds more than MaxShellQueue
 // (lowered to 1 MiB), however their requests interleave.
 func TestShellQueueBoundConcurrent(t *testing.T) {
-	f := newChanFixture(t)
-	kid := f.kernel()
 	const limit = 1 << 20
-	f.ref.mu.Lock()
-	f.ref.ch.maxShell = limit
-	f.ref.mu.Unlock()
-	f.ref.Script("block()", StreamStep("stdout", "started\n"), SleepStep(time.Hour))
-	first := f.dial(kid, "first")
-	first.execute("block()")
-	first.until(10*time.Second, func(m wmsg) bool { return m.Type() == "stream" })
+	f, kid, _ := busyKernel(t, limit, "first")
 	code := "# " + strings.Repeat("x", 100<<10)
 	var wg sync.WaitGroup
 	var over atomic.Int64
@@ -139,4 +131,71 @@ func TestShellQueueBoundConcurrent(t *testing.T) {
 		t.Errorf("%d bytes queued, over the bound %d", q, limit)
 	}
 	f.do("POST", "api/kernels/"+kid+"/interrupt")
+}
+
+// TestShellQueueDropKeepsOrder: once a connection's request is dropped
+// for passing the bound, the requests it sent after it, though small
+// enough to fit, are dropped too: the kernel never runs a request whose
+// predecessor from the same client it dropped. The client writes the
+// small request right after the one that passes the bound, before the
+// close can reach it.
+func TestShellQueueDropKeepsOrder(t *testing.T) {
+	f, kid, c := busyKernel(t, 1<<20, "flood")
+	for range 4 { // about 800 KiB queued
+		if err := c.tryExecute("# " + strings.Repeat("x", 200<<10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.tryExecute("# " + strings.Repeat("y", 400<<10)); err != nil { // passes the bound
+		t.Fatal(err)
+	}
+	small := fmt.Sprintf("%s-try-%d", c.session, c.n+1)
+	if err := c.tryExecute("1+1"); err != nil {
+		t.Logf("the small request was not sent (%v): the close came first", err)
+	}
+	for {
+		if _, err := c.recv(time.Minute); err != nil {
+			if errors.Is(err, errQuiet) {
+				t.Fatal("no close after a request over the bound")
+			}
+			break
+		}
+	}
+	// Every message the server read from the connection has been
+	// dispatched once its handler is gone.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		f.ref.mu.Lock()
+		n := len(f.ref.kernels[kid].rt.conns)
+		f.ref.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the closed connection is still served")
+		}
+	}
+	f.ref.mu.Lock()
+	defer f.ref.mu.Unlock()
+	for _, req := range f.ref.kernels[kid].rt.queue {
+		if req.msgID == small {
+			t.Errorf("%s, sent after a dropped request, is queued to run", small)
+		}
+	}
+}
+
+// busyKernel starts a kernel whose shell queue is bounded at limit bytes
+// and keeps it busy with a request that runs until interrupted, sent on a
+// connection with the given session, which it returns.
+func busyKernel(t *testing.T, limit int, session string) (*chanFixture, string, *wsClient) {
+	t.Helper()
+	f := newChanFixture(t)
+	kid := f.kernel()
+	f.ref.mu.Lock()
+	f.ref.ch.maxShell = limit
+	f.ref.mu.Unlock()
+	f.ref.Script("block()", StreamStep("stdout", "started\n"), SleepStep(time.Hour))
+	c := f.dial(kid, session)
+	c.execute("block()")
+	c.until(10*time.Second, func(m wmsg) bool { return m.Type() == "stream" })
+	return f, kid, c
 }

@@ -194,14 +194,18 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 // its URL with the token in the query ("/lab?token=..."), and users paste
 // it whole; a username alone may be a token too ("https://TOKEN@host/").
 // The userinfo is found first, so that a '?' or '#' inside a password
-// does not leave part of it behind.
+// does not leave part of it behind. In a URL that does not parse, or has
+// no scheme, everything up to the last '@' counts as userinfo: a '/'
+// inside a password (base64 has them) ends the host for the parser, not
+// for the user who typed it. A URL that parses keeps an '@' of its path
+// ("/user/a@b/", as JupyterHub spells such users' URLs).
 func RedactURL(raw string) string {
 	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
+	if i := strings.Index(raw, "://"); i >= 0 && !strings.ContainsAny(raw[:i], "/?#@") { // not one in the query
 		start = i + 3
 	}
 	end := strings.IndexByte(raw[start:], '/')
-	if end < 0 {
+	if _, err := url.Parse(raw); end < 0 || err != nil || start == 0 {
 		end = len(raw) - start
 	}
 	if at := strings.LastIndexByte(raw[start:start+end], '@'); at >= 0 {
