@@ -74,6 +74,9 @@ type fakeKernel struct {
 	closeAnswered bool
 	silentNew     bool
 	slowRead      bool
+	// mute makes each new connection answer nothing and close once it has
+	// read a kernel_info_request on shell.
+	mute bool
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -248,6 +251,7 @@ type fakeConn struct {
 	noIOPub bool // (under k.mu) send replies, no IOPub
 	slow    bool // read as over a slow link
 	deaf    bool // (under k.mu) run what comes, send it nothing: a silent socket
+	mute    bool // answer nothing, close after a kernel_info_request on shell
 }
 
 func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
@@ -268,6 +272,7 @@ func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
 	closeNew, silentNew := k.closeNew, k.silentNew
 	fc.slow = k.slowRead
 	fc.hangUp = k.closeAnswered
+	fc.mute = k.mute
 	if k.stallNext > 0 {
 		k.stallNext--
 		fc.stall = true
@@ -340,6 +345,12 @@ func (fc *fakeConn) read() {
 		k.mu.Lock()
 		k.received = append(k.received, m)
 		k.mu.Unlock()
+		if fc.mute {
+			if m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
+				return
+			}
+			continue
+		}
 		k.handle(fc.session, m)
 		if fc.stall && m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
 			<-k.done // a peer that stops reading: the client's writes fill the buffers

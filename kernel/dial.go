@@ -49,7 +49,7 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 // as shell, as Jupyter's own probe does: control answers, with its status,
 // even while the kernel runs code. It is repeated every second, since a
 // kernel still starting may miss it, until the kernel has answered, a
-// newer socket, or ctx's end.
+// newer socket (errReplace), or ctx's end.
 func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	req := newRequest(1<<20, false)
 	req.internal = true
@@ -112,7 +112,8 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 		case <-req.signal:
 		case <-tick.C:
 			if c.generation() != gen {
-				return nil
+				// The newer socket's own gate opens the Conn, or not.
+				return errReplace
 			}
 			if info == nil {
 				if err := ask(); err != nil {

@@ -300,3 +300,56 @@ func TestRestoredSocketWithoutIOPubIsNotUsed(t *testing.T) {
 		t.Errorf("%d handshakes, want 3", n)
 	}
 }
+
+// Every socket closes before the kernel answers on it, the first one
+// included: Dial fails within its handshake timeout, instead of returning
+// a Conn that never opens and redials for ever, its reconnect timeout
+// never applied.
+func TestDialFailsWhenNoSocketIsAnswered(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	k.mute = true
+	errc := make(chan error, 1)
+	go func() {
+		conn, err := dial(context.Background(), k.client, k.id, WithHandshakeTimeout(3*time.Second),
+			WithReconnectTimeout(time.Second), WithCheckInterval(-1))
+		if err == nil {
+			err = fmt.Errorf("Dial succeeded, Info %v, Err %v", conn.Info(), conn.Err())
+			conn.Close()
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	if err := wait(t, "Dial", errc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Only the first socket closes before the kernel answers: Dial goes on
+// with the next one, and returns once the kernel has answered there.
+func TestDialSurvivesAnUnansweredFirstSocket(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	k.mute = true
+	errc := make(chan error, 1)
+	go func() {
+		conn, err := dial(context.Background(), k.client, k.id, WithHandshakeTimeout(hangLimit/2), WithCheckInterval(-1))
+		if err == nil {
+			t.Cleanup(func() { conn.Close() })
+			if conn.Info() == nil {
+				err = errors.New("Dial returned before the kernel answered: Info is nil")
+			}
+		}
+		errc <- err
+	}()
+	for deadline := time.Now().Add(hangLimit); k.handshakeCount() < 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no handshake")
+		}
+	}
+	k.mu.Lock()
+	k.mute = false
+	k.mu.Unlock()
+	if err := wait(t, "Dial", errc); err != nil {
+		t.Fatal(err)
+	}
+}
