@@ -57,6 +57,7 @@ type fakeKernel struct {
 	dead       bool // REST GET reports execution_state dead
 	interrupts int
 	restarts   int
+	checks     int // REST GETs of the kernel
 	interrupt  chan struct{}
 	inputs     chan *Message
 	seq        int
@@ -77,6 +78,9 @@ type fakeKernel struct {
 	// mute makes each new connection answer nothing and close once it has
 	// read a kernel_info_request on shell.
 	mute bool
+	// blockedControl leaves control's kernel_info_requests unanswered, as
+	// ipykernel's control thread while a cell holds the GIL.
+	blockedControl bool
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -209,6 +213,9 @@ func (k *fakeKernel) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		k.accept(w, r)
 	case path == kernel && r.Method == "GET":
+		k.mu.Lock()
+		k.checks++
+		k.mu.Unlock()
 		if gone {
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprintf(w, `{"message": "Kernel does not exist: %s", "reason": null}`, k.id)
@@ -409,6 +416,12 @@ func (k *fakeKernel) handle(session string, m *Message) {
 	parent := m.rawHeader
 	switch m.Header.MsgType {
 	case MsgKernelInfoRequest:
+		k.mu.Lock()
+		blocked := k.blockedControl && m.Channel == ChannelControl
+		k.mu.Unlock()
+		if blocked {
+			return
+		}
 		// Every request gets busy and idle on IOPub, control's too
 		// (docs/wire/kernel-channels.md KC14).
 		k.broadcast(parent, MsgStatus, Status{StateBusy})
