@@ -57,6 +57,7 @@ type fakeKernel struct {
 	dead       bool // REST GET reports execution_state dead
 	interrupts int
 	restarts   int
+	checks     int // REST GETs of the kernel
 	interrupt  chan struct{}
 	inputs     chan *Message
 	seq        int
@@ -74,6 +75,12 @@ type fakeKernel struct {
 	closeAnswered bool
 	silentNew     bool
 	slowRead      bool
+	// mute makes each new connection answer nothing and close once it has
+	// read a kernel_info_request on shell.
+	mute bool
+	// blockedControl leaves control's kernel_info_requests unanswered, as
+	// ipykernel's control thread while a cell holds the GIL.
+	blockedControl bool
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -206,6 +213,9 @@ func (k *fakeKernel) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		k.accept(w, r)
 	case path == kernel && r.Method == "GET":
+		k.mu.Lock()
+		k.checks++
+		k.mu.Unlock()
 		if gone {
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprintf(w, `{"message": "Kernel does not exist: %s", "reason": null}`, k.id)
@@ -248,6 +258,7 @@ type fakeConn struct {
 	noIOPub bool // (under k.mu) send replies, no IOPub
 	slow    bool // read as over a slow link
 	deaf    bool // (under k.mu) run what comes, send it nothing: a silent socket
+	mute    bool // answer nothing, close after a kernel_info_request on shell
 }
 
 func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
@@ -268,6 +279,7 @@ func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
 	closeNew, silentNew := k.closeNew, k.silentNew
 	fc.slow = k.slowRead
 	fc.hangUp = k.closeAnswered
+	fc.mute = k.mute
 	if k.stallNext > 0 {
 		k.stallNext--
 		fc.stall = true
@@ -340,6 +352,12 @@ func (fc *fakeConn) read() {
 		k.mu.Lock()
 		k.received = append(k.received, m)
 		k.mu.Unlock()
+		if fc.mute {
+			if m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
+				return
+			}
+			continue
+		}
 		k.handle(fc.session, m)
 		if fc.stall && m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
 			<-k.done // a peer that stops reading: the client's writes fill the buffers
@@ -398,6 +416,12 @@ func (k *fakeKernel) handle(session string, m *Message) {
 	parent := m.rawHeader
 	switch m.Header.MsgType {
 	case MsgKernelInfoRequest:
+		k.mu.Lock()
+		blocked := k.blockedControl && m.Channel == ChannelControl
+		k.mu.Unlock()
+		if blocked {
+			return
+		}
 		// Every request gets busy and idle on IOPub, control's too
 		// (docs/wire/kernel-channels.md KC14).
 		k.broadcast(parent, MsgStatus, Status{StateBusy})

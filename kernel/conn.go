@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -113,7 +114,15 @@ func Dial(ctx context.Context, ep Endpoint, opts ...Option) (*Conn, error) {
 		conn.wg.Add(1)
 		go conn.monitor(run)
 	}
-	if err := conn.gate(ctx, conn.generation()); err != nil {
+	err = conn.gate(ctx, conn.generation())
+	if errors.Is(err, errReplace) {
+		// The first socket ended before the kernel answered on it: wait,
+		// within ctx, for a newer socket's gate to open the Conn.
+		if _, err = conn.socket(ctx, 0); err != nil {
+			err = fmt.Errorf("nbserv: kernel %s: its first socket closed before the kernel answered, and no later one opened: %w", conn.KernelID(), err)
+		}
+	}
+	if err != nil {
 		conn.Close()
 		return nil, err
 	}

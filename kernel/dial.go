@@ -49,7 +49,7 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 // as shell, as Jupyter's own probe does: control answers, with its status,
 // even while the kernel runs code. It is repeated every second, since a
 // kernel still starting may miss it, until the kernel has answered, a
-// newer socket, or ctx's end.
+// newer socket (errReplace), or ctx's end.
 func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	req := newRequest(1<<20, false)
 	req.internal = true
@@ -112,7 +112,8 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 		case <-req.signal:
 		case <-tick.C:
 			if c.generation() != gen {
-				return nil
+				// The newer socket's own gate opens the Conn, or not.
+				return errReplace
 			}
 			if info == nil {
 				if err := ask(); err != nil {
@@ -295,12 +296,13 @@ func (c *Conn) monitor(ctx context.Context) {
 		case <-t.C:
 		}
 		c.mu.Lock()
-		waiting := false
+		waiting, heard := false, false
+		gen, open := c.gen, c.open
 		for _, r := range c.pending {
 			waiting = waiting || !r.internal
+			heard = heard || !r.internal && r.gen == gen && r.heard
 		}
 		waiting = waiting && time.Since(c.lastRecv) >= c.o.check
-		gen, open := c.gen, c.open
 		c.mu.Unlock()
 		if !waiting {
 			continue
@@ -309,7 +311,11 @@ func (c *Conn) monitor(ctx context.Context) {
 			c.end(err)
 			return
 		}
-		if open && c.silent(ctx, gen) {
+		// A request that heard back on this socket proves it relays: the
+		// kernel is busy with it, and may leave control unanswered for as
+		// long as it runs (ipykernel's control thread waits while C code
+		// holds the GIL).
+		if open && !heard && c.silent(ctx, gen) {
 			err := transport.OutcomeUnknown(fmt.Errorf("nbserv: the kernel connection went silent (no answer to a kernel_info_request on control within %v); the request was sent, and the kernel may have run it", c.o.check))
 			c.drop(gen) // first, so that no request goes out on this socket
 			c.failSentOn(gen, err)

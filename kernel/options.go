@@ -141,9 +141,11 @@ func WithReconnectTimeout(d time.Duration) Option {
 // of a deleted kernel open and silent, so without this check a request
 // could wait forever. At the same time it probes the socket with a
 // kernel_info_request on control, which the kernel answers even while it
-// runs code: a socket that gives no answer within the interval is silent
-// (a socket that lived through a kernel restart can be), so the Conn
-// drops and restores it, and the requests sent on it end with an error
+// runs code: a socket that gives no answer within the interval, and on
+// which no request waiting has heard back (a kernel busy with one may
+// leave control unanswered: ipykernel's, while C code holds the GIL), is
+// silent (a socket that lived through a kernel restart can be), so the
+// Conn drops and restores it, and the requests sent on it end with an error
 // matching ErrOutcomeUnknown (the kernel may have run them; they are not
 // sent again). A negative value disables the check and the probe.
 func WithCheckInterval(d time.Duration) Option {

@@ -123,6 +123,9 @@ func (c *Conn) dispatch(m *Message, size int64, gen uint64) (replace bool) {
 		c.iopub++
 	}
 	req := c.pending[m.ParentHeader.MsgID]
+	if req != nil && req.gen == gen {
+		req.heard = true
+	}
 	handler := c.o.handler
 	c.mu.Unlock()
 	if m.Err == nil && req != nil && m.ParentHeader.MsgID != "" && (req.keep == nil || req.keep(m)) {

@@ -23,9 +23,11 @@ type request struct {
 	// others go to the message handler.
 	keep   func(*Message) bool
 	signal chan struct{}
-	// gen is the generation of the socket the request went out on (set
-	// under the Conn's lock); internal marks the Conn's own probes.
+	// gen is the generation of the socket the request went out on, and
+	// heard whether a message of it came back on that socket (both under
+	// the Conn's lock); internal marks the Conn's own probes.
 	gen      uint64
+	heard    bool
 	internal bool
 
 	mu    sync.Mutex

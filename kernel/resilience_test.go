@@ -300,3 +300,107 @@ func TestRestoredSocketWithoutIOPubIsNotUsed(t *testing.T) {
 		t.Errorf("%d handshakes, want 3", n)
 	}
 }
+
+// Every socket closes before the kernel answers on it, the first one
+// included: Dial fails within its handshake timeout, instead of returning
+// a Conn that never opens and redials for ever, its reconnect timeout
+// never applied.
+func TestDialFailsWhenNoSocketIsAnswered(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	k.mute = true
+	errc := make(chan error, 1)
+	go func() {
+		conn, err := dial(context.Background(), k.client, k.id, WithHandshakeTimeout(3*time.Second),
+			WithReconnectTimeout(time.Second), WithCheckInterval(-1))
+		if err == nil {
+			err = fmt.Errorf("Dial succeeded, Info %v, Err %v", conn.Info(), conn.Err())
+			conn.Close()
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	if err := wait(t, "Dial", errc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Only the first socket closes before the kernel answers: Dial goes on
+// with the next one, and returns once the kernel has answered there.
+func TestDialSurvivesAnUnansweredFirstSocket(t *testing.T) {
+	k := newFakeKernel(t, standardExec)
+	k.mute = true
+	errc := make(chan error, 1)
+	go func() {
+		conn, err := dial(context.Background(), k.client, k.id, WithHandshakeTimeout(hangLimit/2), WithCheckInterval(-1))
+		if err == nil {
+			t.Cleanup(func() { conn.Close() })
+			if conn.Info() == nil {
+				err = errors.New("Dial returned before the kernel answered: Info is nil")
+			}
+		}
+		errc <- err
+	}()
+	for deadline := time.Now().Add(hangLimit); k.handshakeCount() < 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no handshake")
+		}
+	}
+	k.mu.Lock()
+	k.mute = false
+	k.mu.Unlock()
+	if err := wait(t, "Dial", errc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A cell that holds the kernel busy, its control channel unanswered (as
+// ipykernel's control thread while C code holds the GIL), for many check
+// intervals: the socket brought the cell's busy status, so it is not
+// silent, and the Execute gets its outputs, on the same socket.
+func TestBusyKernelIsNotASilentSocket(t *testing.T) {
+	release := make(chan struct{})
+	k := newFakeKernel(t, func(x *fakeExec) {
+		x.status(StateBusy)
+		x.input()
+		x.wait(release)
+		x.stream(Stdout, "done\n")
+		x.reply(StatusOK, nil)
+		x.status(StateIdle)
+	})
+	k.blockedControl = true
+	conn := k.connect(WithCheckInterval(100 * time.Millisecond))
+	errc := make(chan error, 1)
+	go func() {
+		ex, err := conn.Execute(context.Background(), "held")
+		if err == nil && ex.Stdout() != "done\n" {
+			err = fmt.Errorf("stdout %q", ex.Stdout())
+		}
+		errc <- err
+	}()
+	// Wait for the monitor to have found the Conn waiting in silence a few
+	// times (it asks the REST API each time).
+	for deadline := time.Now().Add(hangLimit); ; time.Sleep(10 * time.Millisecond) {
+		k.mu.Lock()
+		n := k.checks
+		k.mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d checks: the monitor does not check", n)
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("the Execute ended while the kernel was busy with it: %v", err)
+		default:
+		}
+	}
+	close(release)
+	if err := wait(t, "Execute", errc); err != nil {
+		t.Fatal(err)
+	}
+	if n := k.handshakeCount(); n != 1 {
+		t.Errorf("%d handshakes: the busy kernel's socket was dropped", n)
+	}
+}
