@@ -37,6 +37,9 @@
 //   - Package hub manages users' servers through JupyterHub's API and
 //     returns an nbserv Client for each user's server.
 //
+// Package nbexec builds on kernel and nbformat: nbexec.Run executes a
+// whole notebook through a *kernel.Conn, as nbclient does.
+//
 // Package nbservtest runs an in-process reference server that answers as
 // Jupyter Server 2.x or 1.x does, kernels included, with controls to
 // provoke a real server's failures, so code using these packages can be
