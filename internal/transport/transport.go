@@ -97,8 +97,9 @@ func DoDecode[T any](ctx context.Context, c *Client, cl Call, decode func([]byte
 // Do. The call's timeout bounds the wait for the answer's headers; reading
 // the body is bounded by ctx and by Config.StreamIdleTimeout (by default
 // the call's timeout), the longest a read may wait for data (a
-// *StalledError), and a body shorter or
-// longer than its Content-Length fails its last read with a *LengthError.
+// *StalledError). A body shorter than its Content-Length fails its last
+// read with a *LengthError; a longer one is cut at that length by
+// net/http.
 func (c *Client) Stream(ctx context.Context, cl Call, opts []CallOption) (_ io.ReadCloser, _ *Response, err error) {
 	o := c.callOptions(opts)
 	r := o.response
