@@ -37,6 +37,7 @@ type console struct {
 	mu       sync.Mutex
 	out, err io.Writer
 	terminal bool
+	named    bool // several notebooks: the line names each
 	shown    bool // the status line is on the terminal
 	running  []*progress
 	ticker   *time.Ticker
@@ -51,8 +52,10 @@ type progress struct {
 	start       time.Time
 }
 
-func newConsole(stdout, stderr io.Writer, terminal bool) *console {
-	return &console{out: stdout, err: stderr, terminal: terminal}
+// newConsole writes to stdout and stderr, with a status line on stderr
+// when terminal is true, naming each notebook when named is.
+func newConsole(stdout, stderr io.Writer, terminal, named bool) *console {
+	return &console{out: stdout, err: stderr, terminal: terminal, named: named}
 }
 
 // consoleWriter writes to one of the console's streams.
@@ -171,8 +174,8 @@ func (c *console) drawLocked() {
 	for i, p := range c.running {
 		cell := min(p.done+1, p.total)
 		parts[i] = fmt.Sprintf("cell %d of %d, %s", cell, p.total, time.Since(p.start).Truncate(time.Second))
-		if len(c.running) > 1 {
-			parts[i] = baseName(p.name) + " " + parts[i]
+		if c.named {
+			parts[i] = shortName(p.name) + " " + parts[i]
 		}
 	}
 	line := strings.Join(parts, " | ")
@@ -183,7 +186,16 @@ func (c *console) drawLocked() {
 	c.shown = true
 }
 
-// baseName is the last element of a local or server path.
-func baseName(name string) string {
-	return name[strings.LastIndexAny(name, `/\`)+1:]
+// maxNameRunes bounds a notebook's name on the status line, so that its
+// cell and time still fit.
+const maxNameRunes = 24
+
+// shortName is the last element of a local or server path, cut to
+// maxNameRunes.
+func shortName(name string) string {
+	r := []rune(name[strings.LastIndexAny(name, `/\`)+1:])
+	if len(r) > maxNameRunes {
+		return string(r[:maxNameRunes-1]) + "…"
+	}
+	return string(r)
 }

@@ -134,6 +134,12 @@ func paramFlag(dst *[]nbexec.Parameter, typed bool) func(string) error {
 
 // run is the program: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runOn(ctx, args, stdout, stderr, isTerminal(stderr))
+}
+
+// runOn is run with terminal saying whether stderr is a terminal, where
+// the status line goes.
+func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, terminal bool) int {
 	env, envErr := nbserv.ConfigFromEnv()
 	var o options
 	fs := flag.NewFlagSet("run-notebook", flag.ContinueOnError)
@@ -148,10 +154,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.onServer, "server", false, "INPUT and OUTPUT are paths on the server, not local files")
 	fs.StringVar(&o.cwd, "cwd", "", "the kernel's working `DIR`ectory on the server (default: its root, or INPUT's directory with -server)")
 	var typed, raw []nbexec.Parameter
-	fs.Func("p", "set parameter NAME to VALUE, typed as papermill's -p types it (`NAME=VALUE`; repeatable)", paramFlag(&typed, true))
-	fs.Func("r", "set parameter NAME to the string VALUE, as papermill's -r (`NAME=VALUE`; repeatable)", paramFlag(&raw, false))
+	fs.Func("p", "set a parameter, `NAME=VALUE`, the value typed as papermill's -p types it (int, float, True/False/None, else a string); repeatable", paramFlag(&typed, true))
+	fs.Func("r", "set a parameter, `NAME=VALUE`, the value a string, as papermill's -r; repeatable", paramFlag(&raw, false))
 	fs.StringVar(&o.outDir, "d", "", "run every argument as an INPUT and write each to `OUTDIR`/<its base name>")
-	fs.IntVar(&o.jobs, "j", 1, "with -d, how many notebooks run at once, each on its own kernel")
+	fs.IntVar(&o.jobs, "j", 1, "with -d, how many notebooks (`N`) run at once, each on its own kernel")
 	switch err := fs.Parse(args); {
 	case errors.Is(err, flag.ErrHelp):
 		_, _ = stdout.Write(help.Bytes())
@@ -181,7 +187,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case o.jobs < 1:
 		return usageError(errors.New("-j must be at least 1"))
 	case fs.NArg() == 0:
-		return runDemo(ctx, stdout, stderr)
+		return runDemo(ctx, stdout, stderr, terminal)
 	case o.outDir == "" && fs.NArg() != 2:
 		return usageError(errors.New("want INPUT.ipynb and OUTPUT.ipynb (or -d OUTDIR and INPUTs)"))
 	case o.url == "" && envErr != nil:
@@ -209,7 +215,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	con := newConsole(stdout, stderr, isTerminal(stderr))
+	con := newConsole(stdout, stderr, terminal, o.outDir != "")
 	defer con.close()
 	if o.outDir == "" {
 		return report(execute(ctx, c, st, jobs[0], o, con), con.stderr())
@@ -456,6 +462,9 @@ func runMany(ctx context.Context, c *nbserv.Client, st store, jobs []job, o opti
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if ctx.Err() != nil {
+					continue // not run: the select below may hand one out after a cancel
+				}
 				start := time.Now()
 				err := execute(ctx, c, st, jobs[i], o, con)
 				results[i] = result{ran: true, err: err, elapsed: time.Since(start)}
@@ -612,7 +621,7 @@ func (s serverFiles) save(ctx context.Context, name string, nb *nbformat.Noteboo
 // runDemo runs the bundled demo.ipynb on the embedded reference server,
 // whose kernel is scripted with what ipykernel answers to its cells, and
 // writes the executed notebook to the server's in-memory contents.
-func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
+func runDemo(ctx context.Context, stdout, stderr io.Writer, terminal bool) int {
 	ref, err := nbservtest.Start()
 	if err != nil {
 		fmt.Fprintf(stderr, "run-notebook: %v\n", err)
@@ -632,7 +641,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "Using the embedded reference server at %s and the bundled demo.ipynb\n", ref.URL)
-	con := newConsole(stdout, stderr, isTerminal(stderr))
+	con := newConsole(stdout, stderr, terminal, false)
 	defer con.close()
 	j := job{in: "demo.ipynb", out: "demo-executed.ipynb"}
 	return report(execute(ctx, ref.Client, serverFiles{ref.Client}, j, options{onServer: true}, con), con.stderr())

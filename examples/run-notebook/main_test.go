@@ -519,3 +519,82 @@ func TestSignalsDeleteTheKernel(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalsDeleteEveryKernel runs three notebooks two at a time as a
+// process and stops it with SIGTERM and SIGINT while two run: both
+// kernels must be deleted, the third notebook never started, and the
+// summary printed.
+func TestSignalsDeleteEveryKernel(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			clearEnv(t)
+			srv := nbservtest.NewServer(t)
+			srv.Script("quick", nbservtest.Stdout("quick\n"))
+			srv.Script("forever", nbservtest.Sleep(time.Hour))
+			dir := t.TempDir()
+			var ins []string
+			for _, name := range []string{"a.ipynb", "b.ipynb", "c.ipynb"} {
+				ins = append(ins, writeNotebookAt(t, dir, name, nbformat.New(nbformat.NewCodeCell("quick"), nbformat.NewCodeCell("forever"))))
+			}
+			outDir := filepath.Join(dir, "out")
+			// Generous: the program ends within the cleanup's bound, not the hour.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-url", srv.URL, "-token", srv.Token, "-j", "2", "-d", outDir}, ins...)...)
+			cmd.Env = append(os.Environ(), mainEnv+"=1")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Both running notebooks are at their endless cell once each
+			// has reported its first: two at once, never the third.
+			lines := bufio.NewScanner(stdout)
+			firstDone := map[string]bool{}
+			for len(firstDone) < 2 && lines.Scan() {
+				for _, in := range ins {
+					if strings.HasPrefix(lines.Text(), in+": cell 1 done, 1 of 2 (") {
+						firstDone[in] = true
+					}
+				}
+			}
+			if !firstDone[ins[0]] || !firstDone[ins[1]] {
+				t.Fatalf("first cells done: %v, %s", firstDone, stderr.String())
+			}
+			for _, in := range ins[:2] {
+				if got := readNotebook(t, filepath.Join(outDir, filepath.Base(in))); len(got.Cells[0].Outputs) != 1 {
+					t.Errorf("%s after cell 1: %+v", in, got.Cells[0])
+				}
+			}
+			if ks, err := srv.Client.Kernels.List(ctx); err != nil || len(ks) != 2 {
+				t.Fatalf("kernels while running: %v, %v", ks, err)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			var rest strings.Builder
+			for lines.Scan() {
+				rest.WriteString(lines.Text() + "\n")
+			}
+			var exit *exec.ExitError
+			if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Errorf("exit: %v, %s", err, stderr.String())
+			}
+			if ks, err := srv.Client.Kernels.List(context.Background()); err != nil || len(ks) != 0 {
+				t.Errorf("kernels left after %v: %v, %v", sig, ks, err)
+			}
+			for _, want := range []string{"Summary: 0 of 3 notebooks ran without error\n", "  not run         " + ins[2] + "\n"} {
+				if !strings.Contains(rest.String(), want) {
+					t.Errorf("no %q in:\n%s", want, rest.String())
+				}
+			}
+			if _, err := os.Stat(filepath.Join(outDir, "c.ipynb")); !os.IsNotExist(err) {
+				t.Errorf("c was started: %v", err)
+			}
+		})
+	}
+}
