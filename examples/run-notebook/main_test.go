@@ -220,13 +220,16 @@ func TestLeavesAUsersSessionAlone(t *testing.T) {
 // someone has it open: against real Jupyter when NBSERV_JUPYTER_URL and
 // NBSERV_JUPYTER_TOKEN are set (scripts/with-jupyter.sh), else against the
 // reference server, scripted with what ipykernel sends. The user's session
-// and kernel must be left as they were: their kernel has run nothing.
+// and kernel must be left as they were: their kernel has run nothing. A -p
+// parameter overrides the notebook's default.
 func TestOnAServerBesideAnOpenSession(t *testing.T) {
 	clearEnv(t)
 	base, token := os.Getenv("NBSERV_JUPYTER_URL"), os.Getenv("NBSERV_JUPYTER_TOKEN")
 	if base == "" {
 		srv := nbservtest.NewServer(t)
-		srv.Script("print(\"from run-notebook\")", nbservtest.Stdout("from run-notebook\n"))
+		srv.Script("greeting = \"default\"")
+		srv.Script("# Parameters\ngreeting = \"from run-notebook\"\n")
+		srv.Script("print(greeting)", nbservtest.Stdout("from run-notebook\n"))
 		srv.Script("1", nbservtest.ResultText("1"))
 		base, token = srv.URL, srv.Token
 	}
@@ -245,7 +248,10 @@ func TestOnAServerBesideAnOpenSession(t *testing.T) {
 		_ = c.Contents.Delete(context.Background(), dir+"/a.ipynb")
 		_ = c.Contents.Delete(context.Background(), dir)
 	})
-	if _, err := c.Contents.SaveNotebook(ctx, dir+"/a.ipynb", nbformat.New(nbformat.NewCodeCell("print(\"from run-notebook\")"))); err != nil {
+	nb := nbformat.New(nbformat.NewCodeCell("greeting = \"default\""), nbformat.NewCodeCell("print(greeting)"))
+	_ = nb.Cells[0].Metadata.Set("tags", []string{nbexec.TagParameters})
+	nb.Metadata.Kernelspec = &nbformat.KernelspecMetadata{Name: "python3", DisplayName: "Python 3", Language: "python"}
+	if _, err := c.Contents.SaveNotebook(ctx, dir+"/a.ipynb", nb); err != nil {
 		t.Fatal(err)
 	}
 	theirs, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: dir + "/a.ipynb", Type: nbserv.SessionNotebook})
@@ -253,7 +259,7 @@ func TestOnAServerBesideAnOpenSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Sessions.Delete(context.Background(), theirs.ID) })
-	code, out, errOut := runProgram(t, "-url", base, "-token", token, "-server", dir+"/a.ipynb", dir+"/out.ipynb")
+	code, out, errOut := runProgram(t, "-url", base, "-token", token, "-server", "-p", "greeting=from run-notebook", dir+"/a.ipynb", dir+"/out.ipynb")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, out, errOut)
 	}
@@ -261,7 +267,10 @@ func TestOnAServerBesideAnOpenSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cell := got.Cells[0]; cell.ExecutionCount == nil || *cell.ExecutionCount != 1 || len(cell.Outputs) != 1 || cell.Outputs[0].Text != "from run-notebook\n" {
+	if len(got.Cells) != 3 || got.Cells[1].Source != "# Parameters\ngreeting = \"from run-notebook\"\n" {
+		t.Fatalf("cells %+v", got.Cells)
+	}
+	if cell := got.Cells[2]; cell.ExecutionCount == nil || *cell.ExecutionCount != 3 || len(cell.Outputs) != 1 || cell.Outputs[0].Text != "from run-notebook\n" {
 		t.Errorf("executed cell %+v", cell)
 	}
 	s, err := c.Sessions.Get(ctx, theirs.ID)
@@ -466,9 +475,10 @@ func TestCancelledDuringKernelStart(t *testing.T) {
 }
 
 // TestSignalsDeleteTheKernel runs the program as a process and stops it
-// with SIGTERM and SIGINT mid-run: it must delete the kernel it started.
+// with SIGTERM, SIGINT and SIGPIPE (what a closed pipe on its output
+// sends) mid-run: it must delete the kernel it started.
 func TestSignalsDeleteTheKernel(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGPIPE} {
 		t.Run(sig.String(), func(t *testing.T) {
 			clearEnv(t)
 			srv := nbservtest.NewServer(t)
