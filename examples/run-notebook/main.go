@@ -102,7 +102,6 @@ type options struct {
 	timeout     time.Duration
 	onServer    bool
 	cwd         string
-	in, out     string
 	// params are the -p values, typed, then the -r values.
 	params []nbexec.Parameter
 	// outDir and jobs are -d and -j: several INPUTs, each written to
