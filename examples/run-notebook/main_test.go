@@ -474,6 +474,25 @@ func TestCancelledDuringKernelStart(t *testing.T) {
 	}
 }
 
+// startProgram runs the program as a process (the test binary, told by
+// mainEnv to run main), for signals; ctx bounds it. It returns the
+// process, its standard output by lines, and its standard error.
+func startProgram(ctx context.Context, t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(stdout), stderr
+}
+
 // TestSignalsDeleteTheKernel runs the program as a process and stops it
 // with SIGTERM, SIGINT and SIGPIPE (what a closed pipe on its output
 // sends) mid-run: it must delete the kernel it started.
@@ -488,18 +507,7 @@ func TestSignalsDeleteTheKernel(t *testing.T) {
 			// Generous: the program ends within the cleanup's bound, not the hour.
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-url", srv.URL, "-token", srv.Token, in, in+".out")
-			cmd.Env = append(os.Environ(), mainEnv+"=1")
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			lines := bufio.NewScanner(stdout)
+			cmd, lines, stderr := startProgram(ctx, t, "-url", srv.URL, "-token", srv.Token, in, in+".out")
 			if !lines.Scan() || !strings.HasPrefix(lines.Text(), "Running ") {
 				t.Fatalf("first line %q, %s", lines.Text(), stderr.String())
 			}
@@ -550,20 +558,9 @@ func TestSignalsDeleteEveryKernel(t *testing.T) {
 			// Generous: the program ends within the cleanup's bound, not the hour.
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-url", srv.URL, "-token", srv.Token, "-j", "2", "-d", outDir}, ins...)...)
-			cmd.Env = append(os.Environ(), mainEnv+"=1")
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, lines, stderr := startProgram(ctx, t, append([]string{"-url", srv.URL, "-token", srv.Token, "-j", "2", "-d", outDir}, ins...)...)
 			// Both running notebooks are at their endless cell once each
 			// has reported its first: two at once, never the third.
-			lines := bufio.NewScanner(stdout)
 			firstDone := map[string]bool{}
 			for len(firstDone) < 2 && lines.Scan() {
 				for _, in := range ins {
