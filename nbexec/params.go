@@ -72,7 +72,9 @@ func (e *ParameterError) Error() string {
 // nested, a []any or a map[string]any of these (a Python list or dict,
 // the dict's keys sorted, since a Go map has no order).
 type Parameter struct {
-	Name  string
+	// Name is the variable assigned: a Python identifier, not a keyword.
+	Name string
+	// Value is its value, of one of the types above.
 	Value any
 }
 
