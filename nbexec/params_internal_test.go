@@ -24,7 +24,8 @@ func python(t *testing.T, program string) string {
 	// machine.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", "-c", program)
+	cmd := exec.CommandContext(ctx, "python3", "-") // the program on stdin: no limit on its size
+	cmd.Stdin = strings.NewReader(program)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
