@@ -82,7 +82,9 @@ type Parameter struct {
 // its -p option: "True", "False" and "None" exactly are the bool and None;
 // then what Python's int() accepts is an integer (an int64, or a *big.Int
 // beyond its range), what float() accepts a float64, and anything else
-// the string itself. As in Python, surrounding whitespace, a sign,
+// the string itself (an integer of more than 4300 digits is a float, as
+// Python 3.11 and later refuse it to int()). As in Python, surrounding
+// whitespace, a sign,
 // underscores between digits and non-ASCII decimal digits are accepted:
 // " 1_000 " is 1000, "1e3" is 1000.0, "nan" is NaN, "0x10" is a string.
 // Papermill's -r values are the string as given, untyped.
@@ -162,6 +164,11 @@ func digitsWithUnderscores(s string) bool {
 	return true
 }
 
+// maxIntDigits is the longest integer Python's int() reads from a string
+// (sys.get_int_max_str_digits() since Python 3.11, 4300 by default);
+// past it int() refuses and papermill's typing falls through to float().
+const maxIntDigits = 4300
+
 // pythonInt parses s as Python's int(s) does (base 10).
 func pythonInt(s string) (*big.Int, bool) {
 	s = asciiDigits(pythonStrip(s))
@@ -172,7 +179,11 @@ func pythonInt(s string) (*big.Int, bool) {
 	if !digitsWithUnderscores(s) {
 		return nil, false
 	}
-	n, ok := new(big.Int).SetString(sign+strings.ReplaceAll(s, "_", ""), 10)
+	digits := strings.ReplaceAll(s, "_", "")
+	if len(digits) > maxIntDigits {
+		return nil, false
+	}
+	n, ok := new(big.Int).SetString(sign+digits, 10)
 	return n, ok
 }
 

@@ -45,6 +45,7 @@ var typingInputs = []string{
 	"1.5", "1.", ".5", ".", "-.5", "1e3", "1E3", "1e+3", "1e-3", "1e+-3", "1e", "e3", "1.5e300", "1e400", "-1e400", "1e-400",
 	"1_0.5", "1._5", "1.5_", "1e1_0", "0.1", "1e16", "1e15", "0.0001", "0.00001",
 	"nan", "NaN", "-nan", "+inf", "-Infinity", "inf", "INF", "infinity", "infinit", "--1", "+-1", "++1",
+	strings.Repeat("7", 4300), strings.Repeat("7", 4301), "-" + strings.Repeat("0", 4301), strings.Repeat("1_2", 2151),
 	"", " ", "hello", "hello world", "'quoted'", "\"dq\"", "a\\b", "line1\nline2", "héllo", "1,000", "1 000",
 }
 
