@@ -188,6 +188,8 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 		return usageError(errors.New("-j runs several notebooks: give -d OUTDIR"))
 	case o.jobs < 1:
 		return usageError(errors.New("-j must be at least 1"))
+	case fs.NArg() == 0 && len(o.params) > 0:
+		return usageError(errors.New("parameters want an INPUT.ipynb (the demo takes none)"))
 	case fs.NArg() == 0:
 		return runDemo(ctx, stdout, stderr, terminal)
 	case o.outDir == "" && fs.NArg() != 2:

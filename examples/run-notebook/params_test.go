@@ -109,6 +109,9 @@ func TestParameterUsageErrors(t *testing.T) {
 			t.Errorf("%q: exit %d: %s", p, code, errOut)
 		}
 	}
+	if code, _, errOut := runProgram(t, "-p", "a=1"); code != 2 || !strings.Contains(errOut, "parameters want an INPUT") {
+		t.Errorf("-p without INPUT: exit %d: %s", code, errOut)
+	}
 	if ks, err := srv.Client.Kernels.List(context.Background()); err != nil || len(ks) != 0 {
 		t.Errorf("kernels started: %v, %v", ks, err)
 	}
