@@ -39,6 +39,12 @@
 //     in a consistent state, so a caller can save it after every cell and
 //     an interrupted run leaves what ran.
 //
+// Before a run, InjectParameters parameterises a notebook as papermill
+// does: a cell tagged injected-parameters, after the cell tagged
+// parameters, assigns the values as Python literals written as papermill
+// writes them, and metadata.papermill.parameters records them; ParseValue
+// types a command-line value as papermill's -p does.
+//
 // The package imports kernel and nbformat only: reading and saving the
 // notebook and starting the kernel are the caller's (nbserv's
 // Contents.GetNotebook, Kernels.Start and Kernels.Connect, or a local file).
