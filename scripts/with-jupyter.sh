@@ -26,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$#" -eq 0 ]; then
-  set -- go test -p 1 -race -count=1 -v -run 'E2E|Differential' . ./internal/refserver # -p 1: one server, one package at a time
+  set -- go test -p 1 -race -count=1 -v -run 'E2E|Differential' . ./internal/refserver ./examples/run-notebook # -p 1: one server, one package at a time
 fi
 
 generation="${WITH_JUPYTER_GENERATION:-1}"

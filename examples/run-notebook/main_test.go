@@ -216,13 +216,13 @@ func TestLeavesAUsersSessionAlone(t *testing.T) {
 	}
 }
 
-// TestOnAServerBesideAnOpenSession runs a notebook stored on a server while
+// TestE2EOnAServerBesideAnOpenSession runs a notebook stored on a server while
 // someone has it open: against real Jupyter when NBSERV_JUPYTER_URL and
 // NBSERV_JUPYTER_TOKEN are set (scripts/with-jupyter.sh), else against the
 // reference server, scripted with what ipykernel sends. The user's session
 // and kernel must be left as they were: their kernel has run nothing. A -p
 // parameter overrides the notebook's default.
-func TestOnAServerBesideAnOpenSession(t *testing.T) {
+func TestE2EOnAServerBesideAnOpenSession(t *testing.T) {
 	clearEnv(t)
 	base, token := os.Getenv("NBSERV_JUPYTER_URL"), os.Getenv("NBSERV_JUPYTER_TOKEN")
 	if base == "" {
