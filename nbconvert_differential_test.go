@@ -136,7 +136,7 @@ func nbconvert(ctx context.Context, bin, work, outDir string, names []string) er
 		args = append(args, name)
 	}
 	for _, d := range []string{"home", "config", "data"} {
-		if err := os.Mkdir(filepath.Join(work, d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
 			return err
 		}
 	}
