@@ -34,20 +34,21 @@ import (
 // corpus prints more than the defaults let through; the limits at their
 // defaults are TestE2ENbexecIOPubLimits's):
 //
-//	WITH_JUPYTER_SERVER_ARGS="$NBSERV_RAISED_IOPUB" scripts/with-jupyter.sh go test -count=1 -v -run NbconvertDifferential .
+//	WITH_JUPYTER_SERVER_ARGS='--ServerApp.iopub_msg_rate_limit=1e9 --ServerApp.iopub_data_rate_limit=1e12' \
+//	  WITH_JUPYTER_BASES=/ scripts/with-jupyter.sh go test -count=1 -v -run NbconvertDifferential .
 //
-// with NBSERV_RAISED_IOPUB as .ci/run sets it. scripts/with-jupyter.sh
-// sets NBSERV_JUPYTER_BIN to the jupyter command beside the server.
+// (.ci/run does, for both generations). scripts/with-jupyter.sh sets
+// NBSERV_JUPYTER_BIN to the jupyter command beside the server.
 
 // corpusDir holds the corpus.
 const corpusDir = "testdata/notebooks"
 
-// nbconvertBound bounds nbconvert's run of the whole corpus, and
+// corpusBound bounds each engine's run of the whole corpus, and
 // corpusCellTimeout each cell of the SDK's run: the corpus runs in
 // 15–30 s on either engine, so a minute per cell and five for the corpus
 // only end a run that hangs.
 const (
-	nbconvertBound    = 5 * time.Minute
+	corpusBound       = 5 * time.Minute
 	corpusCellTimeout = time.Minute
 )
 
@@ -64,7 +65,7 @@ func TestNbconvertDifferential(t *testing.T) {
 
 	// nbconvert runs the whole corpus in one process (one Python start-up)
 	// while the SDK runs it on the server.
-	ctx, cancel := context.WithTimeout(context.Background(), nbconvertBound)
+	ctx, cancel := context.WithTimeout(context.Background(), corpusBound)
 	defer cancel()
 	work, outDir := t.TempDir(), t.TempDir()
 	nbconvertDone := make(chan error, 1)
