@@ -110,7 +110,8 @@ start_server() { # base_url; sets url and token, or fails when the server did no
   # notebook-signing key and its database inside $work, removed on exit.
   # JUPYTER_PATH would add kernelspec dirs; the config and data dirs are this
   # run's own. port_retries=0: a server whose port was taken meanwhile exits
-  # rather than moving to a port nobody polls.
+  # rather than moving to a port nobody polls. $server_args is unquoted on
+  # purpose: one argument per word.
   env -u JUPYTER_PATH HOME="$work/home" JUPYTER_CONFIG_DIR="$work/config" JUPYTER_DATA_DIR="$work/data" \
     JUPYTER_RUNTIME_DIR="$work/runtime" setsid "$jupyter_server" --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
     --ServerApp.port_retries=0 "$token_option=$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
