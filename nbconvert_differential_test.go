@@ -45,8 +45,8 @@ const corpusDir = "testdata/notebooks"
 
 // corpusBound bounds each engine's run of the whole corpus, and
 // corpusCellTimeout each cell of the SDK's run: the corpus runs in
-// 15–30 s on either engine, so a minute per cell and five for the corpus
-// only end a run that hangs.
+// 15–60 s on either engine on two shared cores, so a minute per cell and
+// five for the corpus only end a run that hangs.
 const (
 	corpusBound       = 5 * time.Minute
 	corpusCellTimeout = time.Minute
