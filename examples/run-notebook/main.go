@@ -267,10 +267,13 @@ func plan(o options, args []string, cwdSet bool) ([]job, error) {
 		if o.onServer {
 			j.in, j.out = strings.TrimPrefix(j.in, "/"), strings.TrimPrefix(j.out, "/")
 			if !cwdSet {
-				if j.cwd = path.Dir(j.in); j.cwd == "." {
-					j.cwd = ""
-				}
+				j.cwd = path.Dir(j.in)
 			}
+		}
+		if j.cwd == "" || j.cwd == "." {
+			// The root: a kernel started without a path runs in the
+			// server process's directory instead (docs/wire/nbexec.md NB1).
+			j.cwd = "/"
 		}
 	}
 	return jobs, nil
