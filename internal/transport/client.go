@@ -7,7 +7,6 @@
 package transport
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -26,7 +25,7 @@ type Client struct {
 	baseURL  string   // always ends with "/"
 	basePath string   // its escaped path, for error messages
 	token    string
-	redact   *redactor   // the token's forms, removed from what servers echo
+	redact   *redactor   // the token's and Header's forms, removed from what servers echo
 	header   http.Header // every request's headers, built once, never modified
 	// jsonHeader is header with the Content-Type of a JSON body.
 	jsonHeader http.Header
@@ -67,7 +66,7 @@ func New(s Settings) (*Client, error) {
 		baseURL:  base.String(),
 		basePath: base.EscapedPath(),
 		token:    string(s.Token),
-		redact:   newRedactor(string(s.Token)),
+		redact:   newRedactor(string(s.Token), s.Header),
 		header:   baseHeader(s.Config, s.Product),
 		settings: set,
 		costs:    s.Costs.orDefault(),
@@ -136,15 +135,17 @@ func (c *Client) CloseIdleConnections() {
 }
 
 // NewError makes the *Error of a non-2xx answer to a request the transport
-// did not send itself, with the token removed.
+// did not send itself, with the token and Config.Header's credentials
+// removed.
 func (c *Client) NewError(method, path string, status int, header http.Header, body []byte) *Error {
 	return newError(method, path, status, header, body, c.redact)
 }
 
-// RedactErr removes the token from an error's text, which may quote a
-// URL; an error without it is returned as it is.
+// RedactErr removes the token and Config.Header's credentials from an
+// error's text, which may quote a URL; an error without them is returned
+// as it is.
 func (c *Client) RedactErr(err error) error {
-	if c.redact == nil || !bytes.Contains([]byte(err.Error()), []byte(c.token)) {
+	if !c.redact.contains(err.Error()) {
 		return err
 	}
 	return errors.New(c.redact.string(err.Error()))
