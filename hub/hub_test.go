@@ -3,7 +3,9 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -100,6 +102,16 @@ func TestConfigAndClientNeverPrintTheToken(t *testing.T) {
 		slog.New(h).Info("config", "cfg", cfg, "ptr", &cfg, slog.Group("g", "cfg", cfg), "any", any(cfg))
 	}
 	printed = append(printed, string(js), string(wrapped), logged.String(), text.String(), cfg.String(), fmt.Sprintln(cfg, c))
+	// Every encoder of the standard library that can encode it.
+	type holder struct{ C hub.Config }
+	for _, v := range []any{cfg, &cfg, holder{cfg}} {
+		x, err := xml.Marshal(v)
+		var g bytes.Buffer
+		if err2 := gob.NewEncoder(&g).Encode(v); err != nil || err2 != nil {
+			t.Errorf("%v %v", err, err2)
+		}
+		printed = append(printed, string(x), g.String())
+	}
 	for _, s := range printed {
 		for _, x := range secrets {
 			if strings.Contains(s, x) || strings.Contains(strings.ToLower(s), fmt.Sprintf("%x", x)) {
