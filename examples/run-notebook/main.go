@@ -107,12 +107,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	token := env.Token
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "token" {
-			token = nbserv.Secret(o.token)
-		}
-	})
+	cfg := env.Retarget(o.url) // the environment's token goes to the environment's server only
+	if isSet(fs, "token") {
+		cfg.Token = nbserv.Secret(o.token)
+	}
 	switch {
 	case fs.NArg() == 0:
 		return runDemo(ctx, stdout, stderr)
@@ -126,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(errors.New("-timeout must not be negative"))
 	}
 	o.in, o.out = fs.Arg(0), fs.Arg(1)
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: o.url, Token: token})
+	c, err := nbserv.NewClient(cfg)
 	if err != nil {
 		return usageError(err)
 	}
