@@ -172,7 +172,7 @@ func (tc *TerminalConn) send(ctx context.Context, msg []any) error {
 		if end := tc.ended(); end != nil {
 			return end
 		}
-		return fmt.Errorf("nbserv: terminal %s: %w: writing: %w", tc.name, ErrTerminalClosed, transport.OutcomeUnknown(err))
+		return tc.closedError("writing", transport.OutcomeUnknown(err))
 	}
 	return nil
 }
@@ -188,9 +188,9 @@ func (tc *TerminalConn) ended() error {
 	case errors.Is(end, ErrTerminalClosed):
 		return end
 	case end == io.EOF:
-		return fmt.Errorf("nbserv: terminal %s: the shell exited: %w", tc.name, ErrTerminalClosed)
+		return tc.closedError("the shell exited", nil)
 	}
-	return fmt.Errorf("nbserv: terminal %s: %w (%w)", tc.name, ErrTerminalClosed, end)
+	return tc.closedError("the connection ended", end)
 }
 
 // Next returns the output received and not yet read, waiting for some
@@ -263,7 +263,7 @@ func (tc *TerminalConn) ReadUntil(ctx context.Context, marker string) (string, e
 // bound) and for the connection's reader. Output not read is dropped;
 // later calls fail with ErrTerminalClosed.
 func (tc *TerminalConn) Close() error {
-	tc.finish(fmt.Errorf("nbserv: terminal %s: %w", tc.name, ErrTerminalClosed))
+	tc.finish(tc.closedError("closed", nil))
 	tc.mu.Lock()
 	tc.buf = nil
 	tc.closed = true // output still on its way is dropped too
@@ -318,27 +318,27 @@ func (tc *TerminalConn) read() {
 func (tc *TerminalConn) readOne() error {
 	typ, r, err := tc.ws.Reader(context.Background())
 	if err != nil {
-		return fmt.Errorf("nbserv: terminal %s: %w: %w", tc.name, ErrTerminalClosed, err)
+		return tc.closedError("connection lost", err)
 	}
 	data, err := io.ReadAll(io.LimitReader(r, int64(tc.max)+1))
 	switch {
 	case err != nil:
-		return fmt.Errorf("nbserv: terminal %s: %w: %w", tc.name, ErrTerminalClosed, err)
+		return tc.closedError("connection lost", err)
 	case len(data) > tc.max:
 		return fmt.Errorf("nbserv: terminal %s: a message passed %d bytes; the connection is closed, later output lost: %w", tc.name, tc.max, ErrResponseTooLarge)
 	case typ != websocket.MessageText:
-		return fmt.Errorf("nbserv: terminal %s: %w: the server sent a binary message", tc.name, ErrTerminalClosed)
+		return tc.closedError("the server sent a binary message", nil)
 	}
 	var msg []json.RawMessage
 	var kind string
 	if json.Unmarshal(data, &msg) != nil || len(msg) == 0 || json.Unmarshal(msg[0], &kind) != nil {
-		return fmt.Errorf("nbserv: terminal %s: %w: the server sent a message that is not terminado's: %.80q", tc.name, ErrTerminalClosed, data)
+		return tc.closedError(fmt.Sprintf("the server sent a message that is not terminado's: %.80q", data), nil)
 	}
 	switch kind {
 	case "stdout":
 		var text string
 		if len(msg) < 2 || json.Unmarshal(msg[1], &text) != nil {
-			return fmt.Errorf("nbserv: terminal %s: %w: a stdout message without text: %.80q", tc.name, ErrTerminalClosed, data)
+			return tc.closedError(fmt.Sprintf("a stdout message without text: %.80q", data), nil)
 		}
 		return tc.output(text)
 	case "setup":
@@ -352,6 +352,29 @@ func (tc *TerminalConn) readOne() error {
 	// Other kinds are ignored, as JupyterLab's client passes them on
 	// without acting.
 	return nil
+}
+
+// terminalClosedError ends a connection for a reason of its own; it
+// matches ErrTerminalClosed.
+type terminalClosedError struct {
+	name, why string
+	err       error // the cause, if any
+}
+
+func (e *terminalClosedError) Error() string {
+	msg := "nbserv: terminal " + e.name + ": " + e.why
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
+}
+
+func (e *terminalClosedError) Is(target error) bool { return target == ErrTerminalClosed }
+
+func (e *terminalClosedError) Unwrap() error { return e.err }
+
+func (tc *TerminalConn) closedError(why string, err error) error {
+	return &terminalClosedError{name: tc.name, why: why, err: err}
 }
 
 // output adds text to the output not yet read, within the bound.
