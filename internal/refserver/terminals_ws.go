@@ -59,6 +59,10 @@ type termSock struct {
 	wake     chan struct{}
 	closing  bool
 	abort    bool // close without a close frame
+
+	// cancel ends the socket's reads and writes, a write blocked on a
+	// client that reads nothing included.
+	cancel context.CancelFunc
 }
 
 // termSockets is the Server's terminal WebSockets, for Close.
@@ -95,11 +99,13 @@ func (s *Server) serveTerminalSocket(w http.ResponseWriter, r *http.Request, nam
 		return // Accept has answered
 	}
 	ws.SetReadLimit(-1) // readMessage applies MaxClientMessage, to close as Tornado does
-	c := &termSock{ws: ws, wake: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &termSock{ws: ws, wake: make(chan struct{}, 1), cancel: cancel}
 
 	s.mu.Lock()
 	if s.ch.closed || s.terminalNamed(name) != t {
 		s.mu.Unlock()
+		cancel()
 		_ = ws.CloseNow()
 		return
 	}
@@ -116,7 +122,7 @@ func (s *Server) serveTerminalSocket(w http.ResponseWriter, r *http.Request, nam
 		s.termSend(c, []any{"stdout", strings.Join(sh.replay, "")})
 	}
 	s.mu.Unlock()
-	s.serveTermSock(c)
+	s.serveTermSock(ctx, c)
 }
 
 // shell returns t's scripted shell, starting it (its first prompt) on
@@ -131,15 +137,14 @@ func (t *terminal) shell() *termShell {
 
 // serveTermSock runs a socket until it closes, then detaches it, as
 // terminado's on_close (the terminal keeps running).
-func (s *Server) serveTermSock(c *termSock) {
+func (s *Server) serveTermSock(ctx context.Context, c *termSock) {
 	defer s.tsocks.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); s.termWriteLoop(ctx, c) }()
 	go func() { defer wg.Done(); s.pingLoop(ctx, c.ws) }()
 	s.termReadLoop(ctx, c)
-	cancel()
+	c.cancel()
 	_ = c.ws.CloseNow()
 	wg.Wait()
 
@@ -380,6 +385,7 @@ func (s *Server) termSend(c *termSock, msg []any) {
 	}
 	if c.outBytes > limit {
 		c.closing, c.abort, c.out = true, true, nil
+		c.cancel() // the writer may be blocked on this very client
 	}
 	c.wakeUp()
 }
