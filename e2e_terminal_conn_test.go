@@ -28,6 +28,20 @@ func connectTerminal(t *testing.T, ctx context.Context, c *nbserv.Client, name s
 	return tc
 }
 
+// typeAndRead writes input to a terminal and reads its output up to
+// marker, failing the test otherwise.
+func typeAndRead(t *testing.T, ctx context.Context, tc *nbserv.TerminalConn, input, marker string) string {
+	t.Helper()
+	if err := tc.Write(ctx, input); err != nil {
+		t.Fatalf("Write(%q): %v", input, err)
+	}
+	out, err := tc.ReadUntil(ctx, marker)
+	if err != nil {
+		t.Fatalf("after %q, waiting for %q: %v", input, marker, err)
+	}
+	return out
+}
+
 // readToEnd reads a connection's output until it ends, and returns the
 // output and the end.
 func readToEnd(ctx context.Context, tc *nbserv.TerminalConn) (string, error) {
@@ -60,18 +74,8 @@ func TestE2ETerminalConn(t *testing.T) {
 		if err := tc.Resize(ctx, 33, 101); err != nil {
 			t.Fatal(err)
 		}
-		if err := tc.Write(ctx, "stty size\r"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tc.ReadUntil(ctx, "33 101"); err != nil {
-			t.Fatalf("after a resize to 33x101, stty size: %v", err)
-		}
-		if err := tc.Write(ctx, "echo 'nb''serv-term'\r"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tc.ReadUntil(ctx, "nbserv-term"); err != nil {
-			t.Fatalf("echo: %v", err)
-		}
+		typeAndRead(t, ctx, tc, "stty size\r", "33 101") // after a resize to 33x101
+		typeAndRead(t, ctx, tc, "echo 'nb''serv-term'\r", "nbserv-term")
 
 		second := connectTerminal(t, ctx, c, term.Name)
 		if _, err := second.ReadUntil(ctx, "nbserv-term"); err != nil {
@@ -95,12 +99,7 @@ func TestE2ETerminalConn(t *testing.T) {
 			t.Errorf("Write after Close: %v", err)
 		}
 
-		if err := tc.Write(ctx, "echo 'still''-here'\r"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tc.ReadUntil(ctx, "still-here"); err != nil {
-			t.Fatalf("after the other connection closed: %v", err)
-		}
+		typeAndRead(t, ctx, tc, "echo 'still''-here'\r", "still-here") // after the other connection closed
 		if err := tc.Write(ctx, "exit\r"); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"unicode/utf8"
 
@@ -119,16 +120,11 @@ func (tc *TerminalConn) waitSetup(ctx context.Context) error {
 		tc.mu.Lock()
 		setup, end, change := tc.setup, tc.end, tc.change
 		tc.mu.Unlock()
-		switch {
-		case setup:
+		if setup {
 			return nil
-		case end != nil:
-			return fmt.Errorf("nbserv: terminal %s: the connection ended before the server set it up: %w", tc.name, end)
 		}
-		select {
-		case <-change:
-		case <-ctx.Done():
-			return fmt.Errorf("nbserv: terminal %s: waiting for the server to set up the connection: %w", tc.name, ctx.Err())
+		if err := tc.await(ctx, end, change, "the server to set up the connection"); err != nil {
+			return err
 		}
 	}
 }
@@ -210,14 +206,23 @@ func (tc *TerminalConn) Next(ctx context.Context) (string, error) {
 		}
 		end, change := tc.end, tc.change
 		tc.mu.Unlock()
-		if end != nil {
-			return "", end
+		if err := tc.await(ctx, end, change, "output"); err != nil {
+			return "", err
 		}
-		select {
-		case <-change:
-		case <-ctx.Done():
-			return "", fmt.Errorf("nbserv: terminal %s: waiting for output: %w", tc.name, ctx.Err())
-		}
+	}
+}
+
+// await waits for change, unless end (the connection's end, read with
+// change) is set, or until ctx ends; what names what is awaited.
+func (tc *TerminalConn) await(ctx context.Context, end error, change <-chan struct{}, what string) error {
+	if end != nil {
+		return end
+	}
+	select {
+	case <-change:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("nbserv: terminal %s: waiting for %s: %w", tc.name, what, ctx.Err())
 	}
 }
 
@@ -247,13 +252,8 @@ func (tc *TerminalConn) ReadUntil(ctx context.Context, marker string) (string, e
 		from = max(0, len(tc.buf)-len(marker)+1)
 		end, change := tc.end, tc.change
 		tc.mu.Unlock()
-		if end != nil {
-			return "", end
-		}
-		select {
-		case <-change:
-		case <-ctx.Done():
-			return "", fmt.Errorf("nbserv: terminal %s: waiting for %q: %w", tc.name, marker, ctx.Err())
+		if err := tc.await(ctx, end, change, strconv.Quote(marker)); err != nil {
+			return "", err
 		}
 	}
 }

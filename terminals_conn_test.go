@@ -22,15 +22,21 @@ import (
 // smallTerminalBound is the MaxResponseBytes of the bound tests.
 const smallTerminalBound = 4096
 
+// refTerminal connects to a new terminal of a new reference server.
+func refTerminal(t *testing.T, ctx context.Context, opts ...nbservtest.Option) (*nbservtest.Server, *nbserv.TerminalConn) {
+	t.Helper()
+	srv := nbservtest.NewServer(t, opts...)
+	term := createTerminal(t, srv.Client, "")
+	return srv, connectTerminal(t, ctx, srv.Client, term.Name)
+}
+
 // boundedTerminal connects to a new terminal of a reference server whose
 // client bounds unread output at smallTerminalBound, and reads the first
 // prompt.
 func boundedTerminal(t *testing.T, ctx context.Context, opts ...nbservtest.Option) *nbserv.TerminalConn {
 	t.Helper()
 	opts = append(opts, nbservtest.WithClientConfig(func(cfg *nbserv.Config) { cfg.MaxResponseBytes = smallTerminalBound }))
-	srv := nbservtest.NewServer(t, opts...)
-	term := createTerminal(t, srv.Client, "")
-	tc := connectTerminal(t, ctx, srv.Client, term.Name)
+	_, tc := refTerminal(t, ctx, opts...)
 	if out, err := tc.ReadUntil(ctx, "$ "); err != nil || out != "$ " {
 		t.Fatalf("the first prompt: %q, %v", out, err)
 	}
@@ -177,18 +183,8 @@ func TestTerminalConnRefusals(t *testing.T) {
 func TestTerminalConnContexts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), termBound)
 	defer cancel()
-	srv := nbservtest.NewServer(t)
-	term := createTerminal(t, srv.Client, "")
-	tc := connectTerminal(t, ctx, srv.Client, term.Name)
-	if _, err := tc.ReadUntil(ctx, "$ "); err != nil {
-		t.Fatal(err)
-	}
-	if err := tc.Write(ctx, "echo 'kept'\r"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.ReadUntil(ctx, "kept\r\n$ "); err != nil {
-		t.Fatal(err)
-	}
+	_, tc := refTerminal(t, ctx)
+	typeAndRead(t, ctx, tc, "echo 'kept'\r", "kept\r\n$ ")
 	ended, end := context.WithCancel(ctx)
 	end()
 	if _, err := tc.Next(ended); !errors.Is(err, context.Canceled) {
@@ -211,9 +207,7 @@ func TestTerminalConnContexts(t *testing.T) {
 func TestTerminalConnConcurrent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), termBound)
 	defer cancel()
-	srv := nbservtest.NewServer(t)
-	term := createTerminal(t, srv.Client, "")
-	tc := connectTerminal(t, ctx, srv.Client, term.Name)
+	_, tc := refTerminal(t, ctx)
 	const writers, each = 8, 25
 	var wg sync.WaitGroup
 	for g := range writers {
@@ -265,21 +259,7 @@ func TestTerminalConnServerGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc := connectTerminal(t, ctx, srv.Client, term.Name)
-	if err := tc.Write(ctx, "echo 'last'\r"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.ReadUntil(ctx, "echo"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.ReadUntil(ctx, "last\r\n$ "); err != nil {
-		t.Fatal(err)
-	}
-	if err := tc.Write(ctx, "echo 'unread'\r"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.ReadUntil(ctx, "unread\r\n$ "); err != nil {
-		t.Fatal(err)
-	}
+	typeAndRead(t, ctx, tc, "echo 'last'\r", "last\r\n$ ")
 	srv.Close()
 	out, err := readToEnd(ctx, tc)
 	if !errors.Is(err, nbserv.ErrTerminalClosed) || err == io.EOF || out != "" {
@@ -293,15 +273,8 @@ func TestTerminalConnServerGone(t *testing.T) {
 func TestTerminalConnAnswersPings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), termBound)
 	defer cancel()
-	srv := nbservtest.NewServer(t, nbservtest.WithWebSocketPing(200*time.Millisecond))
-	term := createTerminal(t, srv.Client, "")
-	tc := connectTerminal(t, ctx, srv.Client, term.Name)
+	_, tc := refTerminal(t, ctx, nbservtest.WithWebSocketPing(200*time.Millisecond))
 	// Ten intervals, over three times the three a silent client is given.
 	time.Sleep(2 * time.Second)
-	if err := tc.Write(ctx, "echo 'alive'\r"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.ReadUntil(ctx, "alive\r\n$ "); err != nil {
-		t.Fatalf("after ten ping intervals: %v", err)
-	}
+	typeAndRead(t, ctx, tc, "echo 'alive'\r", "alive\r\n$ ")
 }

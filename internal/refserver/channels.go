@@ -332,16 +332,8 @@ func (s *Server) pingLoop(ctx context.Context, ws *websocket.Conn) {
 
 func (s *Server) readLoop(ctx context.Context, c *conn) {
 	for {
-		typ, r, err := c.ws.Reader(ctx)
-		if err != nil {
-			return
-		}
-		data, tooBig, err := readMessage(r)
-		if err != nil {
-			return
-		}
-		if tooBig {
-			_ = c.ws.Close(websocket.StatusMessageTooBig, "message too big")
+		typ, data, ok := readClientMessage(ctx, c.ws)
+		if !ok {
 			return
 		}
 		m, err := decodeClient(typ == websocket.MessageBinary, data, c.v1)
@@ -351,6 +343,25 @@ func (s *Server) readLoop(ctx context.Context, c *conn) {
 		m.size = len(data)
 		s.dispatch(c, m)
 	}
+}
+
+// readClientMessage reads the client's next message, within
+// MaxClientMessage: a larger one closes the connection with 1009 "message
+// too big", as Tornado does. ok is false when the connection has ended.
+func readClientMessage(ctx context.Context, ws *websocket.Conn) (typ websocket.MessageType, data []byte, ok bool) {
+	typ, r, err := ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, false
+	}
+	data, tooBig, err := readMessage(r)
+	if err != nil {
+		return 0, nil, false
+	}
+	if tooBig {
+		_ = ws.Close(websocket.StatusMessageTooBig, "message too big")
+		return 0, nil, false
+	}
+	return typ, data, true
 }
 
 // readMessage reads one client message of at most MaxClientMessage bytes,
@@ -434,15 +445,8 @@ func (s *Server) dispatch(c *conn, m clientMsg) {
 
 func (s *Server) writeLoop(ctx context.Context, c *conn) {
 	for {
-		s.mu.Lock()
-		for len(c.out) == 0 && !c.closing {
-			s.mu.Unlock()
-			select {
-			case <-c.wake:
-			case <-ctx.Done():
-				return
-			}
-			s.mu.Lock()
+		if !s.awaitQueue(ctx, c.wake, func() bool { return len(c.out) > 0 || c.closing }) {
+			return
 		}
 		batch := c.out
 		c.out, c.outBytes = nil, 0

@@ -166,19 +166,11 @@ func (s *Server) serveTermSock(ctx context.Context, c *termSock) {
 // termReadLoop handles the client's messages. A message that is not a
 // JSON array starting with a known type, or whose arguments have the wrong
 // type, fails in terminado's on_message: 1.23.3 logs it and reads on,
-// 2.21.1 closes the socket (docs/wire/terminals.md TM5).
+// 2.21.1 drops the connection (docs/wire/terminals.md TM5).
 func (s *Server) termReadLoop(ctx context.Context, c *termSock) {
 	for {
-		_, r, err := c.ws.Reader(ctx)
-		if err != nil {
-			return
-		}
-		data, tooBig, err := readMessage(r)
-		if err != nil {
-			return
-		}
-		if tooBig {
-			_ = c.ws.Close(websocket.StatusMessageTooBig, "message too big")
+		_, data, ok := readClientMessage(ctx, c.ws)
+		if !ok {
 			return
 		}
 		if !s.termMessage(c, data) && s.isGen2() {
@@ -397,17 +389,28 @@ func (c *termSock) wakeUp() {
 	}
 }
 
+// awaitQueue waits until ready, called with s.mu held, reports true, and
+// returns true with s.mu held; or returns false, without it, once ctx
+// ends. wake signals a change to what ready reads. A socket's writer
+// waits for its queue with it.
+func (s *Server) awaitQueue(ctx context.Context, wake <-chan struct{}, ready func() bool) bool {
+	s.mu.Lock()
+	for !ready() {
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return false
+		}
+		s.mu.Lock()
+	}
+	return true
+}
+
 func (s *Server) termWriteLoop(ctx context.Context, c *termSock) {
 	for {
-		s.mu.Lock()
-		for len(c.out) == 0 && !c.closing {
-			s.mu.Unlock()
-			select {
-			case <-c.wake:
-			case <-ctx.Done():
-				return
-			}
-			s.mu.Lock()
+		if !s.awaitQueue(ctx, c.wake, func() bool { return len(c.out) > 0 || c.closing }) {
+			return
 		}
 		batch := c.out
 		c.out, c.outBytes = nil, 0
