@@ -109,6 +109,9 @@ func TestE2ETerminalConn(t *testing.T) {
 		if err := tc.Write(ctx, "echo x\r"); !errors.Is(err, nbserv.ErrTerminalClosed) {
 			t.Errorf("Write after the shell exited: %v", err)
 		}
+		if err := tc.Close(); err != nil {
+			t.Errorf("Close after the shell exited: %v", err)
+		}
 		// The shell's end removes the terminal.
 		if _, err := c.Terminals.Get(ctx, term.Name); !errors.Is(err, nbserv.ErrNotFound) {
 			t.Errorf("Get after exit: %v", err)

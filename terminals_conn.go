@@ -51,6 +51,9 @@ const maxTerminalSize = 10000
 // way. Reading keeps the connection alive: the server's pings are
 // answered while output waits.
 //
+// Close it when done: a goroutine reads it until then, or until the
+// server closes it.
+//
 // The connection is not restored when it drops: connect again.
 // Terminado sends every new connection the terminal's recent output (its
 // last 1000 reads of the terminal), so a new connection to a terminal
@@ -263,27 +266,38 @@ func (tc *TerminalConn) ReadUntil(ctx context.Context, marker string) (string, e
 // bound) and for the connection's reader. Output not read is dropped;
 // later calls fail with ErrTerminalClosed.
 func (tc *TerminalConn) Close() error {
-	tc.finish(tc.closedError("closed", nil))
+	ours := tc.finish(tc.closedError("closed", nil))
 	tc.mu.Lock()
 	tc.buf = nil
 	tc.closed = true // output still on its way is dropped too
 	tc.mu.Unlock()
+	if !ours {
+		// The connection had ended (the server closed it, or an
+		// overflow): only its resources are left to release.
+		tc.ws.CloseNow()
+		<-tc.done
+		return nil
+	}
 	err := tc.ws.Close(websocket.StatusNormalClosure, "")
 	<-tc.done
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	var ce websocket.CloseError
+	if err != nil && !errors.Is(err, net.ErrClosed) && !errors.As(err, &ce) {
 		return fmt.Errorf("nbserv: terminal %s: closing: %w", tc.name, err)
 	}
 	return nil
 }
 
-// finish records why the connection ended, the first cause only.
-func (tc *TerminalConn) finish(err error) {
+// finish records why the connection ended, the first cause only, and
+// reports whether err was it.
+func (tc *TerminalConn) finish(err error) bool {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	if tc.end == nil {
-		tc.end = err
-		tc.notifyLocked()
+	if tc.end != nil {
+		return false
 	}
+	tc.end = err
+	tc.notifyLocked()
+	return true
 }
 
 func (tc *TerminalConn) notifyLocked() {
