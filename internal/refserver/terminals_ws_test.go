@@ -344,3 +344,28 @@ func TestTerminalSocketClose(t *testing.T) {
 		}
 	}
 }
+
+// TestJupyterLabTerminal runs JupyterLab's own terminal client
+// (@jupyterlab/services 7.6.6's TerminalConnection) on the reference
+// server: it connects, resizes, runs commands, reads their output and
+// shuts the terminal down. It needs node and the package installed:
+//
+//	npm --prefix internal/refserver/testdata/jupyterlab ci
+func TestJupyterLabTerminal(t *testing.T) {
+	out := runJupyterLab(t, "terminal.mjs")
+	var report struct {
+		Statuses   []string `json:"statuses"`
+		Types      []string `json:"types"`
+		Output     string   `json:"output"`
+		Connection string   `json:"connection"`
+		Listed     []string `json:"listed"`
+		Error      string   `json:"error"`
+	}
+	if err := json.Unmarshal(out, &report); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if report.Error != "" || report.Connection != "connected" || len(report.Listed) != 0 ||
+		!strings.Contains(report.Output, "\r\n33 101\r\n") || !strings.Contains(report.Output, "\r\nfrom-lab\r\n") {
+		t.Errorf("JupyterLab's terminal client: %+v", report)
+	}
+}
