@@ -105,6 +105,7 @@ type Server struct {
 	kernelAct   time.Time                 // the last kernel activity or shutdown
 	terms       []*terminal               // creation order, as terminado's dict (terminals.go)
 	tsocks      termSockets               // terminal WebSockets (terminals_ws.go)
+	termAct     time.Time                 // the last terminal WebSocket activity
 	config      map[string]map[string]any // frontend config sections, as stored (config.go)
 	ch          chanServer                // kernel channels: connections, workers, scripts (channels.go)
 }

@@ -117,6 +117,7 @@ func (s *Server) serveTerminalSocket(w http.ResponseWriter, r *http.Request, nam
 	c.t = t
 	sh := t.shell()
 	sh.socks = append(sh.socks, c)
+	s.termActivity(t) // the messages below are written, which is activity
 	s.termSend(c, []any{"setup", map[string]any{}})
 	if len(sh.replay) > 0 { // terminado sends the whole read_buffer as one message
 		s.termSend(c, []any{"stdout", strings.Join(sh.replay, "")})
@@ -193,7 +194,7 @@ func (s *Server) termMessage(c *termSock, data []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := c.t
-	t.lastActivity = time.Now().UTC() // Jupyter's _update_activity, on every message
+	s.termActivity(t) // Jupyter's _update_activity, on every message
 	switch typ {
 	case "stdin":
 		var text string
@@ -329,10 +330,18 @@ func (s *Server) termOutput(t *terminal, text string) {
 	}
 	sh := t.shell()
 	sh.output(text)
-	t.lastActivity = time.Now().UTC()
+	s.termActivity(t)
 	for _, c := range sh.socks {
 		s.termSend(c, []any{"stdout", text})
 	}
+}
+
+// termActivity is Jupyter's _update_activity: a message in either
+// direction moves the terminal's last_activity and the server's
+// (docs/wire/terminals.md TM9). The caller holds s.mu.
+func (s *Server) termActivity(t *terminal) {
+	now := time.Now().UTC()
+	t.lastActivity, s.termAct = now, now
 }
 
 // output keeps text for replay, within termReplayChunks and

@@ -144,6 +144,19 @@ func TestTerminalSocketProtocol(t *testing.T) {
 			t.Errorf("the smallest rows and cols: %q", out)
 		}
 	}
+	// Traffic is activity, the terminal's and the server's (TM9).
+	created := w.ok("POST", "/api/terminals", "").obj(t)["last_activity"].(string)
+	c, err := w.dialTerm(ctx, "2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.until(ctx, "$ ")
+	// /api/status is not API activity; the GET after it is.
+	status := w.ok("GET", "/api/status", "").obj(t)["last_activity"].(string)
+	moved := w.ok("GET", "/api/terminals/2", "").obj(t)["last_activity"].(string)
+	if !(moved > created) || !(status > created) { // isoformat's fixed width orders as time
+		t.Errorf("last_activity: created %s, after traffic %s, the server's %s", created, moved, status)
+	}
 	a.send(ctx, `["stdin", "nope\r"]`)
 	if out := b.until(ctx, "found\r\n"); !strings.Contains(out, "\r\nbash: nope: command not found\r\n") {
 		t.Errorf("an unknown command: %q", out)
