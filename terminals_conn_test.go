@@ -278,3 +278,34 @@ func TestTerminalConnAnswersPings(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	typeAndRead(t, ctx, tc, "echo 'alive'\r", "alive\r\n$ ")
 }
+
+// TestTerminalConnRepeated: connections opened and closed over and over,
+// several at once, on one terminal: each gets the terminal's output, and
+// none is left behind (goleak checks the goroutines when the suite ends).
+func TestTerminalConnRepeated(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), termBound)
+	defer cancel()
+	srv, first := refTerminal(t, ctx)
+	typeAndRead(t, ctx, first, "echo 'mark''er'\r", "marker\r\n$ ")
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				tc, err := srv.Client.Terminals.Connect(ctx, first.Name())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, err = tc.ReadUntil(ctx, "marker\r\n$ ")
+				if cerr := tc.Close(); err != nil || cerr != nil {
+					t.Errorf("the replay: %v; Close: %v", err, cerr)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	typeAndRead(t, ctx, first, "echo 'still''-there'\r", "still-there\r\n$ ")
+}
