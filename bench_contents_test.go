@@ -325,6 +325,11 @@ func BenchmarkUpload(b *testing.B) {
 			}
 		}
 	})
+	upload := func(b *testing.B, c *nbserv.Client) {
+		if _, err := c.Contents.Upload(ctx, "bench-upload.bin", bytes.NewReader(file), nbserv.TransferOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	for _, name := range []string{"null", "refserver", "jupyter"} {
 		c := targets[name]
 		if c == nil {
@@ -333,10 +338,17 @@ func BenchmarkUpload(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
-				if _, err := c.Contents.Upload(ctx, "bench-upload.bin", bytes.NewReader(file), nbserv.TransferOptions{}); err != nil {
-					b.Fatal(err)
-				}
+				upload(b, c)
 			}
+		})
+	}
+	// The reference server against real Jupyter, alternately, so that the
+	// machine's load hits both alike: sdk-ns/op is the reference server's,
+	// raw-ns/op Jupyter's, and sdk/raw their ratio (below 1: the reference
+	// server is faster).
+	if ref, jup := targets["refserver"], targets["jupyter"]; jup != nil {
+		b.Run("refserver-vs-jupyter", func(b *testing.B) {
+			benchpair.Run(b, func() { upload(b, ref) }, func() { upload(b, jup) })
 		})
 	}
 }

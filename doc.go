@@ -37,6 +37,12 @@
 //   - Package hub manages users' servers through JupyterHub's API and
 //     returns an nbserv Client for each user's server.
 //
+// A terminal's WebSocket stays in this package: Client.Terminals.Connect
+// returns a *TerminalConn (Write, Next, ReadUntil, Resize, Close).
+// Terminado's protocol is a handful of JSON arrays on one socket, with no
+// REST call of its own to make, so a package with an Endpoint, as kernel
+// has, would be more code than the connection.
+//
 // Package nbexec builds on kernel and nbformat: nbexec.Run executes a
 // whole notebook through a *kernel.Conn, as nbclient does.
 //

@@ -31,3 +31,37 @@ func ExampleTerminalsService_Create() {
 	// terminal 1
 	// 0 terminals
 }
+
+func ExampleTerminalsService_Connect() {
+	srv := server()
+	defer srv.Close()
+	ctx := context.Background()
+	c := srv.Client
+
+	term, err := c.Terminals.Create(ctx, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Terminals.Delete(ctx, term.Name)
+	tc, err := c.Terminals.Connect(ctx, term.Name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tc.Close()
+
+	if err := tc.Resize(ctx, 40, 120); err != nil {
+		log.Fatal(err)
+	}
+	// Input is typed: "\r" runs the line. The terminal echoes it, so wait
+	// for what only the command prints.
+	if err := tc.Write(ctx, "stty size\r"); err != nil {
+		log.Fatal(err)
+	}
+	out, err := tc.ReadUntil(ctx, "40 120")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q\n", out)
+	// Output:
+	// "$ stty size\r\n40 120"
+}

@@ -87,9 +87,9 @@ func WithGeneration(n int) Option { return func(c *config) { c.ref.Generation = 
 // the option says so where a test depends on it.
 func WithJupyterServer2() Option { return WithGeneration(2) }
 
-// WithWebSocketPing sets how often the server pings each kernel-channels
-// WebSocket; one that answers no ping within three times d is closed, as
-// Jupyter closes it. The default is Jupyter's 30 s; a test of how a client
+// WithWebSocketPing sets how often the server pings each WebSocket
+// (kernel channels and terminals); one that answers no ping within three
+// times d is closed, as Jupyter closes it. The default is Jupyter's 30 s; a test of how a client
 // copes with pings, or with being dropped for not answering, makes it
 // short.
 func WithWebSocketPing(d time.Duration) Option { return func(c *config) { c.ref.WebSocketPing = d } }

@@ -163,16 +163,7 @@ func kernelChannelsPath(rel string) (id, action string, ok bool) {
 // session id), the kernel, its first kernel_info, then the WebSocket
 // handshake; its refusals are HTML pages.
 func (s *Server) serveChannels(w http.ResponseWriter, r *http.Request, kernelID string) {
-	if r.Method != http.MethodGet {
-		if !s.authorized(r) {
-			s.errorPage(w, r, http.StatusForbidden, "")
-		} else {
-			s.errorPage(w, r, http.StatusMethodNotAllowed, "")
-		}
-		return
-	}
-	if !s.authorized(r) {
-		s.errorPage(w, r, http.StatusForbidden, "")
+	if !s.socketAllowed(w, r) {
 		return
 	}
 	session := r.URL.Query().Get("session_id")
@@ -218,18 +209,7 @@ func (s *Server) serveChannels(w http.ResponseWriter, r *http.Request, kernelID 
 	}
 	s.mu.Unlock()
 
-	if !headerHasToken(r.Header, "Upgrade", "websocket") {
-		plainError(w, http.StatusBadRequest, `Can "Upgrade" only to "WebSocket".`)
-		return
-	}
-	if !headerHasToken(r.Header, "Connection", "upgrade") {
-		plainError(w, http.StatusBadRequest, `"Connection" must be "Upgrade".`)
-		return
-	}
-	if s.token == nil && !sameOrigin(r) {
-		// With a token, Jupyter skips the origin check for token-
-		// authenticated requests.
-		plainError(w, http.StatusForbidden, "Cross origin websockets not allowed")
+	if !upgradeAllowed(w, r, s.token != nil) {
 		return
 	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsProtocolV1}, InsecureSkipVerify: true})
@@ -290,7 +270,7 @@ func (s *Server) serveConn(c *conn) {
 	pingerDone := make(chan struct{})
 	go func() {
 		defer close(pingerDone)
-		s.pingLoop(ctx, c)
+		s.pingLoop(ctx, c.ws)
 	}()
 	s.readLoop(ctx, c)
 	cancel()
@@ -329,7 +309,7 @@ func (s *Server) serveConn(c *conn) {
 // timeout. Pongs are answered by the client's reader, which readLoop's
 // Reader call on this side makes possible: coder/websocket delivers the
 // pong to Ping there. It ends with ctx (the connection's end).
-func (s *Server) pingLoop(ctx context.Context, c *conn) {
+func (s *Server) pingLoop(ctx context.Context, ws *websocket.Conn) {
 	t := time.NewTicker(s.wsPing)
 	defer t.Stop()
 	for {
@@ -339,12 +319,12 @@ func (s *Server) pingLoop(ctx context.Context, c *conn) {
 		case <-t.C:
 		}
 		pctx, cancel := context.WithTimeout(ctx, 3*s.wsPing)
-		err := c.ws.Ping(pctx)
+		err := ws.Ping(pctx)
 		cancel()
 		if err != nil {
 			// CloseNow ends readLoop's Reader, and so the connection,
 			// as Tornado's close() on a ping timeout does.
-			_ = c.ws.CloseNow()
+			_ = ws.CloseNow()
 			return
 		}
 	}
@@ -352,16 +332,8 @@ func (s *Server) pingLoop(ctx context.Context, c *conn) {
 
 func (s *Server) readLoop(ctx context.Context, c *conn) {
 	for {
-		typ, r, err := c.ws.Reader(ctx)
-		if err != nil {
-			return
-		}
-		data, tooBig, err := readMessage(r)
-		if err != nil {
-			return
-		}
-		if tooBig {
-			_ = c.ws.Close(websocket.StatusMessageTooBig, "message too big")
+		typ, data, ok := readClientMessage(ctx, c.ws)
+		if !ok {
 			return
 		}
 		m, err := decodeClient(typ == websocket.MessageBinary, data, c.v1)
@@ -371,6 +343,25 @@ func (s *Server) readLoop(ctx context.Context, c *conn) {
 		m.size = len(data)
 		s.dispatch(c, m)
 	}
+}
+
+// readClientMessage reads the client's next message, within
+// MaxClientMessage: a larger one closes the connection with 1009 "message
+// too big", as Tornado does. ok is false when the connection has ended.
+func readClientMessage(ctx context.Context, ws *websocket.Conn) (typ websocket.MessageType, data []byte, ok bool) {
+	typ, r, err := ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, false
+	}
+	data, tooBig, err := readMessage(r)
+	if err != nil {
+		return 0, nil, false
+	}
+	if tooBig {
+		_ = ws.Close(websocket.StatusMessageTooBig, "message too big")
+		return 0, nil, false
+	}
+	return typ, data, true
 }
 
 // readMessage reads one client message of at most MaxClientMessage bytes,
@@ -454,15 +445,8 @@ func (s *Server) dispatch(c *conn, m clientMsg) {
 
 func (s *Server) writeLoop(ctx context.Context, c *conn) {
 	for {
-		s.mu.Lock()
-		for len(c.out) == 0 && !c.closing {
-			s.mu.Unlock()
-			select {
-			case <-c.wake:
-			case <-ctx.Done():
-				return
-			}
-			s.mu.Lock()
+		if !s.awaitQueue(ctx, c.wake, func() bool { return len(c.out) > 0 || c.closing }) {
+			return
 		}
 		batch := c.out
 		c.out, c.outBytes = nil, 0
@@ -515,6 +499,7 @@ func (s *Server) Close() {
 	for _, c := range conns {
 		_ = c.ws.CloseNow()
 	}
+	s.closeTerminalSockets()
 	s.ch.wg.Wait()
 }
 
@@ -554,6 +539,38 @@ func (s *Server) totalConnections() int {
 		n += k.connections()
 	}
 	return n
+}
+
+// socketAllowed makes the checks a WebSocket route of Jupyter's makes
+// before its own (the method, then the token), answering a refusal with
+// Jupyter's error page.
+func (s *Server) socketAllowed(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case !s.authorized(r):
+		s.errorPage(w, r, http.StatusForbidden, "")
+	case r.Method != http.MethodGet:
+		s.errorPage(w, r, http.StatusMethodNotAllowed, "")
+	default:
+		return true
+	}
+	return false
+}
+
+// upgradeAllowed makes Tornado's checks of a WebSocket handshake,
+// answering a refusal as Tornado does. With a token, Jupyter skips the
+// origin check for token-authenticated requests.
+func upgradeAllowed(w http.ResponseWriter, r *http.Request, hasToken bool) bool {
+	switch {
+	case !headerHasToken(r.Header, "Upgrade", "websocket"):
+		plainError(w, http.StatusBadRequest, `Can "Upgrade" only to "WebSocket".`)
+	case !headerHasToken(r.Header, "Connection", "upgrade"):
+		plainError(w, http.StatusBadRequest, `"Connection" must be "Upgrade".`)
+	case !hasToken && !sameOrigin(r):
+		plainError(w, http.StatusForbidden, "Cross origin websockets not allowed")
+	default:
+		return true
+	}
+	return false
 }
 
 // headerHasToken is Tornado's case-insensitive check of a comma-separated

@@ -6,6 +6,7 @@ package refserver
 // answer. docs/wire/contents.md C1-C11 record each behaviour with its curl.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"github.com/nbserv/go-nbserv/internal/jsonscan"
 )
 
 // MaxContentsBody bounds a contents request body (a PUT of a whole file or
@@ -408,8 +411,22 @@ func readContentsJSON(r *http.Request) (any, error) {
 	if r.ContentLength > MaxContentsBody {
 		return nil, errBodyTooLarge
 	}
-	body := &countingBody{r: io.LimitReader(r.Body, MaxContentsBody+1)}
-	dec := json.NewDecoder(body)
+	// Tornado reads the whole body before the handler parses it: a body
+	// too large is refused as such, however it starts.
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1) // +1: the read that sees the end
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxContentsBody+1)); err != nil {
+		return nil, errors.New("Invalid JSON in body of request")
+	}
+	if buf.Len() > MaxContentsBody {
+		return nil, errBodyTooLarge
+	}
+	if v, ok := readJSONObject(buf.Bytes()); ok {
+		return v, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
 	dec.UseNumber()
 	var v any
 	err := dec.Decode(&v)
@@ -418,14 +435,7 @@ func readContentsJSON(r *http.Request) (any, error) {
 			err = errors.New("trailing data")
 		}
 	}
-	if err != nil {
-		// Tornado reads the whole body before the handler parses it: a
-		// body too large is refused as such, however it starts.
-		_, _ = io.Copy(io.Discard, body)
-	}
 	switch {
-	case body.n > MaxContentsBody:
-		return nil, errBodyTooLarge
 	case err == io.EOF: // nothing but whitespace
 		return nil, nil
 	case err != nil:
@@ -434,16 +444,38 @@ func readContentsJSON(r *http.Request) (any, error) {
 	return v, nil
 }
 
-// countingBody counts the bytes read from a request body.
-type countingBody struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingBody) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+// readJSONObject decodes a body that is one JSON object as encoding/json
+// with UseNumber decodes it into an any, in one pass over its string
+// members, where encoding/json scans a body twice and copies strings
+// byte by byte: a chunk of an upload is one long base64 string. Members
+// of other types go through encoding/json. ok is false for anything
+// else, which the caller decodes with encoding/json for its errors.
+func readJSONObject(data []byte) (map[string]any, bool) {
+	r := &jsonscan.Reader{Data: data}
+	if r.Peek() != '{' || !r.OpenObject() {
+		return nil, false
+	}
+	m := map[string]any{}
+	n := 0
+	for key := r.Member(&n); key != nil; key = r.Member(&n) {
+		if r.Peek() == '"' {
+			m[string(key)] = r.ReadString()
+			continue
+		}
+		raw := r.Skip()
+		if r.Err != nil {
+			return nil, false
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			return nil, false
+		}
+		m[string(key)] = v
+	}
+	r.End()
+	return m, r.Err == nil
 }
 
 // bodyError answers a body that could not be read.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // call sends one request to s and decodes a JSON answer.
@@ -317,6 +321,51 @@ func TestA2BBase64(t *testing.T) {
 	}
 }
 
+// TestA2BBase64FastPath: whatever Go's standard base64 decoding accepts,
+// which a2bBase64 decodes with it, binascii's rules decode to the same
+// bytes: random strings over the alphabet, padding and newlines, and
+// encodings of random bytes with newlines put in.
+func TestA2BBase64FastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
+	var cases []string
+	for range 20000 {
+		b := make([]byte, rng.IntN(13))
+		for i := range b {
+			b[i] = chars[rng.IntN(len(chars))]
+		}
+		cases = append(cases, string(b))
+	}
+	for range 2000 {
+		raw := make([]byte, rng.IntN(200))
+		for i := range raw {
+			raw[i] = byte(rng.Uint32())
+		}
+		enc := []byte(base64.StdEncoding.EncodeToString(raw))
+		for range rng.IntN(4) {
+			i := rng.IntN(len(enc) + 1)
+			enc = append(enc[:i], append([]byte("\n"), enc[i:]...)...)
+		}
+		cases = append(cases, string(enc))
+	}
+	cases = append(cases, "QR==", "QUJ=", "QQ==\n", "\r\nQUJD\r\nREVG\n", "")
+	accepted := 0
+	for _, in := range cases {
+		fast, err := base64.StdEncoding.DecodeString(in)
+		if err != nil {
+			continue
+		}
+		accepted++
+		slow, err := a2bBase64Python(in)
+		if err != nil || !bytes.Equal(fast, slow) {
+			t.Errorf("%q: Go decodes %q, binascii's rules %q, %v", in, fast, slow, err)
+		}
+	}
+	if accepted < 2000 {
+		t.Errorf("only %d of the cases are valid base64: the test checks too little", accepted)
+	}
+}
+
 func TestEncodeBytesWraps(t *testing.T) {
 	got := encodeBytes(bytes.Repeat([]byte("0123456789"), 12))
 	lines := strings.Split(got, "\n")
@@ -440,4 +489,61 @@ func FuzzContentsHandler(f *testing.F) {
 			t.Fatalf("list after %s %s: %d %s", method, path, rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// TestReadJSONObjectAsEncodingJSON: the one-pass decoding of a contents
+// body gives what encoding/json with UseNumber gives, and declines
+// whatever encoding/json refuses: hand-picked bodies (duplicate keys,
+// escapes, invalid UTF-8, numbers, nesting, trailing data, other types)
+// and random cuts and byte flips of them.
+func TestReadJSONObjectAsEncodingJSON(t *testing.T) {
+	bodies := []string{
+		`{}`, ` { } `, `{"a":"b"}`, `{"a":"b","a":"c"}`, `{"a":"b","a":1}`, `{"a":1,"a":"b"}`,
+		`{"content":"AAEC\/w==","format":"base64","type":"file","chunk":2}`,
+		`{"k\u00e9y":"v\ud83d\ude00","x":"\ud800","y":"` + "\xff\xfe" + `"}`,
+		`{"n":1.5e300,"m":-0,"big":123456789012345678901234567890,"t":true,"f":false,"z":null}`,
+		`{"nested":{"a":[1,{"b":"c"}],"d":{}},"e":[]}`, `{"a":"b"} `, `{"a":"b"}x`, `{"a":"b"}{}`,
+		`{"a" "b"}`, `{"a":}`, `{"a":"b",}`, `{,}`, `{"a":"b`, `{"a":tru}`, `{"a":"\x"}`,
+		`[1,2]`, `"s"`, `1`, `null`, ``, `   `, `{"a":"` + "\x01" + `"}`, `{"":""}`,
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	const flips = "{}[]\",:\\ a1\xff"
+	for _, b := range bodies[:12] {
+		for range 200 {
+			m := []byte(b)
+			switch rng.IntN(3) {
+			case 0:
+				m = m[:rng.IntN(len(m)+1)]
+			case 1:
+				if len(m) > 0 {
+					m[rng.IntN(len(m))] = flips[rng.IntN(len(flips))]
+				}
+			default:
+				i := rng.IntN(len(m) + 1)
+				m = append(m[:i:i], append([]byte{flips[rng.IntN(len(flips))]}, m[i:]...)...)
+			}
+			bodies = append(bodies, string(m))
+		}
+	}
+	for _, body := range bodies {
+		dec := json.NewDecoder(strings.NewReader(body))
+		dec.UseNumber()
+		var want any
+		err := dec.Decode(&want)
+		if err == nil {
+			if _, terr := dec.Token(); terr != io.EOF {
+				err = errors.New("trailing data")
+			}
+		}
+		got, ok := readJSONObject([]byte(body))
+		_, isObject := want.(map[string]any)
+		switch {
+		case ok && err != nil:
+			t.Errorf("%q: decoded to %v where encoding/json fails: %v", body, got, err)
+		case ok && !cmp.Equal(any(got), want):
+			t.Errorf("%q: %#v, encoding/json %#v", body, got, want)
+		case !ok && err == nil && isObject:
+			t.Errorf("%q: declined an object encoding/json decodes", body)
+		}
+	}
 }

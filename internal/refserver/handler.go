@@ -78,6 +78,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if kid, action, ok := kernelChannelsPath(rel); ok && action == "channels" {
 			s.serveChannels(w, r, kid) // a WebSocket, with HTML errors (channels.go)
 			return
+		} else if name, ok := terminalSocketName(rel); ok && !s.noTerms {
+			s.serveTerminalSocket(w, r, name) // a WebSocket, with HTML errors (terminals_ws.go)
+			return
 		} else if kernelActionRoute.MatchString(rel) {
 			id, methods, h = strings.TrimPrefix(rel, "api/kernels/"), "POST", s.kernelAction
 		} else if id, ok = strings.CutPrefix(rel, "api/kernelspecs/"); ok && kernelNameRoute.MatchString(id) {

@@ -12,13 +12,12 @@ import (
 	"time"
 )
 
-// TestJupyterLabClient runs JupyterLab's own kernel client
-// (@jupyterlab/services 7.6.6, whose KernelConnection JupyterLab uses) on
-// the reference server: a client no one here wrote must work against it.
-// It needs node and the package installed:
-//
-//	npm --prefix internal/refserver/testdata/jupyterlab ci
-func TestJupyterLabClient(t *testing.T) {
+// runJupyterLab runs script, of testdata/jupyterlab, with node on a
+// reference server answering as 1.23.3, and returns its report: the last
+// line it prints (the library logs its own lines first). It skips the
+// test when node or JupyterLab's client is not installed.
+func runJupyterLab(t *testing.T, script string) []byte {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not installed")
@@ -34,13 +33,25 @@ func TestJupyterLabClient(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "check.mjs")
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NBSERV_URL="+ts.URL+"/", "NBSERV_TOKEN="+tok)
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("node: %v\n%s", err, out)
+		t.Fatalf("node %s: %v\n%s", script, err, out)
 	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return []byte(lines[len(lines)-1])
+}
+
+// TestJupyterLabClient runs JupyterLab's own kernel client
+// (@jupyterlab/services 7.6.6, whose KernelConnection JupyterLab uses) on
+// the reference server: a client no one here wrote must work against it.
+// It needs node and the package installed:
+//
+//	npm --prefix internal/refserver/testdata/jupyterlab ci
+func TestJupyterLabClient(t *testing.T) {
+	out := runJupyterLab(t, "check.mjs")
 	type execution struct {
 		Code  string
 		IOPub []struct {
@@ -60,8 +71,7 @@ func TestJupyterLabClient(t *testing.T) {
 		Statuses    []string
 		Executions  []execution
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n") // the library logs its own lines first
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &report); err != nil {
+	if err := json.Unmarshal(out, &report); err != nil {
 		t.Fatalf("report %q: %v", out, err)
 	}
 	if !report.OK {

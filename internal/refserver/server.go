@@ -104,6 +104,8 @@ type Server struct {
 	lastAct     time.Time                 // the last API activity
 	kernelAct   time.Time                 // the last kernel activity or shutdown
 	terms       []*terminal               // creation order, as terminado's dict (terminals.go)
+	tsocks      termSockets               // terminal WebSockets (terminals_ws.go)
+	termAct     time.Time                 // the last terminal WebSocket activity
 	config      map[string]map[string]any // frontend config sections, as stored (config.go)
 	ch          chanServer                // kernel channels: connections, workers, scripts (channels.go)
 }

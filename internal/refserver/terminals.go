@@ -20,6 +20,7 @@ type terminal struct {
 	key          string // the name as a Python dict key (pyKey)
 	name         any    // the name as first stored: "1", or what a client sent
 	lastActivity time.Time
+	sh           *termShell // its scripted shell, once a socket opened (terminals_ws.go)
 }
 
 func (t *terminal) model() map[string]any {
@@ -146,7 +147,7 @@ func (s *Server) terminalByName(r *http.Request, name string) reply {
 		return errorReply(http.StatusNotFound, "Terminal not found: "+name)
 	}
 	if r.Method == http.MethodDelete {
-		s.terms = slices.DeleteFunc(s.terms, func(o *terminal) bool { return o == t })
+		s.endTerminal(t) // its sockets are told and closed, as when the pty ends
 		return reply{status: http.StatusNoContent}
 	}
 	return reply{status: http.StatusOK, body: t.model()}
