@@ -34,11 +34,11 @@ type process struct {
 	n        int    // message counter, in msg_ids
 	engine   string // ipykernel's ident: execute_reply metadata["engine"]
 	count    int    // IPython's execution_count: the number of the next execution
-	imported map[string]bool
+	py       *interp // the interpreter, made by the first execution
 }
 
 func newProcess() process {
-	return process{session: sessionID(), pid: 1000 + mrand.IntN(60000), engine: newID(), count: 1, imported: map[string]bool{}}
+	return process{session: sessionID(), pid: 1000 + mrand.IntN(60000), engine: newID(), count: 1}
 }
 
 // sessionID is jupyter_client's new_id(): 32 hex digits as 8-24.

@@ -20,8 +20,7 @@ type execution struct {
 	intr        chan struct{} // closed by an interrupt
 	interrupted bool
 	crashed     bool            // the process died: emit nothing more
-	input       chan string     // an input_reply's value, while waiting for one
-	imported    map[string]bool // modules the process imported
+	input       chan string // an input_reply's value, while waiting for one
 	stdout      strings.Builder
 	stderr      strings.Builder
 }
@@ -58,7 +57,7 @@ func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 	stopOnError := !c.has("stop_on_error") || c.truthy("stop_on_error")
 	started := time.Now()
 	x := &execution{req: req, count: rt.proc.count, silent: silent, allowStdin: c.truthy("allow_stdin"),
-		code: code, intr: make(chan struct{}), imported: rt.proc.imported}
+		code: code, intr: make(chan struct{})}
 	if !silent {
 		s.publish(rt, rt.msg("iopub", "execute_input", req.header, nil, obj{{"code", code}, {"execution_count", x.count}}, nil))
 	}
@@ -67,6 +66,13 @@ func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 	rt.cur = nil
 	if errors.Is(err, errStopped) || x.crashed {
 		return false
+	}
+	var userExprs obj
+	if fail == nil {
+		userExprs = s.userExpressions(rt, x, spans(c["user_expressions"]))
+		if x.crashed {
+			return false
+		}
 	}
 	s.flush(rt, x)
 	if fail != nil {
@@ -85,7 +91,7 @@ func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 			{"execution_count", rt.proc.count - 1}, {"user_expressions", obj{}}, {"payload", []any{}}}
 	} else {
 		content = obj{{"status", "ok"}, {"execution_count", rt.proc.count - 1},
-			{"user_expressions", userExpressions(rt, spans(c["user_expressions"]))}, {"payload", []any{}}}
+			{"user_expressions", userExprs}, {"payload", []any{}}}
 	}
 	md := obj{{"started", isoDate(started)}, {"dependencies_met", true}, {"engine", rt.proc.engine}, {"status", status}}
 	s.send(rt, req.origin, rt.msg(req.channel, "execute_reply", req.header, md, content, nil))
@@ -113,7 +119,7 @@ func (s *Server) run(rt *kernelRuntime, x *execution) (*failure, error) {
 	if steps, ok := s.scriptFor(x.code); ok {
 		return s.runSteps(rt, x, steps)
 	}
-	return s.runDefault(rt, x)
+	return s.runPython(rt, x)
 }
 
 // Outputs. Streams are buffered and flushed before any other output, any
@@ -232,9 +238,10 @@ func (s *Server) inputReply(rt *kernelRuntime, req *request) {
 	}
 }
 
-// userExpressions evaluates execute_request's user_expressions with the
-// default forms' expression evaluator.
-func userExpressions(rt *kernelRuntime, exprs rawObject) obj {
+// userExpressions evaluates execute_request's user_expressions in the
+// kernel's namespace, after the code, as IPython does. The caller holds
+// s.mu.
+func (s *Server) userExpressions(rt *kernelRuntime, x *execution, exprs rawObject) obj {
 	out := obj{}
 	names := make([]string, 0, len(exprs))
 	for name := range exprs {
@@ -243,13 +250,13 @@ func userExpressions(rt *kernelRuntime, exprs rawObject) obj {
 	sort.Strings(names)
 	for _, name := range names {
 		src, _ := exprs.str(name)
-		v, fail := evalExpression(rt, src)
+		v, fail := s.evalUser(rt, x, src)
 		if fail != nil {
 			tb := "\x1b[0;31m" + fail.ename + "\x1b[0m\x1b[0;31m:\x1b[0m " + fail.evalue + "\n"
 			out = append(out, kv{name, obj{{"status", "error"}, {"traceback", []string{tb}}, {"ename", fail.ename}, {"evalue", fail.evalue}}})
 			continue
 		}
-		out = append(out, kv{name, obj{{"status", "ok"}, {"data", obj{{"text/plain", v.repr()}}}, {"metadata", obj{}}}})
+		out = append(out, kv{name, obj{{"status", "ok"}, {"data", obj{{"text/plain", v}}}, {"metadata", obj{}}}})
 	}
 	return out
 }

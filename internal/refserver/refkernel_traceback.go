@@ -36,10 +36,19 @@ type span struct{ start, end int }
 // cellTraceback is IPython's traceback for an error raised on line errLine
 // (1-based) of the cell's lines, with frames below the cell appended.
 func cellTraceback(ename, evalue string, count int, lines []string, errLine int, hl span, below ...string) []string {
+	tb := append(tbHead(ename), cellFrame(count, lines, errLine, hl, ""))
+	tb = append(tb, below...)
+	return append(tb, tbTail(ename, evalue))
+}
+
+// cellFrame is one frame of a cell in IPython's traceback: its header (call
+// names the function and its parameters, or is empty at the cell's top
+// level) and the line errLine with context, hl highlighted.
+func cellFrame(count int, lines []string, errLine int, hl span, call string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Cell \x1b[0;32mIn [%d], line %d\x1b[0m\n", count, errLine)
+	fmt.Fprintf(&b, "Cell \x1b[0;32mIn [%d], line %d\x1b[0m%s\n", count, errLine, call)
 	if errLine < 1 || errLine > len(lines) {
-		lines, errLine = []string{""}, 1 // no source to show; cannot happen for the kernel's own errors
+		lines, errLine = []string{""}, 1 // no source to show
 	}
 	for _, n := range contextLines(lines, errLine) {
 		num := fmt.Sprint(n)
@@ -52,9 +61,7 @@ func cellTraceback(ename, evalue string, count int, lines []string, errLine int,
 		}
 		b.WriteByte('\n')
 	}
-	tb := append(tbHead(ename), b.String())
-	tb = append(tb, below...)
-	return append(tb, tbTail(ename, evalue))
+	return b.String()
 }
 
 // contextLines lists the line numbers IPython shows around errLine: the
