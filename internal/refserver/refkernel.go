@@ -29,12 +29,12 @@ const maxOffline = 32 << 20
 
 // process is one run of a kernel's process: what a restart replaces.
 type process struct {
-	session  string // the kernel's Session id, as jupyter_client makes it
-	pid      int
-	n        int    // message counter, in msg_ids
-	engine   string // ipykernel's ident: execute_reply metadata["engine"]
-	count    int    // IPython's execution_count: the number of the next execution
-	py       *interp // the interpreter, made by the first execution
+	session string // the kernel's Session id, as jupyter_client makes it
+	pid     int
+	n       int     // message counter, in msg_ids
+	engine  string  // ipykernel's ident: execute_reply metadata["engine"]
+	count   int     // IPython's execution_count: the number of the next execution
+	py      *interp // the interpreter, made by the first execution
 }
 
 func newProcess() process {

@@ -19,7 +19,7 @@ type execution struct {
 	code        string
 	intr        chan struct{} // closed by an interrupt
 	interrupted bool
-	crashed     bool            // the process died: emit nothing more
+	crashed     bool        // the process died: emit nothing more
 	input       chan string // an input_reply's value, while waiting for one
 	stdout      strings.Builder
 	stderr      strings.Builder

@@ -16,8 +16,8 @@ package refserver
 
 import (
 	"errors"
-	"math/big"
 	"fmt"
+	"math/big"
 	"runtime"
 	"sort"
 	"strings"

@@ -266,4 +266,3 @@ func interruptedInput(x *execution, lines []string, line int, hl ...span) *failu
 	return &failure{ename: "KeyboardInterrupt", evalue: "Interrupted by user",
 		traceback: cellTraceback("KeyboardInterrupt", "Interrupted by user", x.count, lines, line, h, inputInterruptedFrames...)}
 }
-
