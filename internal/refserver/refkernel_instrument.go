@@ -71,8 +71,8 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		}
 	}
 	inline := func(e ast.Expr, call string) {
-		if e != nil && e.GetLineno() >= 1 {
-			edits = append(edits, textEdit{line: e.GetLineno(), col: e.GetColOffset(), text: call + "() or "})
+		if line, col := exprStart(e); line >= 1 {
+			edits = append(edits, textEdit{line: line, col: col, text: call + "() or "})
 		}
 	}
 	guard := func(t ast.Expr) {
@@ -85,8 +85,13 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 			failed = fmt.Errorf("cannot find the attribute .%s at line %d", a.Attr, a.Lineno)
 			return
 		}
-		edits = append(edits, textEdit{line: a.Lineno, col: a.ColOffset, text: guardName + "("},
-			textEdit{line: a.Lineno, col: dot, text: ")"})
+		line, col := exprStart(a.Value)
+		if line != a.Lineno || col > dot {
+			failed = fmt.Errorf("cannot find the object of .%s at line %d", a.Attr, a.Lineno)
+			return
+		}
+		edits = append(edits, textEdit{line: a.Lineno, col: col, text: guardName + "("},
+			textEdit{line: a.Lineno, col: dot, text: ", '" + string(a.Attr) + "')"})
 	}
 	ast.Walk(tree, func(n ast.Ast) bool {
 		switch n := n.(type) {
@@ -128,6 +133,23 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		return nil, nil, failed
 	}
 	return applyEdits(lines, edits), tree, nil
+}
+
+// exprStart is where an expression starts. gpython's parser gives a call
+// no position and an attribute the position of its dot: they start where
+// their callee or object does.
+func exprStart(e ast.Expr) (line, col int) {
+	switch e := e.(type) {
+	case nil:
+		return 0, 0
+	case *ast.Call:
+		return exprStart(e.Func)
+	case *ast.Attribute:
+		return exprStart(e.Value)
+	case *ast.Subscript:
+		return exprStart(e.Value)
+	}
+	return e.GetLineno(), e.GetColOffset()
 }
 
 // walkTargets calls f for each attribute among an assignment's targets,
@@ -185,13 +207,17 @@ func statementEdit(lines []string, st ast.Stmt, call string) (textEdit, bool) {
 }
 
 // attributeDot finds the byte column of the "." before a's attribute name
-// on a's line: the last "." at bracket depth 0, followed by the name,
-// before the statement's assignment operator or the target's end.
+// on a's line: where gpython puts the attribute, else the last "." at
+// bracket depth 0, followed by the name, before the statement's assignment
+// operator or the target's end.
 func attributeDot(lines []string, a *ast.Attribute) (int, bool) {
 	if a.Lineno < 1 || a.Lineno > len(lines) {
 		return 0, false
 	}
 	line := lines[a.Lineno-1]
+	if a.ColOffset < len(line) && line[a.ColOffset] == '.' {
+		return a.ColOffset, true
+	}
 	toks := lexLine(line)
 	depth, dot := 0, -1
 	for i, t := range toks {

@@ -140,8 +140,8 @@ func indexNodes(tree ast.Ast) *cellNodes {
 		case *ast.Name:
 			n.names[a.Lineno] = append(n.names[a.Lineno], a)
 		case *ast.Call:
-			if a.Func != nil {
-				n.calls[a.Func.GetLineno()] = append(n.calls[a.Func.GetLineno()], a)
+			if line, _ := exprStart(a); line >= 1 {
+				n.calls[line] = append(n.calls[line], a)
 			}
 		}
 		return true
@@ -299,7 +299,10 @@ func guardAttr(o, name py.Object) error {
 	attr, _ := name.(py.String)
 	switch o := o.(type) {
 	case *py.Type:
-		if o.Flags&py.TPFLAGS_HEAPTYPE == 0 {
+		// gpython's instances of classes are Types too, whose type is
+		// the class: a user's class and its instances are heap types or
+		// of one.
+		if o.Flags&py.TPFLAGS_HEAPTYPE == 0 && (o.ObjectType == nil || o.ObjectType.Flags&py.TPFLAGS_HEAPTYPE == 0) {
 			return py.ExceptionNewf(py.TypeError, "cannot set '%s' attribute of immutable type '%s'", string(attr), o.Name)
 		}
 	case *py.Method:
@@ -612,16 +615,23 @@ func (s *Server) runPython(rt *kernelRuntime, x *execution) (*failure, error) {
 	run := &pyRun{s: s, rt: rt, x: x}
 	ip.run = run
 	defer func() { ip.run = nil }()
-	if c.body != nil {
-		if _, err := s.runCode(ip, c.body, py.ExecMode); err != nil {
+	for _, part := range []*py.Code{c.body, c.last} {
+		if part == nil {
+			continue
+		}
+		if _, err := s.runCode(ip, part, py.ExecMode); err != nil {
 			return ip.failure(run, err)
+		}
+		if x.interrupted {
+			// gpython's for loops end quietly on any error from their
+			// iterator, a KeyboardInterrupt raised in a generator
+			// included: an interrupted execution ends with it anyway.
+			lines := strings.Split(code, "\n")
+			return keyboardInterrupt(x, lines, len(lines), false, span{}), nil
 		}
 	}
 	if c.last == nil {
 		return nil, nil
-	}
-	if _, err := s.runCode(ip, c.last, py.ExecMode); err != nil {
-		return ip.failure(run, err)
 	}
 	v := ip.main.Globals[lastExprName]
 	delete(ip.main.Globals, lastExprName)
@@ -778,7 +788,7 @@ func (n *cellNodes) executing(lines []string, line int, innermost bool, ename, e
 	if innermost && n.raises[line] || len(n.calls[line]) != 1 {
 		return span{}
 	}
-	start := n.calls[line][0].Func.GetColOffset()
+	_, start := exprStart(n.calls[line][0])
 	if end := callEnd(lines[line-1], start); end > start {
 		return span{start, end}
 	}
