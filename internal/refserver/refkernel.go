@@ -6,8 +6,8 @@ package refserver
 // order, control requests answered at once, iopub broadcast to every
 // connection, replies routed to the connection that asked, and a
 // disconnected session's messages kept for its return. What executing code
-// emits comes from a test's script or, failing that, from the small
-// default in refkernel_python.go.
+// emits comes from a test's script or, failing that, from running it with
+// gpython (refkernel_interp.go).
 //
 // Locking: everything here runs under Server.mu. The shell worker holds it
 // while it emits and releases it only to wait (a sleep, an input reply), so
@@ -437,8 +437,7 @@ func kernelInfo() obj {
 			{"pygments_lexer", "ipython3"}, {"nbconvert_exporter", "python"}, {"file_extension", ".py"},
 		}},
 		{"banner", "nbserv reference kernel: answers as ipykernel 6.17 (IPython 8.5.0, Python 3.11.2) does, " +
-			"but runs only print, literal expressions, raise, import time, time.sleep and input, " +
-			"and what a test scripts (see docs/wire/kernel-channels.md KC18).\n"},
+			"but runs Python with gpython (about Python 3.4), or what a test scripts (see docs/wire/kernel-channels.md KC18).\n"},
 		{"help_links", []obj{
 			link("Python Reference", "https://docs.python.org/3.11"),
 			link("IPython Reference", "https://ipython.org/documentation.html"),

@@ -92,7 +92,7 @@ func MessageStep(msgType string, content, metadata map[string]any, buffers [][]b
 }
 
 // ScriptFunc decides what executing code does: ok false passes the code
-// on to the next script, and in the end to the default forms.
+// on to the next script, and in the end to the kernel's interpreter.
 type ScriptFunc func(code string) (steps []Step, ok bool)
 
 // Script makes executing exactly code (on any kernel of this server) do
