@@ -12,17 +12,19 @@ import (
 
 // execution is a running execute_request.
 type execution struct {
-	req         *request
-	count       int // its execution_count: In [count]
-	silent      bool
-	allowStdin  bool
-	code        string
-	intr        chan struct{} // closed by an interrupt
-	interrupted bool
-	crashed     bool        // the process died: emit nothing more
-	input       chan string // an input_reply's value, while waiting for one
-	stdout      strings.Builder
-	stderr      strings.Builder
+	req          *request
+	count        int // its execution_count: In [count]
+	silent       bool
+	allowStdin   bool
+	code         string
+	intr         chan struct{} // closed by an interrupt
+	interrupted  bool
+	crashed      bool        // the process died: emit nothing more
+	input        chan string // an input_reply's value, while waiting for one
+	style        tbStyle     // the IPython whose tracebacks it writes
+	storeHistory bool
+	stdout       strings.Builder
+	stderr       strings.Builder
 }
 
 // abortWindow is how long after an aborting error the reference kernel
@@ -46,8 +48,8 @@ type failure struct {
 func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 	c := req.content
 	code, okCode := c.str("code")
-	if !okCode || !c.has("silent") {
-		return true // ipykernel: "Got bad msg", and no reply
+	if !okCode || !c.has("silent") && !rt.gen2 {
+		return true // ipykernel 6.17: "Got bad msg", and no reply; 7.4.0 takes silent as false (docs/wire/kernel-channels.md KC51)
 	}
 	silent := c.truthy("silent")
 	storeHistory := !silent
@@ -57,7 +59,7 @@ func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 	stopOnError := !c.has("stop_on_error") || c.truthy("stop_on_error")
 	started := time.Now()
 	x := &execution{req: req, count: rt.proc.count, silent: silent, allowStdin: c.truthy("allow_stdin"),
-		code: code, intr: make(chan struct{})}
+		code: code, intr: make(chan struct{}), style: rt.style(), storeHistory: storeHistory}
 	if !silent {
 		s.publish(rt, rt.msg("iopub", "execute_input", req.header, nil, obj{{"code", code}, {"execution_count", x.count}}, nil))
 	}
@@ -159,7 +161,11 @@ func (s *Server) result(rt *kernelRuntime, x *execution, data, metadata map[stri
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
-	s.output(rt, x, "execute_result", obj{{"data", data}, {"metadata", metadata}, {"execution_count", x.count}}, nil)
+	count := x.count
+	if x.style == ipython9 && !x.storeHistory {
+		count-- // IPython 9 numbers it as the last stored execution (docs/wire/kernel-channels.md KC51)
+	}
+	s.output(rt, x, "execute_result", obj{{"data", data}, {"metadata", metadata}, {"execution_count", count}}, nil)
 }
 
 // sleep waits d, or until an interrupt or the process's end. The caller

@@ -124,10 +124,12 @@ type cellNodes struct {
 	raises map[int]bool
 	names  map[int][]*ast.Name
 	calls  map[int][]*ast.Call
+	ends   map[int]int // a function's last line, by its first
 }
 
 func indexNodes(tree ast.Ast) *cellNodes {
-	n := &cellNodes{stmts: map[int]int{}, raises: map[int]bool{}, names: map[int][]*ast.Name{}, calls: map[int][]*ast.Call{}}
+	n := &cellNodes{stmts: map[int]int{}, raises: map[int]bool{}, names: map[int][]*ast.Name{}, calls: map[int][]*ast.Call{},
+		ends: map[int]int{}}
 	ast.Walk(tree, func(a ast.Ast) bool {
 		switch a := a.(type) {
 		case ast.Stmt:
@@ -135,6 +137,18 @@ func indexNodes(tree ast.Ast) *cellNodes {
 			if _, ok := a.(*ast.Raise); ok {
 				n.raises[a.GetLineno()] = true
 			}
+		}
+		if f, ok := a.(*ast.FunctionDef); ok {
+			first := f.Lineno
+			for _, d := range f.DecoratorList {
+				first = min(first, d.GetLineno())
+			}
+			last := f.Lineno
+			ast.Walk(f, func(b ast.Ast) bool {
+				last = max(last, b.GetLineno())
+				return true
+			})
+			n.ends[first] = last
 		}
 		switch a := a.(type) {
 		case *ast.Name:
@@ -429,7 +443,7 @@ func (ip *interp) input(args py.Tuple, kwargs py.StringDict) (py.Object, error) 
 	if !r.x.allowStdin {
 		r.s.mu.Unlock()
 		exc := py.ExceptionNewf(py.NotImplementedError, "%s", stdinNotAllowedText)
-		r.below, r.belowExc, r.belowName = []string{stdinNotAllowedFrame}, exc, "StdinNotImplementedError"
+		r.below, r.belowExc, r.belowName = stdinNotAllowedFrames(r.x.style), exc, "StdinNotImplementedError"
 		return nil, exc
 	}
 	v, err := r.s.ask(r.rt, r.x, prompt, false)
@@ -439,7 +453,7 @@ func (ip *interp) input(args py.Tuple, kwargs py.StringDict) (py.Object, error) 
 	}
 	if err != nil {
 		exc := py.ExceptionNewf(py.KeyboardInterrupt, "Interrupted by user")
-		r.below, r.belowExc = inputInterruptedFrames, exc
+		r.below, r.belowExc = inputInterruptedFrames(r.x.style), exc
 		return nil, exc
 	}
 	return py.String(v), nil
@@ -604,13 +618,13 @@ func (p *process) interp() (*interp, error) {
 func (s *Server) runPython(rt *kernelRuntime, x *execution) (*failure, error) {
 	ip, err := rt.proc.interp()
 	if err != nil {
-		return &failure{ename: "SystemError", evalue: err.Error(), traceback: bareTraceback("SystemError", err.Error())}, nil
+		return &failure{ename: "SystemError", evalue: err.Error(), traceback: bareTraceback(x.style, "SystemError", err.Error())}, nil
 	}
 	// IPython numbers a cell's lines from its first non-blank one.
 	code := strings.Join(cellLines(x.code), "\n")
 	c, err := ip.compileCell(code, x.count, py.ExecMode)
 	if err != nil {
-		return syntaxFailure(x.count, code, err), nil
+		return syntaxFailure(x.style, x.count, code, err), nil
 	}
 	run := &pyRun{s: s, rt: rt, x: x}
 	ip.run = run
@@ -676,7 +690,7 @@ func (s *Server) evalUser(rt *kernelRuntime, x *execution, src string) (string, 
 	}
 	c, err := ip.compileCell(src, x.count, py.EvalMode)
 	if err != nil {
-		f := syntaxFailure(x.count, src, err)
+		f := syntaxFailure(x.style, x.count, src, err)
 		return "", f
 	}
 	run := &pyRun{s: s, rt: rt, x: x}
@@ -712,7 +726,7 @@ func (ip *interp) failure(run *pyRun, err error) (*failure, error) {
 		ei = py.ExceptionInfo{Type: e.Type(), Value: e}
 	default:
 		msg := err.Error()
-		return &failure{ename: "SystemError", evalue: msg, traceback: bareTraceback("SystemError", msg)}, nil
+		return &failure{ename: "SystemError", evalue: msg, traceback: bareTraceback(run.x.style, "SystemError", msg)}, nil
 	}
 	ename := ei.Type.Name
 	mine := run.belowExc != nil && run.belowExc == ei.Value
@@ -723,7 +737,8 @@ func (ip *interp) failure(run *pyRun, err error) (*failure, error) {
 	if serr != nil {
 		evalue = "<exception str() failed>"
 	}
-	tb := tbHead(ename)
+	st := run.x.style
+	tb := tbHead(st, ename)
 	var frames []*py.Traceback
 	for t := ei.Traceback; t != nil; t = t.Next {
 		frames = append(frames, t)
@@ -735,16 +750,22 @@ func (ip *interp) failure(run *pyRun, err error) (*failure, error) {
 		}
 		line := cc.offset + cc.in.userLine(int(t.Lineno))
 		innermost := i == len(frames)-1
-		call := ""
+		call, sc := "", scope{}
 		if name := t.Frame.Code.Name; name != "<module>" {
-			call = ", in \x1b[0;36m" + name + "\x1b[0;34m(" + strings.Join(argNames(t.Frame.Code), ", ") + ")\x1b[0m"
+			call = frameCall(st, name, argNames(t.Frame.Code))
+			first := cc.offset + cc.in.userLine(int(t.Frame.Code.Firstlineno))
+			sc = scope{first, cc.nodes.ends[first]}
 		}
-		tb = append(tb, cellFrame(cc.count, cc.lines, line, cc.nodes.executing(cc.lines, line, innermost, ename, evalue), call))
+		hl := span{}
+		if st == ipython8 {
+			hl = cc.nodes.executing(cc.lines, line, innermost, ename, evalue)
+		}
+		tb = append(tb, cellFrame(st, cc.count, cc.lines, line, hl, call, sc))
 	}
 	if mine {
 		tb = append(tb, run.below...)
 	}
-	tb = append(tb, tbTail(ename, evalue))
+	tb = append(tb, tbTail(st, ename, evalue))
 	return &failure{ename: ename, evalue: evalue, traceback: tb}, nil
 }
 
@@ -823,7 +844,7 @@ func callEnd(line string, start int) int {
 }
 
 // syntaxFailure is IPython's report of a cell that does not parse.
-func syntaxFailure(count int, code string, err error) *failure {
+func syntaxFailure(st tbStyle, count int, code string, err error) *failure {
 	ename, msg, line, offset, text := "SyntaxError", err.Error(), 1, 0, ""
 	if e, ok := err.(*py.Exception); ok {
 		ename = e.Base.Name
@@ -850,6 +871,11 @@ func syntaxFailure(count int, code string, err error) *failure {
 	caret := max(0, offset-(len(text)-len(trimmed)))
 	tb := fmt.Sprintf("\x1b[0;36m  Cell \x1b[0;32mIn [%d], line %d\x1b[0;36m\x1b[0m\n\x1b[0;31m    %s\x1b[0m\n\x1b[0m    %s^\x1b[0m\n%s\x1b[0;31m:\x1b[0m %s\n",
 		count, line, trimmed, strings.Repeat(" ", caret), "\x1b[0;31m"+ename+"\x1b[0m", msg)
+	if st == ipython9 {
+		tb = fmt.Sprintf("  %s%s%s%s\n%s%s\n    %s^\n%s%s %s\n", colour(36, "Cell"), colour(36, " "), colour(32, fmt.Sprintf("In[%d]", count)),
+			colour(32, fmt.Sprintf(", line %d", line)), colour(31, "    "), colour(31, trimmed), strings.Repeat(" ", caret),
+			colour(31, ename), colour(31, ":"), msg)
+	}
 	return &failure{ename: ename, evalue: msg, traceback: []string{tb}}
 }
 

@@ -244,7 +244,7 @@ func keyboardInterrupt(x *execution, lines []string, line int, alone bool, call 
 	if !alone {
 		call = span{}
 	}
-	return &failure{ename: "KeyboardInterrupt", traceback: cellTraceback("KeyboardInterrupt", "", x.count, lines, line, call)}
+	return &failure{ename: "KeyboardInterrupt", traceback: cellTraceback(x.style, "KeyboardInterrupt", "", x.count, lines, line, call)}
 }
 
 const stdinNotAllowedText = "raw_input was called, but this frontend does not support input requests."
@@ -255,7 +255,7 @@ func stdinNotAllowed(x *execution, lines []string, line int, hl ...span) *failur
 		h = hl[0]
 	}
 	return &failure{ename: "StdinNotImplementedError", evalue: stdinNotAllowedText,
-		traceback: cellTraceback("StdinNotImplementedError", stdinNotAllowedText, x.count, lines, line, h, stdinNotAllowedFrame)}
+		traceback: cellTraceback(x.style, "StdinNotImplementedError", stdinNotAllowedText, x.count, lines, line, h, stdinNotAllowedFrames(x.style)...)}
 }
 
 func interruptedInput(x *execution, lines []string, line int, hl ...span) *failure {
@@ -264,5 +264,5 @@ func interruptedInput(x *execution, lines []string, line int, hl ...span) *failu
 		h = hl[0]
 	}
 	return &failure{ename: "KeyboardInterrupt", evalue: "Interrupted by user",
-		traceback: cellTraceback("KeyboardInterrupt", "Interrupted by user", x.count, lines, line, h, inputInterruptedFrames...)}
+		traceback: cellTraceback(x.style, "KeyboardInterrupt", "Interrupted by user", x.count, lines, line, h, inputInterruptedFrames(x.style)...)}
 }

@@ -77,7 +77,7 @@ func TestCellTracebackLayout(t *testing.T) {
 		lines = append(lines, "print("+strings.Repeat("1", 1)+")")
 	}
 	lines = append(lines, `raise RuntimeError("r")`, "1")
-	tb := cellTraceback("RuntimeError", "r", 5, lines, 12, span{})
+	tb := cellTraceback(ipython8, "RuntimeError", "r", 5, lines, 12, span{})
 	want := []string{
 		"\x1b[0;31m---------------------------------------------------------------------------\x1b[0m",
 		"\x1b[0;31mRuntimeError\x1b[0m                              Traceback (most recent call last)",
@@ -92,7 +92,7 @@ func TestCellTracebackLayout(t *testing.T) {
 		t.Errorf("traceback:\n got %q\nwant %q", tb, want)
 	}
 	// Blank lines are skipped, not counted.
-	if got := contextLines([]string{"# c", "", "print(1)", "", "raise X", "", ""}, 5); len(got) != 3 || got[0] != 1 || got[1] != 3 {
+	if got := contextLines([]string{"# c", "", "print(1)", "", "raise X", "", ""}, 5, scope{}); len(got) != 3 || got[0] != 1 || got[1] != 3 {
 		t.Errorf("context %v", got)
 	}
 }
