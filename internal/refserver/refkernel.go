@@ -403,6 +403,11 @@ func (s *Server) startProcess(rt *kernelRuntime) {
 	rt.gen++
 	rt.proc = newProcess()
 	s.setStatus(rt, "starting", nil)
+	if rt.gen2 {
+		// ipykernel 7.4.0's IOPub is an XPUB socket: it welcomes Jupyter's
+		// subscription to the new process (docs/wire/kernel-channels.md KC51).
+		s.publish(rt, rt.msg("iopub", "iopub_welcome", nil, nil, obj{{"subscription", ""}}, nil))
+	}
 }
 
 // nudge is what Jupyter does when a client connects to a kernel that is

@@ -259,6 +259,9 @@ func (s *Server) userExpressions(rt *kernelRuntime, x *execution, exprs rawObjec
 		v, fail := s.evalUser(rt, x, src)
 		if fail != nil {
 			tb := "\x1b[0;31m" + fail.ename + "\x1b[0m\x1b[0;31m:\x1b[0m " + fail.evalue + "\n"
+			if x.style == ipython9 {
+				tb = colour(31, fail.ename) + colour(31, ":") + " " + fail.evalue + "\n"
+			}
 			out = append(out, kv{name, obj{{"status", "error"}, {"traceback", []string{tb}}, {"ename", fail.ename}, {"evalue", fail.evalue}}})
 			continue
 		}

@@ -531,7 +531,7 @@ const lastExprName = "__nbserv_last__"
 func (ip *interp) compileCell(code string, count int, mode py.CompileMode) (*compiled, error) {
 	ip.seq++
 	name := fmt.Sprintf("<cell-%d>", ip.seq)
-	lines := strings.Split(code, "\n")
+	lines := sourceLines(code)
 	in, tree, err := instrument(code, mode)
 	if err != nil {
 		return nil, err
@@ -582,6 +582,16 @@ func (ip *interp) compileCell(code string, count int, mode py.CompileMode) (*com
 	ip.remember(name, &cellCode{count: count, lines: lines, in: in, nodes: nodes})
 	out.body = c
 	return out, nil
+}
+
+// sourceLines are code's lines as Python's linecache has them: a final
+// newline ends the last line rather than starting another.
+func sourceLines(code string) []string {
+	lines := strings.Split(code, "\n")
+	if len(lines) > 1 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
 }
 
 // runCode runs code in the kernel's __main__ with s.mu released, turning
