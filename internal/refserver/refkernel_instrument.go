@@ -218,31 +218,43 @@ func attributeDot(lines []string, a *ast.Attribute) (int, bool) {
 	if a.ColOffset < len(line) && line[a.ColOffset] == '.' {
 		return a.ColOffset, true
 	}
+	dot := -1
+	walkBrackets(line, a.ColOffset, func(toks []lexTok, i, depth int, text string) bool {
+		t := toks[i]
+		switch {
+		case depth == 0 && (t.kind == lexPunct && strings.Contains(")]},;:", text) ||
+			t.kind == lexOp && text == "=" || t.kind == lexOp && i+1 < len(toks) && line[toks[i+1].start:toks[i+1].end] == "="):
+			return false // the target's end, or the assignment's operator
+		case depth == 0 && t.kind == lexOp && text == "." && nextName(line, toks[i+1:]) == string(a.Attr):
+			dot = t.start
+		}
+		return true
+	})
+	return dot, dot >= 0
+}
+
+// walkBrackets calls f for each token of line from byte start on, with
+// its bracket depth (a bracket counts as inside the pair it belongs to),
+// until f returns false.
+func walkBrackets(line string, start int, f func(toks []lexTok, i, depth int, text string) bool) {
+	depth := 0
 	toks := lexLine(line)
-	depth, dot := 0, -1
 	for i, t := range toks {
-		if t.start < a.ColOffset {
+		if t.start < start {
 			continue
 		}
 		text := line[t.start:t.end]
-		switch {
-		case t.kind == lexPunct && strings.Contains("([{", text):
+		if t.kind == lexPunct && strings.Contains("([{", text) {
 			depth++
-		case t.kind == lexPunct && strings.Contains(")]}", text):
-			if depth == 0 {
-				return dot, dot >= 0
-			}
+		}
+		d := depth
+		if t.kind == lexPunct && strings.Contains(")]}", text) {
 			depth--
-		case depth == 0 && (t.kind == lexPunct && (text == "," || text == ";" || text == ":") ||
-			t.kind == lexOp && text == "=" || t.kind == lexOp && i+1 < len(toks) && line[toks[i+1].start:toks[i+1].end] == "="):
-			return dot, dot >= 0
-		case depth == 0 && t.kind == lexOp && text == ".":
-			if name := nextName(line, toks[i+1:]); name == string(a.Attr) {
-				dot = t.start
-			}
+		}
+		if !f(toks, i, d, text) {
+			return
 		}
 	}
-	return dot, dot >= 0
 }
 
 // nextName is the first name among toks, skipping spaces.

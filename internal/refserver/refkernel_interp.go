@@ -829,27 +829,20 @@ func (n *cellNodes) executing(lines []string, line int, innermost bool, ename, e
 // callEnd is the end of the call expression starting at start: past the
 // closing bracket of its last trailer.
 func callEnd(line string, start int) int {
-	depth, end := 0, -1
-	for _, t := range lexLine(line) {
-		if t.start < start {
-			continue
-		}
-		text := line[t.start:t.end]
+	end := -1
+	walkBrackets(line, start, func(toks []lexTok, i, depth int, text string) bool {
+		t := toks[i]
+		closer := t.kind == lexPunct && strings.Contains(")]}", text)
 		switch {
-		case t.kind == lexPunct && strings.Contains("([{", text):
-			depth++
-		case t.kind == lexPunct && strings.Contains(")]}", text):
-			depth--
-			if depth < 0 {
-				return end
-			}
-			if depth == 0 {
-				end = t.end
-			}
+		case closer && depth == 0:
+			return false // closes a bracket the call is in
+		case closer && depth == 1:
+			end = t.end
 		case depth == 0 && t.kind != lexSpace && end >= 0 && !(t.kind == lexOp && text == "." || t.kind == lexName):
-			return end
+			return false
 		}
-	}
+		return true
+	})
 	return end
 }
 
