@@ -2,6 +2,8 @@ package refserver
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -229,4 +231,40 @@ func TestRefKernelsRunAtOnce(t *testing.T) {
 		defer f.ref.mu.Unlock()
 		return len(f.ref.ch.working) == 0
 	})
+}
+
+// TestRefKernelGen2Personality checks what generation 2's kernel says as
+// ipykernel 7.4.0 that the differential test cannot always see: the
+// welcome to a new process's iopub subscription after a restart, and the
+// headers' version beside kernel_info's protocol_version.
+func TestRefKernelGen2Personality(t *testing.T) {
+	ref := New(Options{Token: tok, Generation: 2})
+	ts := httptest.NewServer(ref)
+	defer ts.Close()
+	defer ref.Close()
+	ref.mu.Lock()
+	kid := ref.startKernel("python3").id
+	ref.mu.Unlock()
+	c := mustDial(t, ts.URL+"/", tok, kid, "s", false)
+	c.quiet(50 * time.Millisecond)
+	id := c.send("shell", "kernel_info_request", map[string]any{})
+	for _, m := range c.until(5*time.Second, finished(id, "kernel_info_reply")) {
+		if m.Header["version"] != "5.4" {
+			t.Errorf("%s header version %v", m.Type(), m.Header["version"])
+		}
+		if m.Type() == "kernel_info_reply" && (m.Content["protocol_version"] != "5.3" || fmt.Sprint(m.Content["supported_features"]) != "[kernel subshells debugger]") {
+			t.Errorf("kernel_info_reply %v", m.Content)
+		}
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/api/kernels/"+kid+"/restart", nil)
+	req.Header.Set("Authorization", "token "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	msgs := c.until(5*time.Second, func(m wmsg) bool { return m.Type() == "iopub_welcome" })
+	if w := msgs[len(msgs)-1]; w.Channel != "iopub" || len(w.Parent) != 0 || fmt.Sprint(w.Content) != "map[subscription:]" {
+		t.Errorf("welcome %v parent %v", w.Content, w.Parent)
+	}
 }
