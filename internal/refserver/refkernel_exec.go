@@ -63,18 +63,15 @@ func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 	if !silent {
 		s.publish(rt, rt.msg("iopub", "execute_input", req.header, nil, obj{{"code", code}, {"execution_count", x.count}}, nil))
 	}
-	rt.cur = x
+	rt.cur = x // until the user expressions are done: they run code too, which an interrupt or a crash must reach
 	fail, err := s.run(rt, x)
+	var userExprs obj
+	if fail == nil && err == nil && !x.crashed {
+		userExprs = s.userExpressions(rt, x, spans(c["user_expressions"]))
+	}
 	rt.cur = nil
 	if errors.Is(err, errStopped) || x.crashed {
 		return false
-	}
-	var userExprs obj
-	if fail == nil {
-		userExprs = s.userExpressions(rt, x, spans(c["user_expressions"]))
-		if x.crashed {
-			return false
-		}
 	}
 	s.flush(rt, x)
 	if fail != nil {

@@ -268,3 +268,28 @@ func TestRefKernelGen2Personality(t *testing.T) {
 		t.Errorf("welcome %v parent %v", w.Content, w.Parent)
 	}
 }
+
+// TestRefKernelCloseStopsCode closes the server while kernels run code
+// that never waits, in a cell and in a user expression, one catching
+// KeyboardInterrupt: Close returns (goleak, in TestMain, checks that no
+// worker is left).
+func TestRefKernelCloseStopsCode(t *testing.T) {
+	ref := New(Options{Token: tok, Generation: 1})
+	ts := httptest.NewServer(ref)
+	defer ts.Close()
+	for _, code := range []string{"while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass", "1"} {
+		ref.mu.Lock()
+		kid := ref.startKernel("python3").id
+		ref.mu.Unlock()
+		c := mustDial(t, ts.URL+"/", tok, kid, "s", false)
+		c.quiet(50 * time.Millisecond)
+		c.execute(code, set("user_expressions", map[string]any{"x": "[0 for _ in iter(int, 1)]"}))
+		c.until(5*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+	}
+	waitFor(t, func() bool {
+		ref.mu.Lock()
+		defer ref.mu.Unlock()
+		return len(ref.ch.working) == 2
+	})
+	ref.Close() // the test's own timeout is the bound
+}
