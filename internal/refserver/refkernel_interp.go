@@ -639,14 +639,14 @@ func (s *Server) runPython(rt *kernelRuntime, x *execution) (*failure, error) {
 	run := &pyRun{s: s, rt: rt, x: x}
 	ip.run = run
 	defer func() { ip.run = nil }()
-	for _, part := range []*py.Code{c.body, c.last} {
+	for i, part := range []*py.Code{c.body, c.last} {
 		if part == nil {
 			continue
 		}
 		if _, err := s.runCode(ip, part, py.ExecMode); err != nil {
 			return ip.failure(run, err)
 		}
-		if x.interrupted {
+		if x.interrupted && (i == 1 || c.last == nil) {
 			// gpython's for loops end quietly on any error from their
 			// iterator, a KeyboardInterrupt raised in a generator
 			// included: an interrupted execution ends with it anyway.

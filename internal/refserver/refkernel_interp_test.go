@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -292,4 +293,27 @@ func TestRefKernelCloseStopsCode(t *testing.T) {
 		return len(ref.ch.working) == 2
 	})
 	ref.Close() // the test's own timeout is the bound
+}
+
+// TestRefKernelInterruptBeforeLastExpression interrupts a cell while the
+// statements before its last expression run: the expression still runs
+// and raises KeyboardInterrupt where it waits, with IPython's frame for
+// that line (not the end-of-cell KeyboardInterrupt reported when an
+// interrupt was swallowed).
+func TestRefKernelInterruptBeforeLastExpression(t *testing.T) {
+	s := New(Options{Generation: 1})
+	defer s.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rt := s.runtime(s.startKernel("python3"))
+	x := &execution{req: &request{header: []byte("{}")}, count: 1, code: "import time\ntime.sleep(30)", intr: make(chan struct{})}
+	close(x.intr)
+	x.interrupted = true
+	fail, err := s.runPython(rt, x)
+	if fail == nil || !errors.Is(err, nil) || fail.ename != "KeyboardInterrupt" || len(fail.traceback) != 4 {
+		t.Fatalf("failure %+v, %v", fail, err)
+	}
+	if !strings.Contains(fail.traceback[2], "\x1b[43mtime\x1b[49m") {
+		t.Errorf("the sleep's call is not highlighted: %q", fail.traceback[2])
+	}
 }
