@@ -287,7 +287,11 @@ func newInterp() (*interp, error) {
 			"flush": method("flush", func(py.Tuple, py.StringDict) (py.Object, error) { return py.None, nil }),
 		}}
 	}
-	sys["stdin"] = py.None
+	// The originals are the server process's own files, shared by every
+	// kernel: writing, reading (which would block) or closing them is not
+	// the kernel's to do.
+	sys["__stdout__"], sys["__stderr__"] = sys["stdout"], sys["stderr"]
+	sys["stdin"], sys["__stdin__"] = py.None, py.None
 	tm := ip.ctx.Store().MustGetModule("time").Globals
 	tm["sleep"] = method("sleep", ip.sleep)
 

@@ -184,6 +184,7 @@ func TestRefKernelLanguage(t *testing.T) {
 		{code: "raise KeyError('k')", err: "KeyError: 'k'"},
 		{code: "time.sleep(1)", err: "NameError: name 'time' is not defined"},
 		{code: "len(range(10**12))", err: "TypeError: object of type 'generator' has no len()"},
+		{code: "import sys\nsys.__stdout__.write('to the kernel\\n')\nsys.__stdin__", stdout: "to the kernel\n"},
 	} {
 		out, r, e := outcome(run(t, c, tc.code))
 		if out != tc.stdout || r != tc.result || e != tc.err {
