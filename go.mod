@@ -10,12 +10,7 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require github.com/hashicorp/go-retryablehttp v0.7.8
-
 require (
-	github.com/go-python/gpython v0.2.0 // indirect
-	github.com/mattn/go-runewidth v0.0.13 // indirect
-	github.com/peterh/liner v1.2.2 // indirect
-	github.com/rivo/uniseg v0.3.4 // indirect
-	golang.org/x/sys v0.20.0 // indirect
+	github.com/go-python/gpython v0.2.0
+	github.com/hashicorp/go-retryablehttp v0.7.8
 )
