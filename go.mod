@@ -10,4 +10,7 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require github.com/hashicorp/go-retryablehttp v0.7.8
+require (
+	github.com/go-python/gpython v0.2.0
+	github.com/hashicorp/go-retryablehttp v0.7.8
+)

@@ -2,11 +2,12 @@ package nbservtest
 
 // Kernel scripts: what executing code does on the reference server's
 // kernels. The reference kernel answers the channels protocol as ipykernel
-// 6.17 does behind Jupyter Server 1.23.3, but it cannot run Python: by
-// default it runs only a few forms (print("…"), literal expressions such
-// as 1+1 or 'x', raise ValueError("…"), import time, time.sleep(n),
-// input("…")) and refuses anything else with a NotImplementedError output.
-// A test says what other code does with Script:
+// 6.17 does behind Jupyter Server 1.23.3, and runs code as Python with
+// gpython (about Python 3.4: no f-strings, only string dict keys, only
+// the time, math, string, sys and binascii modules; see
+// docs/wire/kernel-channels.md KC18), one interpreter per kernel. A test
+// says what code the interpreter cannot run (import pandas, …) does with
+// Script:
 //
 //	srv.Script("df.describe()", nbservtest.Stdout("loading\n"), nbservtest.ResultText("count 3"))
 //	srv.Script("train()", nbservtest.Sleep(time.Hour)) // until interrupted
@@ -124,13 +125,13 @@ func Message(msgType string, content map[string]any, buffers ...[]byte) Step {
 }
 
 // Script makes executing exactly code, on any kernel of the server, do
-// steps instead of the default forms. A later Script for the same code
+// steps instead of running it as Python. A later Script for the same code
 // replaces it. Scripts apply to executions that start after the call.
 func (s *Server) Script(code string, steps ...Step) { s.ref.Script(code, unwrap(steps)...) }
 
 // ScriptFunc adds f, asked (after the exact scripts, in the order added)
 // what code does; ok false leaves it to the next function and, in the end,
-// to the default forms. f runs inside the server: it must be quick and
+// to the kernel's Python. f runs inside the server: it must be quick and
 // must not call the Server.
 func (s *Server) ScriptFunc(f func(code string) (steps []Step, ok bool)) {
 	s.ref.ScriptWith(func(code string) ([]refserver.Step, bool) {

@@ -54,8 +54,9 @@ func ExampleServer_Script() {
 	// PermissionError: [Errno 13] Permission denied
 }
 
-// Without a script, the reference kernel runs a few forms itself, with
-// ipykernel's outputs, and refuses the rest.
+// Without a script, the reference kernel runs the code as Python (gpython:
+// about Python 3.4, a few modules), with ipykernel's outputs; names stay
+// until the kernel restarts.
 func ExampleServer_Script_defaultForms() {
 	srv, err := nbservtest.Start()
 	if err != nil {
@@ -73,7 +74,7 @@ func ExampleServer_Script_defaultForms() {
 	}
 	defer conn.Close()
 
-	for _, code := range []string{`print("hello")`, `6*7`, `raise ValueError("boom")`, `import pandas`} {
+	for _, code := range []string{`print("hello")`, `x = 6*7`, `x`, `raise ValueError("boom")`, `import pandas`} {
 		ex, err := conn.Execute(ctx, code)
 		var kerr *kernel.Error
 		switch {
@@ -90,7 +91,8 @@ func ExampleServer_Script_defaultForms() {
 	}
 	// Output:
 	// print("hello")             "hello\n"
-	// 6*7                        42
+	// x = 6*7                    ""
+	// x                          42
 	// raise ValueError("boom")   ValueError
-	// import pandas              NotImplementedError
+	// import pandas              ImportError
 }

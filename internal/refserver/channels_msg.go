@@ -18,8 +18,23 @@ import (
 	"time"
 )
 
-// protocolVersion is the messaging protocol ipykernel 6.17 speaks.
+// protocolVersion is the messaging protocol ipykernel speaks (6.17 and
+// 7.4.0 alike, in kernel_info_reply), and the version in every message
+// header behind Jupyter Server 1.23.3 (jupyter_client 7).
 const protocolVersion = "5.3"
+
+// headerVersion2 is the version in every message header behind Jupyter
+// Server 2.21.1: jupyter_client 8.10's, though ipykernel 7.4.0 still says
+// 5.3 in kernel_info_reply (docs/wire/kernel-channels.md KC50).
+const headerVersion2 = "5.4"
+
+// headerVersion is the version in the headers of the server's messages.
+func (s *Server) headerVersion() string {
+	if s.isGen2() {
+		return headerVersion2
+	}
+	return protocolVersion
+}
 
 // kv and obj build JSON objects whose keys keep the order ipykernel and
 // Jupyter write them in, so a trace reads like a real one.
@@ -94,9 +109,9 @@ func isoDate(t time.Time) string {
 }
 
 // header builds a message header as jupyter_client's Session does.
-func header(msgID, msgType, session string, now time.Time) []byte {
+func header(msgID, msgType, session, version string, now time.Time) []byte {
 	return mustJSON(obj{{"msg_id", msgID}, {"msg_type", msgType}, {"username", "username"},
-		{"session", session}, {"date", isoDate(now)}, {"version", protocolVersion}})
+		{"session", session}, {"date", isoDate(now)}, {"version", version}})
 }
 
 // legacyJSON is the message in Jupyter's default WebSocket format: one

@@ -6,8 +6,8 @@ package refserver
 // order, control requests answered at once, iopub broadcast to every
 // connection, replies routed to the connection that asked, and a
 // disconnected session's messages kept for its return. What executing code
-// emits comes from a test's script or, failing that, from the small
-// default in refkernel_python.go.
+// emits comes from a test's script or, failing that, from running it with
+// gpython (refkernel_interp.go).
 //
 // Locking: everything here runs under Server.mu. The shell worker holds it
 // while it emits and releases it only to wait (a sleep, an input reply), so
@@ -29,16 +29,16 @@ const maxOffline = 32 << 20
 
 // process is one run of a kernel's process: what a restart replaces.
 type process struct {
-	session  string // the kernel's Session id, as jupyter_client makes it
-	pid      int
-	n        int    // message counter, in msg_ids
-	engine   string // ipykernel's ident: execute_reply metadata["engine"]
-	count    int    // IPython's execution_count: the number of the next execution
-	imported map[string]bool
+	session string // the kernel's Session id, as jupyter_client makes it
+	pid     int
+	n       int     // message counter, in msg_ids
+	engine  string  // ipykernel's ident: execute_reply metadata["engine"]
+	count   int     // IPython's execution_count: the number of the next execution
+	py      *interp // the interpreter, made by the first execution
 }
 
 func newProcess() process {
-	return process{session: sessionID(), pid: 1000 + mrand.IntN(60000), engine: newID(), count: 1, imported: map[string]bool{}}
+	return process{session: sessionID(), pid: 1000 + mrand.IntN(60000), engine: newID(), count: 1}
 }
 
 // sessionID is jupyter_client's new_id(): 32 hex digits as 8-24.
@@ -95,16 +95,28 @@ type kernelRuntime struct {
 	dying    bool // shutting down: finish the current request, answer aborted ones, drop the rest
 	gone     bool // deleted: nothing new starts
 	gen      int  // process generation
+	// version is the version in message headers; gen2 says the kernel
+	// is ipykernel 7.4.0 (behind Jupyter Server 2.21.1), not 6.17.
+	version string
+	gen2    bool
 }
 
 // runtime returns the kernel's runtime, creating it on first use. The
 // caller holds s.mu.
 func (s *Server) runtime(k *kernel) *kernelRuntime {
 	if k.rt == nil {
-		k.rt = &kernelRuntime{k: k, proc: newProcess()}
+		k.rt = &kernelRuntime{k: k, proc: newProcess(), version: s.headerVersion(), gen2: s.isGen2()}
 		k.rt.km.session = sessionID()
 	}
 	return k.rt
+}
+
+// style is the IPython whose tracebacks the kernel writes.
+func (rt *kernelRuntime) style() tbStyle {
+	if rt.gen2 {
+		return ipython9
+	}
+	return ipython8
 }
 
 // connections is the kernel model's count. The caller holds s.mu.
@@ -126,7 +138,7 @@ func (rt *kernelRuntime) msg(channel, msgType string, parent []byte, metadata, c
 	if metadata == nil {
 		metadata = obj{}
 	}
-	return &kmsg{channel: channel, msgType: msgType, msgID: id, header: header(id, msgType, p.session, time.Now()),
+	return &kmsg{channel: channel, msgType: msgType, msgID: id, header: header(id, msgType, p.session, rt.version, time.Now()),
 		parent: parent, metadata: mustJSON(metadata), content: mustJSON(content), buffers: buffers}
 }
 
@@ -135,7 +147,7 @@ func (rt *kernelRuntime) msg(channel, msgType string, parent []byte, metadata, c
 func (s *Server) kmRequest(rt *kernelRuntime, msgType string) []byte {
 	id := fmt.Sprintf("%s_%d_%d", rt.km.session, s.pid(), rt.km.n)
 	rt.km.n++
-	return header(id, msgType, rt.km.session, time.Now())
+	return header(id, msgType, rt.km.session, rt.version, time.Now())
 }
 
 // publish sends m on iopub to every connection and to the offline buffer,
@@ -268,7 +280,7 @@ func (s *Server) query(rt *kernelRuntime, req *request) (exited bool) {
 	}
 	switch req.msgType {
 	case "kernel_info_request":
-		reply("kernel_info_reply", kernelInfo())
+		reply("kernel_info_reply", kernelInfo(rt.gen2))
 	case "complete_request":
 		_, isCode := c.str("code")
 		if pos, ok := c.number("cursor_pos"); ok && isCode {
@@ -294,11 +306,20 @@ func (s *Server) query(rt *kernelRuntime, req *request) (exited bool) {
 	case "comm_open":
 		// No comm target is registered: ipykernel closes the comm.
 		if id, ok := c["comm_id"]; ok {
+			if target, ok := c.str("target_name"); ok && rt.gen2 {
+				// ipykernel 7.4.0 says so on stderr (docs/wire/kernel-channels.md KC51).
+				s.publish(rt, rt.msg("iopub", "stream", req.header, nil,
+					obj{{"name", "stderr"}, {"text", "No such comm target registered: " + target + "\n"}}, nil))
+			}
 			s.publish(rt, rt.msg("iopub", "comm_close", req.header, nil, obj{{"data", obj{}}, {"comm_id", id}}, nil))
 		}
 	case "interrupt_request":
 		if c != nil {
-			reply("interrupt_reply", c)
+			if rt.gen2 {
+				reply("interrupt_reply", obj{{"status", "ok"}}) // docs/wire/kernel-channels.md KC51
+			} else {
+				reply("interrupt_reply", c)
+			}
 			s.interrupt(rt)
 		}
 	case "shutdown_request":
@@ -382,6 +403,11 @@ func (s *Server) startProcess(rt *kernelRuntime) {
 	rt.gen++
 	rt.proc = newProcess()
 	s.setStatus(rt, "starting", nil)
+	if rt.gen2 {
+		// ipykernel 7.4.0's IOPub is an XPUB socket: it welcomes Jupyter's
+		// subscription to the new process (docs/wire/kernel-channels.md KC51).
+		s.publish(rt, rt.msg("iopub", "iopub_welcome", nil, nil, obj{{"subscription", ""}}, nil))
+	}
 }
 
 // nudge is what Jupyter does when a client connects to a kernel that is
@@ -423,25 +449,31 @@ func (s *Server) recordStatus(rt *kernelRuntime, state string) {
 }
 
 // kernelInfo is ipykernel 6.17's kernel_info_reply on Debian bookworm's
-// Python 3.11, but for a banner that says what this kernel is.
-func kernelInfo() obj {
+// Python 3.11 or, for gen2, ipykernel 7.4.0's (IPython 9.18.1, with
+// supported_features: docs/wire/kernel-channels.md KC50), but for a banner
+// that says what this kernel is.
+func kernelInfo(gen2 bool) obj {
+	ipython, ipythonRef := "8.5.0", "https://ipython.org/documentation.html"
+	if gen2 {
+		ipython, ipythonRef = "9.18.1", "https://ipython.readthedocs.io/en/stable/"
+	}
 	link := func(text, url string) obj { return obj{{"text", text}, {"url", url}} }
-	return obj{
+	info := obj{
 		{"status", "ok"},
 		{"protocol_version", protocolVersion},
 		{"implementation", "ipython"},
-		{"implementation_version", "8.5.0"},
+		{"implementation_version", ipython},
 		{"language_info", obj{
 			{"name", "python"}, {"version", "3.11.2"}, {"mimetype", "text/x-python"},
 			{"codemirror_mode", obj{{"name", "ipython"}, {"version", 3}}},
 			{"pygments_lexer", "ipython3"}, {"nbconvert_exporter", "python"}, {"file_extension", ".py"},
 		}},
-		{"banner", "nbserv reference kernel: answers as ipykernel 6.17 (IPython 8.5.0, Python 3.11.2) does, " +
-			"but runs only print, literal expressions, raise, import time, time.sleep and input, " +
-			"and what a test scripts (see docs/wire/kernel-channels.md KC18).\n"},
+		{"banner", "nbserv reference kernel: answers as ipykernel " + map[bool]string{false: "6.17", true: "7.4.0"}[gen2] +
+			" (IPython " + ipython + ", Python 3.11.2) does, " +
+			"but runs Python with gpython (about Python 3.4), or what a test scripts (see docs/wire/kernel-channels.md KC18).\n"},
 		{"help_links", []obj{
 			link("Python Reference", "https://docs.python.org/3.11"),
-			link("IPython Reference", "https://ipython.org/documentation.html"),
+			link("IPython Reference", ipythonRef),
 			link("NumPy Reference", "https://docs.scipy.org/doc/numpy/reference/"),
 			link("SciPy Reference", "https://docs.scipy.org/doc/scipy/reference/"),
 			link("Matplotlib Reference", "https://matplotlib.org/contents.html"),
@@ -449,6 +481,10 @@ func kernelInfo() obj {
 			link("pandas Reference", "https://pandas.pydata.org/pandas-docs/stable/"),
 		}},
 	}
+	if gen2 {
+		info = append(info, kv{"supported_features", []string{"kernel subshells", "debugger"}})
+	}
+	return info
 }
 
 // isComplete approximates IPython's is_complete for the code the

@@ -12,18 +12,19 @@ import (
 
 // execution is a running execute_request.
 type execution struct {
-	req         *request
-	count       int // its execution_count: In [count]
-	silent      bool
-	allowStdin  bool
-	code        string
-	intr        chan struct{} // closed by an interrupt
-	interrupted bool
-	crashed     bool            // the process died: emit nothing more
-	input       chan string     // an input_reply's value, while waiting for one
-	imported    map[string]bool // modules the process imported
-	stdout      strings.Builder
-	stderr      strings.Builder
+	req          *request
+	count        int // its execution_count: In [count]
+	silent       bool
+	allowStdin   bool
+	code         string
+	intr         chan struct{} // closed by an interrupt
+	interrupted  bool
+	crashed      bool        // the process died: emit nothing more
+	input        chan string // an input_reply's value, while waiting for one
+	style        tbStyle     // the IPython whose tracebacks it writes
+	storeHistory bool
+	stdout       strings.Builder
+	stderr       strings.Builder
 }
 
 // abortWindow is how long after an aborting error the reference kernel
@@ -47,8 +48,8 @@ type failure struct {
 func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 	c := req.content
 	code, okCode := c.str("code")
-	if !okCode || !c.has("silent") {
-		return true // ipykernel: "Got bad msg", and no reply
+	if !okCode || !c.has("silent") && !rt.gen2 {
+		return true // ipykernel 6.17: "Got bad msg", and no reply; 7.4.0 takes silent as false (docs/wire/kernel-channels.md KC51)
 	}
 	silent := c.truthy("silent")
 	storeHistory := !silent
@@ -58,12 +59,16 @@ func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 	stopOnError := !c.has("stop_on_error") || c.truthy("stop_on_error")
 	started := time.Now()
 	x := &execution{req: req, count: rt.proc.count, silent: silent, allowStdin: c.truthy("allow_stdin"),
-		code: code, intr: make(chan struct{}), imported: rt.proc.imported}
+		code: code, intr: make(chan struct{}), style: rt.style(), storeHistory: storeHistory}
 	if !silent {
 		s.publish(rt, rt.msg("iopub", "execute_input", req.header, nil, obj{{"code", code}, {"execution_count", x.count}}, nil))
 	}
-	rt.cur = x
+	rt.cur = x // until the user expressions are done: they run code too, which an interrupt or a crash must reach
 	fail, err := s.run(rt, x)
+	var userExprs obj
+	if fail == nil && err == nil && !x.crashed {
+		userExprs = s.userExpressions(rt, x, spans(c["user_expressions"]))
+	}
 	rt.cur = nil
 	if errors.Is(err, errStopped) || x.crashed {
 		return false
@@ -85,7 +90,7 @@ func (s *Server) execute(rt *kernelRuntime, req *request) bool {
 			{"execution_count", rt.proc.count - 1}, {"user_expressions", obj{}}, {"payload", []any{}}}
 	} else {
 		content = obj{{"status", "ok"}, {"execution_count", rt.proc.count - 1},
-			{"user_expressions", userExpressions(rt, spans(c["user_expressions"]))}, {"payload", []any{}}}
+			{"user_expressions", userExprs}, {"payload", []any{}}}
 	}
 	md := obj{{"started", isoDate(started)}, {"dependencies_met", true}, {"engine", rt.proc.engine}, {"status", status}}
 	s.send(rt, req.origin, rt.msg(req.channel, "execute_reply", req.header, md, content, nil))
@@ -113,7 +118,7 @@ func (s *Server) run(rt *kernelRuntime, x *execution) (*failure, error) {
 	if steps, ok := s.scriptFor(x.code); ok {
 		return s.runSteps(rt, x, steps)
 	}
-	return s.runDefault(rt, x)
+	return s.runPython(rt, x)
 }
 
 // Outputs. Streams are buffered and flushed before any other output, any
@@ -153,7 +158,11 @@ func (s *Server) result(rt *kernelRuntime, x *execution, data, metadata map[stri
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
-	s.output(rt, x, "execute_result", obj{{"data", data}, {"metadata", metadata}, {"execution_count", x.count}}, nil)
+	count := x.count
+	if x.style == ipython9 && !x.storeHistory {
+		count-- // IPython 9 numbers it as the last stored execution (docs/wire/kernel-channels.md KC51)
+	}
+	s.output(rt, x, "execute_result", obj{{"data", data}, {"metadata", metadata}, {"execution_count", count}}, nil)
 }
 
 // sleep waits d, or until an interrupt or the process's end. The caller
@@ -232,9 +241,10 @@ func (s *Server) inputReply(rt *kernelRuntime, req *request) {
 	}
 }
 
-// userExpressions evaluates execute_request's user_expressions with the
-// default forms' expression evaluator.
-func userExpressions(rt *kernelRuntime, exprs rawObject) obj {
+// userExpressions evaluates execute_request's user_expressions in the
+// kernel's namespace, after the code, as IPython does. The caller holds
+// s.mu.
+func (s *Server) userExpressions(rt *kernelRuntime, x *execution, exprs rawObject) obj {
 	out := obj{}
 	names := make([]string, 0, len(exprs))
 	for name := range exprs {
@@ -243,13 +253,16 @@ func userExpressions(rt *kernelRuntime, exprs rawObject) obj {
 	sort.Strings(names)
 	for _, name := range names {
 		src, _ := exprs.str(name)
-		v, fail := evalExpression(rt, src)
+		v, fail := s.evalUser(rt, x, src)
 		if fail != nil {
 			tb := "\x1b[0;31m" + fail.ename + "\x1b[0m\x1b[0;31m:\x1b[0m " + fail.evalue + "\n"
+			if x.style == ipython9 {
+				tb = colour(31, fail.ename) + colour(31, ":") + " " + fail.evalue + "\n"
+			}
 			out = append(out, kv{name, obj{{"status", "error"}, {"traceback", []string{tb}}, {"ename", fail.ename}, {"evalue", fail.evalue}}})
 			continue
 		}
-		out = append(out, kv{name, obj{{"status", "ok"}, {"data", obj{{"text/plain", v.repr()}}}, {"metadata", obj{}}}})
+		out = append(out, kv{name, obj{{"status", "ok"}, {"data", obj{{"text/plain", v}}}, {"metadata", obj{}}}})
 	}
 	return out
 }

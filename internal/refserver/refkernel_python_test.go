@@ -38,21 +38,6 @@ func TestPyReprStr(t *testing.T) {
 	}
 }
 
-func TestParseCellRefusesWhatItCannotRun(t *testing.T) {
-	for code, badLine := range map[string]int{
-		`print("a")`: 0, "\n\n1+1\n": 0, "# c\npass": 0, `input()`: 0, `raise ValueError`: 0, `x`: 0, `foo(1, 2)`: 0,
-		`"a" "b"`: 0, `import time; time.sleep(0.5)`: 0, "1+1;": 0,
-		`x = 5`: 1, "1\nimport os": 2, `print(len("a"))`: 1, `f"{x}"`: 1, `2**3`: 1, "if True:\n    1": 1, `(1`: 1,
-		`"""doc"""`: 1, `1 if 2 else 3`: 1, `$`: 1, `01`: 1, `0x1F`: 1, `1j`: 1, `print("a", sep=1, end="")`: 0,
-		`print(sep="", 1)`: 1, `ValueError`: 1, `raise Foo("x")`: 1, `raise ValueError(1, 2)`: 1,
-	} {
-		_, bad := parseCell(code)
-		if bad != badLine {
-			t.Errorf("%q: refused at line %d, want %d", code, bad, badLine)
-		}
-	}
-}
-
 func TestCellLinesDropsLeadingBlankLines(t *testing.T) {
 	if got := cellLines("\n  \n# a\n\nb\n"); strings.Join(got, "|") != "# a||b|" {
 		t.Errorf("lines %q", got)
@@ -92,7 +77,7 @@ func TestCellTracebackLayout(t *testing.T) {
 		lines = append(lines, "print("+strings.Repeat("1", 1)+")")
 	}
 	lines = append(lines, `raise RuntimeError("r")`, "1")
-	tb := cellTraceback("RuntimeError", "r", 5, lines, 12, span{})
+	tb := cellTraceback(ipython8, "RuntimeError", "r", 5, lines, 12, span{})
 	want := []string{
 		"\x1b[0;31m---------------------------------------------------------------------------\x1b[0m",
 		"\x1b[0;31mRuntimeError\x1b[0m                              Traceback (most recent call last)",
@@ -107,7 +92,7 @@ func TestCellTracebackLayout(t *testing.T) {
 		t.Errorf("traceback:\n got %q\nwant %q", tb, want)
 	}
 	// Blank lines are skipped, not counted.
-	if got := contextLines([]string{"# c", "", "print(1)", "", "raise X", "", ""}, 5); len(got) != 3 || got[0] != 1 || got[1] != 3 {
+	if got := contextLines([]string{"# c", "", "print(1)", "", "raise X", "", ""}, 5, scope{}); len(got) != 3 || got[0] != 1 || got[1] != 3 {
 		t.Errorf("context %v", got)
 	}
 }
@@ -124,32 +109,30 @@ func TestIsComplete(t *testing.T) {
 	}
 }
 
-// FuzzCell runs arbitrary cells with the default forms: never a panic,
-// always a JSON-serialisable outcome, and a bound on what it builds.
+// FuzzCell runs arbitrary cells in the kernel's interpreter with the
+// execution already interrupted: never a panic, always an outcome that
+// serialises, and the run ends (every loop ticks, so none runs on).
 func FuzzCell(f *testing.F) {
 	for _, seed := range []string{`print("a", 'b', sep="-")`, "1+1\nraise ValueError('x')", `"x" * 3 + 'y'`,
-		"import time\ntime.sleep(1)", `input("p")`, `-(-3)*2.5`, `foo()`, `"\x41\u00e9\N{DASH}"`, `9` + strings.Repeat("9", 5000),
-		`"ab" * 100000000`, "\t1", `'\777'`} {
+		"import time\ntime.sleep(1)", `input("p")`, `-(-3)*2.5`, `foo()`, `9` + strings.Repeat("9", 5000),
+		"while True: pass", "def f(): f()\nf()", "int.x = 1", "import os", "\t1", `'\777'`, "x = [i for i in range(10**9)]"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, code string) {
 		s := New(Options{Generation: 1})
+		defer s.Close()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		k := s.startKernel("python3")
 		rt := s.runtime(k)
-		x := &execution{req: &request{header: []byte("{}")}, count: 1, code: code, intr: make(chan struct{}),
-			imported: rt.proc.imported, allowStdin: true}
+		x := &execution{req: &request{header: []byte("{}")}, count: 1, code: code, intr: make(chan struct{}), allowStdin: true}
 		close(x.intr) // waits end at once
 		x.interrupted = true
-		fail, _ := s.runDefault(rt, x)
+		fail, _ := s.runPython(rt, x)
 		if fail != nil {
 			if _, err := json.Marshal(fail.traceback); err != nil {
 				t.Fatal(err)
 			}
-		}
-		if x.stdout.Len() > 2*maxStrBytes {
-			t.Fatalf("stdout grew to %d bytes", x.stdout.Len())
 		}
 	})
 }

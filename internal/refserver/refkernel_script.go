@@ -92,7 +92,7 @@ func MessageStep(msgType string, content, metadata map[string]any, buffers [][]b
 }
 
 // ScriptFunc decides what executing code does: ok false passes the code
-// on to the next script, and in the end to the default forms.
+// on to the next script, and in the end to the kernel's interpreter.
 type ScriptFunc func(code string) (steps []Step, ok bool)
 
 // Script makes executing exactly code (on any kernel of this server) do
@@ -132,7 +132,7 @@ func (s *Server) scriptFor(code string) ([]Step, bool) {
 func (s *Server) runSteps(rt *kernelRuntime, x *execution, steps []Step) (*failure, error) {
 	for _, st := range steps {
 		if err := validateStep(st); err != nil {
-			return &failure{ename: "TypeError", evalue: err.Error(), traceback: bareTraceback("TypeError", err.Error())}, nil
+			return &failure{ename: "TypeError", evalue: err.Error(), traceback: bareTraceback(x.style, "TypeError", err.Error())}, nil
 		}
 		switch st.kind {
 		case stepStream:
@@ -158,7 +158,7 @@ func (s *Server) runSteps(rt *kernelRuntime, x *execution, steps []Step) (*failu
 		case stepError:
 			tb := st.traceback
 			if !st.tracebackGiven {
-				tb = bareTraceback(st.name, st.text)
+				tb = bareTraceback(x.style, st.name, st.text)
 			}
 			return &failure{ename: st.name, evalue: st.text, traceback: tb}, nil
 		case stepInput:

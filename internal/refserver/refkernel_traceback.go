@@ -1,32 +1,54 @@
 package refserver
 
-// IPython 8.5's tracebacks as ipykernel sends them: ANSI colours, the cell
-// frame with two non-blank lines of context each side, and the source
-// highlighted with the ipython3 Pygments lexer in IPython's colours. Only
-// what the reference kernel's tracebacks need is covered; the colours and
-// layout were read off real tracebacks (docs/wire/kernel-channels.md KC12).
+// IPython's tracebacks as ipykernel sends them: IPython 8.5's (ipykernel
+// 6.17, behind Jupyter Server 1.23.3) with two non-blank lines of context
+// each side and the source highlighted with the ipython3 Pygments lexer,
+// the executing expression on a yellow background; IPython 9.18.1's
+// (ipykernel 7.4.0, behind 2.21.1) with four lines before and three after,
+// IPython's own token colours and no highlighted expression. Only what the
+// reference kernel's tracebacks need is covered; the colours and layout
+// were read off real tracebacks (docs/wire/kernel-channels.md KC12, KC52).
 
 import (
 	"fmt"
 	"strings"
 )
 
-const tbRule = "\x1b[0;31m---------------------------------------------------------------------------\x1b[0m"
+// tbStyle is the IPython whose tracebacks the kernel writes.
+type tbStyle int
+
+const (
+	ipython8 tbStyle = iota // IPython 8.5, ipykernel 6.17
+	ipython9                // IPython 9.18.1, ipykernel 7.4.0
+)
+
+// colour wraps text in an IPython 9 colour (30-37), reset with 39.
+func colour(c int, text string) string { return fmt.Sprintf("\x1b[%dm%s\x1b[39m", c, text) }
+
+const dashes = "---------------------------------------------------------------------------"
 
 // tbHead is the first two lines of a traceback.
-func tbHead(ename string) []string {
+func tbHead(st tbStyle, ename string) []string {
 	pad := 75 - len(ename) - len("Traceback (most recent call last)")
 	if pad < 0 {
 		pad = 0
 	}
-	return []string{tbRule, "\x1b[0;31m" + ename + "\x1b[0m" + strings.Repeat(" ", pad) + "Traceback (most recent call last)"}
+	if st == ipython9 {
+		return []string{colour(31, dashes), colour(31, ename) + strings.Repeat(" ", pad) + "Traceback (most recent call last)"}
+	}
+	return []string{"\x1b[0;31m" + dashes + "\x1b[0m", "\x1b[0;31m" + ename + "\x1b[0m" + strings.Repeat(" ", pad) + "Traceback (most recent call last)"}
 }
 
-func tbTail(ename, evalue string) string { return "\x1b[0;31m" + ename + "\x1b[0m: " + evalue }
+func tbTail(st tbStyle, ename, evalue string) string {
+	if st == ipython9 {
+		return colour(31, ename) + ": " + evalue
+	}
+	return "\x1b[0;31m" + ename + "\x1b[0m: " + evalue
+}
 
 // bareTraceback is a traceback without frames, for scripted errors.
-func bareTraceback(ename, evalue string) []string {
-	return append(tbHead(ename), tbTail(ename, evalue))
+func bareTraceback(st tbStyle, ename, evalue string) []string {
+	return append(tbHead(st, ename), tbTail(st, ename, evalue))
 }
 
 // span is a byte range of a line that IPython highlights (the expression
@@ -35,43 +57,111 @@ type span struct{ start, end int }
 
 // cellTraceback is IPython's traceback for an error raised on line errLine
 // (1-based) of the cell's lines, with frames below the cell appended.
-func cellTraceback(ename, evalue string, count int, lines []string, errLine int, hl span, below ...string) []string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Cell \x1b[0;32mIn [%d], line %d\x1b[0m\n", count, errLine)
-	if errLine < 1 || errLine > len(lines) {
-		lines, errLine = []string{""}, 1 // no source to show; cannot happen for the kernel's own errors
+func cellTraceback(st tbStyle, ename, evalue string, count int, lines []string, errLine int, hl span, below ...string) []string {
+	tb := append(tbHead(st, ename), cellFrame(st, count, lines, errLine, hl, "", scope{}))
+	tb = append(tb, below...)
+	return append(tb, tbTail(st, ename, evalue))
+}
+
+// scope is the lines a frame's context may show (stack_data keeps to the
+// frame's function), 1-based and inclusive; zero is unbounded.
+type scope struct{ first, last int }
+
+// frameCall is the ", in f(a, b)" of a function frame's header.
+func frameCall(st tbStyle, name string, params []string) string {
+	args := "(" + strings.Join(params, ", ") + ")"
+	if st == ipython9 {
+		return ", in " + colour(36, name) + colour(34, args)
 	}
-	for _, n := range contextLines(lines, errLine) {
+	return ", in \x1b[0;36m" + name + "\x1b[0;34m" + args + "\x1b[0m"
+}
+
+// cellFrame is one frame of a cell in IPython's traceback: its header (call
+// names the function and its parameters, or is empty at the cell's top
+// level) and the line errLine with context, hl highlighted.
+func cellFrame(st tbStyle, count int, lines []string, errLine int, hl span, call string, sc scope) string {
+	var b strings.Builder
+	if st == ipython9 {
+		fmt.Fprintf(&b, "%s%s%s%s%s\n", colour(36, "Cell"), colour(36, " "), colour(32, fmt.Sprintf("In[%d]", count)),
+			colour(32, fmt.Sprintf(", line %d", errLine)), call)
+	} else {
+		fmt.Fprintf(&b, "Cell \x1b[0;32mIn [%d], line %d\x1b[0m%s\n", count, errLine, call)
+	}
+	if errLine < 1 || errLine > len(lines) {
+		lines, errLine, sc = []string{""}, 1, scope{} // no source to show
+	}
+	if sc.first < 1 {
+		sc.first = 1
+	}
+	if sc.last < 1 || sc.last > len(lines) {
+		sc.last = len(lines)
+	}
+	var shown []int
+	if st == ipython9 {
+		for n := max(sc.first, errLine-4); n <= min(sc.last, errLine+3); n++ {
+			shown = append(shown, n)
+		}
+	} else {
+		shown = contextLines(lines, errLine, sc)
+	}
+	for _, n := range shown {
 		num := fmt.Sprint(n)
-		if n == errLine {
-			b.WriteString("\x1b[0;32m" + strings.Repeat("-", max(0, 5-len(num))) + "> " + num + "\x1b[0m ")
+		arrow := strings.Repeat("-", max(0, 5-len(num))) + "> "
+		switch {
+		case st == ipython9 && n == errLine:
+			b.WriteString(colour(32, arrow) + colour(32, num) + " " + highlight9(lines[n-1]))
+		case st == ipython9:
+			b.WriteString(colour(32, fmt.Sprintf("%7s", num)) + " " + highlight9(lines[n-1]))
+		case n == errLine:
+			b.WriteString("\x1b[0;32m" + arrow + num + "\x1b[0m ")
 			b.WriteString(highlight(lines[n-1], hl))
-		} else {
+		default:
 			fmt.Fprintf(&b, "\x1b[1;32m%7s\x1b[0m ", num)
 			b.WriteString(highlight(lines[n-1], span{}))
 		}
 		b.WriteByte('\n')
 	}
-	tb := append(tbHead(ename), b.String())
-	tb = append(tb, below...)
-	return append(tb, tbTail(ename, evalue))
+	return b.String()
 }
 
-// contextLines lists the line numbers IPython shows around errLine: the
-// line and up to two non-blank lines before and after it.
-func contextLines(lines []string, errLine int) []int {
+// contextLines lists the line numbers IPython 8.5 shows around errLine:
+// the line and up to two non-blank lines before and after it, within sc.
+func contextLines(lines []string, errLine int, sc scope) []int {
 	var before, after []int
-	for n := errLine - 1; n >= 1 && len(before) < 2; n-- {
+	for n := errLine - 1; n >= max(1, sc.first) && len(before) < 2; n-- {
 		if strings.TrimSpace(lines[n-1]) != "" {
 			before = append([]int{n}, before...)
 		}
 	}
-	for n := errLine + 1; n <= len(lines) && len(after) < 2; n++ {
+	for n := errLine + 1; n <= min(len(lines), sc.last) && len(after) < 2; n++ {
 		if strings.TrimSpace(lines[n-1]) != "" {
 			after = append(after, n)
 		}
 	}
 	return append(append(before, errLine), after...)
+}
+
+// highlight9 renders a line in IPython 9's colours, from Python's
+// tokenizer: keywords, numbers, strings and comments; names and operators
+// plain.
+func highlight9(line string) string {
+	var b strings.Builder
+	for _, t := range lexLine(line) {
+		text := line[t.start:t.end]
+		switch {
+		case t.kind == lexName && (pyKeywords[text] || pyOpWords[text]):
+			b.WriteString("\x1b[38;5;28;01m" + text + "\x1b[39;00m")
+		case t.kind == lexNumber:
+			b.WriteString(colour(32, text))
+		case t.kind == lexString:
+			b.WriteString(colour(33, text))
+		case t.kind == lexComment:
+			b.WriteString("\x1b[38;5;66;03m" + text + "\x1b[39;00m")
+		default:
+			b.WriteString(text)
+		}
+	}
+	return b.String()
 }
 
 // Token classes and their colours in IPython's terminal scheme.

@@ -1,0 +1,311 @@
+package refserver
+
+// Instrumenting a cell's source before gpython compiles it. gpython's
+// virtual machine never looks up from its bytecode loop, so a loop that
+// calls nothing could not be interrupted, a runaway recursion would
+// overflow the Go stack (a fatal error, not a panic), and a store to an
+// attribute of a built-in type would change the type for every kernel of
+// the process (gpython's built-in types are package variables). The
+// instrumentation adds calls the kernel answers: a tick at the top of
+// every loop body and comprehension element, an entry check at the top of
+// every function and lambda body, and a guard around the object of every
+// attribute store or delete. It edits the source text at the positions
+// gpython's parser reports, keeping every original line whole, and keeps
+// a map from the new line numbers back to the user's for tracebacks.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-python/gpython/ast"
+	"github.com/go-python/gpython/parser"
+	"github.com/go-python/gpython/py"
+)
+
+// The names the instrumentation calls, bound in each kernel's builtins.
+const (
+	tickName  = "__nbserv_tick__"
+	enterName = "__nbserv_enter__"
+	guardName = "__nbserv_guard__"
+)
+
+// instrumented is a cell's source ready to compile.
+type instrumented struct {
+	src string
+	// lines maps a line of src (1-based, index line-1) to the user's line.
+	lines []int
+}
+
+// userLine is the user's line number for line n of the instrumented source.
+func (in *instrumented) userLine(n int) int {
+	if n >= 1 && n <= len(in.lines) {
+		return in.lines[n-1]
+	}
+	return n
+}
+
+// textEdit inserts text into line (1-based) at byte col; a whole-line
+// insertion (newLine) goes before the line instead.
+type textEdit struct {
+	line, col int
+	text      string
+	newLine   bool
+}
+
+// instrument parses src in mode and returns it instrumented, or the
+// parser's error (a *py.Exception for a SyntaxError).
+func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error) {
+	tree, err := parser.ParseString(src, mode)
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := strings.Split(src, "\n")
+	var edits []textEdit
+	var failed error
+	before := func(body []ast.Stmt, call string) {
+		if len(body) > 0 {
+			if e, ok := statementEdit(lines, body[0], call); ok {
+				edits = append(edits, e)
+			}
+		}
+	}
+	inline := func(e ast.Expr, call string) {
+		if line, col := exprStart(e); line >= 1 {
+			edits = append(edits, textEdit{line: line, col: col, text: call + "() or "})
+		}
+	}
+	guard := func(t ast.Expr) {
+		a, ok := t.(*ast.Attribute)
+		if !ok || failed != nil {
+			return
+		}
+		dot, ok := attributeDot(lines, a)
+		if !ok {
+			failed = fmt.Errorf("cannot find the attribute .%s at line %d", a.Attr, a.Lineno)
+			return
+		}
+		line, col := exprStart(a.Value)
+		if line != a.Lineno || col > dot {
+			failed = fmt.Errorf("cannot find the object of .%s at line %d", a.Attr, a.Lineno)
+			return
+		}
+		edits = append(edits, textEdit{line: a.Lineno, col: col, text: guardName + "("},
+			textEdit{line: a.Lineno, col: dot, text: ", '" + string(a.Attr) + "')"})
+	}
+	ast.Walk(tree, func(n ast.Ast) bool {
+		switch n := n.(type) {
+		case *ast.While:
+			before(n.Body, tickName)
+		case *ast.For:
+			before(n.Body, tickName)
+			walkTargets(n.Target, guard)
+		case *ast.FunctionDef:
+			body := n.Body
+			if len(body) > 1 && isDocstring(body[0]) {
+				body = body[1:]
+			}
+			before(body, enterName)
+		case *ast.Lambda:
+			inline(n.Body, enterName)
+		case *ast.ListComp:
+			inline(n.Elt, tickName)
+		case *ast.SetComp:
+			inline(n.Elt, tickName)
+		case *ast.GeneratorExp:
+			inline(n.Elt, tickName)
+		case *ast.DictComp:
+			inline(n.Key, tickName)
+		case *ast.Assign:
+			for _, t := range n.Targets {
+				walkTargets(t, guard)
+			}
+		case *ast.AugAssign:
+			walkTargets(n.Target, guard)
+		case *ast.Delete:
+			for _, t := range n.Targets {
+				walkTargets(t, guard)
+			}
+		}
+		return true
+	})
+	if failed != nil {
+		return nil, nil, failed
+	}
+	return applyEdits(lines, edits), tree, nil
+}
+
+// exprStart is where an expression starts. gpython's parser gives a call
+// no position and an attribute the position of its dot: they start where
+// their callee or object does.
+func exprStart(e ast.Expr) (line, col int) {
+	switch e := e.(type) {
+	case nil:
+		return 0, 0
+	case *ast.Call:
+		return exprStart(e.Func)
+	case *ast.Attribute:
+		return exprStart(e.Value)
+	case *ast.Subscript:
+		return exprStart(e.Value)
+	}
+	return e.GetLineno(), e.GetColOffset()
+}
+
+// walkTargets calls f for each attribute among an assignment's targets,
+// through tuples and lists.
+func walkTargets(t ast.Expr, f func(ast.Expr)) {
+	switch t := t.(type) {
+	case *ast.Tuple:
+		for _, e := range t.Elts {
+			walkTargets(e, f)
+		}
+	case *ast.List:
+		for _, e := range t.Elts {
+			walkTargets(e, f)
+		}
+	case *ast.Starred:
+		walkTargets(t.Value, f)
+	case *ast.Attribute:
+		f(t)
+	}
+}
+
+func isDocstring(s ast.Stmt) bool {
+	e, ok := s.(*ast.ExprStmt)
+	if !ok {
+		return false
+	}
+	_, ok = e.Value.(*ast.Str)
+	return ok
+}
+
+// statementEdit puts call() before a body's first statement: on a line of
+// its own, indented as the statement's line, when the statement starts its
+// line; else (a body on its header's line) after the header's colon.
+func statementEdit(lines []string, st ast.Stmt, call string) (textEdit, bool) {
+	n := st.GetLineno()
+	if n < 1 || n > len(lines) {
+		return textEdit{}, false
+	}
+	line := lines[n-1]
+	indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+	col := min(st.GetColOffset(), len(line))
+	if strings.TrimSpace(line[:col]) == "" {
+		return textEdit{line: n, text: indent + call + "()", newLine: true}, true
+	}
+	// A simple statement after "header:" on the same line; the parser may
+	// place it inside its opening brackets, so look back for the colon.
+	i := col
+	for i > 0 && strings.ContainsRune(" \t(", rune(line[i-1])) {
+		i--
+	}
+	if i == 0 || line[i-1] != ':' {
+		return textEdit{}, false
+	}
+	return textEdit{line: n, col: i, text: " " + call + "();"}, true
+}
+
+// attributeDot finds the byte column of the "." before a's attribute name
+// on a's line: where gpython puts the attribute, else the last "." at
+// bracket depth 0, followed by the name, before the statement's assignment
+// operator or the target's end.
+func attributeDot(lines []string, a *ast.Attribute) (int, bool) {
+	if a.Lineno < 1 || a.Lineno > len(lines) {
+		return 0, false
+	}
+	line := lines[a.Lineno-1]
+	if a.ColOffset < len(line) && line[a.ColOffset] == '.' {
+		return a.ColOffset, true
+	}
+	dot := -1
+	walkBrackets(line, a.ColOffset, func(toks []lexTok, i, depth int, text string) bool {
+		t := toks[i]
+		switch {
+		case depth == 0 && (t.kind == lexPunct && strings.Contains(")]},;:", text) ||
+			t.kind == lexOp && text == "=" || t.kind == lexOp && i+1 < len(toks) && line[toks[i+1].start:toks[i+1].end] == "="):
+			return false // the target's end, or the assignment's operator
+		case depth == 0 && t.kind == lexOp && text == "." && nextName(line, toks[i+1:]) == string(a.Attr):
+			dot = t.start
+		}
+		return true
+	})
+	return dot, dot >= 0
+}
+
+// walkBrackets calls f for each token of line from byte start on, with
+// its bracket depth (a bracket counts as inside the pair it belongs to),
+// until f returns false.
+func walkBrackets(line string, start int, f func(toks []lexTok, i, depth int, text string) bool) {
+	depth := 0
+	toks := lexLine(line)
+	for i, t := range toks {
+		if t.start < start {
+			continue
+		}
+		text := line[t.start:t.end]
+		if t.kind == lexPunct && strings.Contains("([{", text) {
+			depth++
+		}
+		d := depth
+		if t.kind == lexPunct && strings.Contains(")]}", text) {
+			depth--
+		}
+		if !f(toks, i, d, text) {
+			return
+		}
+	}
+}
+
+// nextName is the first name among toks, skipping spaces.
+func nextName(line string, toks []lexTok) string {
+	for _, t := range toks {
+		switch t.kind {
+		case lexSpace:
+			continue
+		case lexName:
+			return line[t.start:t.end]
+		}
+		return ""
+	}
+	return ""
+}
+
+// applyEdits makes the instrumented source and its line map.
+func applyEdits(lines []string, edits []textEdit) *instrumented {
+	sort.SliceStable(edits, func(i, j int) bool {
+		if edits[i].line != edits[j].line {
+			return edits[i].line < edits[j].line
+		}
+		return edits[i].col > edits[j].col // right to left keeps the columns valid
+	})
+	out := &instrumented{}
+	var b strings.Builder
+	emit := func(text string, user int) {
+		if len(out.lines) > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(text)
+		out.lines = append(out.lines, user)
+	}
+	k := 0
+	for i, line := range lines {
+		n := i + 1
+		var inserts []string
+		for ; k < len(edits) && edits[k].line == n; k++ {
+			e := edits[k]
+			if e.newLine {
+				inserts = append(inserts, e.text)
+				continue
+			}
+			col := min(e.col, len(line))
+			line = line[:col] + e.text + line[col:]
+		}
+		for _, l := range inserts {
+			emit(l, n)
+		}
+		emit(line, n)
+	}
+	out.src = b.String()
+	return out
+}
