@@ -14,6 +14,13 @@
 # index, in the virtual environment scripts/jupyter2-env.sh makes (once):
 #   WITH_JUPYTER_GENERATION=2 scripts/with-jupyter.sh
 #
+# WITH_JUPYTER_TLS=1 serves https: a self-signed certificate for
+# 127.0.0.1 is made with openssl in the temporary dir and given to the
+# server (--certfile, --keyfile); the command gets its PEM file's path in
+# NBSERV_JUPYTER_CA (and an https NBSERV_JUPYTER_URL), which the E2E suite
+# trusts through its clients' TLS configuration:
+#   WITH_JUPYTER_TLS=1 scripts/with-jupyter.sh go test -run E2E .
+#
 # It installs jupyter-server and python3-ipykernel with apt-get when they
 # are missing, starts each server on a free loopback port with a random
 # token, a temporary root dir and temporary Jupyter config and data dirs
@@ -59,6 +66,20 @@ fi
 work=$(mktemp -d)
 server_pid=""
 
+scheme=http
+tls_options=() # the server's
+curl_tls=()    # the readiness poll's
+ca_env=()      # the command's
+if [ "${WITH_JUPYTER_TLS:-0}" = 1 ]; then
+  # One day is plenty for a run; the key never leaves $work.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
+  scheme=https
+  tls_options=(--certfile="$work/tls.pem" --keyfile="$work/tls.key")
+  curl_tls=(--cacert "$work/tls.pem")
+  ca_env=(NBSERV_JUPYTER_CA="$work/tls.pem")
+fi
+
 stop_server() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true # Jupyter shuts its kernels down on SIGTERM
@@ -100,12 +121,12 @@ start_server() { # base_url; sets url and token, or fails when the server did no
   env -u JUPYTER_PATH HOME="$work/home" JUPYTER_CONFIG_DIR="$work/config" JUPYTER_DATA_DIR="$work/data" \
     JUPYTER_RUNTIME_DIR="$work/runtime" setsid "$jupyter_server" --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
     --ServerApp.port_retries=0 "$token_option=$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
-    >"$work/jupyter-$port.log" 2>&1 &
+    "${tls_options[@]}" >"$work/jupyter-$port.log" 2>&1 &
   server_pid=$!
   disown "$server_pid" # stop_server reports on it; bash need not
-  url="http://127.0.0.1:$port$base"
+  url="$scheme://127.0.0.1:$port$base"
   for i in $(seq 120); do
-    if curl -fsS -o /dev/null -H "Authorization: token $token" "${url}api/status" 2>/dev/null; then
+    if curl -fsS -o /dev/null "${curl_tls[@]}" -H "Authorization: token $token" "${url}api/status" 2>/dev/null; then
       return 0
     fi
     if ! kill -0 "$server_pid" 2>/dev/null || [ "$i" -eq 120 ]; then
@@ -127,7 +148,7 @@ run_against() { # base_url, then the command
     [ "$attempt" -lt 3 ] || return 1
   done
   local rc=0
-  NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" "$@" || rc=$?
+  env "${ca_env[@]}" NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" "$@" || rc=$?
   stop_server
   return "$rc"
 }
@@ -136,4 +157,4 @@ bases="${WITH_JUPYTER_BASES:-/ /user/ci/}"
 for base in $bases; do
   run_against "$base" "$@"
 done
-echo "with-jupyter: passed against a real Jupyter Server (generation $generation) at: $bases" >&2
+echo "with-jupyter: passed against a real Jupyter Server (generation $generation, $scheme) at: $bases" >&2
