@@ -134,7 +134,9 @@ func connectOwnKernel(t *testing.T, c *nbserv.Client) *kernel.Conn {
 }
 
 // TestE2ENbexecIOPubLimits floods the server past each of its IOPub limits,
-// at their defaults (1000 messages/s, 1 MB/s, over 3 s). Real Jupyter then
+// at their defaults (1000 messages/s, 1 MB/s, over 3 s; behind
+// scripts/with-jupyterhub.sh's proxy the message limit is 100/s,
+// docs/wire/jupyterhub.md HB40). Real Jupyter then
 // drops outputs and sends its notice in their place; the reference server
 // is scripted to send the notice as Jupyter words it
 // (docs/wire/kernel-channels.md KC40).
