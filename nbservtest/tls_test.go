@@ -27,11 +27,11 @@ func TestWithTLS(t *testing.T) {
 	if srv.Certificate() == nil {
 		t.Fatal("no certificate")
 	}
-	s, err := srv.Client.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
+	k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := srv.Client.Sessions.Connect(ctx, s.ID)
+	conn, err := srv.Client.Kernels.Connect(ctx, k.ID) // wss://
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestWithTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := own.Sessions.Get(ctx, s.ID); err != nil || got.ID != s.ID {
+	if got, err := own.Kernels.Get(ctx, k.ID); err != nil || got.ID != k.ID {
 		t.Errorf("a client given Certificate: %+v, %v", got, err)
 	}
 
