@@ -117,11 +117,14 @@ start_server() { # base_url; sets url and token, or fails when the server did no
   # notebook-signing key and its database inside $work, removed on exit.
   # JUPYTER_PATH would add kernelspec dirs; the config and data dirs are this
   # run's own. port_retries=0: a server whose port was taken meanwhile exits
-  # rather than moving to a port nobody polls.
+  # rather than moving to a port nobody polls. The IOPub message-rate limit
+  # is a tenth of its default (1000/s): a kernel on a loaded machine publishes
+  # under 1000 messages/s, and then the E2E flood trips nothing
+  # (docs/wire/kernel-channels.md KC90); at 100/s it trips it however loaded.
   env -u JUPYTER_PATH HOME="$work/home" JUPYTER_CONFIG_DIR="$work/config" JUPYTER_DATA_DIR="$work/data" \
     JUPYTER_RUNTIME_DIR="$work/runtime" setsid "$jupyter_server" --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
     --ServerApp.port_retries=0 "$token_option=$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
-    "${tls_options[@]}" >"$work/jupyter-$port.log" 2>&1 &
+    --ServerApp.iopub_msg_rate_limit=100 "${tls_options[@]}" >"$work/jupyter-$port.log" 2>&1 &
   server_pid=$!
   disown "$server_pid" # stop_server reports on it; bash need not
   url="$scheme://127.0.0.1:$port$base"

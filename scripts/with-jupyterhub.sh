@@ -131,11 +131,8 @@ c.Authenticator.allowed_users = {'ci', 'hubclient'}
 c.JupyterHub.spawner_class = 'simple'
 c.SimpleLocalProcessSpawner.home_dir_template = '$work/home/{username}'
 c.Spawner.cmd = ['$singleuser']
-# The message-rate limit at a tenth of its default (1000/s): through the
-# proxy, whose node process relays every message on the same cores, a
-# kernel's 5,000 display() calls reach the server at under 1000/s on a
-# loaded machine and trip nothing (docs/wire/jupyterhub.md HB40); at 100/s
-# the E2E flood trips it however loaded the machine is.
+# The IOPub message-rate limit at a tenth of its default, as
+# scripts/with-jupyter.sh sets it (docs/wire/kernel-channels.md KC90).
 c.Spawner.args = ['--allow-root', '--ServerApp.iopub_msg_rate_limit=100']
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
