@@ -100,7 +100,7 @@ func newRefServer(t *testing.T, opts ...nbservtest.Option) *nbservtest.Server {
 // e2eTransport is a transport of the test's own (closed when it ends)
 // that trusts the certificate in NBSERV_JUPYTER_CA, when set, instead of
 // the system's roots.
-func e2eTransport(t *testing.T) *http.Transport {
+func e2eTransport(t testing.TB) *http.Transport {
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
@@ -132,7 +132,7 @@ func forEachTarget(t *testing.T, f func(t *testing.T, tg target, c *nbserv.Clien
 
 // newClient is the external tests' one way to make a client: for base
 // with token, a minute per call, adjusted by adjust.
-func newClient(t *testing.T, base, token string, adjust ...func(*nbserv.Config)) *nbserv.Client {
+func newClient(t testing.TB, base, token string, adjust ...func(*nbserv.Config)) *nbserv.Client {
 	t.Helper()
 	cfg := nbserv.Config{BaseURL: base, Token: nbserv.Secret(token), Timeout: time.Minute}
 	if strings.HasPrefix(base, "https://") {
