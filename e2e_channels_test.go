@@ -41,8 +41,8 @@ func chanTargets(t *testing.T) []chanTarget {
 	if os.Getenv("NBSERV_JUPYTER_URL") != "" {
 		return []chanTarget{{target: targets(t)[0]}}
 	}
-	plain := nbservtest.NewServer(t)
-	prefixed := nbservtest.NewServer(t, nbservtest.WithBaseURL("/user/ci/"))
+	plain := newRefServer(t)
+	prefixed := newRefServer(t, nbservtest.WithBaseURL("/user/ci/"))
 	return []chanTarget{
 		{target{name: "refserver", url: plain.URL, token: plain.Token}, plain},
 		{target{name: "refserver-prefixed", url: prefixed.URL, token: prefixed.Token}, prefixed},
@@ -363,7 +363,7 @@ func TestE2EChannelsKernelDeleted(t *testing.T) {
 // TestE2EChannelsRestartFails is the reference server's alone: a real
 // kernel cannot be made to fail its restarts from here.
 func TestE2EChannelsRestartFails(t *testing.T) {
-	srv := nbservtest.NewServer(t)
+	srv := newRefServer(t)
 	c := newClient(t, srv.URL, srv.Token)
 	_, conn := connectSession(t, c)
 	done := running(t, conn, "import time\nprint(\"sleeping\")\ntime.sleep(30)")
@@ -478,9 +478,11 @@ func newCutProxy(t *testing.T, serverURL string) *cutProxy {
 	return p
 }
 
+// baseURL is serverURL through the proxy: same scheme (TLS passes through
+// it untouched), same path.
 func (p *cutProxy) baseURL(serverURL string) string {
-	rest := strings.TrimPrefix(serverURL, "http://")
-	return "http://" + p.ln.Addr().String() + rest[strings.IndexByte(rest, '/'):]
+	scheme, rest, _ := strings.Cut(serverURL, "://")
+	return scheme + "://" + p.ln.Addr().String() + rest[strings.IndexByte(rest, '/'):]
 }
 
 func (p *cutProxy) serve() {

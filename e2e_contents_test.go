@@ -390,7 +390,7 @@ func TestE2EContentsLargeFile(t *testing.T) {
 	if u := os.Getenv("NBSERV_JUPYTER_URL"); u != "" {
 		tg = target{name: "jupyter", url: u, token: os.Getenv("NBSERV_JUPYTER_TOKEN"), real: true}
 	} else {
-		srv := nbservtest.NewServer(t, nbservtest.WithContentsRoot(t.TempDir()))
+		srv := newRefServer(t, nbservtest.WithContentsRoot(t.TempDir()))
 		tg.url, tg.token = srv.URL, srv.Token
 	}
 	t.Run(tg.name, func(t *testing.T) {

@@ -3,6 +3,9 @@ package nbserv_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +32,12 @@ import (
 // NBSERV_JUPYTER_TOKEN are set (scripts/with-jupyter.sh does that). The
 // assertions are the same in both modes, except the ones marked with
 // target.real: see that field.
+//
+// Over TLS: NBSERV_E2E_TLS=1 serves the reference servers over https; a
+// real server's https URL comes with NBSERV_JUPYTER_CA, the PEM file of
+// the certificate it presents (WITH_JUPYTER_TLS=1 scripts/with-jupyter.sh
+// sets both). Every client of an https URL then trusts that certificate
+// through its HTTPClient's TLS configuration, and nothing else.
 
 // target is one server the suite runs against.
 type target struct {
@@ -59,14 +69,55 @@ func targets(t *testing.T) []target {
 	// Both of the reference server's personalities, as the real servers
 	// CI runs the suite against: 1.23.3 plain, 2.21.1 (its default) plain
 	// and prefixed.
-	v1 := nbservtest.NewServer(t, nbservtest.WithGeneration(1))
-	v2 := nbservtest.NewServer(t)
-	v2prefixed := nbservtest.NewServer(t, nbservtest.WithBaseURL("/user/ci/"))
+	v1 := newRefServer(t, nbservtest.WithGeneration(1))
+	v2 := newRefServer(t)
+	v2prefixed := newRefServer(t, nbservtest.WithBaseURL("/user/ci/"))
 	return []target{
 		{name: "refserver-1", url: v1.URL, token: v1.Token, generation: 1},
 		{name: "refserver-2", url: v2.URL, token: v2.Token, generation: v2.Generation()},
 		{name: "refserver-2-prefixed", url: v2prefixed.URL, token: v2prefixed.Token, generation: v2prefixed.Generation()},
 	}
+}
+
+// newRefServer starts a reference server for an end-to-end test: over
+// https when NBSERV_E2E_TLS=1, its certificate then being the one
+// NBSERV_JUPYTER_CA names for the rest of the test (every such server
+// presents the same, httptest's).
+func newRefServer(t *testing.T, opts ...nbservtest.Option) *nbservtest.Server {
+	t.Helper()
+	if os.Getenv("NBSERV_E2E_TLS") != "1" {
+		return nbservtest.NewServer(t, opts...)
+	}
+	srv := nbservtest.NewServer(t, append(opts, nbservtest.WithTLS())...)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NBSERV_JUPYTER_CA", ca)
+	return srv
+}
+
+// e2eTransport is a transport of the test's own (closed when it ends)
+// that trusts the certificate in NBSERV_JUPYTER_CA, when set, instead of
+// the system's roots.
+func e2eTransport(t testing.TB) *http.Transport {
+	t.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	ca := os.Getenv("NBSERV_JUPYTER_CA")
+	if ca == "" {
+		return tr
+	}
+	b, err := os.ReadFile(ca)
+	if err != nil {
+		t.Fatalf("NBSERV_JUPYTER_CA: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		t.Fatalf("NBSERV_JUPYTER_CA: no certificate in %s", ca)
+	}
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return tr
 }
 
 // forEachTarget runs f against every target with a fresh client.
@@ -84,6 +135,9 @@ func forEachTarget(t *testing.T, f func(t *testing.T, tg target, c *nbserv.Clien
 func newClient(t testing.TB, base, token string, adjust ...func(*nbserv.Config)) *nbserv.Client {
 	t.Helper()
 	cfg := nbserv.Config{BaseURL: base, Token: nbserv.Secret(token), Timeout: time.Minute}
+	if strings.HasPrefix(base, "https://") {
+		cfg.HTTPClient = &http.Client{Transport: e2eTransport(t)}
+	}
 	for _, f := range adjust {
 		f(&cfg)
 	}
@@ -160,12 +214,13 @@ func lossyProxy(t *testing.T, upstream string, method string, l loss) *httptest.
 	}
 	var lost atomic.Bool
 	var background sync.WaitGroup
+	upstreamTransport := e2eTransport(t) // the proxy serves http; upstream may be https
 	forward := func(r *http.Request, body []byte) (*http.Response, []byte, error) {
 		u := *r.URL
 		u.Scheme, u.Host = up.Scheme, up.Host
 		req, _ := http.NewRequestWithContext(context.WithoutCancel(r.Context()), r.Method, u.String(), bytes.NewReader(body))
 		req.Header = r.Header.Clone()
-		resp, err := http.DefaultTransport.RoundTrip(req)
+		resp, err := upstreamTransport.RoundTrip(req)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -19,6 +19,7 @@ package nbservtest
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -52,6 +53,7 @@ type Option func(*config)
 type config struct {
 	ref    refserver.Options
 	client func(*nbserv.Config)
+	tls    bool
 }
 
 // WithToken sets the token the server requires; "" requires none. By
@@ -94,6 +96,13 @@ func WithJupyterServer2() Option { return WithGeneration(2) }
 // short.
 func WithWebSocketPing(d time.Duration) Option { return func(c *config) { c.ref.WebSocketPing = d } }
 
+// WithTLS serves https (and wss:// for the WebSockets), as
+// httptest.NewTLSServer does: with net/http/httptest's self-signed
+// certificate for 127.0.0.1, ::1 and example.com. Server.Client trusts it
+// (its HTTPClient's TLS configuration does, and nothing else); another
+// client trusts Certificate.
+func WithTLS() Option { return func(c *config) { c.tls = true } }
+
 // WithClientConfig adjusts the configuration of Server.Client (retries,
 // timeouts) after URL and Token are filled in.
 func WithClientConfig(f func(*nbserv.Config)) Option { return func(c *config) { c.client = f } }
@@ -126,9 +135,18 @@ func Start(opts ...Option) (*Server, error) {
 	ts.Config.ReadHeaderTimeout = 10 * time.Second
 	ts.Config.IdleTimeout = time.Minute
 	ts.Config.MaxHeaderBytes = 64 << 10
-	ts.Start()
+	if c.tls {
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
 	s := &Server{URL: ts.URL + ref.Prefix(), Token: c.ref.Token, ref: ref, http: ts}
 	cfg := nbserv.Config{BaseURL: s.URL, Token: nbserv.Secret(s.Token)}
+	if c.tls {
+		// httptest's client: a transport of its own that trusts this
+		// server's certificate, and that Close closes.
+		cfg.HTTPClient = ts.Client()
+	}
 	if c.client != nil {
 		c.client(&cfg)
 	}
@@ -152,6 +170,11 @@ func (s *Server) Close() {
 // Generation reports the Jupyter Server generation the server answers as:
 // 1 or 2.
 func (s *Server) Generation() int { return s.ref.Generation() }
+
+// Certificate returns the certificate a server started WithTLS presents,
+// for a client of its own to trust (x509.CertPool.AddCert); nil without
+// WithTLS.
+func (s *Server) Certificate() *x509.Certificate { return s.http.Certificate() }
 
 // Handler returns the reference server's http.Handler, to mount elsewhere.
 func (s *Server) Handler() http.Handler { return s.ref }

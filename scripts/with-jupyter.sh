@@ -19,6 +19,13 @@
 # index, in the virtual environment scripts/jupyter2-env.sh makes (once):
 #   WITH_JUPYTER_GENERATION=2 scripts/with-jupyter.sh
 #
+# WITH_JUPYTER_TLS=1 serves https: a self-signed certificate for
+# 127.0.0.1 is made with openssl in the temporary dir and given to the
+# server (--certfile, --keyfile); the command gets its PEM file's path in
+# NBSERV_JUPYTER_CA (and an https NBSERV_JUPYTER_URL), which the E2E suite
+# trusts through its clients' TLS configuration:
+#   WITH_JUPYTER_TLS=1 scripts/with-jupyter.sh go test -run E2E .
+#
 # It installs jupyter-server and python3-ipykernel with apt-get when they
 # are missing, starts each server on a free loopback port with a random
 # token, a temporary root dir and temporary Jupyter config and data dirs
@@ -70,8 +77,31 @@ if [ "$generation" = 2 ]; then
 fi
 
 server_args="${WITH_JUPYTER_SERVER_ARGS:-}"
+# The IOPub message-rate limit is a tenth of its default (1000/s) unless
+# WITH_JUPYTER_SERVER_ARGS sets it: a kernel on a loaded machine publishes
+# under 1000 messages/s, and then the E2E flood trips nothing
+# (docs/wire/kernel-channels.md KC90); at 100/s it trips it however loaded.
+# (traitlets refuses a setting given twice on the command line.)
+rate_args=--ServerApp.iopub_msg_rate_limit=100
+case "$server_args" in
+*iopub_msg_rate_limit*) rate_args="" ;;
+esac
 work=$(mktemp -d)
 server_pid=""
+
+scheme=http
+tls_options=() # the server's
+curl_tls=()    # the readiness poll's
+ca_env=()      # the command's
+if [ "${WITH_JUPYTER_TLS:-0}" = 1 ]; then
+  # One day is plenty for a run; the key never leaves $work.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
+  scheme=https
+  tls_options=(--certfile="$work/tls.pem" --keyfile="$work/tls.key")
+  curl_tls=(--cacert "$work/tls.pem")
+  ca_env=(NBSERV_JUPYTER_CA="$work/tls.pem")
+fi
 
 stop_server() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -111,16 +141,17 @@ start_server() { # base_url; sets url and token, or fails when the server did no
   # JUPYTER_PATH would add kernelspec dirs; the config and data dirs are this
   # run's own. port_retries=0: a server whose port was taken meanwhile exits
   # rather than moving to a port nobody polls. $server_args is unquoted on
-  # purpose: one argument per word.
+  # purpose: one argument per word. $rate_args, unquoted too, sets the IOPub
+  # message-rate limit unless $server_args does.
   env -u JUPYTER_PATH HOME="$work/home" JUPYTER_CONFIG_DIR="$work/config" JUPYTER_DATA_DIR="$work/data" \
     JUPYTER_RUNTIME_DIR="$work/runtime" setsid "$jupyter_server" --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
     --ServerApp.port_retries=0 "$token_option=$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
-    $server_args >"$work/jupyter-$port.log" 2>&1 &
+    $rate_args $server_args "${tls_options[@]}" >"$work/jupyter-$port.log" 2>&1 &
   server_pid=$!
   disown "$server_pid" # stop_server reports on it; bash need not
-  url="http://127.0.0.1:$port$base"
+  url="$scheme://127.0.0.1:$port$base"
   for i in $(seq 120); do
-    if curl -fsS -o /dev/null -H "Authorization: token $token" "${url}api/status" 2>/dev/null; then
+    if curl -fsS -o /dev/null "${curl_tls[@]}" -H "Authorization: token $token" "${url}api/status" 2>/dev/null; then
       return 0
     fi
     if ! kill -0 "$server_pid" 2>/dev/null || [ "$i" -eq 120 ]; then
@@ -142,7 +173,7 @@ run_against() { # base_url, then the command
     [ "$attempt" -lt 3 ] || return 1
   done
   local rc=0
-  NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" \
+  env "${ca_env[@]}" NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" \
     NBSERV_JUPYTER_SERVER_ARGS="$server_args" NBSERV_JUPYTER_BIN="$jupyter_bin" "$@" || rc=$?
   stop_server
   return "$rc"
@@ -152,4 +183,4 @@ bases="${WITH_JUPYTER_BASES:-/ /user/ci/}"
 for base in $bases; do
   run_against "$base" "$@"
 done
-echo "with-jupyter: passed against a real Jupyter Server (generation $generation) at: $bases" >&2
+echo "with-jupyter: passed against a real Jupyter Server (generation $generation, $scheme) at: $bases" >&2

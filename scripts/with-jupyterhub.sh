@@ -17,6 +17,9 @@
 # with
 #
 #   NBSERV_JUPYTER_URL   <proxy>/user/ci/          NBSERV_JUPYTER_TOKEN  the service token
+#   NBSERV_JUPYTER_GENERATION  the single-user server's major version (1 for
+#                        Debian's 1.23.3, 2 for 2.21.1 from JUPYTERHUB_FROM=pypi),
+#                        read from its GET /api, so that the suite expects its answers
 #   NBSERV_HUB_URL       <proxy>/                  NBSERV_HUB_TOKEN      the service token
 #   NBSERV_HUB_USER      hubclient (a user whose server is stopped, for the
 #                        hub client's tests to start and stop)
@@ -128,7 +131,9 @@ c.Authenticator.allowed_users = {'ci', 'hubclient'}
 c.JupyterHub.spawner_class = 'simple'
 c.SimpleLocalProcessSpawner.home_dir_template = '$work/home/{username}'
 c.Spawner.cmd = ['$singleuser']
-c.Spawner.args = ['--allow-root']
+# The IOPub message-rate limit at a tenth of its default, as
+# scripts/with-jupyter.sh sets it (docs/wire/kernel-channels.md KC90).
+c.Spawner.args = ['--allow-root', '--ServerApp.iopub_msg_rate_limit=100']
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
 
@@ -184,8 +189,18 @@ ready() {
 wait_for "ci's server to be ready" 240 ready
 wait_for "ci's server to answer through the proxy" 240 curl -fsS -o /dev/null -H "$auth" "$hub/user/ci/api/status"
 
+# The single-user server's generation, from the version it reports.
+server_version=$(curl -fsS -H "$auth" "$hub/user/ci/api" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])') ||
+  fail "GET /user/ci/api failed"
+generation=${server_version%%.*}
+case "$generation" in
+1 | 2) ;;
+*) fail "ci's server reports version '$server_version', neither 1.x nor 2.x" ;;
+esac
+echo "with-jupyterhub: ci's server is Jupyter Server $server_version" >&2
+
 rc=0
-NBSERV_JUPYTER_URL="$hub/user/ci/" NBSERV_JUPYTER_TOKEN="$token" \
+NBSERV_JUPYTER_URL="$hub/user/ci/" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" \
   NBSERV_HUB_URL="$hub/" NBSERV_HUB_TOKEN="$token" NBSERV_HUB_USER=hubclient "$@" || rc=$?
 if [ "$rc" -eq 0 ]; then
   echo "with-jupyterhub: passed through JupyterHub $version at $hub/user/ci/" >&2

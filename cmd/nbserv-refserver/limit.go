@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -91,6 +92,9 @@ func (l *limitListener) evictIdle() {
 // A request arriving on one just as it is closed is lost as with any idle
 // timeout; HTTP clients retry idempotent requests on such a connection.
 func (l *limitListener) connState(nc net.Conn, st http.ConnState) {
+	if tc, ok := nc.(*tls.Conn); ok { // -tls-cert-out: the limit's connection is beneath
+		nc = tc.NetConn()
+	}
 	c, ok := nc.(*limitConn)
 	if !ok {
 		return

@@ -12,6 +12,10 @@
 // Jupyter serves its root_dir; without it they serve a private in-memory
 // tree that starts empty.
 //
+// With -tls-cert-out FILE it serves https (and wss://) with a fresh
+// self-signed certificate for 127.0.0.1, ::1 and localhost, whose PEM it
+// writes to FILE for clients to trust.
+//
 // It prints the URL it serves once it is listening, and shuts down cleanly
 // on SIGINT or SIGTERM. Its connection limits and timeouts (see -h) let it
 // sit on a port other people can reach without a slow or idle client
@@ -20,6 +24,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,7 +73,8 @@ Serves the go-nbserv reference server, an in-memory Jupyter Server
 prints its URL. -generation 2 answers as Jupyter Server 2.21.1 (Bearer
 tokens, /api/me, 2.x's error bodies, contents hashes), -generation 1 as
 Jupyter Server 1.23.3; -jupyter-version changes only the version GET /api
-reports.
+reports. -tls-cert-out FILE serves https and wss:// with a fresh self-signed
+certificate, written to FILE for clients to trust.
 
 Limits: at most -max-conns connections are served at once; more wait until
 one closes. A client has -read-header-timeout to send its request headers
@@ -102,6 +108,7 @@ type options struct {
 	wsPing               time.Duration
 	generation           int
 	version              string
+	tlsCertOut           string
 }
 
 // parse reads the command line. -h prints the usage to stdout and returns
@@ -123,6 +130,7 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.kernelStartDelay, "kernel-start-delay", 0, "time a simulated kernel takes to start; concurrent creates for one path then each make a session, as in Jupyter")
 	fs.DurationVar(&o.wsPing, "ws-ping", refserver.DefaultWebSocketPing, "how often each WebSocket is pinged; one that answers none within three times this is closed, freeing its connection slot (Jupyter's ws_ping_interval)")
 	fs.IntVar(&o.generation, "generation", refserver.DefaultGeneration, "Jupyter Server generation to answer as: 2 (2.21.1, what most servers run) or 1 (1.23.3)")
+	fs.StringVar(&o.tlsCertOut, "tls-cert-out", "", "serve https (and wss://) with a fresh self-signed certificate for 127.0.0.1, ::1 and localhost, writing its PEM to this file for clients to trust")
 	fs.StringVar(&o.version, "jupyter-version", "", "version GET /api reports (default: the generation's, 1.23.3 or 2.21.1)")
 	fs.SetOutput(stderr) // where the flag package prints a bad flag's error
 	fs.Usage = func() {} // the usage is printed below, once, to the right stream
@@ -185,6 +193,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-root %s: not a directory", o.root)
 		}
 	}
+	var tlsConfig *tls.Config
+	if o.tlsCertOut != "" {
+		host, _, _ := net.SplitHostPort(o.addr)
+		if tlsConfig, err = selfSigned(host, o.tlsCertOut); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
@@ -208,7 +223,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if limit != nil {
 		srv.ConnState = limit.connState
 	}
-	fmt.Fprintf(stdout, "http://%s%s\n", ln.Addr(), ref.Prefix())
+	scheme := "http"
+	if tlsConfig != nil {
+		// TLS above the connection limit: a handshake holds a slot, and an
+		// idle connection the limit closes is the TCP one beneath.
+		srv.TLSConfig = tlsConfig
+		ln = tls.NewListener(ln, tlsConfig)
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "%s://%s%s\n", scheme, ln.Addr(), ref.Prefix())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
