@@ -20,11 +20,13 @@
 #   The default command is the whole E2E suite:
 #     WITH_GATEWAY_MODE=server scripts/with-gateway.sh
 #
-# Running as root (CI does), the gateway refuses a kernel whose
-# KERNEL_USERNAME is root or unset (its unauthorized_users is {root}):
-# direct clients send KERNEL_USERNAME in the start request's env, and the
-# Jupyter Server, which forwards its own KERNEL_* environment and not its
-# clients' env, gets KERNEL_USERNAME=ci (docs/wire/gateway.md GW4, GW5).
+# The gateway refuses to start a kernel whose KERNEL_USERNAME is in its
+# unauthorized_users ({root}); a start request without one gets the user
+# the gateway runs as, from USER (getpass), which is root in CI and would
+# make every session create fail (docs/wire/gateway.md GW4). So the
+# gateway runs with USER=ci, and the Jupyter Server, which forwards its own
+# KERNEL_* environment and not its clients' env, with KERNEL_USERNAME=ci
+# (GW5). A client asking for KERNEL_USERNAME root is still refused.
 #
 # Each server gets a free loopback port, a random token, and temporary
 # HOME, Jupyter config, data and runtime dirs; on exit (failure and
@@ -115,9 +117,9 @@ start_gateway() {
   # than moving to a port nobody polls. The token reaches it through its
   # environment (EG_AUTH_TOKEN), never a command line that ps shows.
   (cd "$dir" && exec env -u JUPYTER_PATH HOME="$dir/home" JUPYTER_CONFIG_DIR="$dir/config" JUPYTER_DATA_DIR="$dir/data" \
-    JUPYTER_RUNTIME_DIR="$dir/runtime" EG_AUTH_TOKEN="$gateway_token" setsid "$gateway_venv/bin/jupyter-enterprisegateway" \
+    JUPYTER_RUNTIME_DIR="$dir/runtime" EG_AUTH_TOKEN="$gateway_token" USER=ci LOGNAME=ci setsid "$gateway_venv/bin/jupyter-enterprisegateway" \
     --ip 127.0.0.1 --port "$port" --port_retries=0 --EnterpriseGatewayApp.list_kernels="$list" \
-    --EnterpriseGatewayApp.allowed_kernels=python3 >"$dir.log" 2>&1) &
+    --EnterpriseGatewayApp.allowed_kernels=python3 --EnterpriseGatewayApp.unauthorized_users=root >"$dir.log" 2>&1) &
   pids=("$!" "${pids[@]}")
   disown "${pids[0]}"
   gateway_url="http://127.0.0.1:$port/"
