@@ -277,6 +277,15 @@ func TestE2EGatewaySessions(t *testing.T) {
 	})
 }
 
+// The README's gateway snippet starts and deletes a kernel with its env.
+func TestREADMEGatewaySnippet(t *testing.T) {
+	forEachGateway(t, func(t *testing.T, g gatewayTarget, c *nbserv.Client) {
+		if err := runReadmeGateway(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // gatewayStandIn is the reference server answering as Enterprise Gateway
 // 3.3.0 where the gateway's answers differ, from their recordings.
 type gatewayStandIn struct {
