@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/kernel"
@@ -102,6 +103,16 @@ func checkForbidden(t *testing.T, what string, err error) {
 	}
 }
 
+// gatewayContext bounds a test's calls, kernel executions included, to
+// two minutes: a kernel the local process proxy starts answers within
+// seconds, so only a hang reaches the bound, which then fails the test
+// rather than the whole run.
+func gatewayContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 func TestE2EGatewayVersion(t *testing.T) {
 	forEachGateway(t, func(t *testing.T, g gatewayTarget, c *nbserv.Client) {
 		v, err := c.Server.Version(context.Background())
@@ -118,7 +129,7 @@ func TestE2EGatewayVersion(t *testing.T) {
 // gateway does not allow, an API it does not serve.
 func TestE2EGatewayRefusals(t *testing.T) {
 	forEachGateway(t, func(t *testing.T, g gatewayTarget, c *nbserv.Client) {
-		ctx := context.Background()
+		ctx := gatewayContext(t)
 		wrong := newClient(t, g.url, "wrong-"+g.token)
 		_, err := wrong.KernelSpecs.List(ctx)
 		if !errors.Is(err, nbserv.ErrUnauthorized) || errors.Is(err, nbserv.ErrForbidden) {
@@ -143,7 +154,7 @@ func TestE2EGatewayRefusals(t *testing.T) {
 
 func TestE2EGatewayKernels(t *testing.T) {
 	forEachGateway(t, func(t *testing.T, g gatewayTarget, c *nbserv.Client) {
-		ctx := context.Background()
+		ctx := gatewayContext(t)
 		mark := "m" + strings.ReplaceAll(uniquePath(t, ""), "/", "_")
 		k := startGatewayKernel(t, c, map[string]string{"KERNEL_GO_NBSERV_MARK": mark})
 		if got, err := c.Kernels.Get(ctx, k.ID); err != nil || got.ID != k.ID || got.Name != "python3" {
@@ -207,13 +218,14 @@ func TestE2EGatewayKernelSpecs(t *testing.T) {
 
 func TestE2EGatewayChannelsExecute(t *testing.T) {
 	forEachGateway(t, func(t *testing.T, g gatewayTarget, c *nbserv.Client) {
+		ctx := gatewayContext(t)
 		k := startGatewayKernel(t, c, nil)
 		for _, p := range []string{kernel.ProtocolV1, kernel.ProtocolLegacy} {
-			conn, err := c.Kernels.Connect(context.Background(), k.ID, kernel.WithProtocol(p))
+			conn, err := c.Kernels.Connect(ctx, k.ID, kernel.WithProtocol(p))
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
-			ex, err := conn.Execute(context.Background(), `print("x")`)
+			ex, err := conn.Execute(ctx, `print("x")`)
 			if err != nil || ex.Stdout() != "x\n" || conn.Subprotocol() != p {
 				t.Errorf("%s: %+v, %v (spoke %s)", p, ex, err, conn.Subprotocol())
 			}
@@ -227,7 +239,7 @@ func TestE2EGatewayChannelsExecute(t *testing.T) {
 // docs/wire/gateway.md GW4).
 func TestE2EGatewaySessions(t *testing.T) {
 	forEachGateway(t, func(t *testing.T, g gatewayTarget, c *nbserv.Client) {
-		ctx := context.Background()
+		ctx := gatewayContext(t)
 		s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: uniquePath(t, "g.ipynb"), Type: nbserv.SessionNotebook,
 			Kernel: &nbserv.KernelRequest{Name: "python3"}})
 		if err != nil {
