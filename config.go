@@ -121,6 +121,17 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		c.Timeout, c.RetryMax, c.RetryWaitMin, c.RetryWaitMax, c.MaxResponseBytes, c.StreamIdleTimeout})
 }
 
+// MarshalText encodes the configuration as String prints it, for every
+// encoder that falls back on text: encoding/xml, YAML and TOML libraries,
+// map keys. Without it, an encoder that walks the fields would write out
+// the Header's values. A Config is not meant to be decoded back: it has
+// no UnmarshalText.
+func (c Config) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// MarshalBinary is MarshalText, for encoding/gob (which ignores
+// MarshalText) and any encoder that looks for encoding.BinaryMarshaler.
+func (c Config) MarshalBinary() ([]byte, error) { return c.MarshalText() }
+
 // headerNames returns h's keys, sorted, never nil (so JSON has []).
 func headerNames(h http.Header) []string {
 	keys := make([]string, 0, len(h))
@@ -129,4 +140,21 @@ func headerNames(h http.Header) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// Retarget returns a copy of c pointed at baseURL, for a program that lets
+// a flag replace the server ConfigFromEnv found. Token and Header are kept
+// only when baseURL has c.BaseURL's origin (scheme, host and port, a
+// missing port counting as the scheme's); otherwise both are cleared, so
+// that a credential meant for one server is never sent to another: the
+// token the environment holds belongs to the server the environment names.
+// A BaseURL that does not parse, or is empty, has no origin and shares it
+// with nothing, so a token found without a URL is dropped too; set Token
+// after Retarget to send one on purpose.
+func (c Config) Retarget(baseURL string) Config {
+	if !transport.SameOrigin(c.BaseURL, baseURL) {
+		c.Token, c.Header = "", nil
+	}
+	c.BaseURL = baseURL
+	return c
 }

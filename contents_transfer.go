@@ -59,10 +59,16 @@ type TransferOptions struct {
 // the server for the file's size, which tells whether the chunk was
 // stored: if it was, the upload continues; if not, the chunk is sent once
 // more; otherwise the upload fails, with the byte offset in the error. A
-// chunk the server answers with a failure (a 4xx, a 500) fails the upload. After
-// every chunk Upload checks the size the server reports, so a chunk
-// stored twice, or a file written by someone else meanwhile, fails the
-// upload rather than leaving a corrupt file unnoticed.
+// chunk the server refuses (a 4xx: Jupyter checks before it writes, and a
+// refused chunk changes nothing) fails the upload at once. A chunk after
+// the first answered with a 500 fails it too (a 500 is not retried: it
+// repeats), with an *UploadError saying what the file now holds: Jupyter
+// answers 500 when a post-save hook raises, after the last chunk was
+// stored, so UploadError.Whole tells a file stored whole whose hook failed
+// from one cut short (docs/wire/contents.md C43). After every chunk Upload
+// checks the size the server reports, so a chunk stored twice, or a file
+// written by someone else meanwhile, fails the upload rather than leaving
+// a corrupt file unnoticed.
 func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, t TransferOptions, opts ...CallOption) (*Contents, error) {
 	p, err := contentsURL(path, false)
 	if err != nil {
@@ -123,8 +129,13 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 			number = -1
 		}
 		m, r, err := s.putChunk(ctx, p, number, data, opts)
-		if err != nil && chunk > 1 && ctx.Err() == nil && transport.Unsettled(r) {
-			m, err = s.recoverChunk(ctx, path, p, number, data, off, err, opts)
+		if err != nil && chunk > 1 && ctx.Err() == nil {
+			switch {
+			case transport.Unsettled(r):
+				m, err = s.recoverChunk(ctx, path, p, number, data, off, err, opts)
+			case r.StatusCode == http.StatusInternalServerError:
+				err = s.afterServerError(ctx, path, err, off+int64(n), last, opts)
+			}
 		}
 		if err == nil {
 			err = checkSize(m, off+int64(n))
@@ -177,6 +188,57 @@ func (s *ContentsService) recoverChunk(ctx context.Context, path, p string, numb
 	}
 	return nil, fmt.Errorf("%w (and the file now has %d bytes, neither before nor after the chunk)", cause, *st.Size)
 }
+
+// afterServerError asks for the file's size after a chunk the server
+// answered with a 500, and returns cause as an *UploadError saying what
+// the file holds.
+func (s *ContentsService) afterServerError(ctx context.Context, path string, cause error, sent int64, last bool, opts []CallOption) error {
+	e := &UploadError{Path: path, Sent: sent, Size: -1, Last: last, Err: cause}
+	if st, err := s.Stat(ctx, path, transport.WithoutResponse(opts)...); err == nil && st.Size != nil {
+		e.Size = *st.Size
+	}
+	return e
+}
+
+// UploadError is an Upload that the server failed with a 500 after its
+// first chunk: what the file holds then, as the server reported it just
+// after. Jupyter answers 500 when a post-save hook raises, once the last
+// chunk is stored (docs/wire/contents.md C43): Whole tells that case,
+// where the file is complete and only the hook failed, from a file cut
+// short. It unwraps to the server's *Error (matching ErrServer).
+type UploadError struct {
+	// Path is the file's path.
+	Path string
+	// Sent is how many bytes Upload had sent, the failed chunk's included.
+	Sent int64
+	// Size is the file's size after the failure; -1 when the server did
+	// not say.
+	Size int64
+	// Last reports that the failed chunk was the last one.
+	Last bool
+	// Err is the server's answer to the chunk.
+	Err error
+}
+
+// Whole reports that the file holds every byte of the upload: the last
+// chunk was stored, and the server failed after (a post-save hook).
+func (e *UploadError) Whole() bool { return e.Last && e.Size == e.Sent }
+
+// Error says what failed and what the file holds.
+func (e *UploadError) Error() string {
+	switch {
+	case e.Whole():
+		return fmt.Sprintf("%v (the file holds all %d bytes: the server failed after storing them, as when a post-save hook fails)", e.Err, e.Size)
+	case e.Size == e.Sent:
+		return fmt.Sprintf("%v (the file holds the %d bytes sent so far, this chunk's included)", e.Err, e.Size)
+	case e.Size >= 0:
+		return fmt.Sprintf("%v (the file holds %d of the %d bytes sent so far)", e.Err, e.Size, e.Sent)
+	}
+	return fmt.Sprintf("%v (the file's size is unknown)", e.Err)
+}
+
+// Unwrap returns the server's answer.
+func (e *UploadError) Unwrap() error { return e.Err }
 
 // checkSize checks the size the server reports after a chunk, which
 // catches a chunk appended twice (a retry the transport should not have

@@ -42,6 +42,7 @@ type chunkServer struct {
 	// fault, when set, decides the fate of each PUT: act says whether the
 	// write happens; a non-zero status replaces the answer.
 	fault func(n int, chunk int) (act bool, status int)
+	stats int // content=0 GETs of a model
 }
 
 type fakeFile struct {
@@ -70,6 +71,7 @@ func (cs *chunkServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case "GET":
 			cs.mu.Lock()
 			f := cs.files[path]
+			cs.stats++
 			cs.mu.Unlock()
 			if f == nil {
 				w.WriteHeader(404)
@@ -141,6 +143,9 @@ func (cs *chunkServer) put(w http.ResponseWriter, r *http.Request, path string) 
 	}
 	cs.mu.Unlock()
 	switch {
+	case status == 500 && act && chunk == -1: // stored, then the post-save hook raised: docs/wire/contents.md C43
+		w.WriteHeader(status)
+		io.WriteString(w, `{"message": "Unexpected error while running post hook save: hook says no", "reason": null}`)
 	case status != 0:
 		w.WriteHeader(status)
 	case existed:
@@ -337,6 +342,91 @@ func TestUploadRecoversAChunkWhoseFateIsUnknown(t *testing.T) {
 			if !tt.ok && (!strings.Contains(err.Error(), "chunk 3 (bytes 200 to 300)") ||
 				tt.name == "refused" && (!errors.As(err, &e) || !errors.Is(err, ErrBadRequest))) {
 				t.Errorf("error %v", err)
+			}
+		})
+	}
+}
+
+// A chunk after the first answered with a 500 is not sent again (a 500
+// repeats) and fails the upload with an *UploadError that says what the
+// file holds, asked just after: whole when the last chunk was stored and
+// the server failed after it, as Jupyter does when a post-save hook raises
+// (docs/wire/contents.md C43). A refused chunk (4xx) changes nothing
+// (C6): no need to ask.
+func TestUploadAfterA500SaysWhatTheFileHolds(t *testing.T) {
+	ctx := context.Background()
+	data := randomBytes(1000)
+	for _, tt := range []struct {
+		name             string
+		fault            func(n, chunk int) (bool, int)
+		chunks           string
+		size, sent       int64
+		whole, statAfter bool
+		says             string
+	}{
+		{"post-save hook fails", func(n, chunk int) (bool, int) {
+			if chunk == -1 {
+				return true, 500
+			}
+			return true, 0
+		}, "[1 2 3 4 5 6 7 8 9 -1]", 1000, 1000, true, true, "holds all 1000 bytes"},
+		{"last chunk not stored", func(n, chunk int) (bool, int) {
+			if chunk == -1 {
+				return false, 500
+			}
+			return true, 0
+		}, "[1 2 3 4 5 6 7 8 9 -1]", 900, 1000, false, true, "holds 900 of the 1000 bytes"},
+		{"middle chunk not stored", func(n, chunk int) (bool, int) {
+			if n == 3 {
+				return false, 500
+			}
+			return true, 0
+		}, "[1 2 3]", 200, 300, false, true, "holds 200 of the 300 bytes"},
+		{"middle chunk stored", func(n, chunk int) (bool, int) {
+			if n == 3 {
+				return true, 500
+			}
+			return true, 0
+		}, "[1 2 3]", 300, 300, false, true, "holds the 300 bytes sent so far"},
+		{"refused", func(n, chunk int) (bool, int) {
+			if n == 3 {
+				return false, 403
+			}
+			return true, 0
+		}, "[1 2 3]", 0, 0, false, false, "403 Forbidden"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cs, c := newChunkServer(t, true)
+			cs.fault = tt.fault
+			_, err := c.Contents.Upload(ctx, "u.bin", bytes.NewReader(data), TransferOptions{ChunkSize: 100})
+			if err == nil || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("Upload: %v, want it to say %q", err, tt.says)
+			}
+			if got := fmt.Sprint(cs.chunkLog()); got != tt.chunks {
+				t.Errorf("chunks %s, want %s", got, tt.chunks)
+			}
+			cs.mu.Lock()
+			stats := cs.stats
+			cs.mu.Unlock()
+			if (stats == 1) != tt.statAfter || stats > 1 {
+				t.Errorf("%d requests for the size after the failure", stats)
+			}
+			var ue *UploadError
+			var e *Error
+			if !errors.As(err, &e) || e.StatusCode/100 != 4 && !errors.Is(err, ErrServer) {
+				t.Errorf("not the server's answer: %v", err)
+			}
+			if !tt.statAfter {
+				if errors.As(err, &ue) {
+					t.Errorf("an UploadError for a refusal: %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &ue) || ue.Size != tt.size || ue.Sent != tt.sent || ue.Whole() != tt.whole || ue.Path != "u.bin" {
+				t.Errorf("UploadError %+v (whole %v), want size %d of %d, whole %v", ue, ue != nil && ue.Whole(), tt.size, tt.sent, tt.whole)
+			}
+			if tt.whole && (!strings.Contains(e.Message, "post hook") || !bytes.Equal(cs.file("u.bin"), data)) {
+				t.Errorf("message %q, file of %d bytes", e.Message, len(cs.file("u.bin")))
 			}
 		})
 	}

@@ -49,8 +49,11 @@ import (
 //
 // A malformed value is a *ValidationError whose Field names the variable
 // (JUPYTER_URL, JUPYTERHUB_SERVICE_URL or JUPYTERHUB_SERVICE_PREFIX); the
-// returned Config then has no BaseURL but still holds the Token, for a
-// program that takes the URL from elsewhere, such as a flag. Only BaseURL
+// returned Config then has no BaseURL but still holds the Token. A program
+// that lets a flag replace BaseURL should call Config.Retarget, which keeps
+// the Token only for the origin the environment named (with no BaseURL,
+// for none): the environment's token is not a credential for whatever
+// server a flag names. Only BaseURL
 // and Token are set: add timeouts, a Logger or an HTTPClient (for a hub
 // with internal SSL, whose JUPYTERHUB_SSL_* files this does not read) to
 // the returned Config before calling NewClient.

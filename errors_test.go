@@ -2,9 +2,16 @@ package nbserv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // wire404HTML is the start of Jupyter's "no route" page; like the real one
@@ -137,4 +144,76 @@ func TestValidationFailsBeforeAnyRequest(t *testing.T) {
 	if n := len(m.requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
+}
+
+// Config.Header's values are credentials as much as the token: a server
+// that echoes them back (a proxy's debug page quoting the request, an
+// error message quoting a cookie) has them redacted from Body, the
+// decoded fields and Error(), in every escaped form the token is.
+func TestHeaderCredentialsRedactedFromErrors(t *testing.T) {
+	const bearer, cookie = "be<ar&er/tök€n-😀", `sess</ion&"x'1`
+	header := http.Header{"Authorization": {"Bearer " + bearer}, "Cookie": {"theme=dark; session=" + cookie}, "X-Api-Key": {"k3y-<v@lue>"}}
+	forms := func(s string) []string {
+		goJSON, _ := json.Marshal(s)
+		pyJSON := pythonJSON(s)
+		return []string{s, string(goJSON[1 : len(goJSON)-1]), pyJSON, strings.ReplaceAll(string(goJSON[1:len(goJSON)-1]), "/", `\/`),
+			html.EscapeString(s), url.QueryEscape(s)}
+	}
+	for name, echo := range map[string]func(r *http.Request) string{
+		"go json": func(r *http.Request) string {
+			b, _ := json.Marshal(map[string]any{"message": "bad credentials: " + r.Header.Get("Authorization") + " / " + r.Header.Get("Cookie"), "headers": r.Header})
+			return string(b)
+		},
+		"python json": func(r *http.Request) string {
+			return `{"message": "bad ` + pythonJSON(r.Header.Get("Authorization")) + `", "reason": "` +
+				pythonJSON(cookie) + `", "traceback": "` + pythonJSON(r.Header.Get("X-Api-Key")) + `"}`
+		},
+		"html": func(r *http.Request) string {
+			return `<html><body data-auth="` + html.EscapeString(r.Header.Get("Authorization")) + `">` + html.EscapeString(bearer) +
+				" " + html.EscapeString(cookie) + " " + url.QueryEscape(r.Header.Get("X-Api-Key")) + `</body></html>`
+		},
+		"bare text": func(r *http.Request) string { return "denied " + bearer + " " + cookie },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = io.WriteString(w, echo(r))
+			}, func(cfg *Config) { cfg.Header = header })
+			_, err := c.Sessions.List(context.Background())
+			var e *Error
+			if !errors.As(err, &e) || e.StatusCode != http.StatusForbidden {
+				t.Fatalf("err = %v", err)
+			}
+			for _, secret := range []string{bearer, cookie, "k3y-<v@lue>"} {
+				for _, form := range forms(secret) {
+					for where, s := range map[string]string{"Body": string(e.Body), "Error()": e.Error(), "Message": e.Message,
+						"Reason": e.Reason, "Traceback": e.Traceback, "RedactErr": fmt.Sprint(err)} {
+						if strings.Contains(s, form) {
+							t.Errorf("%s holds %q: %s", where, form, s)
+						}
+					}
+				}
+			}
+			if !strings.Contains(string(e.Body), "[REDACTED]") {
+				t.Errorf("Body = %s", e.Body)
+			}
+		})
+	}
+}
+
+// pythonJSON is the inside of Python's json.dumps(s): every non-ASCII
+// character as \uXXXX, past U+FFFF as a surrogate pair.
+func pythonJSON(s string) string {
+	var b strings.Builder
+	for _, u := range utf16.Encode([]rune(s)) {
+		switch {
+		case u == '"' || u == '\\':
+			b.WriteString(`\` + string(rune(u)))
+		case u < 0x20 || u >= 0x7f:
+			fmt.Fprintf(&b, `\u%04x`, u)
+		default:
+			b.WriteRune(rune(u))
+		}
+	}
+	return b.String()
 }

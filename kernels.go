@@ -44,7 +44,10 @@ type StartKernelRequest struct {
 	// the server's default.
 	Name string `json:"name,omitempty"`
 	// Path is the kernel's working directory, relative to the server's
-	// root directory; empty leaves it to the server (its root directory).
+	// root directory ("/" is the root itself). Empty leaves it to the
+	// server, which, Jupyter Server 1.x and 2.x alike, starts the kernel in
+	// its own process's working directory, not in its root
+	// (docs/wire/nbexec.md NB1).
 	Path string `json:"path,omitempty"`
 	// Env is the kernel's environment as Jupyter Enterprise Gateway reads
 	// it, when the client talks to the gateway directly: the gateway starts

@@ -79,6 +79,14 @@ func (c Config) MarshalJSON() ([]byte, error) {
 	}{transport.RedactURL(c.URL), c.Token.String(), c.Client})
 }
 
+// MarshalText encodes the configuration as String describes it, for
+// encoders that fall back on text (encoding/xml, YAML and TOML libraries).
+func (c Config) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// MarshalBinary is MarshalText, for encoding/gob, which ignores
+// MarshalText.
+func (c Config) MarshalBinary() ([]byte, error) { return c.MarshalText() }
+
 // Client talks to one JupyterHub's API. It is safe for concurrent use.
 type Client struct {
 	token  string

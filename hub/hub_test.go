@@ -3,7 +3,9 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -100,6 +103,16 @@ func TestConfigAndClientNeverPrintTheToken(t *testing.T) {
 		slog.New(h).Info("config", "cfg", cfg, "ptr", &cfg, slog.Group("g", "cfg", cfg), "any", any(cfg))
 	}
 	printed = append(printed, string(js), string(wrapped), logged.String(), text.String(), cfg.String(), fmt.Sprintln(cfg, c))
+	// Every encoder of the standard library that can encode it.
+	type holder struct{ C hub.Config }
+	for _, v := range []any{cfg, &cfg, holder{cfg}} {
+		x, err := xml.Marshal(v)
+		var g bytes.Buffer
+		if err2 := gob.NewEncoder(&g).Encode(v); err != nil || err2 != nil {
+			t.Errorf("%v %v", err, err2)
+		}
+		printed = append(printed, string(x), g.String())
+	}
 	for _, s := range printed {
 		for _, x := range secrets {
 			if strings.Contains(s, x) || strings.Contains(strings.ToLower(s), fmt.Sprintf("%x", x)) {
@@ -404,4 +417,83 @@ func TestRedirectNeverHoldsTheTokenEscaped(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Each readiness poll is one attempt, whatever the retry settings: the
+// poll loop is the retry, so a server is seen ready at the first poll
+// after it is (at most pollMax, 2s, later), never a retry wait (up to
+// RetryWaitMax, RetryMax times) later. A hub that answers 503 to the first
+// polls of the user's model (restarting) and a proxy that answers 503 to
+// the first probes of the server are polled again, one request per poll:
+// the transport logs no retry.
+func TestReadinessPollsAreOneAttemptEach(t *testing.T) {
+	var users, probes, stops atomic.Int32
+	stopping := atomic.Bool{}
+	var logMu sync.Mutex
+	var logged bytes.Buffer
+	c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/hub/api/users/a/server" && r.Method == "POST":
+			w.WriteHeader(202)
+		case r.URL.Path == "/hub/api/users/a/server" && r.Method == "DELETE":
+			stopping.Store(true)
+			w.WriteHeader(202)
+		case r.URL.Path == "/hub/api/users/a" && stopping.Load():
+			if n := stops.Add(1); n <= 2 {
+				writeJSON(w, 503, `{"message": "hub restarting"}`)
+			} else {
+				writeJSON(w, 200, modelGone)
+			}
+		case r.URL.Path == "/hub/api/users/a":
+			switch n := users.Add(1); {
+			case n <= 2:
+				writeJSON(w, 503, `{"message": "hub restarting"}`)
+			case n == 3:
+				writeJSON(w, 200, modelPending)
+			default:
+				writeJSON(w, 200, modelReady)
+			}
+		case r.URL.Path == "/user/a/api/status":
+			if probes.Add(1) <= 3 {
+				writeJSON(w, 503, `{"message": "Service Unavailable"}`)
+				return
+			}
+			writeJSON(w, 200, `{}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}, func(cfg *hub.Config) {
+		cfg.Client.RetryMax, cfg.Client.RetryWaitMin, cfg.Client.RetryWaitMax = 5, time.Millisecond, time.Millisecond
+		cfg.Client.Logger = slog.New(slog.NewTextHandler(lockedBuffer{&logMu, &logged}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a bound for a hung test only
+	defer cancel()
+	client, err := c.StartServer(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.CloseIdleConnections()
+	if users.Load() != 4 || probes.Load() != 4 {
+		t.Errorf("%d polls of the model (want 4: 503, 503, pending, ready), %d probes (want 4: 503 ×3, 200)", users.Load(), probes.Load())
+	}
+	if err := c.StopServer(ctx, "a"); err != nil || stops.Load() != 3 {
+		t.Errorf("StopServer: %v after %d polls (want 3: 503, 503, gone)", err, stops.Load())
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if strings.Contains(logged.String(), "hub retry") || strings.Count(logged.String(), "hub call") != 13 {
+		t.Errorf("a poll was retried, or not logged as one call:\n%s", logged.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type lockedBuffer struct {
+	mu  *sync.Mutex
+	buf *bytes.Buffer
+}
+
+func (b lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
 }

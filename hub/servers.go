@@ -21,7 +21,10 @@ var ErrSpawnFailed = errors.New("hub: the server failed to start")
 var ErrStopping = errors.New("hub: the server is stopping")
 
 // Polling, while a server starts or stops: quick at first (a local spawn
-// takes a second or two), then every pollMax.
+// takes a second or two), then every pollMax. Each poll is one attempt
+// (transport.Call.Once), whatever Config.Client's RetryMax: the loop is
+// the retry, so a server is noticed ready at the first poll after it is,
+// never a retry wait later.
 const (
 	pollMin = 100 * time.Millisecond
 	pollMax = 2 * time.Second
@@ -89,8 +92,10 @@ func (c *Client) waitReady(ctx context.Context, user string, refused error) erro
 		if err := transport.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("hub: waiting for %s's server to start: %w", user, err)
 		}
-		u, err := c.User(ctx, user)
-		if err != nil {
+		u, retry, err := c.pollUser(ctx, user)
+		if retry {
+			continue
+		} else if err != nil {
 			return err
 		}
 		s, ok := u.defaultServer()
@@ -118,7 +123,7 @@ func (c *Client) waitAnswering(ctx context.Context, user string) error {
 		if err := transport.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("hub: waiting for %s's server to answer: %w", user, err)
 		}
-		_, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: path}, nil)
+		_, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: path, Once: true}, nil) // one attempt a poll: the loop is the retry
 		if err == nil {
 			return nil
 		}
@@ -162,8 +167,10 @@ func (c *Client) StopServer(ctx context.Context, user string) error {
 		if err := transport.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("hub: waiting for %s's server to stop: %w", user, err)
 		}
-		u, err := c.User(ctx, user)
-		if err != nil {
+		u, retry, err := c.pollUser(ctx, user)
+		if retry {
+			continue
+		} else if err != nil {
 			return err
 		}
 		if s, ok := u.defaultServer(); !ok || s.Stopped {

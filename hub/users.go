@@ -78,15 +78,31 @@ func (u *User) defaultServer() (Server, bool) {
 // unknown name fails with an error matching nbserv.ErrNotFound; a token
 // without read:users with nbserv.ErrUnauthorized.
 func (c *Client) User(ctx context.Context, name string) (*User, error) {
+	u, _, err := c.user(ctx, name, false)
+	return u, err
+}
+
+// user is User; once sends a single attempt, for a poll (see
+// transport.Call.Once), and the Response says how it failed.
+func (c *Client) user(ctx context.Context, name string, once bool) (*User, *transport.Response, error) {
 	if err := checkName(name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var u User
-	_, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: "hub/api/users/" + escapeName(name), Decode: decodeUser(&u)}, nil)
+	r, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: "hub/api/users/" + escapeName(name), Decode: decodeUser(&u), Once: once}, nil)
 	if err != nil {
-		return nil, err
+		return nil, r, err
 	}
-	return &u, nil
+	return &u, r, nil
+}
+
+// pollUser is one poll of user's model, a single attempt: a failure that
+// another attempt may get past (a connection error, a 502 or 503 while
+// the hub restarts) is reported as retry, for the poll loop to try again
+// at its next interval rather than end the wait.
+func (c *Client) pollUser(ctx context.Context, name string) (u *User, retry bool, err error) {
+	u, r, err := c.user(ctx, name, true)
+	return u, err != nil && ctx.Err() == nil && transport.Temporary(r, err), err
 }
 
 func decodeUser(u *User) func([]byte) error {

@@ -4,17 +4,28 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // limitListener serves at most a fixed number of connections at once. A
 // connection the server has accepted waits for a slot; while it waits, an
-// idle keep-alive connection (between requests, as ConnState reports) is
-// closed to make room, as Jupyter's Tornado would never need to (it has no
+// idle keep-alive connection is closed to make room, as Jupyter's Tornado would never need to (it has no
 // cap), so idle clients cannot lock out busy ones. Connections serving a
 // request or a WebSocket keep their slot until they end: a WebSocket ends
 // when its client stops answering pings (-ws-ping). Further clients wait in
 // the kernel's listen backlog (and are refused once it is full) instead of
 // each costing a goroutine and a file.
+//
+// Idle means waiting for a request with nothing of one received:
+// http.StateIdle, until the connection's first byte. net/http reports a
+// keep-alive connection StateIdle from the end of a response until the
+// whole header of the next request has been read (only then StateActive),
+// so a client in the middle of sending its headers would be closed
+// mid-request; the first byte read makes it busy instead, until it is
+// StateIdle again. A StateNew connection (accepted, no request yet) is not
+// idle: a client that just connected is about to send, and closing it
+// would fail that request where a reused keep-alive connection's client
+// retries.
 type limitListener struct {
 	net.Listener
 	slots     chan struct{}
@@ -85,6 +96,7 @@ func (l *limitListener) connState(nc net.Conn, st http.ConnState) {
 		return
 	}
 	l.mu.Lock()
+	c.idle.Store(st == http.StateIdle)
 	if st == http.StateIdle {
 		l.seq++
 		l.idle[c] = l.seq
@@ -110,6 +122,23 @@ type limitConn struct {
 	net.Conn
 	l    *limitListener
 	once sync.Once
+	// idle mirrors membership of l.idle (both change under l.mu), so that
+	// Read, on every call, learns without the lock whether it must take
+	// the connection out.
+	idle atomic.Bool
+}
+
+// Read takes an idle connection out of l.idle at the first byte of a
+// request: net/http still calls it StateIdle, but it is no longer waiting.
+func (c *limitConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && c.idle.Load() {
+		c.l.mu.Lock()
+		c.idle.Store(false)
+		delete(c.l.idle, c)
+		c.l.mu.Unlock()
+	}
+	return n, err
 }
 
 func (c *limitConn) Close() error {

@@ -66,7 +66,9 @@ session are culled too. Nothing is shut down without -delete.
 
 -url and -token default to $JUPYTER_URL and $JUPYTER_TOKEN or, inside a
 JupyterHub single-user server, to the server's own address and token from the
-hub's variables (see nbserv.ConfigFromEnv).
+hub's variables (see nbserv.ConfigFromEnv). The environment's token
+goes only to the environment's server: a -url of another host, port or scheme
+needs -token.
 
 Flags:
 `
@@ -154,7 +156,11 @@ func (p program) run(ctx context.Context, args []string) int {
 	case *baseURL == "":
 		return usageError(errors.New("no server: give -url or set JUPYTER_URL"))
 	}
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: *baseURL, Token: token})
+	cfg := env.Retarget(*baseURL) // the environment's token goes to the environment's server only
+	if isSet(fs, "token") {
+		cfg.Token = token
+	}
+	c, err := nbserv.NewClient(cfg)
 	if err != nil {
 		return usageError(err)
 	}

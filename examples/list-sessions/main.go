@@ -31,7 +31,9 @@ kernel, execution state and last activity.
 
 -url and -token default to $JUPYTER_URL and $JUPYTER_TOKEN or, inside a
 JupyterHub single-user server, to the server's own address and token from
-the hub's variables (see nbserv.ConfigFromEnv).
+the hub's variables (see nbserv.ConfigFromEnv). The environment's token
+goes only to the environment's server: a -url of another host, port or scheme
+needs -token.
 
 Flags:
 `
@@ -76,7 +78,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 	case *baseURL == "":
 		return usageError(errors.New("no server: give -url or set JUPYTER_URL"))
 	}
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: *baseURL, Token: token})
+	cfg := env.Retarget(*baseURL) // the environment's token goes to the environment's server only
+	if isSet(fs, "token") {
+		cfg.Token = token
+	}
+	c, err := nbserv.NewClient(cfg)
 	if err != nil {
 		return usageError(err)
 	}

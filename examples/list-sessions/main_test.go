@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,6 +133,16 @@ func TestListSessionsFromTheEnvironment(t *testing.T) {
 	})
 	t.Run("-url beats a malformed JUPYTER_URL", func(t *testing.T) {
 		setEnv(t, "JUPYTER_URL", "not a url", "JUPYTERHUB_API_TOKEN", srv.Token)
+		if r := runIt(t, time.Now(), "-url", srv.URL, "-token", srv.Token); r.code != 0 {
+			t.Errorf("%+v", r)
+		}
+		// The environment's token names no server: it goes to none unasked.
+		if r := runIt(t, time.Now(), "-url", srv.URL); r.code != 1 || !strings.Contains(r.stderr, "403 Forbidden") {
+			t.Errorf("%+v", r)
+		}
+	})
+	t.Run("-url of the environment's origin keeps its token", func(t *testing.T) {
+		setEnv(t, "JUPYTER_URL", strings.TrimSuffix(srv.URL, "user/alice/"), "JUPYTER_TOKEN", srv.Token)
 		if r := runIt(t, time.Now(), "-url", srv.URL); r.code != 0 {
 			t.Errorf("%+v", r)
 		}
@@ -212,5 +224,41 @@ func TestListSessionsExitStatus(t *testing.T) {
 		if !strings.Contains(got, tc.in) {
 			t.Errorf("%q: stdout %q, stderr %q, want %q", tc.args, stdout.String(), stderr.String(), tc.in)
 		}
+	}
+}
+
+// The environment's token belongs to the server the environment names:
+// a -url naming another server (another host, port or scheme) gets
+// neither it nor any Authorization, unless -token gives one on purpose.
+func TestEnvironmentTokenNeverGoesToAnotherServer(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, "[]")
+	}))
+	defer other.Close()
+	for _, env := range [][]string{
+		{"JUPYTER_URL", "http://127.0.0.1:1/", "JUPYTER_TOKEN", "env-token-value"},
+		{"JUPYTER_URL", "http://127.0.0.1:1/", "JUPYTERHUB_API_TOKEN", "env-token-value"},
+		{"JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:1/", "JUPYTERHUB_SERVICE_PREFIX", "/user/a/", "JUPYTERHUB_API_TOKEN", "env-token-value"},
+		{"JUPYTER_TOKEN", "env-token-value"},
+	} {
+		setEnv(t, env...)
+		if r := runIt(t, time.Now(), "-url", other.URL); r.code != 0 {
+			t.Fatalf("%v: %+v", env, r)
+		}
+	}
+	setEnv(t, "JUPYTER_URL", "http://127.0.0.1:1/", "JUPYTER_TOKEN", "env-token-value")
+	if r := runIt(t, time.Now(), "-url", other.URL, "-token", "given"); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"", "", "", "", "token given"}; !slices.Equal(got, want) {
+		t.Errorf("Authorization sent: %q, want %q", got, want)
 	}
 }

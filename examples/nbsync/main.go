@@ -54,7 +54,9 @@ both.
 
 -url and -token default to $JUPYTER_URL and $JUPYTER_TOKEN or, inside a
 JupyterHub single-user server, to the server's own address and token from
-the hub's variables (see nbserv.ConfigFromEnv).
+the hub's variables (see nbserv.ConfigFromEnv). The environment's token
+goes only to the environment's server: a -url of another host, port or scheme
+needs -token.
 
 Flags:
 `
@@ -138,7 +140,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case *baseURL == "":
 		return refuse(errors.New("no server: give -url or set JUPYTER_URL"))
 	}
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: *baseURL, Token: token, Timeout: nbserv.NoTimeout})
+	cfg := env.Retarget(*baseURL) // the environment's token goes to the environment's server only
+	if isSet(fs, "token") {
+		cfg.Token = token
+	}
+	cfg.Timeout = nbserv.NoTimeout
+	c, err := nbserv.NewClient(cfg)
 	if err != nil {
 		return refuse(err)
 	}

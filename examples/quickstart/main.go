@@ -36,7 +36,9 @@ reference server: no Jupyter needed.
 
 -url and -token default to $JUPYTER_URL and $JUPYTER_TOKEN or, inside a
 JupyterHub single-user server, to the server's own address and token from
-the hub's variables (see nbserv.ConfigFromEnv). Against a real server it
+the hub's variables (see nbserv.ConfigFromEnv). The environment's token
+goes only to the environment's server: a -url of another host, port or scheme
+needs -token. Against a real server it
 works on a path of its own and deletes its session at the end.
 
 Flags:
@@ -92,8 +94,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		c = ref.Client
 		fmt.Fprintf(stdout, "Using the embedded reference server at %s (no Jupyter needed)\n", ref.URL)
 	} else {
+		cfg := env.Retarget(*baseURL) // the environment's token goes to the environment's server only
+		if isSet(fs, "token") {
+			cfg.Token = token
+		}
 		var err error
-		if c, err = nbserv.NewClient(nbserv.Config{BaseURL: *baseURL, Token: token}); err != nil {
+		if c, err = nbserv.NewClient(cfg); err != nil {
 			return usageError(err)
 		}
 		defer c.CloseIdleConnections()

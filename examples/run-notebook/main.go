@@ -149,7 +149,7 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 	fs.SetOutput(&help)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
 	fs.StringVar(&o.url, "url", env.BaseURL, "base `URL` of the Jupyter Server, prefix included (default: from the environment)")
-	fs.StringVar(&o.token, "token", "", "API `TOKEN` of the server (default: from the environment)")
+	fs.StringVar(&o.token, "token", "", "API `TOKEN` of the server (default: the environment's, only when -url names the environment's server)")
 	fs.StringVar(&o.kernelName, "k", "", "`KERNEL`spec to run (default: the notebook's, else the server's default)")
 	fs.BoolVar(&o.allowErrors, "allow-errors", false, "run every cell whatever exceptions they raise")
 	fs.DurationVar(&o.timeout, "timeout", 0, "longest a cell may run before the kernel is interrupted; 0 means no limit")
@@ -174,12 +174,10 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 		fs.Usage()
 		return 2
 	}
-	token := env.Token
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "token" {
-			token = nbserv.Secret(o.token)
-		}
-	})
+	cfg := env.Retarget(o.url) // the environment's token goes to the environment's server only
+	if isSet(fs, "token") {
+		cfg.Token = nbserv.Secret(o.token)
+	}
 	o.params = append(typed, raw...) // papermill applies -p, then -r
 	switch {
 	case o.outDir != "" && fs.NArg() == 0:
@@ -205,7 +203,7 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 	if err != nil {
 		return usageError(err)
 	}
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: o.url, Token: token})
+	c, err := nbserv.NewClient(cfg)
 	if err != nil {
 		return usageError(err)
 	}
@@ -267,10 +265,13 @@ func plan(o options, args []string, cwdSet bool) ([]job, error) {
 		if o.onServer {
 			j.in, j.out = strings.TrimPrefix(j.in, "/"), strings.TrimPrefix(j.out, "/")
 			if !cwdSet {
-				if j.cwd = path.Dir(j.in); j.cwd == "." {
-					j.cwd = ""
-				}
+				j.cwd = path.Dir(j.in)
 			}
+		}
+		if j.cwd == "" || j.cwd == "." {
+			// The root: a kernel started without a path runs in the
+			// server process's directory instead (docs/wire/nbexec.md NB1).
+			j.cwd = "/"
 		}
 	}
 	return jobs, nil

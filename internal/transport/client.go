@@ -7,7 +7,6 @@
 package transport
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -26,7 +25,7 @@ type Client struct {
 	baseURL  string   // always ends with "/"
 	basePath string   // its escaped path, for error messages
 	token    string
-	redact   *redactor   // the token's forms, removed from what servers echo
+	redact   *redactor   // the token's and Header's forms, removed from what servers echo
 	header   http.Header // every request's headers, built once, never modified
 	// jsonHeader is header with the Content-Type of a JSON body.
 	jsonHeader http.Header
@@ -41,6 +40,10 @@ type Client struct {
 	// shareHeader: requests without headers of their own may share header
 	// (or jsonHeader) instead of a copy, as nothing writes to theirs.
 	shareHeader bool
+	// wsMu guards ws and wsOwn, built by the first WebSocket dial: most
+	// clients (the hub's, one that never connects to a kernel) dial none,
+	// and a transport of their own would be a second pool for nothing.
+	wsMu sync.Mutex
 	// ws dials WebSockets: http with a transport of its own whose
 	// connections acknowledge at once (QuickAckHTTPClient), unless the
 	// caller's RoundTripper is not an *http.Transport: then it is http's.
@@ -48,6 +51,17 @@ type Client struct {
 	// wsOwn: ws has a transport of its own, whose idle connections
 	// CloseIdleConnections closes besides http's.
 	wsOwn bool
+}
+
+// wsClient returns the WebSocket dialer's client, built on first use.
+func (c *Client) wsClient() *http.Client {
+	c.wsMu.Lock()
+	defer c.wsMu.Unlock()
+	if c.ws == nil {
+		c.ws = QuickAckHTTPClient(c.http)
+		_, c.wsOwn = c.ws.Transport.(*http.Transport) // a clone: the caller's own RoundTripper is used as it is
+	}
+	return c.ws
 }
 
 // New validates s and returns a Client. A malformed BaseURL or a negative
@@ -67,7 +81,7 @@ func New(s Settings) (*Client, error) {
 		baseURL:  base.String(),
 		basePath: base.EscapedPath(),
 		token:    string(s.Token),
-		redact:   newRedactor(string(s.Token)),
+		redact:   newRedactor(string(s.Token), s.Header),
 		header:   baseHeader(s.Config, s.Product),
 		settings: set,
 		costs:    s.Costs.orDefault(),
@@ -85,13 +99,11 @@ func New(s Settings) (*Client, error) {
 	if s.NoRedirects {
 		c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
-	c.ws = QuickAckHTTPClient(c.http)
 	// net/http's own transport never writes to a request's header; a
 	// caller's RoundTripper may (many auth and tracing ones do, though they
 	// should not), and http.Client adds a cookie jar's cookies in place.
 	_, stdTransport := c.http.Transport.(*http.Transport)
 	c.shareHeader = (c.http.Transport == nil || stdTransport) && c.http.Jar == nil
-	_, c.wsOwn = c.ws.Transport.(*http.Transport) // a clone: the caller's own RoundTripper is used as it is
 	c.jsonHeader = c.header.Clone()
 	c.jsonHeader.Set("Content-Type", "application/json")
 	eh := *c.http
@@ -130,21 +142,26 @@ func (c *Client) RetryMax() int { return c.settings.retryMax }
 // WebSocket dialer's included.
 func (c *Client) CloseIdleConnections() {
 	c.http.CloseIdleConnections()
-	if c.wsOwn {
-		c.ws.CloseIdleConnections()
+	c.wsMu.Lock()
+	ws, own := c.ws, c.wsOwn
+	c.wsMu.Unlock()
+	if own {
+		ws.CloseIdleConnections()
 	}
 }
 
 // NewError makes the *Error of a non-2xx answer to a request the transport
-// did not send itself, with the token removed.
+// did not send itself, with the token and Config.Header's credentials
+// removed.
 func (c *Client) NewError(method, path string, status int, header http.Header, body []byte) *Error {
 	return newError(method, path, status, header, body, c.redact)
 }
 
-// RedactErr removes the token from an error's text, which may quote a
-// URL; an error without it is returned as it is.
+// RedactErr removes the token and Config.Header's credentials from an
+// error's text, which may quote a URL; an error without them is returned
+// as it is.
 func (c *Client) RedactErr(err error) error {
-	if c.redact == nil || !bytes.Contains([]byte(err.Error()), []byte(c.token)) {
+	if !c.redact.contains(err.Error()) {
 		return err
 	}
 	return errors.New(c.redact.string(err.Error()))

@@ -129,7 +129,8 @@ func (x *engineCall) checkRetry(_ context.Context, resp *http.Response, err erro
 	}
 	retry, acted := classify(a)
 	attempt := x.r.Attempts - 1
-	final := !retry || attempt >= x.c.settings.retryMax || acted && !x.cl.repeatable()
+	x.r.temporary = retry
+	final := !retry || x.cl.Once || attempt >= x.c.settings.retryMax || acted && !x.cl.repeatable()
 	if !final {
 		var ok bool
 		x.wait, ok = x.c.RetryWait(attempt, resp, x.deadline)

@@ -91,7 +91,9 @@ type Error struct {
 	// Location is the target of a redirect answer (ErrRedirect).
 	Location string
 	// Body is the raw response body, with any occurrence of the client's
-	// token replaced by "[REDACTED]" (Jupyter's HTML 404 page embeds it).
+	// token or of a credential in its Config.Header (escaped as JSON, HTML
+	// or a URL escapes it, too) replaced by "[REDACTED]" (Jupyter's HTML
+	// 404 page embeds the token).
 	Body []byte
 }
 

@@ -55,7 +55,7 @@ func TestPlainTextErrorBodyIsTheMessage(t *testing.T) {
 // A token the server echoes back escaped is redacted too.
 func TestTokenRedactedInEscapedForms(t *testing.T) {
 	for _, token := range []string{"ab<cd&ef", "tök€n-1", `a/b"c`, "ab</cd", "emoji-😀-x"} {
-		red := newRedactor(token)
+		red := newRedactor(token, nil)
 		goEsc, _ := json.Marshal("bad token " + token)
 		bodies := map[string]string{
 			"go":      `{"message": ` + string(goEsc) + `}`,
@@ -99,11 +99,25 @@ func FuzzErrorBody(f *testing.F) {
 		f.Add(404, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		e := newError("GET", "/api/sessions", status, nil, body, newRedactor(testToken))
+		e := newError("GET", "/api/sessions", status, nil, body, newRedactor(testToken, nil))
 		msg := e.Error()
 		if strings.Contains(msg, testToken) || bytes.Contains(e.Body, []byte(testToken)) {
 			t.Fatalf("token leaked: %q / %q", msg, e.Body)
 		}
 		_ = e.Is(ErrServer)
 	})
+}
+
+// Header values too short to be a credential, and headers that describe
+// the request, are not redacted: replacing "1" or "application/json"
+// everywhere would garble every message.
+func TestShortAndDescriptiveHeaderValuesAreNotRedacted(t *testing.T) {
+	red := newRedactor("", http.Header{"X-Debug": {"1"}, "Accept": {"application/json"}, "Cookie": {"a=1; session=s3ss10n"}})
+	e := newError("GET", "/api/sessions", 404, http.Header{}, []byte(`{"message": "404 1 application/json s3ss10n"}`), red)
+	if e.Message != "404 1 application/json [REDACTED]" {
+		t.Errorf("Message = %q", e.Message)
+	}
+	if newRedactor("", http.Header{"Accept": {"text/plain"}}) != nil {
+		t.Error("a redactor with nothing to redact")
+	}
 }

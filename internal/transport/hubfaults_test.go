@@ -45,7 +45,7 @@ func readHubRecording(t *testing.T, name string) hubRecording {
 // hubError is the *Error the SDK makes of a recorded answer.
 func hubError(t *testing.T, method, name string) *Error {
 	rec := readHubRecording(t, name)
-	return newError(method, "/user/hubclient/api/sessions", rec.status, rec.header, rec.body, newRedactor(testToken))
+	return newError(method, "/user/hubclient/api/sessions", rec.status, rec.header, rec.body, newRedactor(testToken, nil))
 }
 
 // is is (*Error).Is with hubIs folded in as the lead wires it: the hub's

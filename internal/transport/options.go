@@ -64,6 +64,9 @@ type Response struct {
 	// unknown: the final attempt may have been carried out, and no answer
 	// says whether it was.
 	unknown bool
+	// temporary: the last attempt failed in a way the retry policy would
+	// retry (a connection error, a 429, 502, 503 or 504).
+	temporary bool
 }
 
 // WithoutResponse returns opts followed by an option that undoes any

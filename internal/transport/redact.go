@@ -5,32 +5,34 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// redactor removes a token from what a server sends back. A server may
-// echo the token in an error message, escaped as its JSON or HTML encoder
-// escapes: Go's (\u003c), Python's ensure_ascii (\u00f6, \ud83d\ude00),
-// Tornado's "<\/" (or every "/" as "\/"), an HTML attribute's &lt; (with
-// ' as &#39; or Python's &#x27;) or a URL's %3C. Raw bodies are
-// redacted in each of those forms, and decoded text once more after
-// decoding, which catches any escaping that decodes to the token.
+// redactor removes the credentials (the token and Config.Header's
+// values) from what a server sends back. A server may echo one in an
+// error message, escaped as its JSON or HTML encoder escapes: Go's
+// (\u003c), Python's ensure_ascii (\u00f6, \ud83d\ude00), Tornado's
+// "<\/" (or every "/" as "\/"), an HTML attribute's &lt; (with ' as
+// &#39; or Python's &#x27;) or a URL's %3C. Raw bodies are redacted in
+// each of those forms, and decoded text once more after decoding, which
+// catches any escaping that decodes to a secret.
 type redactor struct {
-	token string
-	forms [][]byte // longest first, so a form containing another goes first
+	secrets []string // longest first
+	forms   [][]byte // every secret's forms, longest first, so a form containing another goes first
 }
 
-// newRedactor returns nil for an empty token: nothing to redact.
-func newRedactor(token string) *redactor {
-	if token == "" {
-		return nil
-	}
+// newRedactor returns nil when there is nothing to redact: no token and
+// no credential in header.
+func newRedactor(token string, header http.Header) *redactor {
+	secrets := append([]string{token}, headerSecrets(header)...)
 	seen := map[string]bool{}
-	r := &redactor{token: token}
+	r := &redactor{}
 	add := func(s string) {
 		if s != "" && !seen[s] {
 			seen[s] = true
@@ -46,27 +48,79 @@ func newRedactor(token string) *redactor {
 			}
 		}
 	}
-	add(token)
-	goJSON, _ := json.Marshal(token) // escapes <, >, & as \u003c …
-	add(string(goJSON[1 : len(goJSON)-1]))
-	var plain bytes.Buffer
-	enc := json.NewEncoder(&plain)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(token)
-	p := bytes.TrimSpace(plain.Bytes())
-	add(string(p[1 : len(p)-1]))
-	add(pythonJSON(token))
-	add(html.EscapeString(token))
-	add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(token))
-	add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;").Replace(token)) // Python's html.escape
-	add(url.QueryEscape(token))
-	add(url.PathEscape(token))
-	for i := 1; i < len(r.forms); i++ { // insertion sort, longest first
-		for j := i; j > 0 && len(r.forms[j]) > len(r.forms[j-1]); j-- {
-			r.forms[j], r.forms[j-1] = r.forms[j-1], r.forms[j]
+	for _, secret := range secrets {
+		if secret == "" || slices.Contains(r.secrets, secret) {
+			continue
+		}
+		r.secrets = append(r.secrets, secret)
+		add(secret)
+		goJSON, _ := json.Marshal(secret) // escapes <, >, & as \u003c …
+		add(string(goJSON[1 : len(goJSON)-1]))
+		var plain bytes.Buffer
+		enc := json.NewEncoder(&plain)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(secret)
+		p := bytes.TrimSpace(plain.Bytes())
+		add(string(p[1 : len(p)-1]))
+		add(pythonJSON(secret))
+		add(html.EscapeString(secret))
+		add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(secret))
+		add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;").Replace(secret)) // Python's html.escape
+		add(url.QueryEscape(secret))
+		add(url.PathEscape(secret))
+	}
+	if len(r.secrets) == 0 {
+		return nil
+	}
+	longestFirst := func(a, b int) int { return b - a }
+	slices.SortStableFunc(r.forms, func(a, b []byte) int { return longestFirst(len(a), len(b)) })
+	slices.SortStableFunc(r.secrets, func(a, b string) int { return longestFirst(len(a), len(b)) })
+	return r
+}
+
+// notSecret names the request headers whose values describe the request
+// rather than prove who sends it; every other Config.Header value counts
+// as a credential (Authorization, Cookie, X-Api-Key, a proxy's own). These
+// are left out of redaction because their values are common words that
+// an error message would lose ("application/json").
+var notSecret = map[string]bool{
+	"Accept": true, "Accept-Encoding": true, "Accept-Language": true, "Cache-Control": true,
+	"Content-Type": true, "User-Agent": true,
+}
+
+// minHeaderSecret is the shortest header value (or part of one) that is
+// redacted: shorter ones ("1", "on") are no credential anyone could use,
+// and replacing them everywhere would garble every message.
+const minHeaderSecret = 4
+
+// headerSecrets returns the credentials in h: each value whole, and the
+// parts a server may echo alone: an Authorization's credentials after its
+// scheme ("Bearer T" → "T"), and each cookie's value.
+func headerSecrets(h http.Header) []string {
+	var out []string
+	for k, vs := range h {
+		k = http.CanonicalHeaderKey(k)
+		if notSecret[k] {
+			continue
+		}
+		for _, v := range vs {
+			v = strings.TrimSpace(v)
+			out = append(out, v)
+			switch k {
+			case "Authorization", "Proxy-Authorization":
+				if _, cred, ok := strings.Cut(v, " "); ok {
+					out = append(out, strings.TrimSpace(cred))
+				}
+			case "Cookie":
+				for _, c := range strings.Split(v, ";") {
+					if _, val, ok := strings.Cut(c, "="); ok {
+						out = append(out, strings.Trim(strings.TrimSpace(val), `"`))
+					}
+				}
+			}
 		}
 	}
-	return r
+	return slices.DeleteFunc(out, func(s string) bool { return len(s) < minHeaderSecret })
 }
 
 // pythonJSON is the inside of json.dumps(s) with ensure_ascii, Python's
@@ -97,7 +151,7 @@ func pythonJSON(s string) string {
 	return b.String()
 }
 
-// bytes returns b with every form of the token replaced by [REDACTED].
+// bytes returns b with every form of every secret replaced by [REDACTED].
 func (r *redactor) bytes(b []byte) []byte {
 	if r == nil {
 		return b
@@ -110,12 +164,28 @@ func (r *redactor) bytes(b []byte) []byte {
 	return b
 }
 
-// string returns s, decoded text, with the token replaced.
+// string returns s, decoded text, with every secret replaced.
 func (r *redactor) string(s string) string {
 	if r == nil {
 		return s
 	}
-	return strings.ReplaceAll(s, r.token, redacted)
+	for _, secret := range r.secrets {
+		s = strings.ReplaceAll(s, secret, redacted)
+	}
+	return s
+}
+
+// contains reports whether s holds a secret as it is.
+func (r *redactor) contains(s string) bool {
+	if r == nil {
+		return false
+	}
+	for _, secret := range r.secrets {
+		if strings.Contains(s, secret) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxErrorText caps the server's text in Error(); the fields keep it all.

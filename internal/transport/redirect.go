@@ -56,3 +56,12 @@ func port(u *url.URL) string {
 	}
 	return "80"
 }
+
+// SameOrigin reports whether a and b are base URLs (as ParseBaseURL
+// accepts them) of one origin: scheme, host and port. A URL that does not
+// parse, or is empty, has no origin and shares it with nothing.
+func SameOrigin(a, b string) bool {
+	ua, errA := ParseBaseURL(a)
+	ub, errB := ParseBaseURL(b)
+	return errA == nil && errB == nil && sameOrigin(ua, ub)
+}

@@ -165,6 +165,13 @@ func Unsettled(r *Response) bool {
 	return r.Attempts > 0 && (!r.acted || r.unknown)
 }
 
+// Temporary reports whether a call failed in a way another attempt may
+// get past (a connection error, a 429, 502, 503 or 504: what the retry
+// policy retries), for a caller that repeats a Call with Once itself.
+func Temporary(r *Response, err error) bool {
+	return err != nil && r != nil && r.temporary
+}
+
 // IsJSON reports whether an error body is one of Jupyter's JSON answers,
 // rather than the HTML page it serves for a URL no route matches.
 func IsJSON(body []byte) bool { return json.Valid(body) }

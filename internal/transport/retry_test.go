@@ -1,7 +1,10 @@
 package transport
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -77,5 +80,35 @@ func TestDefaultsApply(t *testing.T) {
 		waitMax: DefaultRetryWaitMax, maxBody: DefaultMaxResponseBytes}
 	if c.settings != want {
 		t.Errorf("defaults: %+v, want %+v", c.settings, want)
+	}
+}
+
+// A Call with Once sends one attempt whatever the retry settings, and
+// Temporary says whether a retry might have got past its failure.
+func TestOnceSendsOneAttempt(t *testing.T) {
+	var status atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(status.Load()))
+	}))
+	defer srv.Close()
+	c, err := New(Settings{Name: "test", Config: Config{BaseURL: srv.URL, RetryMax: 5, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	for st, temporary := range map[int]bool{503: true, 502: true, 429: true, 500: false, 404: false, 200: false} {
+		status.Store(int32(st))
+		r, err := c.Do(context.Background(), Call{Method: "GET", Path: "x", Once: true}, nil)
+		if r.Attempts != 1 || Temporary(r, err) != temporary {
+			t.Errorf("%d: %d attempts, Temporary %v, want 1 and %v", st, r.Attempts, Temporary(r, err), temporary)
+		}
+		if r, _ := c.Do(context.Background(), Call{Method: "GET", Path: "x"}, nil); temporary && r.Attempts != 6 {
+			t.Errorf("%d without Once: %d attempts", st, r.Attempts)
+		}
+	}
+	srv.Close()
+	r, err := c.Do(context.Background(), Call{Method: "GET", Path: "x", Once: true}, nil)
+	if r.Attempts != 1 || !Temporary(r, err) {
+		t.Errorf("connection refused: %d attempts, Temporary %v", r.Attempts, Temporary(r, err))
 	}
 }

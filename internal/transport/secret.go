@@ -46,5 +46,9 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() +
 // MarshalText encodes the redacted form (YAML, TOML, XML and map keys use it).
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// MarshalBinary encodes the redacted form, for encoding/gob, which
+// ignores MarshalText and would otherwise write the string itself.
+func (s Secret) MarshalBinary() ([]byte, error) { return s.MarshalText() }
+
 // LogValue makes slog record the redacted form.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }

@@ -31,6 +31,12 @@ type Call struct {
 	// always treated as idempotent; POST, PATCH and PUT without this are
 	// retried only when the server provably did not act (see retry.go).
 	Idempotent bool
+	// Once sends a single attempt whatever its failure, for a caller whose
+	// own loop repeats the call (a poll): retrying inside each poll would
+	// stretch it by the retry waits, and a readiness the loop is waiting
+	// for would be noticed that much later. Temporary says whether the
+	// failure was one a retry might have got past.
+	Once bool
 }
 
 // repeatable reports whether cl may be sent again after an attempt the

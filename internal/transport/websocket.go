@@ -27,7 +27,7 @@ func (c *Client) DialWebSocket(ctx context.Context, path string, query url.Value
 		target += "?" + query.Encode()
 	}
 	ws, resp, err := websocket.Dial(ctx, target, &websocket.DialOptions{
-		HTTPClient: c.ws, HTTPHeader: h, Subprotocols: subprotocols,
+		HTTPClient: c.wsClient(), HTTPHeader: h, Subprotocols: subprotocols,
 	})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
