@@ -14,7 +14,7 @@ import (
 func gatewayError(t *testing.T, method, path, file string) *Error {
 	t.Helper()
 	rec := readHubRecording(t, "enterprise-gateway-3.3.0/"+file)
-	return newError(method, path, rec.status, rec.header, rec.body, newRedactor(testToken))
+	return newError(method, path, rec.status, rec.header, rec.body, newRedactor(testToken, nil))
 }
 
 // The three refusals a gateway's client meets are three typed errors:
