@@ -56,6 +56,11 @@ type target struct {
 	// reference server and Debian's 1.23.3, 2 when NBSERV_JUPYTER_GENERATION
 	// says so (scripts/with-jupyter.sh sets it).
 	generation int
+	// gateway is set when NBSERV_JUPYTER_GATEWAY is 1: the server runs its
+	// kernels on Enterprise Gateway (--gateway-url; WITH_GATEWAY_MODE=server
+	// scripts/with-gateway.sh), and answers otherwise where
+	// docs/wire/gateway.md GW12 says.
+	gateway bool
 }
 
 func targets(t *testing.T) []target {
@@ -64,7 +69,8 @@ func targets(t *testing.T) []target {
 		if os.Getenv("NBSERV_JUPYTER_GENERATION") == "2" {
 			gen = 2
 		}
-		return []target{{name: "jupyter", url: u, token: os.Getenv("NBSERV_JUPYTER_TOKEN"), real: true, generation: gen}}
+		return []target{{name: "jupyter", url: u, token: os.Getenv("NBSERV_JUPYTER_TOKEN"), real: true, generation: gen,
+			gateway: os.Getenv("NBSERV_JUPYTER_GATEWAY") == "1"}}
 	}
 	// Both of the reference server's personalities, as the real servers
 	// CI runs the suite against: 1.23.3 plain, 2.21.1 (its default) plain
@@ -316,7 +322,11 @@ func TestE2EErrors(t *testing.T) {
 		}
 
 		_, err = c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: uniquePath(t, "x"), Type: "file", Kernel: &nbserv.KernelRequest{Name: "nosuch"}})
-		if !errors.Is(err, nbserv.ErrKernelUnavailable) || !errors.As(err, &e) || e.ShortMessage != "nosuch not found" ||
+		if tg.gateway { // the gateway's refusal reaches the client as a 500 (docs/wire/gateway.md GW12)
+			if !errors.Is(err, nbserv.ErrServer) || !strings.Contains(err.Error(), "Error from Gateway") {
+				t.Errorf("Create with unknown kernelspec through a gateway: %v", err)
+			}
+		} else if !errors.Is(err, nbserv.ErrKernelUnavailable) || !errors.As(err, &e) || e.ShortMessage != "nosuch not found" ||
 			e.Message != "The 'nosuch' kernel is not available. Please pick another suitable kernel instead, or install that kernel." {
 			t.Errorf("Create with unknown kernelspec: %v", err)
 		}

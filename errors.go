@@ -13,8 +13,16 @@ var (
 	// ErrBadRequest matches a 400: the server refused the request body or
 	// a field in it (no JSON, a missing field, an unknown kernel id).
 	ErrBadRequest = transport.ErrBadRequest
-	// ErrUnauthorized matches a 401 or 403: the token is missing or wrong.
+	// ErrUnauthorized matches a 401, or a 403 other than ErrForbidden's:
+	// the token is missing or wrong.
 	ErrUnauthorized = transport.ErrUnauthorized
+	// ErrForbidden matches a 403 from a server that accepted the token but
+	// refuses the call: Jupyter Enterprise Gateway refusing Kernels.List
+	// and Sessions.List while its list_kernels is off, or a Kernels.Start
+	// whose KERNEL_USERNAME (StartKernelRequest.Env) it does not allow.
+	// Another token will not help. A Jupyter Server's 403 (its answer to a
+	// missing or wrong token) matches ErrUnauthorized instead.
+	ErrForbidden = transport.ErrForbidden
 	// ErrNotFound matches a 404: no such session or kernel, or (with an
 	// HTML body) a URL the server has no route for, such as a wrong prefix.
 	ErrNotFound = transport.ErrNotFound
@@ -35,8 +43,10 @@ var (
 	ErrRedirect = transport.ErrRedirect
 	// ErrNotSupported matches a call the server has no route for although
 	// it is a Jupyter Server: GET /api/me on Jupyter Server 1.x (it arrived
-	// in 2.0), or the terminal calls on a server whose terminals are
-	// disabled. The error is a *NotSupportedError.
+	// in 2.0), the terminal calls on a server whose terminals are
+	// disabled, or any call to an API Jupyter Enterprise Gateway does not
+	// serve (Contents, Terminals, Server.Status, Identity). The error is a
+	// *NotSupportedError naming the call.
 	ErrNotSupported = transport.ErrNotSupported
 	// ErrOutcomeUnknown matches a failure after which the server may or
 	// may not have carried out a call that creates or changes something
@@ -104,8 +114,9 @@ type Error = transport.Error
 type ValidationError = transport.ValidationError
 
 // NotSupportedError reports a call the server has no route for (GET
-// /api/me on Jupyter Server 1.x). It matches ErrNotSupported, and unwraps
-// to the server's 404 *Error.
+// /api/me on Jupyter Server 1.x, GET /api/contents/... on Jupyter
+// Enterprise Gateway). It matches ErrNotSupported, and unwraps to the
+// server's 404 *Error.
 type NotSupportedError = transport.NotSupportedError
 
 // Secret is a credential, such as Config.Token. Formatting it with fmt

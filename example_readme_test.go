@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/hub"
@@ -132,6 +133,22 @@ func Example_readmeHub() {
 		log.Fatal(err)
 	}
 	// Output: session report.ipynb
+}
+
+// runReadmeGateway is the README's Enterprise Gateway snippet
+// (TestREADMEGatewaySnippet runs it).
+func runReadmeGateway(ctx context.Context, c *nbserv.Client) error {
+	// snippet: gateway
+	k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{Name: "python3",
+		Env: map[string]string{"KERNEL_USERNAME": "alice", "KERNEL_NAMESPACE": "team-a",
+			"KERNEL_LAUNCH_TIMEOUT": "240"}}, // a pod may need an image pulled first
+		nbserv.WithTimeout(5*time.Minute))
+	if err != nil {
+		return err // ErrForbidden: the gateway does not allow this KERNEL_USERNAME
+	}
+	fmt.Println("kernel", k.Name)
+	return c.Kernels.Delete(ctx, k.ID)
+	// end snippet
 }
 
 // snippet: nbservtest

@@ -49,11 +49,17 @@ type StartKernelRequest struct {
 	// its own process's working directory, not in its root
 	// (docs/wire/nbexec.md NB1).
 	Path string `json:"path,omitempty"`
-	// Env is added to the kernel's environment by Jupyter Enterprise
-	// Gateway, which reads it (KERNEL_USERNAME, KERNEL_NAMESPACE, …).
-	// Jupyter Server itself ignores it, and a Jupyter Server started with
-	// --gateway-url forwards its own KERNEL_* environment to the gateway,
-	// not this.
+	// Env is the kernel's environment as Jupyter Enterprise Gateway reads
+	// it, when the client talks to the gateway directly: the gateway starts
+	// the kernel with these variables, and its process proxies read the
+	// KERNEL_* ones to choose who, where and how: KERNEL_USERNAME (the
+	// gateway refuses a start whose user is in its unauthorized_users,
+	// root by default, with ErrForbidden; without one it takes its own
+	// user's), KERNEL_NAMESPACE, KERNEL_IMAGE, … on Kubernetes
+	// (docs/wire/gateway.md GW4, GW5). Jupyter Server ignores it, and a
+	// Jupyter Server started with --gateway-url does not pass it on: it
+	// sends the gateway its own process's KERNEL_* environment instead
+	// (set those where that server runs).
 	Env map[string]string `json:"env,omitempty"`
 	// ID asks Jupyter Server 2.x to start the kernel under this id (a
 	// UUID the client chose): if a kernel with the id is already running,

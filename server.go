@@ -58,7 +58,8 @@ func (s *ServerService) Status(ctx context.Context, opts ...CallOption) (*Server
 // Python: DefaultApi.api_get.
 func (s *ServerService) Version(ctx context.Context, opts ...CallOption) (*ServerVersion, error) {
 	var body struct {
-		Version *string `json:"version"`
+		Version        *string `json:"version"`
+		GatewayVersion string  `json:"gateway_version"`
 	}
 	var v ServerVersion
 	_, err := s.c.t.Do(ctx, transport.Call{Method: "GET", Path: "api", Decode: func(b []byte) error {
@@ -70,6 +71,7 @@ func (s *ServerService) Version(ctx context.Context, opts ...CallOption) (*Serve
 		}
 		var err error
 		v, err = ParseServerVersion(*body.Version)
+		v.GatewayVersion = body.GatewayVersion
 		return err
 	}}, opts)
 	if err != nil {
@@ -89,6 +91,13 @@ type ServerVersion struct {
 	// Suffix is what follows the release numbers, such as "rc1", ".dev0"
 	// or "+local"; empty for a final release.
 	Suffix string
+	// GatewayVersion is Jupyter Enterprise Gateway's version, such as
+	// "3.3.0", when the server is one: the gateway answers GET /api with
+	// the Jupyter Server it is built on as the version ("1.24.0") and its
+	// own as "gateway_version" (docs/wire/gateway.md GW1). Empty for a
+	// Jupyter Server, including one that delegates its kernels to a
+	// gateway (--gateway-url), and after ParseServerVersion.
+	GatewayVersion string
 }
 
 // ParseServerVersion parses a Python package version as Jupyter reports

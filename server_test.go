@@ -55,6 +55,27 @@ func TestVersionAsksForAPIWithoutSlash(t *testing.T) {
 	}
 }
 
+// Enterprise Gateway answers the Jupyter Server it is built on and its
+// own version (docs/wire/gateway.md GW1); both are kept. A gateway_version
+// of another type is a gateway the SDK does not know: refused, as an odd
+// version is.
+func TestVersionKeepsTheGatewayVersion(t *testing.T) {
+	c, m := newMock(t, "http://gateway.test")
+	m.on("GET", "http://gateway.test/api", 200, `{"version": "1.24.0", "gateway_version": "3.3.0"}`)
+	v, err := c.Server.Version(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ServerVersion{Raw: "1.24.0", Major: 1, Minor: 24, GatewayVersion: "3.3.0"}); *v != want {
+		t.Errorf("Version = %+v, want %+v", *v, want)
+	}
+	c, m = newMock(t, "http://gateway.test")
+	m.on("GET", "http://gateway.test/api", 200, `{"version": "1.24.0", "gateway_version": 3}`)
+	if v, err := c.Server.Version(context.Background()); err == nil {
+		t.Errorf("Version = %+v", v)
+	}
+}
+
 func TestVersionRefusesOddAnswers(t *testing.T) {
 	for _, body := range []string{`{}`, `{"version": null}`, `{"version": 1.23}`, `{"version": "latest"}`, `{"version": ""}`, `[]`, `<html>`} {
 		c, m := newMock(t, "http://jupyter.test")

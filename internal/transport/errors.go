@@ -19,7 +19,8 @@ var (
 	// ErrBadRequest matches a 400: the server refused the request body or
 	// a field in it (no JSON, a missing field, an unknown kernel id).
 	ErrBadRequest = errors.New("nbserv: bad request")
-	// ErrUnauthorized matches a 401 or 403: the token is missing or wrong.
+	// ErrUnauthorized matches a 401, or a 403 other than ErrForbidden's:
+	// the token is missing or wrong.
 	ErrUnauthorized = errors.New("nbserv: unauthorized")
 	// ErrNotFound matches a 404: no such session or kernel, or (with an
 	// HTML body) a URL the server has no route for, such as a wrong prefix.
@@ -41,8 +42,10 @@ var (
 	ErrRedirect = errors.New("nbserv: redirect not followed")
 	// ErrNotSupported matches a call the server has no route for although
 	// it is a Jupyter Server: GET /api/me on Jupyter Server 1.x (it arrived
-	// in 2.0), or the terminal calls on a server whose terminals are
-	// disabled. The error is a *NotSupportedError.
+	// in 2.0), the terminal calls on a server whose terminals are
+	// disabled, or any call to an API Jupyter Enterprise Gateway does not
+	// serve (contents, terminals, /api/status). The error is a
+	// *NotSupportedError.
 	ErrNotSupported = errors.New("nbserv: not supported by this server")
 	// ErrOutcomeUnknown matches a failure after which the server may or
 	// may not have carried out a call that creates or changes something
@@ -190,7 +193,9 @@ func (e *Error) Is(target error) bool {
 	case ErrBadRequest:
 		return e.StatusCode == http.StatusBadRequest
 	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden || e.toLogin()
+		return e.StatusCode == http.StatusUnauthorized || (e.StatusCode == http.StatusForbidden && !gatewayForbidden(e)) || e.toLogin()
+	case ErrForbidden:
+		return gatewayForbidden(e) // gatewayfaults.go
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrKernelGone:
@@ -255,12 +260,13 @@ func (e *ValidationError) Unwrap() error { return e.Err }
 
 // NotSupportedError reports a call the server has no route for. It matches
 // ErrNotSupported, and unwraps to the server's 404 *Error (so it matches
-// ErrNotFound too).
+// ErrNotFound too, and errors.As finds the *Error).
 type NotSupportedError struct {
 	// Feature names what was asked, such as "GET /api/me".
 	Feature string
 	// ServerVersion is the version the server reported (GET /api), such
-	// as "1.23.3".
+	// as "1.23.3"; empty when the 404 itself said "no such route" (Jupyter
+	// Enterprise Gateway's JSON 404), so that no question was asked.
 	ServerVersion string
 	// Err is the server's answer to the call: a 404 *Error.
 	Err error
@@ -268,6 +274,9 @@ type NotSupportedError struct {
 
 // Error says what the server does not support and which version it is.
 func (e *NotSupportedError) Error() string {
+	if e.ServerVersion == "" {
+		return "nbserv: " + e.Feature + ": not supported by this server (it has no such route)"
+	}
 	return "nbserv: " + e.Feature + ": not supported by this server (Jupyter Server " + e.ServerVersion + ")"
 }
 

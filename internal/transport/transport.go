@@ -50,7 +50,9 @@ func (cl Call) repeatable() bool {
 }
 
 // Do sends one API call and decodes a 2xx body with cl.Decode. Every
-// non-2xx answer becomes an *Error. The Response is never nil.
+// non-2xx answer becomes an *Error, wrapped in a *NotSupportedError when
+// it says the server has no such route (notServed). The Response is never
+// nil.
 func (c *Client) Do(ctx context.Context, cl Call, opts []CallOption) (_ *Response, err error) {
 	o := c.callOptions(opts)
 	r := o.response
@@ -69,7 +71,7 @@ func (c *Client) Do(ctx context.Context, cl Call, opts []CallOption) (_ *Respons
 		return r, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return r, c.NewError(cl.Method, c.basePath+cl.Path, resp.StatusCode, resp.Header, r.Body)
+		return r, notServed(cl.Method, c.basePath+cl.Path, c.NewError(cl.Method, c.basePath+cl.Path, resp.StatusCode, resp.Header, r.Body))
 	}
 	if cl.Decode != nil {
 		if err := c.checkDecodeCost(r.Body); err != nil {
@@ -137,7 +139,7 @@ func (c *Client) Stream(ctx context.Context, cl Call, opts []CallOption) (_ io.R
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		cancel()
-		return nil, r, c.NewError(cl.Method, c.basePath+cl.Path, resp.StatusCode, resp.Header, r.Body)
+		return nil, r, notServed(cl.Method, c.basePath+cl.Path, c.NewError(cl.Method, c.basePath+cl.Path, resp.StatusCode, resp.Header, r.Body))
 	}
 	length := resp.ContentLength
 	if resp.Uncompressed { // net/http unzipped it: the length was the zip's
