@@ -47,9 +47,10 @@ func TestWebSocketOverTLSQuickAcks(t *testing.T) {
 
 	// Record the connections the WebSocket transport's dialler returns:
 	// what TLS then runs over.
-	wsTr, ok := c.ws.Transport.(*http.Transport)
+	wsc := c.wsClient() // built on the first dial; built here to record its dials
+	wsTr, ok := wsc.Transport.(*http.Transport)
 	if !ok {
-		t.Fatalf("the WebSocket transport is a %T, not a clone of the caller's *http.Transport", c.ws.Transport)
+		t.Fatalf("the WebSocket transport is a %T, not a clone of the caller's *http.Transport", wsc.Transport)
 	}
 	if wsTr.DialTLSContext != nil || wsTr.TLSClientConfig == nil || wsTr.TLSClientConfig.RootCAs != pool {
 		t.Fatalf("the caller's TLS settings were not kept: %+v", wsTr.TLSClientConfig)
