@@ -63,8 +63,12 @@ type Conn struct {
 	// staleGen is the generation of a socket that saw another client
 	// restart the kernel: the next request takes a new socket first.
 	staleGen uint64
-	info     *KernelInfoReply
-	err      error // set once: the Conn is finished
+	// settled holds, per barrier class (see settle), the newest socket
+	// generation on which the kernel answered a request sent after those
+	// of older sockets: what those still wait for is lost.
+	settled [2]uint64
+	info    *KernelInfoReply
+	err     error // set once: the Conn is finished
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -114,7 +118,7 @@ func Dial(ctx context.Context, ep Endpoint, opts ...Option) (*Conn, error) {
 		conn.wg.Add(1)
 		go conn.monitor(run)
 	}
-	err = conn.gate(ctx, conn.generation())
+	err = conn.gate(ctx, conn.generation(), nil)
 	if errors.Is(err, errReplace) {
 		// The first socket ended before the kernel answered on it: wait,
 		// within ctx, for a newer socket's gate to open the Conn.
