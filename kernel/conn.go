@@ -23,7 +23,12 @@ import (
 // A dropped WebSocket is restored with the same session id, and Jupyter
 // replays what the kernel sent meanwhile, so requests in flight lose
 // nothing (when this Conn was the kernel's only connection: Jupyter
-// buffers only then). A kernel restart or death ends the requests in
+// buffers only then). What Jupyter wrote into the failing socket before
+// it saw it close is lost: a request whose answers went that way ends
+// with an error matching ErrOutcomeUnknown (and is not sent again) once
+// the kernel has answered a request sent after it on the restored socket,
+// which it handles after it (each channel's requests in order, as
+// ipykernel does). A kernel restart or death ends the requests in
 // flight with ErrKernelRestarted or ErrKernelDead instead of leaving them
 // waiting.
 //
