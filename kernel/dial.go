@@ -257,7 +257,8 @@ func (c *Conn) answeredOn(gen uint64) (bool, time.Duration) {
 // Unless the server reports the kernel busy (GET /api/kernels/{id}): a
 // kernel running code answers a kernel_info_request on shell only once
 // done, and ipykernel's on control not while C code holds the GIL, so
-// Jupyter does not nudge a busy kernel on a new socket either. The server
+// Jupyter does not nudge a busy kernel on a new socket either
+// (docs/wire/kernel-channels.md KC71). The server
 // accepted the socket, and has the kernel: the restore is over (the
 // reconnect timeout no longer applies, and the socket's end starts a new
 // restore), and the gate waits for the kernel's answer, asking the server
