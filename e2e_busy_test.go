@@ -2,6 +2,7 @@ package nbserv_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,53 @@ func TestE2EChannelsHeldGILIsNotSilence(t *testing.T) {
 		}
 		if ex.Stdout() != "done\n" {
 			t.Fatalf("stdout %q", ex.Stdout())
+		}
+	})
+}
+
+// The socket drops while a cell holds the GIL: Jupyter does not nudge the
+// busy kernel on the new socket, and the kernel answers nothing there
+// until the cell ends, longer than the reconnect timeout; the server
+// reports the kernel busy, so the Conn keeps the socket, and the Execute
+// gets its output on it.
+//
+//	scripts/with-jupyter.sh go test -race -count=1 -run 'E2EChannelsHeldGIL' -v .
+func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
+	const code = "import ctypes\nctypes.PyDLL(None).sleep(8)\nprint(\"done\")"
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		if tg.ref != nil {
+			tg.ref.Script(code, nbservtest.Sleep(3*time.Second), nbservtest.Stdout("done\n"))
+		}
+		ctx := context.Background()
+		proxy := newCutProxy(t, tg.url)
+		id := startKernel(t, c).ID
+		conn, err := newClient(t, proxy.baseURL(tg.url), tg.token).Kernels.Connect(ctx, id,
+			kernel.WithCheckInterval(2*time.Second), kernel.WithReconnectTimeout(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		busy := make(chan struct{})
+		var once sync.Once
+		go func() {
+			<-busy
+			proxy.cutAndHold()
+			proxy.release()
+		}()
+		// Bounded by the kernel: the cell ends after its 8 s.
+		ex, err := conn.Execute(ctx, code, kernel.WithMessageFunc(func(m *kernel.Message) {
+			if m.Header.MsgType == kernel.MsgExecuteInput {
+				once.Do(func() { close(busy) })
+			}
+		}))
+		if err != nil {
+			t.Fatalf("Execute: %v (Conn: %v)", err, conn.Err())
+		}
+		if ex.Stdout() != "done\n" {
+			t.Fatalf("stdout %q", ex.Stdout())
+		}
+		if n := proxy.accepted(); n < 2 {
+			t.Errorf("%d connections through the proxy, want a reconnect", n)
 		}
 	})
 }
