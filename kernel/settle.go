@@ -9,7 +9,8 @@ import (
 
 // Settling the requests a dropped socket carried. Jupyter keeps what the
 // kernel sends for a session only once that session's socket has closed
-// on its side; what it wrote into the socket while it was failing is lost.
+// on its side; what it wrote into the socket while it was failing is lost
+// (docs/wire/kernel-channels.md KC72).
 // A request whose reply or idle status went that way would wait for its
 // context on the restored socket, though the kernel was long done with it.
 // The kernel handles each channel's requests in order (ipykernel does):
