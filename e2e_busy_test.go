@@ -14,7 +14,9 @@ import (
 // A cell whose C code holds the GIL for several check intervals: ipykernel's
 // control thread cannot answer the Conn's probes of the socket meanwhile,
 // yet the socket brought the cell's busy status, so it is not taken for a
-// silent one and the Execute gets its output. (The reference kernel answers
+// silent one and the Execute gets its output; and when the cell took the
+// GIL before its busy status left the kernel, no probe socket is answered
+// either (docs/wire/kernel-channels.md KC45). (The reference kernel answers
 // control at once; against it the cell is scripted, short.)
 //
 //	scripts/with-jupyter.sh go test -race -count=1 -run 'E2EChannelsHeldGIL' -v .

@@ -81,7 +81,7 @@ func forEachTarget(t *testing.T, f func(t *testing.T, tg target, c *nbserv.Clien
 
 // newClient is the external tests' one way to make a client: for base
 // with token, a minute per call, adjusted by adjust.
-func newClient(t *testing.T, base, token string, adjust ...func(*nbserv.Config)) *nbserv.Client {
+func newClient(t testing.TB, base, token string, adjust ...func(*nbserv.Config)) *nbserv.Client {
 	t.Helper()
 	cfg := nbserv.Config{BaseURL: base, Token: nbserv.Secret(token), Timeout: time.Minute}
 	for _, f := range adjust {

@@ -638,6 +638,19 @@ func (k *fakeKernel) handshakeCount() int {
 	return len(k.handshakes)
 }
 
+// handshakesOf counts the handshakes of one session's sockets.
+func (k *fakeKernel) handshakesOf(session string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for _, r := range k.handshakes {
+		if r.URL.Query().Get("session_id") == session {
+			n++
+		}
+	}
+	return n
+}
+
 func (k *fakeKernel) receivedOf(msgType string) []*Message {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
@@ -412,8 +413,11 @@ func (c *Conn) monitor(ctx context.Context) {
 		// A request that heard back on this socket proves it relays: the
 		// kernel is busy with it, and may leave control unanswered for as
 		// long as it runs (ipykernel's control thread waits while C code
-		// holds the GIL).
-		if open && !heard && c.silent(ctx, gen) {
+		// holds the GIL). Without that word, the socket is silent only if
+		// the kernel answers elsewhere: a cell can take the GIL before its
+		// busy status leaves the kernel (ipykernel's IOPub thread needs
+		// the GIL too), and then nothing at all comes until it ends.
+		if open && !heard && c.silent(ctx, gen) && c.answersElsewhere(ctx) {
 			err := transport.OutcomeUnknown(fmt.Errorf("nbserv: the kernel connection went silent (no answer to a kernel_info_request on control within %v); the request was sent, and the kernel may have run it", c.o.check))
 			c.drop(gen) // first, so that no request goes out on this socket
 			c.failSentOn(gen, err)
@@ -451,6 +455,54 @@ func (c *Conn) silent(ctx context.Context, gen uint64) bool {
 		case <-ctx.Done():
 			n, current := c.iopubSeen(gen)
 			return n == before && current && c.Err() == nil
+		}
+	}
+}
+
+// answersElsewhere reports whether the kernel answers a
+// kernel_info_request on control on a socket of its own, within the
+// check interval (at least 2 s): the proof that a silent socket, not a
+// busy kernel, keeps our requests waiting. The probe socket has a session
+// of its own, since Jupyter closes the older of two sockets with one
+// session (docs/wire/kernel-channels.md KC44), and is closed after it.
+func (c *Conn) answersElsewhere(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, max(c.o.check, 2*time.Second))
+	defer cancel()
+	var subprotocols []string
+	if c.o.protocol != ProtocolLegacy {
+		subprotocols = []string{ProtocolV1}
+	}
+	ws, err := c.ep.DialChannels(ctx, newUUID(), subprotocols)
+	if err != nil {
+		return false
+	}
+	defer ws.CloseNow()
+	fr, err := framingFor(ws.Subprotocol())
+	if err != nil {
+		return false
+	}
+	ws.SetReadLimit(-1) // bounded by readFrame
+	id := c.session + gateMark + strconv.FormatUint(c.seq.Add(1), 10)
+	typ, frame := fr.encode(ChannelControl, &outParts{header: c.header(id, MsgKernelInfoRequest),
+		parent: []byte("{}"), metadata: []byte("{}"), content: []byte("{}")})
+	if ws.Write(ctx, typ, frame) != nil {
+		return false
+	}
+	scratch := new([]byte)
+	for {
+		typ, r, err := ws.Reader(ctx)
+		if err != nil {
+			return false
+		}
+		frame, over, err := readFrame(r, 1<<20, scratch)
+		if err != nil {
+			return false
+		}
+		if over {
+			continue
+		}
+		if m := fr.decode(typ, frame); m.Err == nil && m.ParentHeader.MsgID == id && m.Header.MsgType == MsgKernelInfoReply {
+			return true
 		}
 	}
 }

@@ -148,11 +148,14 @@ func WithReconnectTimeout(d time.Duration) Option {
 // of a deleted kernel open and silent, so without this check a request
 // could wait forever. At the same time it probes the socket with a
 // kernel_info_request on control, which the kernel answers even while it
-// runs code: a socket that gives no answer within the interval, and on
-// which no request waiting has heard back (a kernel busy with one may
-// leave control unanswered: ipykernel's, while C code holds the GIL), is
-// silent (a socket that lived through a kernel restart can be), so the
-// Conn drops and restores it, and the requests sent on it end with an error
+// runs code. A socket that gives no answer within the interval, on
+// which no request waiting has heard back, while the kernel does answer
+// the same question on a probe socket of its own (opened for it and
+// closed after, bounded by the interval, at least 2 s), is silent (a
+// socket that lived through a kernel restart can be); a kernel that
+// answers nowhere is busy (ipykernel's leaves control unanswered while C
+// code holds the GIL) and its requests go on waiting. The Conn drops and
+// restores a silent socket, and the requests sent on it end with an error
 // matching ErrOutcomeUnknown (the kernel may have run them; they are not
 // sent again). A negative value disables the check and the probe.
 func WithCheckInterval(d time.Duration) Option {

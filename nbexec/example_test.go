@@ -60,3 +60,36 @@ func ExampleRun() {
 	//
 	// [2] 2
 }
+
+// Parameterise a notebook as papermill does, with values typed as
+// papermill's -p types them, before running it.
+func ExampleInjectParameters() {
+	nb := nbformat.New(nbformat.NewCodeCell("region = 'all'\nlimit = 10"), nbformat.NewCodeCell("print(region, limit)"))
+	_ = nb.Cells[0].Metadata.Set("tags", []string{nbexec.TagParameters})
+	nb.Metadata.Kernelspec = &nbformat.KernelspecMetadata{Name: "python3", DisplayName: "Python 3", Language: "python"}
+
+	inj, err := nbexec.InjectParameters(nb, "", // "": the notebook's language
+		nbexec.Parameter{Name: "region", Value: nbexec.ParseValue("Europe/Zürich")},
+		nbexec.Parameter{Name: "limit", Value: nbexec.ParseValue("250")},
+		nbexec.Parameter{Name: "ratio", Value: nbexec.ParseValue("1e-3")},
+		nbexec.Parameter{Name: "dry_run", Value: nbexec.ParseValue("True")},
+		nbexec.Parameter{Name: "label", Value: "say \"hi\"\n"}, // a -r value: a string as given
+	)
+	if err != nil {
+		log.Fatal(err) // a *nbexec.LanguageError for a kernel that is not Python
+	}
+	if inj.NoParametersCell {
+		fmt.Println("warning: no cell tagged parameters; the values went first")
+	}
+	fmt.Printf("cell %d:\n%s", inj.Index, nb.Cells[inj.Index].Source)
+	// Then nbexec.Run(ctx, conn, nb, opts) as in the Run example.
+
+	// Output:
+	// cell 1:
+	// # Parameters
+	// region = "Europe/Z\xfcrich"
+	// limit = 250
+	// ratio = 0.001
+	// dry_run = True
+	// label = "say \"hi\"\n"
+}

@@ -21,6 +21,9 @@
 //   - The first exception stops the run with a *CellError unless it is
 //     allowed: by Options.AllowErrors, by its name (Options.AllowErrorNames,
 //     nbclient's allow_error_names), or by the cell's raises-exception tag.
+//     A cell whose exception may be allowed is sent with stop_on_error
+//     false, as nbclient sends it, so that the kernel does not abort the
+//     next cell.
 //   - Options.CellTimeout bounds each cell: past it Run interrupts the
 //     kernel (as papermill does, so it is free for whoever uses it next)
 //     and stops with a *CellError matching ErrCellTimeout.
@@ -38,6 +41,12 @@
 //   - Options.OnCell is called after each cell that ran, with the notebook
 //     in a consistent state, so a caller can save it after every cell and
 //     an interrupted run leaves what ran.
+//
+// Before a run, InjectParameters parameterises a notebook as papermill
+// does: a cell tagged injected-parameters, after the cell tagged
+// parameters, assigns the values as Python literals written as papermill
+// writes them, and metadata.papermill.parameters records them; ParseValue
+// types a command-line value as papermill's -p does.
 //
 // The package imports kernel and nbformat only: reading and saving the
 // notebook and starting the kernel are the caller's (nbserv's
@@ -258,6 +267,14 @@ func (r *run) cell(ctx context.Context, i int) (allowed, stop error) {
 			timing[key] = timestamp(m.Header)
 		}
 	}))
+	if r.mayAllow(cell) {
+		// As nbclient: a cell whose error may be allowed is sent with
+		// stop_on_error false, or ipykernel, on its error, aborts the
+		// requests that reach it before it has finished handling the
+		// error, which the next cell, sent as soon as this one is idle,
+		// can be (docs/wire/nbexec.md NB3).
+		xopts = append(xopts, kernel.WithoutStopOnError())
+	}
 	xctx, timedOut, stopTimer := r.watch(ctx)
 	ex, err := r.conn.Execute(xctx, cell.Source, xopts...)
 	interruptErr := stopTimer()
@@ -340,6 +357,13 @@ func (r *run) watch(ctx context.Context) (xctx context.Context, timedOut func() 
 // allows reports whether the exception kerr of cell lets the run go on.
 func (r *run) allows(cell *nbformat.Cell, kerr *kernel.Error) bool {
 	return r.opts.AllowErrors || slices.Contains(r.opts.AllowErrorNames, kerr.Ename) || hasTag(cell, TagRaisesException)
+}
+
+// mayAllow reports whether an exception of cell may let the run go on:
+// every one, or one of Options.AllowErrorNames (which nbclient sends with
+// stop_on_error true; an allowed name must not abort the next cell either).
+func (r *run) mayAllow(cell *nbformat.Cell) bool {
+	return r.opts.AllowErrors || len(r.opts.AllowErrorNames) > 0 || hasTag(cell, TagRaisesException)
 }
 
 // record stores ex's outputs and count in cell i, applies its displays'

@@ -436,3 +436,73 @@ func TestRunStopsWithItsContext(t *testing.T) {
 		t.Errorf("%v blames cell %d, which did not run", err, ce.Index)
 	}
 }
+
+// TestRunAllowedErrorsDoNotAbortTheNextRequest: a cell whose error may be
+// allowed goes with stop_on_error false, as nbclient sends it, so the
+// kernel does not abort the requests that reach it while it handles the
+// error (ipykernel aborted the next cell that way: docs/wire/nbexec.md
+// NB3). The request that could be aborted is sent on Run's own connection
+// while the failing cell waits for input, so it is in the kernel's queue
+// before the error, whatever the timing.
+func TestRunAllowedErrorsDoNotAbortTheNextRequest(t *testing.T) {
+	cases := map[string]struct {
+		opts    nbexec.Options
+		tags    []string
+		aborted bool
+	}{
+		"AllowErrors":          {opts: nbexec.Options{AllowErrors: true}},
+		"AllowErrorNames":      {opts: nbexec.Options{AllowErrorNames: []string{"ValueError"}}},
+		"raises-exception tag": {tags: []string{nbexec.TagRaisesException}},
+		"not allowed":          {aborted: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // generous: the cell takes milliseconds
+			defer cancel()
+			srv := nbservtest.NewServer(t)
+			srv.Script("fails", nbservtest.Input("go? ", func(string) []nbservtest.Step {
+				return []nbservtest.Step{nbservtest.Error("ValueError", "boom")}
+			}))
+			srv.Script("queued", nbservtest.Stdout("queued ran\n"))
+			k, err := srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replies := make(chan string, 1)
+			conn, err := srv.Client.Kernels.Connect(ctx, k.ID, kernel.WithMessageHandler(func(m *kernel.Message) {
+				if m.Header.MsgType == kernel.MsgExecuteReply {
+					var r kernel.ExecuteReply
+					_ = json.Unmarshal(m.Content, &r)
+					replies <- r.Status
+				}
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			opts := tc.opts
+			opts.ExecuteOptions = []kernel.ExecuteOption{kernel.WithStdin(func(ctx context.Context, _ *kernel.InputRequest) (string, error) {
+				_, err := conn.Send(ctx, kernel.ChannelShell, kernel.MsgExecuteRequest,
+					&kernel.ExecuteRequest{Code: "queued", StoreHistory: true, UserExpressions: map[string]string{}, StopOnError: true})
+				return "", err
+			})}
+			c := nbformat.NewCodeCell("fails")
+			if tc.tags != nil {
+				_ = c.Metadata.Set("tags", tc.tags)
+			}
+			runErr := nbexec.Run(ctx, conn, nbformat.New(c), opts)
+			var ke *kernel.Error
+			if tc.aborted && !errors.As(runErr, &ke) || !tc.aborted && runErr != nil {
+				t.Fatalf("Run: %v", runErr)
+			}
+			select {
+			case status := <-replies:
+				if want := map[bool]string{true: kernel.StatusAborted, false: kernel.StatusOK}[tc.aborted]; status != want {
+					t.Errorf("the queued request's reply: %q, want %q", status, want)
+				}
+			case <-ctx.Done():
+				t.Fatal("no reply to the queued request")
+			}
+		})
+	}
+}

@@ -9,6 +9,11 @@
 # WITH_JUPYTER_BASES (default "/ /user/ci/") chooses the base URLs; the
 # benchmarks use one: WITH_JUPYTER_BASES=/ scripts/with-jupyter.sh go test -bench ...
 #
+# WITH_JUPYTER_SERVER_ARGS adds arguments to the server's command line (split
+# on spaces), such as raised IOPub limits for the nbconvert differential test:
+#   WITH_JUPYTER_SERVER_ARGS='--ServerApp.iopub_msg_rate_limit=1e9 --ServerApp.iopub_data_rate_limit=1e12' \
+#     scripts/with-jupyter.sh go test -run NbconvertDifferential .
+#
 # WITH_JUPYTER_GENERATION chooses the server: 1 (the default) is Debian's
 # Jupyter Server 1.23.3; 2 is Jupyter Server 2.x from the Python package
 # index, in the virtual environment scripts/jupyter2-env.sh makes (once):
@@ -19,14 +24,17 @@
 # token, a temporary root dir and temporary Jupyter config and data dirs
 # (so nothing piles up in ~/.jupyter and no user kernelspec leaks in),
 # waits for GET /api/status, runs the command with NBSERV_JUPYTER_URL,
-# NBSERV_JUPYTER_TOKEN and NBSERV_JUPYTER_GENERATION (1 or 2) set, and on
+# NBSERV_JUPYTER_TOKEN, NBSERV_JUPYTER_GENERATION (1 or 2),
+# NBSERV_JUPYTER_SERVER_ARGS (WITH_JUPYTER_SERVER_ARGS, as the server got
+# them) and NBSERV_JUPYTER_BIN (the `jupyter` command of the server's Python
+# environment, whose nbconvert runs notebooks beside it) set, and on
 # exit (failure and interrupt included) stops the server and every kernel
 # it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$#" -eq 0 ]; then
-  set -- go test -p 1 -race -count=1 -v -run 'E2E|Differential' . ./internal/refserver # -p 1: one server, one package at a time
+  set -- go test -p 1 -race -count=1 -v -run 'E2E|Differential' . ./internal/refserver ./examples/run-notebook # -p 1: one server, one package at a time
 fi
 
 generation="${WITH_JUPYTER_GENERATION:-1}"
@@ -40,22 +48,28 @@ esac
 
 # Debian's packages, and so Debian's python3, are what the server and its
 # kernels run on (a python3 earlier on PATH, such as pyenv's, is not).
-if [ "$generation" = 1 ] && { ! command -v jupyter-server >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import ipykernel' >/dev/null 2>&1; }; then
-  echo "with-jupyter: installing jupyter-server and python3-ipykernel" >&2
+# jupyter-nbconvert is the `jupyter nbconvert` command (its Python package
+# comes with jupyter-server).
+if [ "$generation" = 1 ] && { ! command -v jupyter-server >/dev/null 2>&1 || ! command -v jupyter-nbconvert >/dev/null 2>&1 ||
+  ! /usr/bin/python3 -c 'import ipykernel' >/dev/null 2>&1; }; then
+  echo "with-jupyter: installing jupyter-server, jupyter-nbconvert and python3-ipykernel" >&2
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq jupyter-server python3-ipykernel >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq jupyter-server jupyter-nbconvert python3-ipykernel >/dev/null
 fi
 
 jupyter_server=jupyter-server
+jupyter_bin=/usr/bin/jupyter
 token_option=--ServerApp.token # deprecated by 2.x, which warns
 if [ "$generation" = 2 ]; then
   venv=$(scripts/jupyter2-env.sh)
   jupyter_server="$venv/bin/jupyter-server"
+  jupyter_bin="$venv/bin/jupyter"
   token_option=--IdentityProvider.token
 fi
 
+server_args="${WITH_JUPYTER_SERVER_ARGS:-}"
 work=$(mktemp -d)
 server_pid=""
 
@@ -96,11 +110,12 @@ start_server() { # base_url; sets url and token, or fails when the server did no
   # notebook-signing key and its database inside $work, removed on exit.
   # JUPYTER_PATH would add kernelspec dirs; the config and data dirs are this
   # run's own. port_retries=0: a server whose port was taken meanwhile exits
-  # rather than moving to a port nobody polls.
+  # rather than moving to a port nobody polls. $server_args is unquoted on
+  # purpose: one argument per word.
   env -u JUPYTER_PATH HOME="$work/home" JUPYTER_CONFIG_DIR="$work/config" JUPYTER_DATA_DIR="$work/data" \
     JUPYTER_RUNTIME_DIR="$work/runtime" setsid "$jupyter_server" --no-browser --allow-root --ip 127.0.0.1 --port "$port" \
     --ServerApp.port_retries=0 "$token_option=$token" --ServerApp.root_dir="$root" --ServerApp.base_url="$base" \
-    >"$work/jupyter-$port.log" 2>&1 &
+    $server_args >"$work/jupyter-$port.log" 2>&1 &
   server_pid=$!
   disown "$server_pid" # stop_server reports on it; bash need not
   url="http://127.0.0.1:$port$base"
@@ -127,7 +142,8 @@ run_against() { # base_url, then the command
     [ "$attempt" -lt 3 ] || return 1
   done
   local rc=0
-  NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" "$@" || rc=$?
+  NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" \
+    NBSERV_JUPYTER_SERVER_ARGS="$server_args" NBSERV_JUPYTER_BIN="$jupyter_bin" "$@" || rc=$?
   stop_server
   return "$rc"
 }

@@ -2,7 +2,8 @@
 // the executed notebook, as `jupyter nbconvert --execute` and papermill do,
 // but with the kernel on the server:
 //
-//	run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] INPUT.ipynb OUTPUT.ipynb
+//	run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] [-p NAME=VALUE]... [-r NAME=VALUE]... INPUT.ipynb OUTPUT.ipynb
+//	run-notebook [flags] -d OUTDIR [-j N] INPUT.ipynb...
 //
 // INPUT and OUTPUT are local files, or with -server paths on the server
 // (its contents API). The program starts a kernel of its own (never a
@@ -11,8 +12,29 @@
 // the server's root, or INPUT's directory with -server), runs the cells with
 // package nbexec, and writes OUTPUT, as canonical nbformat, after every
 // cell, so an interrupted run leaves what ran. It deletes the kernel it
-// started at the end, on success, error, SIGINT and SIGTERM alike, and
-// nothing else.
+// started at the end, on success, error, SIGINT, SIGTERM and SIGPIPE
+// alike, and nothing else.
+//
+// -p NAME=VALUE and -r NAME=VALUE parameterise the notebook as papermill
+// does (package nbexec's InjectParameters): a cell tagged
+// injected-parameters after the cell tagged parameters (first, with a
+// warning, when there is none) assigns each NAME, a -p VALUE typed as
+// papermill types it (True, False, None, an int, a float, else a string),
+// a -r VALUE as a string; -p values first, then -r, a NAME given again
+// keeping its place and taking the later value. Parameters need a Python
+// kernel: the language is -k's kernelspec's, else the notebook's, else
+// the server's default kernelspec's.
+//
+// With -d OUTDIR, every argument is an INPUT, run on a kernel of its own,
+// -j at a time (default 1), and written to OUTDIR/<INPUT's base name> after
+// every cell (OUTDIR is created when local; on the server it must exist);
+// a summary at the end gives each notebook's outcome and time, and the exit
+// status is 1 when any failed. Two INPUTs with the same base name, or an
+// INPUT that its output would overwrite, are usage errors.
+//
+// When standard error is a terminal (a character device), a status line
+// there shows the cell running, "cell n of m", and the time so far,
+// redrawn every second and cleared at the end.
 //
 // Exit status: 0 when every cell ran (or raised only allowed errors), 1 when
 // a cell failed or anything else went wrong, 2 for a usage error; -h exits
@@ -38,6 +60,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,7 +74,8 @@ import (
 //go:embed demo.ipynb
 var demo []byte
 
-const usage = `usage: run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] INPUT.ipynb OUTPUT.ipynb
+const usage = `usage: run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] [-p NAME=VALUE]... [-r NAME=VALUE]... INPUT.ipynb OUTPUT.ipynb
+       run-notebook [flags] -d OUTDIR [-j N] INPUT.ipynb...
        run-notebook    (the bundled demo on the embedded reference server)
 
 Flags:
@@ -62,7 +86,10 @@ Flags:
 const cleanupTimeout = 30 * time.Second
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: a reader of the output that goes away (run-notebook |
+	// head) would otherwise kill the program before it deletes its kernel;
+	// caught, it ends the run the same way, and the writes fail quietly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -75,11 +102,46 @@ type options struct {
 	timeout     time.Duration
 	onServer    bool
 	cwd         string
-	in, out     string
+	// params are the -p values, typed, then the -r values.
+	params []nbexec.Parameter
+	// outDir and jobs are -d and -j: several INPUTs, each written to
+	// outDir, jobs at a time.
+	outDir string
+	jobs   int
+	// quiet leaves the cells' outputs off the console, where several
+	// notebooks running at once would interleave them.
+	quiet bool
+}
+
+// paramFlag parses a -p or -r NAME=VALUE.
+func paramFlag(dst *[]nbexec.Parameter, typed bool) func(string) error {
+	return func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok {
+			return errors.New("want NAME=VALUE")
+		}
+		p := nbexec.Parameter{Name: name, Value: value}
+		if typed {
+			p.Value = nbexec.ParseValue(value)
+		}
+		// The name is checked now, a usage error, by injecting into an
+		// empty Python notebook: nbexec says what Python can assign.
+		if _, err := nbexec.InjectParameters(nbformat.New(), "python", p); err != nil {
+			return err
+		}
+		*dst = append(*dst, p)
+		return nil
+	}
 }
 
 // run is the program: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runOn(ctx, args, stdout, stderr, isTerminal(stderr))
+}
+
+// runOn is run with terminal saying whether stderr is a terminal, where
+// the status line goes.
+func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, terminal bool) int {
 	env, envErr := nbserv.ConfigFromEnv()
 	var o options
 	fs := flag.NewFlagSet("run-notebook", flag.ContinueOnError)
@@ -93,6 +155,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timeout, "timeout", 0, "longest a cell may run before the kernel is interrupted; 0 means no limit")
 	fs.BoolVar(&o.onServer, "server", false, "INPUT and OUTPUT are paths on the server, not local files")
 	fs.StringVar(&o.cwd, "cwd", "", "the kernel's working `DIR`ectory on the server (default: its root, or INPUT's directory with -server)")
+	var typed, raw []nbexec.Parameter
+	fs.Func("p", "set a parameter, `NAME=VALUE`, the value typed as papermill's -p types it (int, float, True/False/None, else a string); repeatable", paramFlag(&typed, true))
+	fs.Func("r", "set a parameter, `NAME=VALUE`, the value a string, as papermill's -r; repeatable", paramFlag(&raw, false))
+	fs.StringVar(&o.outDir, "d", "", "run every argument as an INPUT and write each to `OUTDIR`/<its base name>")
+	fs.IntVar(&o.jobs, "j", 1, "with -d, how many notebooks (`N`) run at once, each on its own kernel")
 	switch err := fs.Parse(args); {
 	case errors.Is(err, flag.ErrHelp):
 		_, _ = stdout.Write(help.Bytes())
@@ -113,11 +180,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			token = nbserv.Secret(o.token)
 		}
 	})
+	o.params = append(typed, raw...) // papermill applies -p, then -r
 	switch {
+	case o.outDir != "" && fs.NArg() == 0:
+		return usageError(errors.New("-d wants at least one INPUT.ipynb"))
+	case o.outDir == "" && isSet(fs, "j"):
+		return usageError(errors.New("-j runs several notebooks: give -d OUTDIR"))
+	case o.jobs < 1:
+		return usageError(errors.New("-j must be at least 1"))
+	case fs.NArg() == 0 && len(o.params) > 0:
+		return usageError(errors.New("parameters want an INPUT.ipynb (the demo takes none)"))
 	case fs.NArg() == 0:
-		return runDemo(ctx, stdout, stderr)
-	case fs.NArg() != 2:
-		return usageError(errors.New("want INPUT.ipynb and OUTPUT.ipynb"))
+		return runDemo(ctx, stdout, stderr, terminal)
+	case o.outDir == "" && fs.NArg() != 2:
+		return usageError(errors.New("want INPUT.ipynb and OUTPUT.ipynb (or -d OUTDIR and INPUTs)"))
 	case o.url == "" && envErr != nil:
 		return usageError(envErr)
 	case o.url == "":
@@ -125,7 +201,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case o.timeout < 0:
 		return usageError(errors.New("-timeout must not be negative"))
 	}
-	o.in, o.out = fs.Arg(0), fs.Arg(1)
+	jobs, err := plan(o, fs.Args(), isSet(fs, "cwd"))
+	if err != nil {
+		return usageError(err)
+	}
 	c, err := nbserv.NewClient(nbserv.Config{BaseURL: o.url, Token: token})
 	if err != nil {
 		return usageError(err)
@@ -134,14 +213,82 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	st := store(localFiles{})
 	if o.onServer {
 		st = serverFiles{c}
-		o.in, o.out = strings.TrimPrefix(o.in, "/"), strings.TrimPrefix(o.out, "/")
-		if !isSet(fs, "cwd") {
-			if o.cwd = path.Dir(o.in); o.cwd == "." {
-				o.cwd = ""
+	} else if o.outDir != "" {
+		if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "run-notebook: %v\n", err)
+			return 1
+		}
+	}
+	con := newConsole(stdout, stderr, terminal, o.outDir != "")
+	defer con.close()
+	if o.outDir == "" {
+		return report(execute(ctx, c, st, jobs[0], o, con), con.stderr())
+	}
+	return runMany(ctx, c, st, jobs, o, con)
+}
+
+// job is one notebook to run: where to read it, where to write it, and
+// the kernel's working directory.
+type job struct{ in, out, cwd string }
+
+// plan turns the arguments into jobs: INPUT and OUTPUT, or with -d each
+// argument an INPUT written to OUTDIR under its base name. cwdSet says
+// whether -cwd was given; without it a notebook on the server runs in its
+// own directory.
+func plan(o options, args []string, cwdSet bool) ([]job, error) {
+	clean, base, join := filepath.Clean, filepath.Base, filepath.Join
+	if o.onServer {
+		trim := func(p string) string { return strings.TrimPrefix(p, "/") }
+		clean = func(p string) string { return path.Clean(trim(p)) }
+		base = path.Base
+		join = func(elem ...string) string { return trim(path.Join(elem...)) }
+	}
+	var jobs []job
+	if o.outDir == "" {
+		jobs = []job{{in: args[0], out: args[1]}}
+	} else {
+		seen := map[string]string{}
+		for _, in := range args {
+			name := base(clean(in))
+			if other, dup := seen[name]; dup {
+				return nil, fmt.Errorf("%s and %s would both be written to %s", other, in, join(o.outDir, name))
+			}
+			seen[name] = in
+			out := join(o.outDir, name)
+			if same, err := samePath(o.onServer, clean(in), out); err != nil || same {
+				return nil, fmt.Errorf("the output of %s would overwrite it: give another -d", in)
+			}
+			jobs = append(jobs, job{in: in, out: out})
+		}
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		j.cwd = o.cwd
+		if o.onServer {
+			j.in, j.out = strings.TrimPrefix(j.in, "/"), strings.TrimPrefix(j.out, "/")
+			if !cwdSet {
+				if j.cwd = path.Dir(j.in); j.cwd == "." {
+					j.cwd = ""
+				}
 			}
 		}
 	}
-	return report(execute(ctx, c, st, o, stdout), stderr)
+	return jobs, nil
+}
+
+// samePath reports whether two paths name one file: on the server, when
+// they are equal once cleaned; locally, when they resolve to the same
+// absolute path.
+func samePath(onServer bool, a, b string) (bool, error) {
+	if onServer {
+		return a == b, nil
+	}
+	absA, err := filepath.Abs(a)
+	if err != nil {
+		return false, err
+	}
+	absB, err := filepath.Abs(b)
+	return absA == absB, err
 }
 
 // isSet reports whether the flag name was given.
@@ -153,31 +300,41 @@ func isSet(fs *flag.FlagSet, name string) bool {
 
 // report prints err for people and returns the exit status.
 func report(err error, stderr io.Writer) int {
-	var kerr *kernel.Error
-	var limit *nbexec.IOPubLimitError
-	var ce *nbexec.CellError
-	atCell := errors.As(err, &ce)
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0
-	case errors.Is(err, nbserv.ErrUnauthorized):
-		fmt.Fprintf(stderr, "run-notebook: the server refused the token (give -token, or set JUPYTER_TOKEN): %v\n", err)
-	case atCell && errors.As(err, &limit):
-		fmt.Fprintf(stderr, "run-notebook: cell %d: outputs were lost: %v\n", ce.Index+1, limit)
-	case atCell && errors.As(err, &kerr):
-		fmt.Fprintf(stderr, "run-notebook: cell %d raised %s: %s\n%s\n", ce.Index+1, kerr.Ename, kerr.Evalue, shorten(kerr.PlainTraceback()))
-	case atCell:
-		fmt.Fprintf(stderr, "run-notebook: cell %d: %v\n", ce.Index+1, ce.Err)
-	default:
-		fmt.Fprintf(stderr, "run-notebook: %v\n", err)
 	}
+	fmt.Fprintf(stderr, "run-notebook: %s\n", describe(err))
 	return 1
 }
 
-// execute runs the notebook o.in on a kernel of its own and writes o.out
+// describe says what err means for people; a cell's exception comes with
+// its traceback, shortened, on the following lines.
+func describe(err error) string {
+	var kerr *kernel.Error
+	var limit *nbexec.IOPubLimitError
+	var lang *nbexec.LanguageError
+	var ce *nbexec.CellError
+	atCell := errors.As(err, &ce)
+	switch {
+	case errors.Is(err, nbserv.ErrUnauthorized):
+		return fmt.Sprintf("the server refused the token (give -token, or set JUPYTER_TOKEN): %v", err)
+	case errors.As(err, &lang):
+		return fmt.Sprintf("cannot set parameters: %v", lang)
+	case atCell && errors.As(err, &limit):
+		return fmt.Sprintf("cell %d: outputs were lost: %v", ce.Index+1, limit)
+	case atCell && errors.As(err, &kerr):
+		return fmt.Sprintf("cell %d raised %s: %s\n%s", ce.Index+1, kerr.Ename, kerr.Evalue, shorten(kerr.PlainTraceback()))
+	case atCell:
+		return fmt.Sprintf("cell %d: %v", ce.Index+1, ce.Err)
+	}
+	return err.Error()
+}
+
+// execute runs the notebook j.in on a kernel of its own and writes j.out
 // after each cell and at the end.
-func execute(ctx context.Context, c *nbserv.Client, st store, o options, out io.Writer) (err error) {
-	nb, err := st.load(ctx, o.in)
+func execute(ctx context.Context, c *nbserv.Client, st store, j job, o options, con *console) (err error) {
+	out := con.stdout()
+	nb, err := st.load(ctx, j.in)
 	if err != nil {
 		return err
 	}
@@ -185,12 +342,25 @@ func execute(ctx context.Context, c *nbserv.Client, st store, o options, out io.
 	if name == "" && nb.Metadata.Kernelspec != nil {
 		name = nb.Metadata.Kernelspec.Name
 	}
+	if len(o.params) > 0 {
+		lang, err := kernelLanguage(ctx, c, nb, o.kernelName, name)
+		if err != nil {
+			return err
+		}
+		inj, err := nbexec.InjectParameters(nb, lang, o.params...)
+		if err != nil {
+			return err
+		}
+		if inj.NoParametersCell {
+			fmt.Fprintf(con.stderr(), "run-notebook: warning: %s has no cell tagged %q; the parameters went first\n", j.in, nbexec.TagParameters)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	// Not cut short by a signal: a start the server goes on with would
 	// leave a kernel nobody deletes. The client's timeout bounds it.
-	k, err := c.Kernels.Start(context.WithoutCancel(ctx), nbserv.StartKernelRequest{Name: name, Path: o.cwd})
+	k, err := c.Kernels.Start(context.WithoutCancel(ctx), nbserv.StartKernelRequest{Name: name, Path: j.cwd})
 	if err != nil {
 		return fmt.Errorf("starting a kernel: %w", err)
 	}
@@ -210,32 +380,140 @@ func execute(ctx context.Context, c *nbserv.Client, st store, o options, out io.
 		return fmt.Errorf("connecting to kernel %s: %w", k.ID, err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(out, "Running %s on kernel %s (%s)\n", o.in, short(k.ID), k.Name)
+	fmt.Fprintf(out, "Running %s on kernel %s (%s)\n", j.in, short(k.ID), k.Name)
+	prefix := ""
+	if o.outDir != "" {
+		prefix = j.in + ": "
+	}
+	total := 0
+	for i := range nb.Cells {
+		if nbexec.Runnable(&nb.Cells[i]) {
+			total++
+		}
+	}
+	con.begin(j.in, total)
+	defer con.end(j.in)
 	runErr := nbexec.Run(ctx, conn, nb, nbexec.Options{
 		AllowErrors: o.allowErrors,
 		CellTimeout: o.timeout,
 		OnCell: func(ctx context.Context, p nbexec.Progress) error {
-			if err := st.save(ctx, o.out, p.Notebook); err != nil {
+			if err := st.save(ctx, j.out, p.Notebook); err != nil {
 				return err
 			}
+			con.advance(j.in, p.Done)
 			// Cells are numbered as in the notebook (and the errors), markdown
 			// included; the count is of the cells to run.
-			fmt.Fprintf(out, "cell %d done, %d of %d (%s)\n", p.Index+1, p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
-			printOutputs(out, p.Notebook.Cells[p.Index])
+			fmt.Fprintf(out, "%scell %d done, %d of %d (%s)\n", prefix, p.Index+1, p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
+			if !o.quiet {
+				printOutputs(out, p.Notebook.Cells[p.Index])
+			}
 			return nil
 		},
 	})
-	if runErr != nil {
+	if runErr != nil && !o.quiet {
 		var ce *nbexec.CellError
 		if errors.As(runErr, &ce) {
 			printOutputs(out, nb.Cells[ce.Index])
 		}
 	}
 	// What ran, the cell that stopped the run included, even after a signal.
-	if serr := st.save(context.WithoutCancel(ctx), o.out, nb); serr != nil {
+	if serr := st.save(context.WithoutCancel(ctx), j.out, nb); serr != nil {
 		return errors.Join(runErr, serr)
 	}
 	return runErr
+}
+
+// kernelLanguage is the language the parameters are written for: that of
+// the kernelspec -k names (flagKernel), else the notebook's, else that of
+// the kernelspec the kernel will be started from (name, or the server's
+// default).
+func kernelLanguage(ctx context.Context, c *nbserv.Client, nb *nbformat.Notebook, flagKernel, name string) (string, error) {
+	if flagKernel == "" {
+		if lang := nbexec.NotebookLanguage(nb); lang != "" {
+			return lang, nil
+		}
+	}
+	specs, err := c.KernelSpecs.List(ctx)
+	if err != nil {
+		return "", fmt.Errorf("finding the kernel's language: %w", err)
+	}
+	if name == "" {
+		name = specs.Default
+	}
+	spec, ok := specs.KernelSpecs[name]
+	if !ok || spec == nil {
+		return "", fmt.Errorf("finding the kernel's language: the server has no kernelspec %q", name)
+	}
+	return spec.Language, nil
+}
+
+// result is the outcome of one notebook of several.
+type result struct {
+	ran     bool // false: never started, the run being cancelled first
+	err     error
+	elapsed time.Duration
+}
+
+// runMany runs the jobs o.jobs at a time, each on its own kernel, and
+// prints a summary; it returns the exit status.
+func runMany(ctx context.Context, c *nbserv.Client, st store, jobs []job, o options, con *console) int {
+	o.quiet = true
+	results := make([]result, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(o.jobs, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if ctx.Err() != nil {
+					continue // not run: the select below may hand one out after a cancel
+				}
+				start := time.Now()
+				err := execute(ctx, c, st, jobs[i], o, con)
+				results[i] = result{ran: true, err: err, elapsed: time.Since(start)}
+				if err != nil {
+					fmt.Fprintf(con.stderr(), "run-notebook: %s: %s\n", jobs[i].in, describe(err))
+				}
+			}
+		}()
+	}
+	// The jobs are handed out in order; after a cancel, none is.
+	for i := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	code, ok := 0, 0
+	var lines []string
+	for i, r := range results {
+		var line string
+		switch {
+		case !r.ran:
+			line = fmt.Sprintf("  not run         %s", jobs[i].in)
+			code = 1
+		case r.err != nil:
+			first, _, _ := strings.Cut(describe(r.err), "\n")
+			line = fmt.Sprintf("  failed %8s  %s: %s", r.elapsed.Round(time.Millisecond), jobs[i].in, first)
+			code = 1
+		default:
+			line = fmt.Sprintf("  ok     %8s  %s", r.elapsed.Round(time.Millisecond), jobs[i].out)
+			ok++
+		}
+		lines = append(lines, shorten(line))
+	}
+	out := con.stdout()
+	fmt.Fprintf(out, "Summary: %d of %d notebooks ran without error\n", ok, len(jobs))
+	for _, l := range lines {
+		fmt.Fprintln(out, l)
+	}
+	return code
 }
 
 // Console limits: a cell's outputs are shown in a few short lines; the
@@ -347,7 +625,7 @@ func (s serverFiles) save(ctx context.Context, name string, nb *nbformat.Noteboo
 // runDemo runs the bundled demo.ipynb on the embedded reference server,
 // whose kernel is scripted with what ipykernel answers to its cells, and
 // writes the executed notebook to the server's in-memory contents.
-func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
+func runDemo(ctx context.Context, stdout, stderr io.Writer, terminal bool) int {
 	ref, err := nbservtest.Start()
 	if err != nil {
 		fmt.Fprintf(stderr, "run-notebook: %v\n", err)
@@ -367,6 +645,8 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "Using the embedded reference server at %s and the bundled demo.ipynb\n", ref.URL)
-	o := options{onServer: true, in: "demo.ipynb", out: "demo-executed.ipynb"}
-	return report(execute(ctx, ref.Client, serverFiles{ref.Client}, o, stdout), stderr)
+	con := newConsole(stdout, stderr, terminal, false)
+	defer con.close()
+	j := job{in: "demo.ipynb", out: "demo-executed.ipynb"}
+	return report(execute(ctx, ref.Client, serverFiles{ref.Client}, j, options{onServer: true}, con), con.stderr())
 }

@@ -216,17 +216,20 @@ func TestLeavesAUsersSessionAlone(t *testing.T) {
 	}
 }
 
-// TestOnAServerBesideAnOpenSession runs a notebook stored on a server while
+// TestE2EOnAServerBesideAnOpenSession runs a notebook stored on a server while
 // someone has it open: against real Jupyter when NBSERV_JUPYTER_URL and
 // NBSERV_JUPYTER_TOKEN are set (scripts/with-jupyter.sh), else against the
 // reference server, scripted with what ipykernel sends. The user's session
-// and kernel must be left as they were: their kernel has run nothing.
-func TestOnAServerBesideAnOpenSession(t *testing.T) {
+// and kernel must be left as they were: their kernel has run nothing. A -p
+// parameter overrides the notebook's default.
+func TestE2EOnAServerBesideAnOpenSession(t *testing.T) {
 	clearEnv(t)
 	base, token := os.Getenv("NBSERV_JUPYTER_URL"), os.Getenv("NBSERV_JUPYTER_TOKEN")
 	if base == "" {
 		srv := nbservtest.NewServer(t)
-		srv.Script("print(\"from run-notebook\")", nbservtest.Stdout("from run-notebook\n"))
+		srv.Script("greeting = \"default\"")
+		srv.Script("# Parameters\ngreeting = \"from run-notebook\"\n")
+		srv.Script("print(greeting)", nbservtest.Stdout("from run-notebook\n"))
 		srv.Script("1", nbservtest.ResultText("1"))
 		base, token = srv.URL, srv.Token
 	}
@@ -245,7 +248,10 @@ func TestOnAServerBesideAnOpenSession(t *testing.T) {
 		_ = c.Contents.Delete(context.Background(), dir+"/a.ipynb")
 		_ = c.Contents.Delete(context.Background(), dir)
 	})
-	if _, err := c.Contents.SaveNotebook(ctx, dir+"/a.ipynb", nbformat.New(nbformat.NewCodeCell("print(\"from run-notebook\")"))); err != nil {
+	nb := nbformat.New(nbformat.NewCodeCell("greeting = \"default\""), nbformat.NewCodeCell("print(greeting)"))
+	_ = nb.Cells[0].Metadata.Set("tags", []string{nbexec.TagParameters})
+	nb.Metadata.Kernelspec = &nbformat.KernelspecMetadata{Name: "python3", DisplayName: "Python 3", Language: "python"}
+	if _, err := c.Contents.SaveNotebook(ctx, dir+"/a.ipynb", nb); err != nil {
 		t.Fatal(err)
 	}
 	theirs, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: dir + "/a.ipynb", Type: nbserv.SessionNotebook})
@@ -253,7 +259,7 @@ func TestOnAServerBesideAnOpenSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Sessions.Delete(context.Background(), theirs.ID) })
-	code, out, errOut := runProgram(t, "-url", base, "-token", token, "-server", dir+"/a.ipynb", dir+"/out.ipynb")
+	code, out, errOut := runProgram(t, "-url", base, "-token", token, "-server", "-p", "greeting=from run-notebook", dir+"/a.ipynb", dir+"/out.ipynb")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, out, errOut)
 	}
@@ -261,7 +267,10 @@ func TestOnAServerBesideAnOpenSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cell := got.Cells[0]; cell.ExecutionCount == nil || *cell.ExecutionCount != 1 || len(cell.Outputs) != 1 || cell.Outputs[0].Text != "from run-notebook\n" {
+	if len(got.Cells) != 3 || got.Cells[1].Source != "# Parameters\ngreeting = \"from run-notebook\"\n" {
+		t.Fatalf("cells %+v", got.Cells)
+	}
+	if cell := got.Cells[2]; cell.ExecutionCount == nil || *cell.ExecutionCount != 3 || len(cell.Outputs) != 1 || cell.Outputs[0].Text != "from run-notebook\n" {
 		t.Errorf("executed cell %+v", cell)
 	}
 	s, err := c.Sessions.Get(ctx, theirs.ID)
@@ -465,10 +474,30 @@ func TestCancelledDuringKernelStart(t *testing.T) {
 	}
 }
 
+// startProgram runs the program as a process (the test binary, told by
+// mainEnv to run main), for signals; ctx bounds it. It returns the
+// process, its standard output by lines, and its standard error.
+func startProgram(ctx context.Context, t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(stdout), stderr
+}
+
 // TestSignalsDeleteTheKernel runs the program as a process and stops it
-// with SIGTERM and SIGINT mid-run: it must delete the kernel it started.
+// with SIGTERM, SIGINT and SIGPIPE (what a closed pipe on its output
+// sends) mid-run: it must delete the kernel it started.
 func TestSignalsDeleteTheKernel(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGPIPE} {
 		t.Run(sig.String(), func(t *testing.T) {
 			clearEnv(t)
 			srv := nbservtest.NewServer(t)
@@ -478,18 +507,7 @@ func TestSignalsDeleteTheKernel(t *testing.T) {
 			// Generous: the program ends within the cleanup's bound, not the hour.
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-url", srv.URL, "-token", srv.Token, in, in+".out")
-			cmd.Env = append(os.Environ(), mainEnv+"=1")
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			lines := bufio.NewScanner(stdout)
+			cmd, lines, stderr := startProgram(ctx, t, "-url", srv.URL, "-token", srv.Token, in, in+".out")
 			if !lines.Scan() || !strings.HasPrefix(lines.Text(), "Running ") {
 				t.Fatalf("first line %q, %s", lines.Text(), stderr.String())
 			}
@@ -515,6 +533,74 @@ func TestSignalsDeleteTheKernel(t *testing.T) {
 			}
 			if ks, err := srv.Client.Kernels.List(context.Background()); err != nil || len(ks) != 0 {
 				t.Errorf("kernels left after %v: %v, %v", sig, ks, err)
+			}
+		})
+	}
+}
+
+// TestSignalsDeleteEveryKernel runs three notebooks two at a time as a
+// process and stops it with SIGTERM and SIGINT while two run: both
+// kernels must be deleted, the third notebook never started, and the
+// summary printed.
+func TestSignalsDeleteEveryKernel(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			clearEnv(t)
+			srv := nbservtest.NewServer(t)
+			srv.Script("quick", nbservtest.Stdout("quick\n"))
+			srv.Script("forever", nbservtest.Sleep(time.Hour))
+			dir := t.TempDir()
+			var ins []string
+			for _, name := range []string{"a.ipynb", "b.ipynb", "c.ipynb"} {
+				ins = append(ins, writeNotebookAt(t, dir, name, nbformat.New(nbformat.NewCodeCell("quick"), nbformat.NewCodeCell("forever"))))
+			}
+			outDir := filepath.Join(dir, "out")
+			// Generous: the program ends within the cleanup's bound, not the hour.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd, lines, stderr := startProgram(ctx, t, append([]string{"-url", srv.URL, "-token", srv.Token, "-j", "2", "-d", outDir}, ins...)...)
+			// Both running notebooks are at their endless cell once each
+			// has reported its first: two at once, never the third.
+			firstDone := map[string]bool{}
+			for len(firstDone) < 2 && lines.Scan() {
+				for _, in := range ins {
+					if strings.HasPrefix(lines.Text(), in+": cell 1 done, 1 of 2 (") {
+						firstDone[in] = true
+					}
+				}
+			}
+			if !firstDone[ins[0]] || !firstDone[ins[1]] {
+				t.Fatalf("first cells done: %v, %s", firstDone, stderr.String())
+			}
+			for _, in := range ins[:2] {
+				if got := readNotebook(t, filepath.Join(outDir, filepath.Base(in))); len(got.Cells[0].Outputs) != 1 {
+					t.Errorf("%s after cell 1: %+v", in, got.Cells[0])
+				}
+			}
+			if ks, err := srv.Client.Kernels.List(ctx); err != nil || len(ks) != 2 {
+				t.Fatalf("kernels while running: %v, %v", ks, err)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			var rest strings.Builder
+			for lines.Scan() {
+				rest.WriteString(lines.Text() + "\n")
+			}
+			var exit *exec.ExitError
+			if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Errorf("exit: %v, %s", err, stderr.String())
+			}
+			if ks, err := srv.Client.Kernels.List(context.Background()); err != nil || len(ks) != 0 {
+				t.Errorf("kernels left after %v: %v, %v", sig, ks, err)
+			}
+			for _, want := range []string{"Summary: 0 of 3 notebooks ran without error\n", "  not run         " + ins[2] + "\n"} {
+				if !strings.Contains(rest.String(), want) {
+					t.Errorf("no %q in:\n%s", want, rest.String())
+				}
+			}
+			if _, err := os.Stat(filepath.Join(outDir, "c.ipynb")); !os.IsNotExist(err) {
+				t.Errorf("c was started: %v", err)
 			}
 		})
 	}

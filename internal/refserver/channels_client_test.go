@@ -20,6 +20,7 @@ type wsClient struct {
 	ws      *websocket.Conn
 	v1      bool
 	session string
+	url     string // the socket's address, naming the server in failures
 	n       int
 	in      chan wmsg     // messages read by the reader goroutine
 	readErr error         // why in was closed
@@ -100,7 +101,7 @@ func dialChannels(t testing.TB, base, token, kernelID, session string, v1 bool) 
 		return nil, resp, err
 	}
 	ws.SetReadLimit(64 << 20)
-	c := &wsClient{t: t, ws: ws, v1: ws.Subprotocol() == wsProtocolV1, session: session,
+	c := &wsClient{t: t, ws: ws, v1: ws.Subprotocol() == wsProtocolV1, session: session, url: u,
 		in: make(chan wmsg, 1024), done: make(chan struct{})}
 	go c.read()
 	return c, resp, nil
@@ -241,7 +242,7 @@ func (c *wsClient) until(d time.Duration, done func(wmsg) bool) []wmsg {
 	for {
 		m, err := c.recv(time.Until(deadline))
 		if err != nil {
-			c.t.Fatalf("waiting: %v; got %v", err, got)
+			c.t.Fatalf("waiting on %s: %v; got %v", c.url, err, got)
 		}
 		got = append(got, m)
 		if done(m) {
