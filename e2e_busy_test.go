@@ -21,26 +21,35 @@ import (
 //
 //	scripts/with-jupyter.sh go test -race -count=1 -run 'E2EChannelsHeldGIL' -v .
 func TestE2EChannelsHeldGILIsNotSilence(t *testing.T) {
-	const code = "import ctypes\nctypes.PyDLL(None).sleep(8)\nprint(\"done\")"
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
-		if tg.ref != nil {
-			tg.ref.Script(code, nbservtest.Sleep(100*time.Millisecond), nbservtest.Stdout("done\n"))
-		}
 		ctx := context.Background()
 		conn, err := c.Kernels.Connect(ctx, startKernel(t, c).ID, kernel.WithCheckInterval(2*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close() })
-		// Bounded by the kernel: the cell ends after its 8 s.
-		ex, err := conn.Execute(ctx, code)
-		if err != nil {
-			t.Fatalf("Execute: %v", err)
-		}
-		if ex.Stdout() != "done\n" {
-			t.Fatalf("stdout %q", ex.Stdout())
-		}
+		runHeldGIL(t, tg, conn, 100*time.Millisecond)
 	})
+}
+
+// heldGILCode is a cell whose C code holds the GIL for 8 s.
+const heldGILCode = "import ctypes\nctypes.PyDLL(None).sleep(8)\nprint(\"done\")"
+
+// runHeldGIL runs heldGILCode and wants its "done"; the kernel bounds it
+// (the cell ends after its 8 s). The reference kernel's cell is scripted
+// to take d.
+func runHeldGIL(t *testing.T, tg chanTarget, conn *kernel.Conn, d time.Duration, opts ...kernel.ExecuteOption) {
+	t.Helper()
+	if tg.ref != nil {
+		tg.ref.Script(heldGILCode, nbservtest.Sleep(d), nbservtest.Stdout("done\n"))
+	}
+	ex, err := conn.Execute(context.Background(), heldGILCode, opts...)
+	if err != nil {
+		t.Fatalf("Execute: %v (Conn: %v)", err, conn.Err())
+	}
+	if ex.Stdout() != "done\n" {
+		t.Fatalf("stdout %q", ex.Stdout())
+	}
 }
 
 // The socket drops while a cell holds the GIL: Jupyter does not nudge the
@@ -51,11 +60,7 @@ func TestE2EChannelsHeldGILIsNotSilence(t *testing.T) {
 //
 //	scripts/with-jupyter.sh go test -race -count=1 -run 'E2EChannelsHeldGIL' -v .
 func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
-	const code = "import ctypes\nctypes.PyDLL(None).sleep(8)\nprint(\"done\")"
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
-		if tg.ref != nil {
-			tg.ref.Script(code, nbservtest.Sleep(3*time.Second), nbservtest.Stdout("done\n"))
-		}
 		ctx := context.Background()
 		proxy := newCutProxy(t, tg.url)
 		id := startKernel(t, c).ID
@@ -72,18 +77,11 @@ func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
 			proxy.cutAndHold()
 			proxy.release()
 		}()
-		// Bounded by the kernel: the cell ends after its 8 s.
-		ex, err := conn.Execute(ctx, code, kernel.WithMessageFunc(func(m *kernel.Message) {
+		runHeldGIL(t, tg, conn, 3*time.Second, kernel.WithMessageFunc(func(m *kernel.Message) {
 			if m.Header.MsgType == kernel.MsgExecuteInput {
 				once.Do(func() { close(busy) })
 			}
 		}))
-		if err != nil {
-			t.Fatalf("Execute: %v (Conn: %v)", err, conn.Err())
-		}
-		if ex.Stdout() != "done\n" {
-			t.Fatalf("stdout %q", ex.Stdout())
-		}
 		if n := proxy.accepted(); n < 2 {
 			t.Errorf("%d connections through the proxy, want a reconnect", n)
 		}
