@@ -91,8 +91,9 @@ type fakeKernel struct {
 	// dropOn, when set, is a message type on which the connection that
 	// brings it closes, the message lost with it (never handled).
 	dropOn string
-	// busy makes the REST GET of the kernel report execution_state busy.
-	busy bool
+	// state, when set, is the execution_state the REST GET of the kernel
+	// reports (idle otherwise).
+	state string
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -243,8 +244,8 @@ func (k *fakeKernel) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		state := "idle"
 		k.mu.Lock()
-		if k.busy {
-			state = "busy"
+		if k.state != "" {
+			state = k.state
 		}
 		k.mu.Unlock()
 		if dead {

@@ -255,7 +255,8 @@ func (c *Conn) answeredOn(gen uint64) (bool, time.Duration) {
 // while it restarts a kernel without any answer, while the next one
 // works. When the restore's time is up, the Conn ends.
 //
-// Unless the server reports the kernel busy (GET /api/kernels/{id}): a
+// Unless the server reports the kernel busy, or starting (GET
+// /api/kernels/{id}): a
 // kernel running code answers a kernel_info_request on shell only once
 // done, and ipykernel's on control not while C code holds the GIL, so
 // Jupyter does not nudge a busy kernel on a new socket either
@@ -278,7 +279,10 @@ func (c *Conn) gateRestored(run, restore context.Context, gen uint64) bool {
 			ctx, cancel := context.WithTimeout(run, bound)
 			defer cancel()
 			state, err := c.ep.ExecutionState(ctx)
-			if err != nil || state != StateBusy {
+			// Jupyter 1.23.3 can report a kernel it started "starting"
+			// while it runs a cell, until it has seen one of the kernel's
+			// status messages itself; 2.21.1's own nudge waits while it is.
+			if err != nil || state != StateBusy && state != StateStarting {
 				return false
 			}
 			c.restoredBusy(gen)

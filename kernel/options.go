@@ -123,7 +123,8 @@ func WithMaxOutputBytes(n int64) Option {
 // ends before, or on which the kernel gives no answer for the check
 // interval (WithCheckInterval, at least 2 s) or the handshake timeout,
 // is a failed attempt, and the next waits as after a failed dial. Unless
-// the server reports the kernel busy (Endpoint.ExecutionState, asked each
+// the server reports the kernel busy, or starting (Jupyter 1.23.3 can say
+// so of a kernel it started while it runs a cell) (Endpoint.ExecutionState, asked each
 // such interval and when the time passes): a busy kernel answers only once
 // done (ipykernel's control thread not while C code holds the GIL), and
 // Jupyter does not nudge one on a new socket either; the restore is then
