@@ -2,6 +2,7 @@ package nbserv_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +21,69 @@ import (
 //
 //	scripts/with-jupyter.sh go test -race -count=1 -run 'E2EChannelsHeldGIL' -v .
 func TestE2EChannelsHeldGILIsNotSilence(t *testing.T) {
-	const code = "import ctypes\nctypes.PyDLL(None).sleep(8)\nprint(\"done\")"
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
-		if tg.ref != nil {
-			tg.ref.Script(code, nbservtest.Sleep(100*time.Millisecond), nbservtest.Stdout("done\n"))
-		}
 		ctx := context.Background()
 		conn, err := c.Kernels.Connect(ctx, startKernel(t, c).ID, kernel.WithCheckInterval(2*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close() })
-		// Bounded by the kernel: the cell ends after its 8 s.
-		ex, err := conn.Execute(ctx, code)
+		runHeldGIL(t, tg, conn, 100*time.Millisecond)
+	})
+}
+
+// heldGILCode is a cell whose C code holds the GIL for 8 s.
+const heldGILCode = "import ctypes\nctypes.PyDLL(None).sleep(8)\nprint(\"done\")"
+
+// runHeldGIL runs heldGILCode and wants its "done"; the kernel bounds it
+// (the cell ends after its 8 s). The reference kernel's cell is scripted
+// to take d.
+func runHeldGIL(t *testing.T, tg chanTarget, conn *kernel.Conn, d time.Duration, opts ...kernel.ExecuteOption) {
+	t.Helper()
+	if tg.ref != nil {
+		tg.ref.Script(heldGILCode, nbservtest.Sleep(d), nbservtest.Stdout("done\n"))
+	}
+	ex, err := conn.Execute(context.Background(), heldGILCode, opts...)
+	if err != nil {
+		t.Fatalf("Execute: %v (Conn: %v)", err, conn.Err())
+	}
+	if ex.Stdout() != "done\n" {
+		t.Fatalf("stdout %q", ex.Stdout())
+	}
+}
+
+// The socket drops while a cell holds the GIL: Jupyter does not nudge the
+// busy kernel on the new socket, and the kernel answers nothing there
+// until the cell ends, longer than the reconnect timeout; the server
+// reports the kernel busy, so the Conn keeps the socket, and the Execute
+// gets its output on it.
+//
+//	scripts/with-jupyter.sh go test -race -count=1 -run 'E2EChannelsHeldGIL' -v .
+func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
+	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
+		ctx := context.Background()
+		proxy := newCutProxy(t, tg.url)
+		id := startKernel(t, c).ID
+		conn, err := newClient(t, proxy.baseURL(tg.url), tg.token).Kernels.Connect(ctx, id,
+			kernel.WithCheckInterval(2*time.Second), kernel.WithReconnectTimeout(2*time.Second))
 		if err != nil {
-			t.Fatalf("Execute: %v", err)
+			t.Fatal(err)
 		}
-		if ex.Stdout() != "done\n" {
-			t.Fatalf("stdout %q", ex.Stdout())
+		t.Cleanup(func() { conn.Close() })
+		busy := make(chan struct{})
+		var once sync.Once
+		go func() {
+			<-busy
+			proxy.cutAndHold()
+			proxy.release()
+		}()
+		runHeldGIL(t, tg, conn, 3*time.Second, kernel.WithMessageFunc(func(m *kernel.Message) {
+			if m.Header.MsgType == kernel.MsgExecuteInput {
+				once.Do(func() { close(busy) })
+			}
+		}))
+		if n := proxy.accepted(); n < 2 {
+			t.Errorf("%d connections through the proxy, want a reconnect", n)
 		}
 	})
 }

@@ -251,6 +251,14 @@ func (e *endpoint) Check(ctx context.Context) error {
 	return err
 }
 
+func (e *endpoint) ExecutionState(ctx context.Context) (string, error) {
+	kern, err := e.k.Get(ctx, e.id)
+	if err != nil {
+		return "", err
+	}
+	return kern.ExecutionState, nil
+}
+
 func (e *endpoint) ReconnectWait(attempt int, deadline time.Time) (time.Duration, bool) {
 	return e.k.c.t.RetryWait(attempt, nil, deadline)
 }

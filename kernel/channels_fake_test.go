@@ -81,6 +81,19 @@ type fakeKernel struct {
 	// blockedControl leaves control's kernel_info_requests unanswered, as
 	// ipykernel's control thread while a cell holds the GIL.
 	blockedControl bool
+	// serialShell runs shell requests one at a time, in order, as
+	// ipykernel does: a kernel_info_request on shell waits for the
+	// executions before it. (Otherwise each execution runs on a goroutine
+	// of its own and shell's kernel_info_requests are answered at once.)
+	serialShell bool
+	shellQueue  []func()
+	shellBusy   bool
+	// dropOn, when set, is a message type on which the connection that
+	// brings it closes, the message lost with it (never handled).
+	dropOn string
+	// state, when set, is the execution_state the REST GET of the kernel
+	// reports (idle otherwise).
+	state string
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -139,6 +152,14 @@ func (e *testEndpoint) Check(ctx context.Context) error {
 		return fmt.Errorf("%w: the server reports the kernel dead", ErrKernelDead)
 	}
 	return err
+}
+
+func (e *testEndpoint) ExecutionState(ctx context.Context) (string, error) {
+	var k struct {
+		State string `json:"execution_state"`
+	}
+	_, err := e.t.Do(ctx, transport.Call{Method: "GET", Path: "api/kernels/" + e.id, Decode: func(b []byte) error { return json.Unmarshal(b, &k) }}, nil)
+	return k.State, err
 }
 
 func (e *testEndpoint) ReconnectWait(attempt int, deadline time.Time) (time.Duration, bool) {
@@ -222,6 +243,11 @@ func (k *fakeKernel) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		state := "idle"
+		k.mu.Lock()
+		if k.state != "" {
+			state = k.state
+		}
+		k.mu.Unlock()
 		if dead {
 			state = "dead"
 		}
@@ -351,7 +377,14 @@ func (fc *fakeConn) read() {
 		}
 		k.mu.Lock()
 		k.received = append(k.received, m)
+		lose := k.dropOn != "" && k.dropOn == m.Header.MsgType
+		if lose {
+			k.dropOn = ""
+		}
 		k.mu.Unlock()
+		if lose {
+			return
+		}
 		if fc.mute {
 			if m.Header.MsgType == MsgKernelInfoRequest && m.Channel == ChannelShell {
 				return
@@ -412,6 +445,53 @@ func (k *fakeKernel) deafen(session string) {
 	}
 }
 
+// onShell runs f, a shell request's handling: at once, or with
+// serialShell after the shell requests before it.
+func (k *fakeKernel) onShell(f func()) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.serialShell {
+		k.mu.Unlock()
+		f()
+		k.mu.Lock()
+		return
+	}
+	k.shellQueue = append(k.shellQueue, f)
+	if k.shellBusy {
+		return
+	}
+	k.shellBusy = true
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		for {
+			k.mu.Lock()
+			if len(k.shellQueue) == 0 {
+				k.shellBusy = false
+				k.mu.Unlock()
+				return
+			}
+			next := k.shellQueue[0]
+			k.shellQueue = k.shellQueue[1:]
+			k.mu.Unlock()
+			next()
+		}
+	}()
+}
+
+// kernelInfo answers a kernel_info_request.
+func (k *fakeKernel) kernelInfo(session string, m *Message) {
+	parent := m.rawHeader
+	// Every request gets busy and idle on IOPub, control's too
+	// (docs/wire/kernel-channels.md KC14).
+	k.broadcast(parent, MsgStatus, Status{StateBusy})
+	k.sendTo(session, m.Channel, parent, MsgKernelInfoReply, map[string]any{
+		"status": "ok", "protocol_version": "5.3", "implementation": "fake", "implementation_version": "1.0",
+		"language_info": map[string]any{"name": "python", "version": "3.11.2", "mimetype": "text/x-python", "file_extension": ".py"},
+		"banner":        "fake kernel", "help_links": []any{}})
+	k.broadcast(parent, MsgStatus, Status{StateIdle})
+}
+
 func (k *fakeKernel) handle(session string, m *Message) {
 	parent := m.rawHeader
 	switch m.Header.MsgType {
@@ -422,14 +502,11 @@ func (k *fakeKernel) handle(session string, m *Message) {
 		if blocked {
 			return
 		}
-		// Every request gets busy and idle on IOPub, control's too
-		// (docs/wire/kernel-channels.md KC14).
-		k.broadcast(parent, MsgStatus, Status{StateBusy})
-		k.sendTo(session, m.Channel, parent, MsgKernelInfoReply, map[string]any{
-			"status": "ok", "protocol_version": "5.3", "implementation": "fake", "implementation_version": "1.0",
-			"language_info": map[string]any{"name": "python", "version": "3.11.2", "mimetype": "text/x-python", "file_extension": ".py"},
-			"banner":        "fake kernel", "help_links": []any{}})
-		k.broadcast(parent, MsgStatus, Status{StateIdle})
+		if m.Channel == ChannelShell {
+			k.onShell(func() { k.kernelInfo(session, m) })
+			return
+		}
+		k.kernelInfo(session, m)
 	case MsgCompleteRequest:
 		var req CompleteRequest
 		_ = json.Unmarshal(m.Content, &req)
@@ -448,7 +525,12 @@ func (k *fakeKernel) handle(session string, m *Message) {
 		k.mu.Lock()
 		k.count++
 		x := &fakeExec{k: k, session: session, parent: parent, req: req, count: k.count, header: m.Header}
+		serial := k.serialShell
 		k.mu.Unlock()
+		if serial {
+			k.onShell(func() { k.exec(x) })
+			return
+		}
 		k.wg.Add(1)
 		go func() {
 			defer k.wg.Done()
@@ -590,16 +672,26 @@ type fakeExec struct {
 	parent  json.RawMessage
 	req     ExecuteRequest
 	count   int
+	// lose makes what the script sends vanish, as what Jupyter writes
+	// into a socket that is failing.
+	lose bool
 }
 
-func (x *fakeExec) iopub(msgType string, content any) { x.k.broadcast(x.parent, msgType, content) }
-func (x *fakeExec) status(state string)               { x.iopub(MsgStatus, Status{state}) }
-func (x *fakeExec) input()                            { x.iopub(MsgExecuteInput, ExecuteInput{x.req.Code, x.count}) }
-func (x *fakeExec) stream(name, text string)          { x.iopub(MsgStream, Stream{name, text}) }
+func (x *fakeExec) iopub(msgType string, content any) {
+	if !x.lose {
+		x.k.broadcast(x.parent, msgType, content)
+	}
+}
+func (x *fakeExec) status(state string)      { x.iopub(MsgStatus, Status{state}) }
+func (x *fakeExec) input()                   { x.iopub(MsgExecuteInput, ExecuteInput{x.req.Code, x.count}) }
+func (x *fakeExec) stream(name, text string) { x.iopub(MsgStream, Stream{name, text}) }
 func (x *fakeExec) result(text string) {
 	x.iopub(MsgExecuteResult, map[string]any{"data": map[string]any{"text/plain": text}, "metadata": map[string]any{}, "execution_count": x.count})
 }
 func (x *fakeExec) reply(status string, extra map[string]any) {
+	if x.lose {
+		return
+	}
 	c := map[string]any{"status": status, "execution_count": x.count, "user_expressions": map[string]any{}, "payload": []any{}}
 	for k, v := range extra {
 		c[k] = v

@@ -23,7 +23,12 @@ import (
 // A dropped WebSocket is restored with the same session id, and Jupyter
 // replays what the kernel sent meanwhile, so requests in flight lose
 // nothing (when this Conn was the kernel's only connection: Jupyter
-// buffers only then). A kernel restart or death ends the requests in
+// buffers only then). What Jupyter wrote into the failing socket before
+// it saw it close is lost: a request whose answers went that way ends
+// with an error matching ErrOutcomeUnknown (and is not sent again) once
+// the kernel has answered a request sent after it on the restored socket,
+// which it handles after it (each channel's requests in order, as
+// ipykernel does). A kernel restart or death ends the requests in
 // flight with ErrKernelRestarted or ErrKernelDead instead of leaving them
 // waiting.
 //
@@ -63,8 +68,12 @@ type Conn struct {
 	// staleGen is the generation of a socket that saw another client
 	// restart the kernel: the next request takes a new socket first.
 	staleGen uint64
-	info     *KernelInfoReply
-	err      error // set once: the Conn is finished
+	// settled holds, per barrier class (see settle), the newest socket
+	// generation on which the kernel answered a request sent after those
+	// of older sockets: what those still wait for is lost.
+	settled [2]uint64
+	info    *KernelInfoReply
+	err     error // set once: the Conn is finished
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -114,7 +123,7 @@ func Dial(ctx context.Context, ep Endpoint, opts ...Option) (*Conn, error) {
 		conn.wg.Add(1)
 		go conn.monitor(run)
 	}
-	err = conn.gate(ctx, conn.generation())
+	err = conn.gate(ctx, conn.generation(), nil)
 	if errors.Is(err, errReplace) {
 		// The first socket ended before the kernel answered on it: wait,
 		// within ctx, for a newer socket's gate to open the Conn.

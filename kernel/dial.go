@@ -50,8 +50,9 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 // as shell, as Jupyter's own probe does: control answers, with its status,
 // even while the kernel runs code. It is repeated every second, since a
 // kernel still starting may miss it, until the kernel has answered, a
-// newer socket (errReplace), or ctx's end.
-func (c *Conn) gate(ctx context.Context, gen uint64) error {
+// newer socket (errReplace), ctx's end, or, for a restore (w not nil), what
+// w decides of a kernel that leaves it unanswered.
+func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 	req := newRequest(1<<20, false)
 	req.internal = true
 	var ids []string
@@ -77,6 +78,17 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var round <-chan time.Time
+	var expired <-chan struct{}
+	if w != nil {
+		t := time.NewTimer(w.round)
+		defer t.Stop()
+		round, expired = t.C, w.expired
+		w.reset = func() { t.Reset(w.round) }
+	}
+	// patient: the server reports the kernel busy, so the asks already
+	// sent wait in its queue; more would only pile up there.
+	patient := false
 	var info *KernelInfoReply
 	for {
 		for info == nil {
@@ -116,11 +128,36 @@ func (c *Conn) gate(ctx context.Context, gen uint64) error {
 				// The newer socket's own gate opens the Conn, or not.
 				return errReplace
 			}
-			if info == nil {
+			if info == nil && !patient {
 				if err := ask(); err != nil {
 					return err
 				}
 			}
+		case <-round:
+			switch {
+			case w.busy():
+				patient = true
+			case patient:
+				// No longer busy: its answers to the asks may be on the
+				// way; ask again, and decide after another round.
+				patient = false
+			default:
+				return fmt.Errorf("%w within %v", errUnanswered, w.round)
+			}
+			w.reset()
+		case <-expired:
+			expired = nil
+			if w.restored(gen) {
+				continue
+			}
+			if errors.Is(w.restoreErr(), context.Canceled) {
+				return errReplace // the socket ended; the supervisor goes on
+			}
+			if !w.busy() {
+				// Not the caller's deadline: the error does not wrap it.
+				return errRestoreExpired
+			}
+			patient = true
 		case <-ctx.Done():
 			if info != nil {
 				return fmt.Errorf("nbserv: kernel %s answered, but no IOPub message came on the socket: %w", c.KernelID(), ctx.Err())
@@ -180,7 +217,9 @@ func (c *Conn) supervise(ctx context.Context, ws *websocket.Conn, fr framing) {
 		c.wg.Add(1)
 		go func(restore context.Context) {
 			defer c.wg.Done()
-			c.gateRestored(restore, gen)
+			if c.gateRestored(ctx, restore, gen) {
+				c.settle(ctx, gen)
+			}
 		}(restore)
 	}
 }
@@ -210,32 +249,95 @@ func (c *Conn) answeredOn(gen uint64) (bool, time.Duration) {
 
 // gateRestored gates a socket of a restore: the kernel must answer on it,
 // and IOPub come, within the check interval (at least 2 s) and the
-// handshake timeout, the shorter, and what is left of the restore. A socket that does not
-// is dropped, a failed attempt, and another is dialled: Jupyter Server
-// 1.23.3 can leave a socket opened while it restarts a kernel without any
-// answer, while the next one works. When the restore's time is up, the
-// Conn ends.
-func (c *Conn) gateRestored(restore context.Context, gen uint64) {
+// handshake timeout, the shorter (a round), and what is left of the
+// restore. A socket that does not is dropped, a failed attempt, and
+// another is dialled: Jupyter Server 1.23.3 can leave a socket opened
+// while it restarts a kernel without any answer, while the next one
+// works. When the restore's time is up, the Conn ends.
+//
+// Unless the server reports the kernel busy, or starting (GET
+// /api/kernels/{id}): a
+// kernel running code answers a kernel_info_request on shell only once
+// done, and ipykernel's on control not while C code holds the GIL, so
+// Jupyter does not nudge a busy kernel on a new socket either
+// (docs/wire/kernel-channels.md KC71). The server
+// accepted the socket, and has the kernel: the restore is over (the
+// reconnect timeout no longer applies, and the socket's end starts a new
+// restore), and the gate waits for the kernel's answer, asking the server
+// again each round; once it no longer reports the kernel busy, the kernel
+// has one more round to answer. It reports whether the gate opened; run
+// bounds it all (the Conn's life).
+func (c *Conn) gateRestored(run, restore context.Context, gen uint64) bool {
 	bound := c.o.handshake
 	if c.o.check > 0 {
 		// Not below two asks of the gate: a check interval set short to
 		// notice a dead kernel quickly must not fail every new socket.
 		bound = min(bound, max(c.o.check, 2*time.Second))
 	}
-	ctx, cancel := restore, context.CancelFunc(func() {})
-	if bound != NoTimeout {
-		ctx, cancel = context.WithTimeout(restore, bound)
-	}
-	defer cancel()
-	err := c.gate(ctx, gen)
+	w := &gateWait{round: bound, expired: restore.Done(), restoreErr: restore.Err,
+		busy: func() bool {
+			ctx, cancel := context.WithTimeout(run, bound)
+			defer cancel()
+			state, err := c.ep.ExecutionState(ctx)
+			// Jupyter 1.23.3 can report a kernel it started "starting"
+			// while it runs a cell, until it has seen one of the kernel's
+			// status messages itself; 2.21.1's own nudge waits while it is.
+			if err != nil || state != StateBusy && state != StateStarting {
+				return false
+			}
+			c.restoredBusy(gen)
+			return true
+		},
+		restored: func(gen uint64) bool {
+			answered, _ := c.answeredOn(gen)
+			return answered
+		}}
+	err := c.gate(run, gen, w)
 	if err == nil || c.generation() != gen || c.Err() != nil {
-		return
+		return err == nil
 	}
-	if errors.Is(restore.Err(), context.DeadlineExceeded) {
-		c.end(c.notRestored(fmt.Errorf("the kernel did not answer on a new socket: %w", err)))
-		return
+	if errors.Is(err, errRestoreExpired) {
+		c.end(c.notRestored(err))
+		return false
 	}
 	c.drop(gen)
+	return false
+}
+
+// gateWait is how the gate of a restore waits for a kernel that leaves it
+// unanswered (see gateRestored).
+type gateWait struct {
+	// round is how long the kernel may leave the gate unanswered before
+	// busy is asked (again).
+	round time.Duration
+	// expired is closed when the restore ends (restoreErr says why).
+	expired    <-chan struct{}
+	restoreErr func() error
+	// busy reports whether the server reports the kernel busy, and if so
+	// marks the restore over.
+	busy func() bool
+	// restored reports whether the restore of the socket is over.
+	restored func(gen uint64) bool
+	// reset starts a new round (set by the gate).
+	reset func()
+}
+
+// Errors of a restore's gate: the kernel left the socket unanswered for a
+// round, or the restore's time ran out.
+var (
+	errUnanswered     = errors.New("the kernel did not answer on the new socket")
+	errRestoreExpired = errors.New("the kernel did not answer on a new socket")
+)
+
+// restoredBusy marks the restore that opened the socket of generation gen
+// as over, as a gate that opened does, while its gate waits for a busy
+// kernel's answer.
+func (c *Conn) restoredBusy(gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen && c.answered != gen {
+		c.answered, c.answeredAt = gen, time.Now()
+	}
 }
 
 // notRestored is the error that ends a Conn whose restore ran out of time.

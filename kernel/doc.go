@@ -22,7 +22,7 @@
 //
 // The Conn reaches the server only through an Endpoint, which opens the
 // WebSocket and makes the few REST calls a Conn needs (interrupt,
-// restart, whether the kernel still exists). nbserv's Connect passes its
+// restart, whether the kernel still exists, whether it is busy). nbserv's Connect passes its
 // own, so the Conn shares the client's token, origin rule, timeouts and error
 // mapping; Dial takes any other (a test's, a proxy's). This package does
 // not import nbserv.

@@ -40,6 +40,12 @@ type Endpoint interface {
 	// (wrapping ErrNotFound when the server no longer knows the kernel)
 	// ends the Conn; any other error is ignored, and the check repeated.
 	Check(ctx context.Context) error
+	// ExecutionState returns the kernel's execution_state as the server
+	// reports it (GET /api/kernels/{id}): StateBusy while the kernel runs a
+	// request. A Conn asks it when the kernel leaves a restored socket
+	// unanswered: a busy kernel answers only once done, and the socket is
+	// kept meanwhile (see WithReconnectTimeout).
+	ExecutionState(ctx context.Context) (string, error)
 	// ReconnectWait is how long to wait before reconnection attempt
 	// attempt+1 (counted from 0), and whether to try at all: false when
 	// the wait would pass deadline (zero: none).

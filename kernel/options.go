@@ -122,10 +122,18 @@ func WithMaxOutputBytes(n int64) Option {
 // socket, and the socket brought IOPub, within that time; a socket that
 // ends before, or on which the kernel gives no answer for the check
 // interval (WithCheckInterval, at least 2 s) or the handshake timeout,
-// is a failed attempt, and the next waits as after a failed dial. When
-// the time passes, the Conn ends (Err says why) and its requests fail.
-// NoTimeout tries until Close; a negative value disables reconnecting: a
-// drop then ends the Conn.
+// is a failed attempt, and the next waits as after a failed dial. Unless
+// the server reports the kernel busy, or starting (Jupyter 1.23.3 can say
+// so of a kernel it started while it runs a cell) (Endpoint.ExecutionState, asked each
+// such interval and when the time passes): a busy kernel answers only once
+// done (ipykernel's control thread not while C code holds the GIL), and
+// Jupyter does not nudge one on a new socket either; the restore is then
+// over and the socket kept, requests go out on it once the kernel answers,
+// and once the server no longer reports the kernel busy, the kernel has
+// one more interval to answer before the socket is dropped. When the time
+// passes, the Conn ends (Err says why) and its requests fail. NoTimeout
+// tries until Close; a negative value disables reconnecting: a drop then
+// ends the Conn.
 func WithReconnectTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d == 0 {

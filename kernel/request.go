@@ -29,6 +29,12 @@ type request struct {
 	gen      uint64
 	heard    bool
 	internal bool
+	// ch and msgType are what went out; sent is set (under the Conn's
+	// lock) once the message is out, so that a request whose socket
+	// dropped is settled (see settle) only when it was sent on it.
+	ch      Channel
+	msgType string
+	sent    bool
 
 	mu    sync.Mutex
 	queue []queued

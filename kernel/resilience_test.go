@@ -110,14 +110,29 @@ func TestSlowWriteIsNotStuck(t *testing.T) {
 }
 
 // Many requests at once on a socket that stops reading: each returns with
-// its own context, none is sent twice, and the Conn goes on.
+// its own context, none is sent twice, and the Conn goes on. One of them
+// outlives the others, so that a message is written that the buffers
+// cannot hold: under load the others' contexts can all end before any of
+// theirs starts, and a small request then fits in the buffers and is
+// never answered (the check interval, off here, would drop that socket).
 func TestConcurrentWritesOnAStuckSocket(t *testing.T) {
 	k := newFakeKernel(t, standardExec)
 	k.stallNext = 1
 	conn := k.connect(WithWriteInactivity(time.Second), WithCheckInterval(-1))
 	chunk := strings.Repeat("y", 4<<20)
 	var wg sync.WaitGroup
-	errc := make(chan error, 16)
+	errc, bigc := make(chan error, 16), make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+		defer cancel()
+		_, err := conn.Execute(ctx, strings.Repeat("z", 32<<20))
+		if errors.Is(err, ErrOutcomeUnknown) && !errors.Is(err, context.DeadlineExceeded) {
+			err = nil // cut off by the write inactivity, or run on the restored socket
+		}
+		bigc <- err
+	}()
 	for i := range 16 {
 		wg.Add(1)
 		go func() {
@@ -131,12 +146,17 @@ func TestConcurrentWritesOnAStuckSocket(t *testing.T) {
 	for range 16 {
 		_ = wait(t, "concurrent Execute", errc)
 	}
+	if err := wait(t, "the Execute that outlives the others", bigc); err != nil {
+		t.Errorf("the Execute that outlives the others: %v", err)
+	}
 	wg.Wait()
-	if ex, err := conn.Execute(context.Background(), "1+1"); err != nil || ex.Result() == nil {
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	if ex, err := conn.Execute(ctx, "1+1"); err != nil || ex.Result() == nil {
 		t.Fatalf("after the stuck socket: %v", err)
 	}
-	if n := len(k.receivedOf(MsgExecuteRequest)); n > 17 {
-		t.Errorf("%d execute_requests for 17 Executes: some were sent twice", n)
+	if n := len(k.receivedOf(MsgExecuteRequest)); n > 18 {
+		t.Errorf("%d execute_requests for 18 Executes: some were sent twice", n)
 	}
 }
 
@@ -422,5 +442,260 @@ func TestBusyKernelIsNotASilentSocket(t *testing.T) {
 				t.Errorf("%d probe sockets; want them only when no request heard back", probes)
 			}
 		})
+	}
+}
+
+// cutExec answers "cut" with the sequence of a "1+1" (busy,
+// execute_input, the result, the reply, idle), dropping the client's
+// socket from the server's side before message cut and losing messages
+// cut to resume-1, as Jupyter loses what it writes into a socket it has
+// not yet seen close; the rest reaches the client, kept and replayed or on
+// its new socket. Anything else runs as standardExec.
+func cutExec(cut, resume int) func(x *fakeExec) {
+	return func(x *fakeExec) {
+		if x.req.Code != "cut" {
+			standardExec(x)
+			return
+		}
+		steps := []func(){
+			func() { x.status(StateBusy) },
+			x.input,
+			func() { x.result("2") },
+			func() { x.reply(StatusOK, nil) },
+			func() { x.status(StateIdle) },
+		}
+		for i, step := range steps {
+			if i == cut {
+				x.k.drop(x.session)
+			}
+			x.lose = i >= cut && i < resume
+			step()
+		}
+		if cut == len(steps) {
+			x.k.drop(x.session)
+		}
+	}
+}
+
+// The socket drops at each point of an execution, losing each run of the
+// messages that follow: the Execute completes when its reply and idle
+// status come (on the restored socket), and otherwise ends, long before
+// its context, with an error saying its fate is unknown; it is never sent
+// again, and the Conn goes on.
+func TestExecuteWhoseSocketDropsNeverWaitsForItsContext(t *testing.T) {
+	const steps = 5 // busy, execute_input, result, reply, idle
+	for cut := 0; cut <= steps; cut++ {
+		for resume := cut; resume <= steps; resume++ {
+			t.Run(fmt.Sprintf("cut%d_lost%d", cut, resume-cut), func(t *testing.T) {
+				t.Parallel()
+				k := newFakeKernel(t, cutExec(cut, resume))
+				k.serialShell = true
+				conn := k.connect()
+				lost := func(i int) bool { return cut <= i && i < resume }
+				ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+				defer cancel()
+				ex, err := conn.Execute(ctx, "cut")
+				switch {
+				case errors.Is(err, context.DeadlineExceeded):
+					t.Fatalf("Execute waited for its context: %v", err)
+				case lost(3) || lost(4):
+					if !errors.Is(err, ErrOutcomeUnknown) {
+						t.Fatalf("Execute whose reply or idle status was lost: %v, want ErrOutcomeUnknown", err)
+					}
+				case err != nil:
+					t.Fatalf("Execute: %v", err)
+				case (ex.Result() == nil) != lost(2) || ex.ExecutionCount != 1:
+					t.Fatalf("Execute: result %v, count %d", ex.Result(), ex.ExecutionCount)
+				}
+				ex, err = conn.Execute(ctx, "1+1")
+				if err != nil || ex.Result() == nil || ex.ExecutionCount != 2 {
+					t.Fatalf("the next Execute: %v, count %d", err, ex.ExecutionCount)
+				}
+				if n := len(k.receivedOf(MsgExecuteRequest)); n != 2 {
+					t.Errorf("%d execute_requests for 2 Executes", n)
+				}
+			})
+		}
+	}
+}
+
+// The socket drops as the request reaches the server, which loses it: the
+// kernel never runs it, the kernel answers later requests on the restored
+// socket, and the request ends, before its context, saying its fate is
+// unknown; on shell (an Execute) and on control (a Request) alike.
+func TestRequestLostWithItsSocketEnds(t *testing.T) {
+	for _, tc := range []struct {
+		ch      Channel
+		msgType string
+	}{{ChannelShell, MsgExecuteRequest}, {ChannelControl, "comm_info_request"}} {
+		t.Run(string(tc.ch), func(t *testing.T) {
+			k := newFakeKernel(t, standardExec)
+			k.serialShell = true
+			conn := k.connect()
+			k.mu.Lock()
+			k.dropOn = tc.msgType
+			k.mu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+			defer cancel()
+			var err error
+			if tc.ch == ChannelShell {
+				_, err = conn.Execute(ctx, "1+1")
+			} else {
+				_, err = conn.Request(ctx, tc.ch, tc.msgType, struct{}{})
+			}
+			if !errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("%s lost with its socket: %v, want ErrOutcomeUnknown before its context", tc.msgType, err)
+			}
+			ex, err := conn.Execute(ctx, "1+1")
+			if err != nil || ex.Result() == nil {
+				t.Fatalf("the next Execute: %v", err)
+			}
+		})
+	}
+}
+
+// busyKernel is a fake whose "held" execution runs until release is
+// closed, its control channel unanswered meanwhile (ipykernel's control
+// thread while C code holds the GIL), its shell requests in order, and the
+// server reporting it busy (once the test says so).
+func busyKernel(t *testing.T, release <-chan struct{}) *fakeKernel {
+	k := newFakeKernel(t, heldExec(release))
+	k.serialShell = true
+	return k
+}
+
+// heldExec runs "held" until release is closed, then prints "done";
+// anything else as standardExec.
+func heldExec(release <-chan struct{}) func(x *fakeExec) {
+	return func(x *fakeExec) {
+		if x.req.Code != "held" {
+			standardExec(x)
+			return
+		}
+		x.status(StateBusy)
+		x.input()
+		x.wait(release)
+		x.stream(Stdout, "done\n")
+		x.reply(StatusOK, nil)
+		x.status(StateIdle)
+	}
+}
+
+// restGets counts the fake's REST GETs of the kernel.
+func (k *fakeKernel) restGets() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.checks
+}
+
+// dropWhileHeld starts a held Execute on conn, and, once the kernel has
+// it, applies fault to the fake under its lock, drops the socket, and
+// waits for gets REST GETs of the kernel (the restore asking the server),
+// failing if the Conn ends first. It returns the Execute's outcome.
+func dropWhileHeld(t *testing.T, ctx context.Context, k *fakeKernel, conn *Conn, fault func(), gets int) <-chan *result {
+	t.Helper()
+	resc := make(chan *result, 1)
+	go func() {
+		ex, err := conn.Execute(ctx, "held")
+		resc <- &result{ex, err}
+	}()
+	for deadline := time.Now().Add(hangLimit); len(k.receivedOf(MsgExecuteRequest)) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the Execute did not reach the kernel")
+		}
+	}
+	k.mu.Lock()
+	fault()
+	k.mu.Unlock()
+	k.dropAll()
+	for deadline := time.Now().Add(hangLimit); k.restGets() < gets; time.Sleep(10 * time.Millisecond) {
+		if err := conn.Err(); err != nil {
+			t.Fatalf("the Conn ended while its kernel was busy: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d REST GETs: the restore does not ask the server", k.restGets())
+		}
+	}
+	return resc
+}
+
+// result is an Execute's outcome.
+type result struct {
+	ex  *Execution
+	err error
+}
+
+// The socket drops while the kernel runs a cell that holds the GIL: the
+// new socket stays unanswered past the reconnect timeout, but the server
+// reports the kernel busy, so the restore is over and the socket kept; the
+// cell's reply comes on it once the kernel is done, and the next Execute
+// runs there.
+// Jupyter 1.23.3 can report a kernel it started "starting" while it runs
+// the cell: that is tolerated as busy.
+func TestRestoreToleratesABusyKernel(t *testing.T) {
+	for _, state := range []string{StateBusy, StateStarting} {
+		t.Run(state, func(t *testing.T) { checkBusyRestore(t, state) })
+	}
+}
+
+func checkBusyRestore(t *testing.T, state string) {
+	release := make(chan struct{})
+	k := busyKernel(t, release)
+	// No check interval: the REST GETs counted are the restore's alone.
+	conn := k.connect(WithReconnectTimeout(time.Second), WithHandshakeTimeout(2*time.Second), WithCheckInterval(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	// The restore's end (1 s) and two rounds (2 s each) ask the server.
+	resc := dropWhileHeld(t, ctx, k, conn, func() { k.state, k.blockedControl = state, true }, 3)
+	if err := conn.Err(); err != nil {
+		t.Fatalf("the Conn ended while its kernel was busy: %v", err)
+	}
+	k.mu.Lock()
+	k.state = ""
+	k.mu.Unlock()
+	close(release)
+	var res *result
+	select {
+	case res = <-resc:
+	case <-time.After(hangLimit):
+		t.Fatalf("the held Execute: still blocked after %v", hangLimit)
+	}
+	if res.err != nil || res.ex.Stdout() != "done\n" {
+		t.Fatalf("the held Execute: %v, stdout %q", res.err, res.ex.Stdout())
+	}
+	if ex, err := conn.Execute(ctx, "1+1"); err != nil || ex.Result() == nil {
+		t.Fatalf("after the busy restore: %v", err)
+	}
+	if n := k.handshakeCount(); n != 2 {
+		t.Errorf("%d handshakes, want 2: the busy kernel's new socket was dropped", n)
+	}
+}
+
+// The server reports the kernel busy, then no longer, and the new socket
+// still gives no answer: it is dropped after one more round, and, since
+// later sockets stay silent, the Conn ends with the reconnect timeout of
+// the restore that follows instead of waiting for ever.
+func TestBusyRestoreEndsOnASilentSocket(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	k := busyKernel(t, release)
+	conn := k.connect(WithReconnectTimeout(time.Second), WithHandshakeTimeout(2*time.Second), WithCheckInterval(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	resc := dropWhileHeld(t, ctx, k, conn, func() { k.state, k.silentNew = StateBusy, true }, 2)
+	k.mu.Lock()
+	k.state = ""
+	k.mu.Unlock()
+	var res *result
+	select {
+	case res = <-resc:
+	case <-time.After(hangLimit):
+		t.Fatalf("the held Execute: still blocked after %v", hangLimit)
+	}
+	if err := res.err; err == nil || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "not restored within 1s") {
+		t.Fatalf("held Execute: %v, want the Conn's end: not restored", err)
+	}
+	if n := k.handshakeCount(); n < 3 {
+		t.Errorf("%d handshakes: the silent socket was not dropped", n)
 	}
 }

@@ -46,12 +46,15 @@ func (c *Conn) write(ctx context.Context, gen uint64, ch Channel, msgType string
 				c.mu.Unlock()
 				return "", err
 			}
-			req.gen = s.gen
+			req.gen, req.ch, req.msgType = s.gen, ch, msgType
 			c.pending[id] = req
 			c.mu.Unlock()
 		}
 		err = c.send(ctx, s, msgType, typ, frame)
 		if err == nil {
+			if req != nil {
+				c.markSent(id, req)
+			}
 			return id, nil
 		}
 		c.unregister(id)
