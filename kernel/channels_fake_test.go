@@ -81,6 +81,10 @@ type fakeKernel struct {
 	// blockedControl leaves control's kernel_info_requests unanswered, as
 	// ipykernel's control thread while a cell holds the GIL.
 	blockedControl bool
+	// slowControl delays the answer to each of control's
+	// kernel_info_requests, with its status on IOPub, by that long (a
+	// kernel slow to answer control).
+	slowControl time.Duration
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -418,18 +422,25 @@ func (k *fakeKernel) handle(session string, m *Message) {
 	case MsgKernelInfoRequest:
 		k.mu.Lock()
 		blocked := k.blockedControl && m.Channel == ChannelControl
+		slow := k.slowControl
 		k.mu.Unlock()
 		if blocked {
 			return
 		}
-		// Every request gets busy and idle on IOPub, control's too
-		// (docs/wire/kernel-channels.md KC14).
-		k.broadcast(parent, MsgStatus, Status{StateBusy})
-		k.sendTo(session, m.Channel, parent, MsgKernelInfoReply, map[string]any{
-			"status": "ok", "protocol_version": "5.3", "implementation": "fake", "implementation_version": "1.0",
-			"language_info": map[string]any{"name": "python", "version": "3.11.2", "mimetype": "text/x-python", "file_extension": ".py"},
-			"banner":        "fake kernel", "help_links": []any{}})
-		k.broadcast(parent, MsgStatus, Status{StateIdle})
+		if slow > 0 && m.Channel == ChannelControl {
+			k.wg.Add(1)
+			go func() {
+				defer k.wg.Done()
+				select {
+				case <-time.After(slow):
+				case <-k.done:
+					return
+				}
+				k.answerKernelInfo(session, m.Channel, parent)
+			}()
+			return
+		}
+		k.answerKernelInfo(session, m.Channel, parent)
 	case MsgCompleteRequest:
 		var req CompleteRequest
 		_ = json.Unmarshal(m.Content, &req)
@@ -455,6 +466,17 @@ func (k *fakeKernel) handle(session string, m *Message) {
 			k.exec(x)
 		}()
 	}
+}
+
+// answerKernelInfo answers a kernel_info_request: every request gets busy
+// and idle on IOPub, control's too (docs/wire/kernel-channels.md KC14).
+func (k *fakeKernel) answerKernelInfo(session string, ch Channel, parent json.RawMessage) {
+	k.broadcast(parent, MsgStatus, Status{StateBusy})
+	k.sendTo(session, ch, parent, MsgKernelInfoReply, map[string]any{
+		"status": "ok", "protocol_version": "5.3", "implementation": "fake", "implementation_version": "1.0",
+		"language_info": map[string]any{"name": "python", "version": "3.11.2", "mimetype": "text/x-python", "file_extension": ".py"},
+		"banner":        "fake kernel", "help_links": []any{}})
+	k.broadcast(parent, MsgStatus, Status{StateIdle})
 }
 
 // frame parts: channel, header, parent, metadata, content.

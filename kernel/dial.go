@@ -318,8 +318,12 @@ func (c *Conn) monitor(ctx context.Context) {
 		// holds the GIL). Without that word, the socket is silent only if
 		// the kernel answers elsewhere: a cell can take the GIL before its
 		// busy status leaves the kernel (ipykernel's IOPub thread needs
-		// the GIL too), and then nothing at all comes until it ends.
-		if open && !heard && c.silent(ctx, gen) && c.answersElsewhere(ctx) {
+		// the GIL too), and then nothing at all comes until it ends. And
+		// it is silent only if it stayed so while the probe socket waited:
+		// a kernel slow to answer control (or a cell that let the GIL go
+		// meanwhile) answers both, and the socket brings that on IOPub.
+		before, _ := c.iopubSeen(gen)
+		if open && !heard && c.silent(ctx, gen) && c.answersElsewhere(ctx) && c.stillSilent(gen, before) {
 			err := transport.OutcomeUnknown(fmt.Errorf("nbserv: the kernel connection went silent (no answer to a kernel_info_request on control within %v); the request was sent, and the kernel may have run it", c.o.check))
 			c.drop(gen) // first, so that no request goes out on this socket
 			c.failSentOn(gen, err)
@@ -359,6 +363,23 @@ func (c *Conn) silent(ctx context.Context, gen uint64) bool {
 			return n == before && current && c.Err() == nil
 		}
 	}
+}
+
+// stillSilent reports whether the socket of generation gen is still the
+// Conn's, has brought no IOPub message since the count was before, and no
+// request sent on it has heard back.
+func (c *Conn) stillSilent(gen, before uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.iopub != before {
+		return false
+	}
+	for _, r := range c.pending {
+		if !r.internal && r.gen == gen && r.heard {
+			return false
+		}
+	}
+	return true
 }
 
 // answersElsewhere reports whether the kernel answers a

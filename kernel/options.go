@@ -144,7 +144,8 @@ func WithReconnectTimeout(d time.Duration) Option {
 // runs code. A socket that gives no answer within the interval, on
 // which no request waiting has heard back, while the kernel does answer
 // the same question on a probe socket of its own (opened for it and
-// closed after, bounded by the interval, at least 2 s), is silent (a
+// closed after, bounded by the interval, at least 2 s) and the socket
+// still brought nothing meanwhile, is silent (a
 // socket that lived through a kernel restart can be); a kernel that
 // answers nowhere is busy (ipykernel's leaves control unanswered while C
 // code holds the GIL) and its requests go on waiting. The Conn drops and

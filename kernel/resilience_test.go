@@ -424,3 +424,55 @@ func TestBusyKernelIsNotASilentSocket(t *testing.T) {
 		})
 	}
 }
+
+// A kernel slow to answer control (longer than the check interval) but
+// whose socket relays: the Conn's probe of the socket goes unanswered
+// for the interval, the kernel then answers the probe socket too, but
+// meanwhile the socket brought the first probe's status on IOPub, so it
+// is not silent: the Execute waiting on it is not failed, and gets its
+// output on the same socket.
+func TestSlowControlIsNotASilentSocket(t *testing.T) {
+	release := make(chan struct{})
+	k := newFakeKernel(t, func(x *fakeExec) {
+		x.wait(release) // nothing comes for the Execute: the monitor probes
+		x.status(StateBusy)
+		x.input()
+		x.stream(Stdout, "done\n")
+		x.reply(StatusOK, nil)
+		x.status(StateIdle)
+	})
+	conn := k.connect(WithCheckInterval(150 * time.Millisecond))
+	k.mu.Lock()
+	// Past the check interval, and well within the probe socket's wait
+	// (at least 2 s).
+	k.slowControl = 500 * time.Millisecond
+	k.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() {
+		ex, err := conn.Execute(context.Background(), "held")
+		if err == nil && ex.Stdout() != "done\n" {
+			err = fmt.Errorf("stdout %q", ex.Stdout())
+		}
+		errc <- err
+	}()
+	// Three probe sockets opened one after another: the first two were
+	// answered (unless a loaded machine delayed them past the probe's
+	// wait), and each time the Conn's socket had brought IOPub meanwhile.
+	for deadline := time.Now().Add(hangLimit); k.handshakeCount()-k.handshakesOf(conn.SessionID()) < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the monitor opens no probe sockets")
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("the Execute ended while its socket relayed: %v", err)
+		default:
+		}
+	}
+	close(release)
+	if err := wait(t, "Execute", errc); err != nil {
+		t.Fatal(err)
+	}
+	if n := k.handshakesOf(conn.SessionID()); n != 1 {
+		t.Errorf("%d handshakes of the Conn's session: a socket that relays was dropped", n)
+	}
+}
