@@ -441,11 +441,13 @@ func TestSlowControlIsNotASilentSocket(t *testing.T) {
 		x.reply(StatusOK, nil)
 		x.status(StateIdle)
 	})
-	conn := k.connect(WithCheckInterval(150 * time.Millisecond))
+	conn := k.connect(WithCheckInterval(300 * time.Millisecond))
 	k.mu.Lock()
-	// Past the check interval, and well within the probe socket's wait
-	// (at least 2 s).
-	k.slowControl = 500 * time.Millisecond
+	// Past the check interval, and within the probe socket's wait (at
+	// least 2 s). The probe socket's question goes out after the check
+	// interval, so its answer comes that long after the Conn's socket
+	// brought its status: a margin for a loaded machine.
+	k.slowControl = 800 * time.Millisecond
 	k.mu.Unlock()
 	errc := make(chan error, 1)
 	go func() {
