@@ -395,22 +395,11 @@ func TestBusyKernelIsNotASilentSocket(t *testing.T) {
 			}()
 			// Wait for the monitor to have found the Conn waiting in
 			// silence a few times (it asks the REST API each time).
-			for deadline := time.Now().Add(hangLimit); ; time.Sleep(10 * time.Millisecond) {
+			untilWhileWaiting(t, errc, "the monitor does not check", "the Execute ended while the kernel was busy with it", func() bool {
 				k.mu.Lock()
-				n := k.checks
-				k.mu.Unlock()
-				if n >= 3 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%d checks: the monitor does not check", n)
-				}
-				select {
-				case err := <-errc:
-					t.Fatalf("the Execute ended while the kernel was busy with it: %v", err)
-				default:
-				}
-			}
+				defer k.mu.Unlock()
+				return k.checks >= 3
+			})
 			close(release)
 			if err := wait(t, "Execute", errc); err != nil {
 				t.Fatal(err)
@@ -460,21 +449,31 @@ func TestSlowControlIsNotASilentSocket(t *testing.T) {
 	// Three probe sockets opened one after another: the first two were
 	// answered (unless a loaded machine delayed them past the probe's
 	// wait), and each time the Conn's socket had brought IOPub meanwhile.
-	for deadline := time.Now().Add(hangLimit); k.handshakeCount()-k.handshakesOf(conn.SessionID()) < 3; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the monitor opens no probe sockets")
-		}
-		select {
-		case err := <-errc:
-			t.Fatalf("the Execute ended while its socket relayed: %v", err)
-		default:
-		}
-	}
+	untilWhileWaiting(t, errc, "the monitor opens no probe sockets", "the Execute ended while its socket relayed", func() bool {
+		return k.handshakeCount()-k.handshakesOf(conn.SessionID()) >= 3
+	})
 	close(release)
 	if err := wait(t, "Execute", errc); err != nil {
 		t.Fatal(err)
 	}
 	if n := k.handshakesOf(conn.SessionID()); n != 1 {
 		t.Errorf("%d handshakes of the Conn's session: a socket that relays was dropped", n)
+	}
+}
+
+// untilWhileWaiting polls done until it holds, within hangLimit (else the
+// test fails with stuck), while a request goes on waiting: its ending,
+// on errc, fails the test with ended.
+func untilWhileWaiting(t *testing.T, errc <-chan error, stuck, ended string, done func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(hangLimit); !done(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal(stuck)
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("%s: %v", ended, err)
+		default:
+		}
 	}
 }
