@@ -385,14 +385,7 @@ func TestBusyKernelIsNotASilentSocket(t *testing.T) {
 			})
 			k.blockedControl = true
 			conn := k.connect(WithCheckInterval(100 * time.Millisecond))
-			errc := make(chan error, 1)
-			go func() {
-				ex, err := conn.Execute(context.Background(), "held")
-				if err == nil && ex.Stdout() != "done\n" {
-					err = fmt.Errorf("stdout %q", ex.Stdout())
-				}
-				errc <- err
-			}()
+			errc := executeHeld(conn)
 			// Wait for the monitor to have found the Conn waiting in
 			// silence a few times (it asks the REST API each time).
 			untilWhileWaiting(t, errc, "the monitor does not check", "the Execute ended while the kernel was busy with it", func() bool {
@@ -438,14 +431,7 @@ func TestSlowControlIsNotASilentSocket(t *testing.T) {
 	// brought its status: a margin for a loaded machine.
 	k.slowControl = 800 * time.Millisecond
 	k.mu.Unlock()
-	errc := make(chan error, 1)
-	go func() {
-		ex, err := conn.Execute(context.Background(), "held")
-		if err == nil && ex.Stdout() != "done\n" {
-			err = fmt.Errorf("stdout %q", ex.Stdout())
-		}
-		errc <- err
-	}()
+	errc := executeHeld(conn)
 	// Three probe sockets opened one after another: the first two were
 	// answered (unless a loaded machine delayed them past the probe's
 	// wait), and each time the Conn's socket had brought IOPub meanwhile.
@@ -476,4 +462,18 @@ func untilWhileWaiting(t *testing.T, errc <-chan error, stuck, ended string, don
 		default:
 		}
 	}
+}
+
+// executeHeld runs an Execute of "held", whose script prints "done\n",
+// and sends its outcome on the channel returned.
+func executeHeld(conn *Conn) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		ex, err := conn.Execute(context.Background(), "held")
+		if err == nil && ex.Stdout() != "done\n" {
+			err = fmt.Errorf("stdout %q", ex.Stdout())
+		}
+		errc <- err
+	}()
+	return errc
 }
