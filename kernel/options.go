@@ -148,7 +148,9 @@ func WithReconnectTimeout(d time.Duration) Option {
 // still brought nothing meanwhile, is silent (a
 // socket that lived through a kernel restart can be); a kernel that
 // answers nowhere is busy (ipykernel's leaves control unanswered while C
-// code holds the GIL) and its requests go on waiting. The Conn drops and
+// code holds the GIL) and its requests go on waiting, while the probe
+// sockets come ever more rarely (after 1, 3, 7, then at most 15 silent
+// checks: Jupyter nudges the kernel for a minute on each). The Conn drops and
 // restores a silent socket, and the requests sent on it end with an error
 // matching ErrOutcomeUnknown (the kernel may have run them; they are not
 // sent again). A negative value disables the check and the probe.

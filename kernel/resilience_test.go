@@ -477,3 +477,43 @@ func executeHeld(conn *Conn) <-chan error {
 	}()
 	return errc
 }
+
+// A kernel that answers on no probe socket (busy, its control unanswered,
+// nothing sent since the Execute) gets fewer and fewer of them: each
+// makes Jupyter nudge the kernel twice a second for up to a minute
+// (docs/wire/kernel-channels.md KC46). After the first, the next waits
+// for 1, then 3, then 7 silent checks: 3 probe sockets in 8 checks,
+// however loaded the machine.
+func TestBusyKernelGetsFewProbeSockets(t *testing.T) {
+	release := make(chan struct{})
+	k := newFakeKernel(t, func(x *fakeExec) {
+		x.wait(release)
+		x.status(StateBusy)
+		x.input()
+		x.stream(Stdout, "done\n")
+		x.reply(StatusOK, nil)
+		x.status(StateIdle)
+	})
+	k.blockedControl = true
+	conn := k.connect(WithCheckInterval(100 * time.Millisecond))
+	errc := executeHeld(conn)
+	checks := func() int {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		return k.checks
+	}
+	untilWhileWaiting(t, errc, "the monitor does not check", "the Execute ended while the kernel was busy with it", func() bool {
+		return checks() >= 8
+	})
+	// The 8th to 14th silent checks open none, so the count is exact
+	// whichever of them has run.
+	probes := k.handshakeCount() - k.handshakesOf(conn.SessionID())
+	n := checks()
+	close(release)
+	if err := wait(t, "Execute", errc); err != nil {
+		t.Fatal(err)
+	}
+	if n < 15 && probes != 3 {
+		t.Errorf("%d probe sockets in %d silent checks; want 3 (at the 1st, 3rd and 7th)", probes, n)
+	}
+}
