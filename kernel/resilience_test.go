@@ -128,15 +128,36 @@ func TestConcurrentWritesOnAStuckSocket(t *testing.T) {
 			errc <- err
 		}()
 	}
+	// The Executes above are not sent when their contexts end before
+	// their turn to write (a loaded machine), and a few that are fit in
+	// the buffers of loopback TCP (here up to tcp_rmem's 32 MiB and
+	// tcp_wmem's 4 MiB): this one, without a deadline, is larger than
+	// both, so the socket is stuck whatever the timing, and is dropped
+	// after the write inactivity. (Before, the Execute after them could
+	// go out on the stalled socket and wait forever.)
+	bigc := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+		defer cancel()
+		_, err := conn.Execute(ctx, strings.Repeat("z", 48<<20))
+		bigc <- err
+	}()
 	for range 16 {
 		_ = wait(t, "concurrent Execute", errc)
 	}
 	wg.Wait()
-	if ex, err := conn.Execute(context.Background(), "1+1"); err != nil || ex.Result() == nil {
+	// Dropped with its socket, or, when another stuck write had the
+	// socket dropped first, sent on the next one and run.
+	if err := wait(t, "the Execute larger than the buffers", bigc); errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the Execute larger than the buffers: %v; want its socket dropped after the write inactivity", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	if ex, err := conn.Execute(ctx, "1+1"); err != nil || ex.Result() == nil {
 		t.Fatalf("after the stuck socket: %v", err)
 	}
-	if n := len(k.receivedOf(MsgExecuteRequest)); n > 17 {
-		t.Errorf("%d execute_requests for 17 Executes: some were sent twice", n)
+	if n := len(k.receivedOf(MsgExecuteRequest)); n > 18 {
+		t.Errorf("%d execute_requests for 18 Executes: some were sent twice", n)
 	}
 }
 
