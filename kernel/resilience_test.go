@@ -436,14 +436,7 @@ func TestBusyKernelIsNotASilentSocket(t *testing.T) {
 // output on the same socket.
 func TestSlowControlIsNotASilentSocket(t *testing.T) {
 	release := make(chan struct{})
-	k := newFakeKernel(t, func(x *fakeExec) {
-		x.wait(release) // nothing comes for the Execute: the monitor probes
-		x.status(StateBusy)
-		x.input()
-		x.stream(Stdout, "done\n")
-		x.reply(StatusOK, nil)
-		x.status(StateIdle)
-	})
+	k := newFakeKernel(t, silentUntil(release)) // nothing comes for the Execute: the monitor probes
 	conn := k.connect(WithCheckInterval(300 * time.Millisecond))
 	k.mu.Lock()
 	// Past the check interval, and within the probe socket's wait (at
@@ -507,14 +500,7 @@ func executeHeld(conn *Conn) <-chan error {
 // however loaded the machine.
 func TestBusyKernelGetsFewProbeSockets(t *testing.T) {
 	release := make(chan struct{})
-	k := newFakeKernel(t, func(x *fakeExec) {
-		x.wait(release)
-		x.status(StateBusy)
-		x.input()
-		x.stream(Stdout, "done\n")
-		x.reply(StatusOK, nil)
-		x.status(StateIdle)
-	})
+	k := newFakeKernel(t, silentUntil(release))
 	k.blockedControl = true
 	conn := k.connect(WithCheckInterval(100 * time.Millisecond))
 	errc := executeHeld(conn)
@@ -536,5 +522,18 @@ func TestBusyKernelGetsFewProbeSockets(t *testing.T) {
 	}
 	if n < 15 && probes != 3 {
 		t.Errorf("%d probe sockets in %d silent checks; want 3 (at the 1st, 3rd and 7th)", probes, n)
+	}
+}
+
+// silentUntil is a script that sends nothing until release is closed,
+// then the busy status, the input, "done\n" on stdout, the reply and idle.
+func silentUntil(release <-chan struct{}) func(x *fakeExec) {
+	return func(x *fakeExec) {
+		x.wait(release)
+		x.status(StateBusy)
+		x.input()
+		x.stream(Stdout, "done\n")
+		x.reply(StatusOK, nil)
+		x.status(StateIdle)
 	}
 }
