@@ -94,6 +94,10 @@ type fakeKernel struct {
 	// state, when set, is the execution_state the REST GET of the kernel
 	// reports (idle otherwise).
 	state string
+	// slowControl delays the answer to each of control's
+	// kernel_info_requests, with its status on IOPub, by that long (a
+	// kernel slow to answer control).
+	slowControl time.Duration
 }
 
 // Config is the client's configuration, as the tests adjust it.
@@ -498,8 +502,22 @@ func (k *fakeKernel) handle(session string, m *Message) {
 	case MsgKernelInfoRequest:
 		k.mu.Lock()
 		blocked := k.blockedControl && m.Channel == ChannelControl
+		slow := k.slowControl
 		k.mu.Unlock()
 		if blocked {
+			return
+		}
+		if slow > 0 && m.Channel == ChannelControl {
+			k.wg.Add(1)
+			go func() {
+				defer k.wg.Done()
+				select {
+				case <-time.After(slow):
+				case <-k.done:
+					return
+				}
+				k.kernelInfo(session, m)
+			}()
 			return
 		}
 		if m.Channel == ChannelShell {

@@ -392,6 +392,15 @@ func (c *Conn) monitor(ctx context.Context) {
 	defer c.wg.Done()
 	t := time.NewTicker(c.o.check)
 	defer t.Stop()
+	// misses counts the probe sockets in a row that the kernel answered
+	// on none of, and skip the silent checks still to pass before the next
+	// one: each probe socket of a kernel that does not answer makes
+	// Jupyter nudge the kernel with kernel_info_requests twice a second,
+	// on shell and control, for up to its kernel_info_timeout (60 s),
+	// even after the socket has closed; they queue in the kernel and are
+	// all answered, each with its status on IOPub, when it is free
+	// (docs/wire/kernel-channels.md KC46).
+	misses, skip := 0, 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -408,6 +417,7 @@ func (c *Conn) monitor(ctx context.Context) {
 		waiting = waiting && time.Since(c.lastRecv) >= c.o.check
 		c.mu.Unlock()
 		if !waiting {
+			misses, skip = 0, 0
 			continue
 		}
 		if err := c.ep.Check(ctx); errors.Is(err, ErrKernelDead) {
@@ -420,14 +430,42 @@ func (c *Conn) monitor(ctx context.Context) {
 		// holds the GIL). Without that word, the socket is silent only if
 		// the kernel answers elsewhere: a cell can take the GIL before its
 		// busy status leaves the kernel (ipykernel's IOPub thread needs
-		// the GIL too), and then nothing at all comes until it ends.
-		if open && !heard && c.silent(ctx, gen) && c.answersElsewhere(ctx) {
+		// the GIL too), and then nothing at all comes until it ends. And
+		// it is silent only if it stayed so while the probe socket waited:
+		// a kernel slow to answer control (or a cell that let the GIL go
+		// meanwhile) answers both, and the socket brings that on IOPub.
+		// A kernel that answered on no probe socket is busy: the next one
+		// waits for twice as many silent checks as the last, up to
+		// maxProbeSkip.
+		before, _ := c.iopubSeen(gen)
+		if !open || heard || !c.silent(ctx, gen) {
+			misses, skip = 0, 0
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if !c.answersElsewhere(ctx) {
+			misses++
+			skip = min(1<<min(misses, 16)-1, maxProbeSkip)
+			continue
+		}
+		misses = 0
+		if c.stillSilent(gen, before) {
 			err := transport.OutcomeUnknown(fmt.Errorf("nbserv: the kernel connection went silent (no answer to a kernel_info_request on control within %v); the request was sent, and the kernel may have run it", c.o.check))
 			c.drop(gen) // first, so that no request goes out on this socket
 			c.failSentOn(gen, err)
 		}
 	}
 }
+
+// maxProbeSkip is the most silent checks that pass between two probe
+// sockets of a kernel that answers on none: 15, a probe socket every 75
+// to 150 s at the default check interval (a silent check takes one to
+// two intervals), and a silent socket still found within that time of
+// the kernel being free again.
+const maxProbeSkip = 15
 
 // silent probes the socket of generation gen with a kernel_info_request
 // on control, which the kernel answers, with its busy and idle status on
@@ -461,6 +499,23 @@ func (c *Conn) silent(ctx context.Context, gen uint64) bool {
 			return n == before && current && c.Err() == nil
 		}
 	}
+}
+
+// stillSilent reports whether the socket of generation gen is still the
+// Conn's, has brought no IOPub message since the count was before, and no
+// request sent on it has heard back.
+func (c *Conn) stillSilent(gen, before uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.iopub != before {
+		return false
+	}
+	for _, r := range c.pending {
+		if !r.internal && r.gen == gen && r.heard {
+			return false
+		}
+	}
+	return true
 }
 
 // answersElsewhere reports whether the kernel answers a

@@ -152,10 +152,13 @@ func WithReconnectTimeout(d time.Duration) Option {
 // runs code. A socket that gives no answer within the interval, on
 // which no request waiting has heard back, while the kernel does answer
 // the same question on a probe socket of its own (opened for it and
-// closed after, bounded by the interval, at least 2 s), is silent (a
+// closed after, bounded by the interval, at least 2 s) and the socket
+// still brought nothing meanwhile, is silent (a
 // socket that lived through a kernel restart can be); a kernel that
 // answers nowhere is busy (ipykernel's leaves control unanswered while C
-// code holds the GIL) and its requests go on waiting. The Conn drops and
+// code holds the GIL) and its requests go on waiting, while the probe
+// sockets come ever more rarely (after 1, 3, 7, then at most 15 silent
+// checks: Jupyter nudges the kernel for a minute on each). The Conn drops and
 // restores a silent socket, and the requests sent on it end with an error
 // matching ErrOutcomeUnknown (the kernel may have run them; they are not
 // sent again). A negative value disables the check and the probe.

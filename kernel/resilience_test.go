@@ -405,32 +405,14 @@ func TestBusyKernelIsNotASilentSocket(t *testing.T) {
 			})
 			k.blockedControl = true
 			conn := k.connect(WithCheckInterval(100 * time.Millisecond))
-			errc := make(chan error, 1)
-			go func() {
-				ex, err := conn.Execute(context.Background(), "held")
-				if err == nil && ex.Stdout() != "done\n" {
-					err = fmt.Errorf("stdout %q", ex.Stdout())
-				}
-				errc <- err
-			}()
+			errc := executeHeld(conn)
 			// Wait for the monitor to have found the Conn waiting in
 			// silence a few times (it asks the REST API each time).
-			for deadline := time.Now().Add(hangLimit); ; time.Sleep(10 * time.Millisecond) {
+			untilWhileWaiting(t, errc, "the monitor does not check", "the Execute ended while the kernel was busy with it", func() bool {
 				k.mu.Lock()
-				n := k.checks
-				k.mu.Unlock()
-				if n >= 3 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%d checks: the monitor does not check", n)
-				}
-				select {
-				case err := <-errc:
-					t.Fatalf("the Execute ended while the kernel was busy with it: %v", err)
-				default:
-				}
-			}
+				defer k.mu.Unlock()
+				return k.checks >= 3
+			})
 			close(release)
 			if err := wait(t, "Execute", errc); err != nil {
 				t.Fatal(err)
@@ -697,5 +679,115 @@ func TestBusyRestoreEndsOnASilentSocket(t *testing.T) {
 	}
 	if n := k.handshakeCount(); n < 3 {
 		t.Errorf("%d handshakes: the silent socket was not dropped", n)
+	}
+}
+
+// A kernel that answers on no probe socket (busy, its control unanswered,
+// nothing sent since the Execute) gets fewer and fewer of them: each
+// makes Jupyter nudge the kernel twice a second for up to a minute
+// (docs/wire/kernel-channels.md KC46). After the first, the next waits
+// for 1, then 3, then 7 silent checks: 3 probe sockets in 8 checks,
+// however loaded the machine.
+func TestBusyKernelGetsFewProbeSockets(t *testing.T) {
+	release := make(chan struct{})
+	k := newFakeKernel(t, silentUntil(release))
+	k.blockedControl = true
+	conn := k.connect(WithCheckInterval(100 * time.Millisecond))
+	errc := executeHeld(conn)
+	checks := func() int {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		return k.checks
+	}
+	untilWhileWaiting(t, errc, "the monitor does not check", "the Execute ended while the kernel was busy with it", func() bool {
+		return checks() >= 8
+	})
+	// The 8th to 14th silent checks open none, so the count is exact
+	// whichever of them has run.
+	probes := k.handshakeCount() - k.handshakesOf(conn.SessionID())
+	n := checks()
+	close(release)
+	if err := wait(t, "Execute", errc); err != nil {
+		t.Fatal(err)
+	}
+	if n < 15 && probes != 3 {
+		t.Errorf("%d probe sockets in %d silent checks; want 3 (at the 1st, 3rd and 7th)", probes, n)
+	}
+}
+
+// A kernel slow to answer control (longer than the check interval) but
+// whose socket relays: the Conn's probe of the socket goes unanswered
+// for the interval, the kernel then answers the probe socket too, but
+// meanwhile the socket brought the first probe's status on IOPub, so it
+// is not silent: the Execute waiting on it is not failed, and gets its
+// output on the same socket.
+func TestSlowControlIsNotASilentSocket(t *testing.T) {
+	release := make(chan struct{})
+	k := newFakeKernel(t, silentUntil(release)) // nothing comes for the Execute: the monitor probes
+	conn := k.connect(WithCheckInterval(300 * time.Millisecond))
+	k.mu.Lock()
+	// Past the check interval, and within the probe socket's wait (at
+	// least 2 s). The probe socket's question goes out after the check
+	// interval, so its answer comes that long after the Conn's socket
+	// brought its status: a margin for a loaded machine.
+	k.slowControl = 800 * time.Millisecond
+	k.mu.Unlock()
+	errc := executeHeld(conn)
+	// Three probe sockets opened one after another: the first two were
+	// answered (unless a loaded machine delayed them past the probe's
+	// wait), and each time the Conn's socket had brought IOPub meanwhile.
+	untilWhileWaiting(t, errc, "the monitor opens no probe sockets", "the Execute ended while its socket relayed", func() bool {
+		return k.handshakeCount()-k.handshakesOf(conn.SessionID()) >= 3
+	})
+	close(release)
+	if err := wait(t, "Execute", errc); err != nil {
+		t.Fatal(err)
+	}
+	if n := k.handshakesOf(conn.SessionID()); n != 1 {
+		t.Errorf("%d handshakes of the Conn's session: a socket that relays was dropped", n)
+	}
+}
+
+// executeHeld runs an Execute of "held", whose script prints "done\n",
+// and sends its outcome on the channel returned.
+func executeHeld(conn *Conn) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		ex, err := conn.Execute(context.Background(), "held")
+		if err == nil && ex.Stdout() != "done\n" {
+			err = fmt.Errorf("stdout %q", ex.Stdout())
+		}
+		errc <- err
+	}()
+	return errc
+}
+
+// silentUntil is a script that sends nothing until release is closed,
+// then the busy status, the input, "done\n" on stdout, the reply and idle.
+func silentUntil(release <-chan struct{}) func(x *fakeExec) {
+	return func(x *fakeExec) {
+		x.wait(release)
+		x.status(StateBusy)
+		x.input()
+		x.stream(Stdout, "done\n")
+		x.reply(StatusOK, nil)
+		x.status(StateIdle)
+	}
+}
+
+// untilWhileWaiting polls done until it holds, within hangLimit (else the
+// test fails with stuck), while a request goes on waiting: its ending,
+// on errc, fails the test with ended.
+func untilWhileWaiting(t *testing.T, errc <-chan error, stuck, ended string, done func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(hangLimit); !done(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal(stuck)
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("%s: %v", ended, err)
+		default:
+		}
 	}
 }

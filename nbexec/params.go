@@ -53,7 +53,7 @@ func (e *LanguageError) Is(target error) bool { return target == ErrUnsupportedL
 
 // ParameterError is InjectParameters' error for a parameter it cannot
 // write: a name that is not a Python identifier (or is a keyword), or a
-// value of a type it does not translate.
+// value of a type it does not translate or nested too deep.
 type ParameterError struct {
 	// Name is the parameter's name.
 	Name string
@@ -70,7 +70,8 @@ func (e *ParameterError) Error() string {
 // (None), a bool, an integer of any Go integer type or a *big.Int, a
 // float32 or float64 (NaN and the infinities included), a string, or,
 // nested, a []any or a map[string]any of these (a Python list or dict,
-// the dict's keys sorted, since a Go map has no order).
+// the dict's keys sorted, since a Go map has no order), at most 200 deep,
+// as deep as Python reads.
 type Parameter struct {
 	// Name is the variable assigned: a Python identifier, not a keyword.
 	Name string
@@ -423,8 +424,26 @@ var pythonKeywords = map[string]bool{
 	"pass": true, "raise": true, "return": true, "try": true, "while": true, "with": true, "yield": true,
 }
 
+// maxNesting is how deep lists and dicts may nest in a value: as deep as
+// Python's parser reads brackets (deeper is "too many nested
+// parentheses"). It also ends a value that holds itself, which would
+// otherwise recurse until the stack overflows.
+const maxNesting = 200
+
 // pythonLiteral writes v as papermill's Python translator does.
 func pythonLiteral(v any) (string, error) {
+	return pythonLiteralAt(v, 0)
+}
+
+// pythonLiteralAt is pythonLiteral for a value inside depth lists and
+// dicts.
+func pythonLiteralAt(v any, depth int) (string, error) {
+	switch v.(type) {
+	case []any, map[string]any:
+		if depth++; depth > maxNesting {
+			return "", fmt.Errorf("lists and dicts nested more than %d deep (Python reads no deeper; a value holding itself never ends)", maxNesting)
+		}
+	}
 	switch v := v.(type) {
 	case nil:
 		return "None", nil
@@ -442,7 +461,7 @@ func pythonLiteral(v any) (string, error) {
 	case []any:
 		items := make([]string, len(v))
 		for i, e := range v {
-			lit, err := pythonLiteral(e)
+			lit, err := pythonLiteralAt(e, depth)
 			if err != nil {
 				return "", err
 			}
@@ -452,7 +471,7 @@ func pythonLiteral(v any) (string, error) {
 	case map[string]any:
 		items := make([]string, 0, len(v))
 		for _, k := range sortedKeys(v) {
-			lit, err := pythonLiteral(v[k])
+			lit, err := pythonLiteralAt(v[k], depth)
 			if err != nil {
 				return "", err
 			}

@@ -3,6 +3,7 @@ package nbexec
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -276,4 +277,44 @@ func toFloat(v any) float64 {
 		return float64(f)
 	}
 	return v.(float64)
+}
+
+// TestNestingIsBounded: lists and dicts nest as deep as Python reads (200
+// brackets), and deeper, or a value that holds itself, is a
+// *ParameterError, not a stack overflow.
+func TestNestingIsBounded(t *testing.T) {
+	nested := func(depth int) any {
+		var v any = 1
+		for i := range depth {
+			if i%2 == 0 {
+				v = []any{v}
+			} else {
+				v = map[string]any{"k": v}
+			}
+		}
+		return v
+	}
+	nb := pythonNotebook()
+	if _, err := InjectParameters(nb, "", Parameter{Name: "deep", Value: nested(200)}); err != nil {
+		t.Fatal(err)
+	}
+	if out := python(t, nb.Cells[0].Source+`
+d, v = 0, deep
+while not isinstance(v, int):
+    v = v[0] if isinstance(v, list) else v["k"]
+    d += 1
+print(d, v)
+`); out != "200 1\n" {
+		t.Errorf("python3 read %q", out)
+	}
+	cyclic := []any{nil}
+	cyclic[0] = cyclic
+	selfish := map[string]any{}
+	selfish["me"] = selfish
+	for name, v := range map[string]any{"deeper": nested(201), "cyclic": cyclic, "selfish": selfish} {
+		var pe *ParameterError
+		if _, err := InjectParameters(pythonNotebook(), "", Parameter{Name: name, Value: v}); !errors.As(err, &pe) || pe.Name != name {
+			t.Errorf("%s: err = %v, want a *ParameterError", name, err)
+		}
+	}
 }

@@ -12,8 +12,8 @@
 // the server's root, or INPUT's directory with -server), runs the cells with
 // package nbexec, and writes OUTPUT, as canonical nbformat, after every
 // cell, so an interrupted run leaves what ran. It deletes the kernel it
-// started at the end, on success, error, SIGINT, SIGTERM and SIGPIPE
-// alike, and nothing else.
+// started at the end, on success, error, SIGINT, SIGTERM, SIGPIPE and
+// SIGHUP alike, and nothing else.
 //
 // -p NAME=VALUE and -r NAME=VALUE parameterise the notebook as papermill
 // does (package nbexec's InjectParameters): a cell tagged
@@ -89,7 +89,8 @@ func main() {
 	// SIGPIPE too: a reader of the output that goes away (run-notebook |
 	// head) would otherwise kill the program before it deletes its kernel;
 	// caught, it ends the run the same way, and the writes fail quietly.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	// And SIGHUP, which a closed terminal or SSH session sends.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -496,10 +496,11 @@ func startProgram(ctx context.Context, t *testing.T, args ...string) (*exec.Cmd,
 }
 
 // TestSignalsDeleteTheKernel runs the program as a process and stops it
-// with SIGTERM, SIGINT and SIGPIPE (what a closed pipe on its output
-// sends) mid-run: it must delete the kernel it started.
+// with SIGTERM, SIGINT, SIGPIPE (what a closed pipe on its output sends)
+// and SIGHUP (a closed terminal) mid-run: it must delete the kernel it
+// started.
 func TestSignalsDeleteTheKernel(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGPIPE} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGPIPE, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			clearEnv(t)
 			srv := nbservtest.NewServer(t)
