@@ -100,7 +100,13 @@ func TestJupyterLabClient(t *testing.T) {
 		"execute_input stream:hello execute_result:2 => ok",
 		"execute_input error:ValueError => error",
 		"execute_input execute_result:'Ann' => ok",
+		"execute_input => ok",
+		"execute_input stream:hello Ada => ok",
+		"execute_input => ok",
+		"execute_input execute_result:42 => ok", // on a second connection
+		"execute_input execute_result:True => ok",
 		"execute_input error:KeyboardInterrupt => error",
+		"execute_input execute_result:False => ok", // restarted
 		"execute_input execute_result:42 => ok",
 	}
 	if len(report.Executions) != len(want) {
@@ -118,7 +124,10 @@ func TestJupyterLabClient(t *testing.T) {
 	if len(report.Executions[2].Stdin) != 1 || report.Executions[2].Stdin[0]["prompt"] != "name? " {
 		t.Errorf("stdin: %v", report.Executions[2].Stdin)
 	}
-	if last := report.Executions[4].Reply["execution_count"]; last != 1.0 {
+	if len(report.Executions[3].Stdin) != 1 || report.Executions[3].Stdin[0]["prompt"] != "who? " {
+		t.Errorf("stdin: %v", report.Executions[3].Stdin)
+	}
+	if last := report.Executions[9].Reply["execution_count"]; last != 1.0 {
 		t.Errorf("after restart the count is %v, want 1", last)
 	}
 	if st := strings.Join(report.Statuses, " "); !strings.Contains(st, "busy idle") || !strings.Contains(st, "restarting") {

@@ -50,6 +50,16 @@ try {
   await run(kernel, 'print("hello")\n1+1');
   await run(kernel, 'raise ValueError("boom")');
   await run(kernel, 'input("name? ")', (prompt) => 'Ann');
+  // State: a variable set from input() is read by the next cell, one set
+  // on this connection is read on a second connection to the kernel, and
+  // a restart clears it.
+  await run(kernel, 'name = input("who? ")', (prompt) => 'Ada');
+  await run(kernel, 'print("hello " + name)');
+  await run(kernel, 'probe_x = 41');
+  const second = manager.connectTo({ model: kernel.model });
+  await run(second, 'probe_x + 1');
+  second.dispose();
+  await run(kernel, "probe_marker = 1\n'probe_marker' in globals()");
   // Interrupt a sleep once it is running.
   let started;
   const running = new Promise((resolve) => { started = resolve; });
@@ -58,6 +68,7 @@ try {
   await kernel.interrupt();
   await sleeping;
   await kernel.restart();
+  await run(kernel, "'probe_marker' in globals()");
   await run(kernel, '6*7');
   await kernel.shutdown();
   report.ok = true;
