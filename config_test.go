@@ -170,6 +170,12 @@ func TestConfigRetargetKeepsCredentialsOnTheirOrigin(t *testing.T) {
 		{env.BaseURL, "http://localhost:8888/user/alice/", false},
 		{env.BaseURL, "http://evil.example/", false},
 		{env.BaseURL, "http://127.0.0.1:8888@evil.example/", false},
+		// Unicode case folding is not how a host is resolved: σ and ς
+		// fold together but are two IDNA names (xn--4xa, xn--3xa), and
+		// the Kelvin sign, which IDNA maps to "k", is kept apart too.
+		{"http://σ.example/", "http://ς.example/", false},
+		{"http://k.example/", "http://\u212a.example/", false},
+		{"http://σ.example/", "http://σ.example:80/x/", true},
 		{env.BaseURL, "127.0.0.1:8888", false},
 		{env.BaseURL, "", false},
 		{"", "http://127.0.0.1:8888/", false}, // a token found without a URL goes nowhere unasked
