@@ -46,10 +46,12 @@ func TestWebSocketOverTLSQuickAcks(t *testing.T) {
 	defer c.CloseIdleConnections()
 
 	// Record the connections the WebSocket transport's dialler returns:
-	// what TLS then runs over.
-	wsTr, ok := c.ws.Transport.(*http.Transport)
+	// what TLS then runs over. The first dial builds that transport;
+	// wsClient builds it now, so that its dialler can be wrapped first.
+	wsHTTP := c.wsClient()
+	wsTr, ok := wsHTTP.Transport.(*http.Transport)
 	if !ok {
-		t.Fatalf("the WebSocket transport is a %T, not a clone of the caller's *http.Transport", c.ws.Transport)
+		t.Fatalf("the WebSocket transport is a %T, not a clone of the caller's *http.Transport", wsHTTP.Transport)
 	}
 	if wsTr.DialTLSContext != nil || wsTr.TLSClientConfig == nil || wsTr.TLSClientConfig.RootCAs != pool {
 		t.Fatalf("the caller's TLS settings were not kept: %+v", wsTr.TLSClientConfig)
