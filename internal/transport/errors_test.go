@@ -121,3 +121,34 @@ func TestShortAndDescriptiveHeaderValuesAreNotRedacted(t *testing.T) {
 		t.Error("a redactor with nothing to redact")
 	}
 }
+
+// The response header an *Error keeps is redacted as its Location and
+// Body are: a redirect's Location holds the token escaped (a login page's
+// next=), and the *Error's fields are what a caller logs or encodes
+// (encoding/json writes every one). Names and other values are kept.
+func TestErrorHeaderHoldsNoCredential(t *testing.T) {
+	red := newRedactor(testToken, http.Header{"X-Api-Key": {"k3y-s3cr3t"}})
+	header := http.Header{
+		"Location":     {"/login?next=%2Fapi%2Fsessions%3Ftoken%3D" + testToken},
+		"X-Echo":       {"token " + testToken + ", key k3y-s3cr3t"},
+		"Content-Type": {"text/html"},
+	}
+	for _, status := range []int{302, 403} {
+		e := newError("GET", "/api/sessions", status, header, nil, red)
+		encoded, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{testToken, "k3y-s3cr3t"} {
+			if strings.Contains(string(encoded), secret) {
+				t.Errorf("%d: %s in the *Error's fields: %s", status, secret, encoded)
+			}
+		}
+		if e.Header.Get("Content-Type") != "text/html" || e.Header.Get("X-Echo") != "token [REDACTED], key [REDACTED]" {
+			t.Errorf("%d: header %v", status, e.Header)
+		}
+	}
+	if !strings.Contains(header.Get("Location"), testToken) {
+		t.Error("newError modified the response's header")
+	}
+}

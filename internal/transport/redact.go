@@ -164,6 +164,23 @@ func (r *redactor) bytes(b []byte) []byte {
 	return b
 }
 
+// header returns a copy of h with every form of every secret removed from
+// its values, as from a body: a response header may echo one (a login
+// redirect's next=). h is returned as it is when nothing is redacted.
+func (r *redactor) header(h http.Header) http.Header {
+	if r == nil || h == nil {
+		return h
+	}
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		out[k] = make([]string, len(vs))
+		for i, v := range vs {
+			out[k][i] = r.string(string(r.bytes([]byte(v))))
+		}
+	}
+	return out
+}
+
 // string returns s, decoded text, with every secret replaced.
 func (r *redactor) string(s string) string {
 	if r == nil {
