@@ -120,6 +120,13 @@ func TestShortAndDescriptiveHeaderValuesAreNotRedacted(t *testing.T) {
 	if newRedactor("", http.Header{"Accept": {"text/plain"}}) != nil {
 		t.Error("a redactor with nothing to redact")
 	}
+	// An Origin (set to pass Jupyter's check_origin) is the server's own
+	// scheme, host and port, in every URL a message quotes: no credential.
+	red = newRedactor(testToken, http.Header{"Origin": {"http://127.0.0.1:8888"}})
+	e = newError("GET", "/api/sessions", 404, http.Header{}, []byte(`{"message": "no http://127.0.0.1:8888/api/x for `+testToken+`"}`), red)
+	if e.Message != "no http://127.0.0.1:8888/api/x for [REDACTED]" {
+		t.Errorf("with an Origin: Message = %q", e.Message)
+	}
 }
 
 // The response header an *Error keeps is redacted as its Location and

@@ -82,10 +82,12 @@ func newRedactor(token string, header http.Header) *redactor {
 // rather than prove who sends it; every other Config.Header value counts
 // as a credential (Authorization, Cookie, X-Api-Key, a proxy's own). These
 // are left out of redaction because their values are common words that
-// an error message would lose ("application/json").
+// an error message would lose ("application/json"), or, for Origin (set
+// to pass Jupyter's check_origin), the server's own scheme, host and
+// port, which every URL a message quotes begins with.
 var notSecret = map[string]bool{
 	"Accept": true, "Accept-Encoding": true, "Accept-Language": true, "Cache-Control": true,
-	"Content-Type": true, "User-Agent": true,
+	"Content-Type": true, "Origin": true, "User-Agent": true,
 }
 
 // minHeaderSecret is the shortest header value (or part of one) that is
