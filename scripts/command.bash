@@ -7,16 +7,27 @@
 # returns as the signal arrives, the script's INT/TERM trap exits, and its
 # EXIT trap calls stop_command, then stops the servers.
 
+# A SIGKILL runs no trap at all: start_reaper, called once $work exists,
+# starts scripts/reap.sh, which cleans up after a script that died so.
+
 command_pid=""
+
+# start_reaper starts scripts/reap.sh for this script and $work, in a
+# session of its own (beyond the signals to the script's group).
+start_reaper() {
+  setsid scripts/reap.sh "$work" "$$" </dev/null >/dev/null 2>&1 &
+}
 
 # run_command runs its arguments in a process group of their own (set -m),
 # so that stop_command reaches the test binary beneath `go test` too; the
-# group keeps the script's stdin. It returns the command's status.
+# group keeps the script's stdin. The group's id goes to
+# $work/command.pgid, for scripts/reap.sh. It returns the command's status.
 run_command() {
   set -m
   "$@" &
   command_pid=$!
   set +m
+  echo "$command_pid" >"$work/command.pgid"
   local rc=0
   wait "$command_pid" || rc=$?
   command_pid=""

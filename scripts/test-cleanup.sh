@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Checks that scripts/with-jupyter.sh and scripts/with-jupyterhub.sh, sent
-# SIGTERM while their command runs (a CI runner's cancel signals the script
-# alone), stop at once and leave nothing behind: not the command, not a
-# server, not a kernel, not their temporary dir. The command starts a
-# kernel, tells where everything is, and sleeps for far longer than the
-# bound: bash would run no trap until a foreground command ended
-# (scripts/command.bash).
+# Checks that scripts/with-jupyter.sh and scripts/with-jupyterhub.sh leave
+# nothing behind (not the command, not a server, not a kernel, not their
+# temporary dir) when stopped while their command runs: by SIGTERM to the
+# script alone (a CI runner's cancel), which bash would not act on until a
+# foreground command ended (scripts/command.bash), and by SIGKILL, which no
+# trap sees (scripts/reap.sh). The command starts a kernel, tells where
+# everything is, and sleeps for far longer than the bound.
 #
 #   scripts/test-cleanup.sh                      # both scripts
 #   scripts/test-cleanup.sh with-jupyterhub.sh   # one
 #
-# Bound: a script exits within 60s of the signal (its own waits: 10s for
-# the command, 30s for a server, 20s for the hub).
+# Bound: all is gone within 60s of the signal (the scripts' own waits:
+# 10s for the command, 30s for a server, 20s for the hub; the reaper's:
+# 1s to notice, 10s for SIGTERM).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,8 +46,15 @@ mv "$OUT/ready.tmp" "$OUT/ready"
 exec sleep 600
 EOC
 
-check() { # the script's name
-  local name="$1" i url token kernel kernel_args work failed=0
+# alive reports a process that runs: a zombie (the killed script, until
+# this reaps it) does not.
+alive() {
+  local stat
+  stat=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${stat#Z}" = "$stat" ]
+}
+
+check() { # the script's name, the signal (TERM or KILL)
+  local name="$1" signal="$2" i url token kernel kernel_args work left
   rm -f "$out/ready"
   # setsid: the script leads a process group of its own, so that the
   # signal below reaches it alone, and finish can stop all of it should
@@ -68,44 +76,34 @@ check() { # the script's name
     exit 1
   fi
 
-  kill -TERM "$script_pid"
+  kill "-$signal" "$script_pid"
+  # Everything must be gone within the bound: a run stopped by SIGTERM
+  # cleans up itself, one killed outright is cleaned up by its reaper.
+  left=""
   for i in $(seq 120); do
-    kill -0 "$script_pid" 2>/dev/null || break
-    if [ "$i" -eq 120 ]; then
-      echo "test-cleanup: $name still runs 60s after SIGTERM" >&2
-      exit 1
-    fi
+    left=""
+    alive "$script_pid" && left="$left the script;"
+    alive "$command_pid" && left="$left the command (pid $command_pid);"
+    ps -eo args | grep -F "kernel-$kernel.json" | grep -qv grep && left="$left the kernel $kernel;"
+    curl -fsS -o /dev/null -m 2 -H "Authorization: token $token" "${url}api/status" 2>/dev/null && left="$left the server at $url;"
+    [ ! -e "$work" ] || left="$left $work;"
+    [ -n "$left" ] || break
     sleep 0.5
   done
-  wait "$script_pid" || true
-  script_pid=""
-
-  if kill -0 "$command_pid" 2>/dev/null; then
-    echo "test-cleanup: $name: the command (pid $command_pid) still runs" >&2
-    failed=1
-  fi
-  if ps -eo args | grep -F "kernel-$kernel.json" | grep -qv grep; then
-    echo "test-cleanup: $name: the kernel $kernel still runs" >&2
-    failed=1
-  fi
-  if curl -fsS -o /dev/null -m 5 -H "Authorization: token $token" "${url}api/status" 2>/dev/null; then
-    echo "test-cleanup: $name: the server at $url still answers" >&2
-    failed=1
-  fi
-  if [ -e "$work" ]; then
-    echo "test-cleanup: $name: $work is left behind" >&2
-    failed=1
-  fi
-  if [ "$failed" -ne 0 ]; then
+  if [ -n "$left" ]; then
+    echo "test-cleanup: $name, 60s after SIG$signal, left:$left" >&2
     cat "$out/log" >&2
     exit 1
   fi
+  wait "$script_pid" || true
+  script_pid=""
   command_pid=""
-  echo "test-cleanup: $name left nothing behind after SIGTERM" >&2
+  echo "test-cleanup: $name left nothing behind after SIG$signal" >&2
 }
 
 for name in "${@:-with-jupyter.sh with-jupyterhub.sh}"; do
   for n in $name; do
-    check "$n"
+    check "$n" TERM
+    check "$n" KILL
   done
 done

@@ -95,6 +95,7 @@ server_pid=""
 # Set before anything else can fail: cleanup (below) removes $work.
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+start_reaper
 
 scheme=http
 tls_options=() # the server's
