@@ -158,5 +158,6 @@ func (c Config) Retarget(baseURL string) Config {
 		c.Token, c.Header = "", nil
 	}
 	c.BaseURL = baseURL
+	c.Header = c.Header.Clone() // the copy's own: a header added to it is not added to c's
 	return c
 }

@@ -194,4 +194,10 @@ func TestConfigRetargetKeepsCredentialsOnTheirOrigin(t *testing.T) {
 	if env.Token != testToken || env.Header == nil {
 		t.Error("Retarget changed its receiver")
 	}
+	// The copy's Header is its own: adding to it leaves the receiver's.
+	got := env.Retarget(env.BaseURL)
+	got.Header.Set("X-Added", "v")
+	if env.Header.Get("X-Added") != "" {
+		t.Error("the copy shares its Header with the receiver")
+	}
 }
