@@ -101,6 +101,23 @@ check() { # the script's name, the signal (TERM or KILL)
   echo "test-cleanup: $name left nothing behind after SIG$signal" >&2
 }
 
+# A run that fails before its server starts (openssl, for
+# WITH_JUPYTER_TLS=1, failing) leaves no temporary dir either: its trap is
+# set before anything can fail.
+mkdir -p "$out/bin" "$out/tmp"
+printf '#!/bin/sh\nexit 1\n' >"$out/bin/openssl"
+chmod +x "$out/bin/openssl"
+if TMPDIR="$out/tmp" PATH="$out/bin:$PATH" WITH_JUPYTER_TLS=1 scripts/with-jupyter.sh true 2>"$out/log"; then
+  echo "test-cleanup: with-jupyter.sh passed though openssl failed" >&2
+  exit 1
+fi
+if [ -n "$(ls -A "$out/tmp")" ]; then
+  echo "test-cleanup: with-jupyter.sh, openssl failing, left $(ls -A "$out/tmp") (reaped only later)" >&2
+  cat "$out/log" >&2
+  exit 1
+fi
+echo "test-cleanup: with-jupyter.sh, openssl failing, left nothing behind" >&2
+
 for name in "${@:-with-jupyter.sh with-jupyterhub.sh}"; do
   for n in $name; do
     check "$n" TERM

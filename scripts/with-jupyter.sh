@@ -92,24 +92,6 @@ work=$(mktemp -d)
 server_pid=""
 # shellcheck source=scripts/command.bash
 . scripts/command.bash
-# Set before anything else can fail: cleanup (below) removes $work.
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-start_reaper
-
-scheme=http
-tls_options=() # the server's
-curl_tls=()    # the readiness poll's
-ca_env=()      # the command's
-if [ "${WITH_JUPYTER_TLS:-0}" = 1 ]; then
-  # One day is plenty for a run; the key never leaves $work.
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
-  scheme=https
-  tls_options=(--certfile="$work/tls.pem" --keyfile="$work/tls.key")
-  curl_tls=(--cacert "$work/tls.pem")
-  ca_env=(NBSERV_JUPYTER_CA="$work/tls.pem")
-fi
 
 stop_server() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -130,6 +112,24 @@ cleanup() {
   stop_server
   rm -rf "$work"
 }
+# Set before anything else can fail (openssl, below): cleanup removes $work.
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+start_reaper
+
+scheme=http
+tls_options=() # the server's
+curl_tls=()    # the readiness poll's
+ca_env=()      # the command's
+if [ "${WITH_JUPYTER_TLS:-0}" = 1 ]; then
+  # One day is plenty for a run; the key never leaves $work.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
+  scheme=https
+  tls_options=(--certfile="$work/tls.pem" --keyfile="$work/tls.key")
+  curl_tls=(--cacert "$work/tls.pem")
+  ca_env=(NBSERV_JUPYTER_CA="$work/tls.pem")
+fi
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
