@@ -591,6 +591,48 @@ func TestRedirectPolicy(t *testing.T) {
 	})
 }
 
+// A redirect to a host whose name only Unicode case folding makes the
+// base's is another origin: σ and ς fold together, but IDNA (what the
+// transport dials) makes them xn--4xa and xn--3xa, two servers.
+func TestRedirectToAFoldEqualHostIsNotFollowed(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != "" {
+			leaked.Add(1)
+		}
+		w.Write([]byte("[]"))
+	}))
+	defer other.Close()
+	base := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://ς.example/api/sessions", http.StatusFound)
+	}))
+	defer base.Close()
+	var dialed sync.Map
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dialed.Store(addr, true)
+		to := map[string]string{"xn--4xa.example:80": base.Listener.Addr().String(), "xn--3xa.example:80": other.Listener.Addr().String()}[addr]
+		if to == "" {
+			return nil, fmt.Errorf("unexpected dial of %s", addr)
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, to)
+	}}}
+	defer hc.CloseIdleConnections()
+	c, err := NewClient(Config{BaseURL: "http://σ.example/", Token: testToken, Header: http.Header{"X-Api-Key": {"k3y"}},
+		HTTPClient: hc, RetryMax: NoRetries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sessions.List(context.Background()); !errors.Is(err, ErrRedirect) {
+		t.Errorf("redirect to ς: %v, want ErrRedirect", err)
+	}
+	if leaked.Load() != 0 {
+		t.Error("the token or Header reached the other host")
+	}
+	if _, ok := dialed.Load("xn--4xa.example:80"); !ok {
+		t.Error("the base was never dialed: the test proves nothing")
+	}
+}
+
 // TestConnectionsAreReused checks that bodies are drained and closed, on
 // success and on error, so that one keep-alive connection serves all calls.
 func TestConnectionsAreReused(t *testing.T) {

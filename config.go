@@ -145,7 +145,9 @@ func headerNames(h http.Header) []string {
 // Retarget returns a copy of c pointed at baseURL, for a program that lets
 // a flag replace the server ConfigFromEnv found. Token and Header are kept
 // only when baseURL has c.BaseURL's origin (scheme, host and port, a
-// missing port counting as the scheme's); otherwise both are cleared, so
+// missing port counting as the scheme's; host names compared as spelled
+// but for ASCII case, so that "localhost." or a Unicode spelling of an
+// ASCII name counts as another host); otherwise both are cleared, so
 // that a credential meant for one server is never sent to another: the
 // token the environment holds belongs to the server the environment names.
 // A BaseURL that does not parse, or is empty, has no origin and shares it
@@ -156,5 +158,6 @@ func (c Config) Retarget(baseURL string) Config {
 		c.Token, c.Header = "", nil
 	}
 	c.BaseURL = baseURL
+	c.Header = c.Header.Clone() // the copy's own: a header added to it is not added to c's
 	return c
 }

@@ -170,6 +170,12 @@ func TestConfigRetargetKeepsCredentialsOnTheirOrigin(t *testing.T) {
 		{env.BaseURL, "http://localhost:8888/user/alice/", false},
 		{env.BaseURL, "http://evil.example/", false},
 		{env.BaseURL, "http://127.0.0.1:8888@evil.example/", false},
+		// Unicode case folding is not how a host is resolved: σ and ς
+		// fold together but are two IDNA names (xn--4xa, xn--3xa), and
+		// the Kelvin sign, which IDNA maps to "k", is kept apart too.
+		{"http://σ.example/", "http://ς.example/", false},
+		{"http://k.example/", "http://\u212a.example/", false},
+		{"http://σ.example/", "http://σ.example:80/x/", true},
 		{env.BaseURL, "127.0.0.1:8888", false},
 		{env.BaseURL, "", false},
 		{"", "http://127.0.0.1:8888/", false}, // a token found without a URL goes nowhere unasked
@@ -187,5 +193,11 @@ func TestConfigRetargetKeepsCredentialsOnTheirOrigin(t *testing.T) {
 	}
 	if env.Token != testToken || env.Header == nil {
 		t.Error("Retarget changed its receiver")
+	}
+	// The copy's Header is its own: adding to it leaves the receiver's.
+	got := env.Retarget(env.BaseURL)
+	got.Header.Set("X-Added", "v")
+	if env.Header.Get("X-Added") != "" {
+		t.Error("the copy shares its Header with the receiver")
 	}
 }

@@ -497,3 +497,28 @@ func (b lockedBuffer) Write(p []byte) (int, error) {
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
+
+// A wait that its context ends while the hub refuses every poll says so:
+// the error matches the context's and quotes the last poll's failure (it
+// said only "context deadline exceeded", leaving a dead hub unnamed).
+func TestWaitEndedByContextNamesTheLastPollFailure(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted) // stop pending; then the hub is gone
+		go srv.Close()
+	}))
+	defer srv.Close()
+	c, err := hub.New(hub.Config{URL: srv.URL, Token: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	// The context ends the wait: the polls' own failures never do.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err = c.StopServer(ctx, "a")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "the last poll: ") ||
+		!strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), string(secret)) {
+		t.Errorf("StopServer with the hub gone: %v", err)
+	}
+}

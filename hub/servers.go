@@ -88,12 +88,13 @@ func StartTimeout(d time.Duration) StartOption { return func(o *startOptions) { 
 // refused is the start's 400, if it was refused: returned when the model
 // shows no server that is running or starting.
 func (c *Client) waitReady(ctx context.Context, user string, refused error) error {
+	var last error // the last poll's temporary failure
 	for wait := time.Duration(0); ; wait = nextWait(wait) {
 		if err := transport.Sleep(ctx, wait); err != nil {
-			return fmt.Errorf("hub: waiting for %s's server to start: %w", user, err)
+			return waitErr(fmt.Sprintf("hub: waiting for %s's server to start", user), err, last)
 		}
 		u, retry, err := c.pollUser(ctx, user)
-		if retry {
+		if last = err; retry {
 			continue
 		} else if err != nil {
 			return err
@@ -119,12 +120,13 @@ func (c *Client) waitReady(ctx context.Context, user string, refused error) erro
 // routes to it.
 func (c *Client) waitAnswering(ctx context.Context, user string) error {
 	path := "user/" + escapeName(user) + "/api/status"
+	var last error // the last poll's failure
 	for wait := time.Duration(0); ; wait = nextWait(wait) {
 		if err := transport.Sleep(ctx, wait); err != nil {
-			return fmt.Errorf("hub: waiting for %s's server to answer: %w", user, err)
+			return waitErr(fmt.Sprintf("hub: waiting for %s's server to answer", user), err, last)
 		}
 		_, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: path, Once: true}, nil) // one attempt a poll: the loop is the retry
-		if err == nil {
+		if last = err; err == nil {
 			return nil
 		}
 		var e *nbserv.Error
@@ -163,12 +165,14 @@ func (c *Client) StopServer(ctx context.Context, user string) error {
 	if r.StatusCode == http.StatusNoContent {
 		return nil
 	}
-	for wait := pollMin; ; wait = nextWait(wait) { // 202: stop pending
+	// 202: stop pending. last is the last poll's temporary failure.
+	var last error
+	for wait := pollMin; ; wait = nextWait(wait) {
 		if err := transport.Sleep(ctx, wait); err != nil {
-			return fmt.Errorf("hub: waiting for %s's server to stop: %w", user, err)
+			return waitErr(fmt.Sprintf("hub: waiting for %s's server to stop", user), err, last)
 		}
 		u, retry, err := c.pollUser(ctx, user)
-		if retry {
+		if last = err; retry {
 			continue
 		} else if err != nil {
 			return err
@@ -177,6 +181,18 @@ func (c *Client) StopServer(ctx context.Context, user string) error {
 			return nil
 		}
 	}
+}
+
+// waitErr is the error of a poll loop that ctx ended: ctx's, and the
+// last poll's failure, which says why the wait went on (a hub refusing
+// connections, a proxy answering 503) where ctx's alone says nothing. The
+// last failure is quoted, not wrapped: the wait ended by ctx, and matches
+// ctx's error only.
+func waitErr(what string, err, last error) error {
+	if last != nil {
+		return fmt.Errorf("%s: %w (the last poll: %v)", what, err, last)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 func serverPath(user string) string { return "hub/api/users/" + escapeName(user) + "/server" }

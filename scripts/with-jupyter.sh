@@ -35,8 +35,10 @@
 # NBSERV_JUPYTER_SERVER_ARGS (WITH_JUPYTER_SERVER_ARGS, as the server got
 # them) and NBSERV_JUPYTER_BIN (the `jupyter` command of the server's Python
 # environment, whose nbconvert runs notebooks beside it) set, and on
-# exit (failure and interrupt included) stops the server and every kernel
-# it started.
+# exit (failure and interrupt included) stops the command, the server and
+# every kernel it started, and removes the temporary dir; SIGTERM to the
+# script alone does so at once (scripts/command.bash), as
+# scripts/test-cleanup.sh checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,20 +90,8 @@ case "$server_args" in
 esac
 work=$(mktemp -d)
 server_pid=""
-
-scheme=http
-tls_options=() # the server's
-curl_tls=()    # the readiness poll's
-ca_env=()      # the command's
-if [ "${WITH_JUPYTER_TLS:-0}" = 1 ]; then
-  # One day is plenty for a run; the key never leaves $work.
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
-  scheme=https
-  tls_options=(--certfile="$work/tls.pem" --keyfile="$work/tls.key")
-  curl_tls=(--cacert "$work/tls.pem")
-  ca_env=(NBSERV_JUPYTER_CA="$work/tls.pem")
-fi
+# shellcheck source=scripts/command.bash
+. scripts/command.bash
 
 stop_server() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -118,11 +108,28 @@ stop_server() {
   server_pid=""
 }
 cleanup() {
+  stop_command
   stop_server
   rm -rf "$work"
 }
+# Set before anything else can fail (openssl, below): cleanup removes $work.
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+start_reaper
+
+scheme=http
+tls_options=() # the server's
+curl_tls=()    # the readiness poll's
+ca_env=()      # the command's
+if [ "${WITH_JUPYTER_TLS:-0}" = 1 ]; then
+  # One day is plenty for a run; the key never leaves $work.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
+  scheme=https
+  tls_options=(--certfile="$work/tls.pem" --keyfile="$work/tls.key")
+  curl_tls=(--cacert "$work/tls.pem")
+  ca_env=(NBSERV_JUPYTER_CA="$work/tls.pem")
+fi
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -173,7 +180,7 @@ run_against() { # base_url, then the command
     [ "$attempt" -lt 3 ] || return 1
   done
   local rc=0
-  env "${ca_env[@]}" NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" \
+  run_command env "${ca_env[@]}" NBSERV_JUPYTER_URL="$url" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" \
     NBSERV_JUPYTER_SERVER_ARGS="$server_args" NBSERV_JUPYTER_BIN="$jupyter_bin" "$@" || rc=$?
   stop_server
   return "$rc"

@@ -77,6 +77,8 @@ fi
 
 work=$(mktemp -d)
 hub_pid=""
+# shellcheck source=scripts/command.bash
+. scripts/command.bash
 
 stop_hub() {
   if [ -n "$hub_pid" ] && kill -0 "$hub_pid" 2>/dev/null; then
@@ -98,11 +100,13 @@ stop_hub() {
   pkill -KILL -f "$work/" 2>/dev/null || true
 }
 cleanup() {
+  stop_command
   stop_hub
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+start_reaper
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -200,7 +204,7 @@ esac
 echo "with-jupyterhub: ci's server is Jupyter Server $server_version" >&2
 
 rc=0
-NBSERV_JUPYTER_URL="$hub/user/ci/" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" \
+run_command env NBSERV_JUPYTER_URL="$hub/user/ci/" NBSERV_JUPYTER_TOKEN="$token" NBSERV_JUPYTER_GENERATION="$generation" \
   NBSERV_HUB_URL="$hub/" NBSERV_HUB_TOKEN="$token" NBSERV_HUB_USER=hubclient "$@" || rc=$?
 if [ "$rc" -eq 0 ]; then
   echo "with-jupyterhub: passed through JupyterHub $version at $hub/user/ci/" >&2

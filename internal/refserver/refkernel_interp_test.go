@@ -98,7 +98,11 @@ func TestRefKernelInterruptStopsCode(t *testing.T) {
 	c := f.dial(kid, "s")
 	for _, code := range []string{
 		"while True:\n    pass",
-		"n = 0\nwhile True:\n    try:\n        n += 1\n    except KeyboardInterrupt:\n        pass",
+		// It prints once it has counted (the sleep sends the print: the
+		// kernel flushes its streams before any wait), and is interrupted
+		// only then: "busy" comes before the first line runs, and an
+		// interrupt before n += 1 left n at 0 (a flaky "n > 0" below).
+		"import time\nn = 0\nwhile True:\n    try:\n        n += 1\n        if n == 1:\n            print('counting')\n            time.sleep(0)\n    except KeyboardInterrupt:\n        pass",
 		"def spin():\n    while 1: pass\nspin()",
 		"x = sum([i for i in range(10**12)])",
 		"for i in iter(int, 1): pass",
@@ -107,6 +111,9 @@ func TestRefKernelInterruptStopsCode(t *testing.T) {
 	} {
 		id := c.execute(code)
 		c.until(5*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" && m.ParentID() == id })
+		if strings.Contains(code, "print('counting')") {
+			c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "stream" && m.ParentID() == id })
+		}
 		waitFor(t, func() bool { return f.model(kid).ExecutionState == "busy" })
 		if status, _ := f.do("POST", "api/kernels/"+kid+"/interrupt"); status != 204 {
 			t.Fatalf("interrupt: %d", status)

@@ -86,7 +86,9 @@ type Error struct {
 	ShortMessage string
 	// Traceback is the Python traceback of an unhandled server error.
 	Traceback string
-	// Header is the response header (Retry-After, Content-Type, ...).
+	// Header is the response header (Retry-After, Content-Type, ...),
+	// with the credentials removed from its values as from Body (a
+	// redirect's Location may hold the token escaped).
 	Header http.Header
 	// Location is the target of a redirect answer (ErrRedirect).
 	Location string
@@ -112,10 +114,10 @@ type errorBody struct {
 // from the body in its escaped forms, and from the decoded text.
 func newError(method, path string, status int, header http.Header, body []byte, red *redactor) *Error {
 	body = red.bytes(body)
-	e := &Error{Method: method, Path: path, StatusCode: status, Header: header, Body: body}
+	e := &Error{Method: method, Path: path, StatusCode: status, Header: red.header(header), Body: body}
 	if status >= 300 && status <= 399 {
 		// A URL: the token may be in it escaped, as a login page's next=.
-		e.Location = red.string(string(red.bytes([]byte(header.Get("Location")))))
+		e.Location = e.Header.Get("Location")
 	}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil {

@@ -120,4 +120,42 @@ func TestShortAndDescriptiveHeaderValuesAreNotRedacted(t *testing.T) {
 	if newRedactor("", http.Header{"Accept": {"text/plain"}}) != nil {
 		t.Error("a redactor with nothing to redact")
 	}
+	// An Origin (set to pass Jupyter's check_origin) is the server's own
+	// scheme, host and port, in every URL a message quotes: no credential.
+	red = newRedactor(testToken, http.Header{"Origin": {"http://127.0.0.1:8888"}})
+	e = newError("GET", "/api/sessions", 404, http.Header{}, []byte(`{"message": "no http://127.0.0.1:8888/api/x for `+testToken+`"}`), red)
+	if e.Message != "no http://127.0.0.1:8888/api/x for [REDACTED]" {
+		t.Errorf("with an Origin: Message = %q", e.Message)
+	}
+}
+
+// The response header an *Error keeps is redacted as its Location and
+// Body are: a redirect's Location holds the token escaped (a login page's
+// next=), and the *Error's fields are what a caller logs or encodes
+// (encoding/json writes every one). Names and other values are kept.
+func TestErrorHeaderHoldsNoCredential(t *testing.T) {
+	red := newRedactor(testToken, http.Header{"X-Api-Key": {"k3y-s3cr3t"}})
+	header := http.Header{
+		"Location":     {"/login?next=%2Fapi%2Fsessions%3Ftoken%3D" + testToken},
+		"X-Echo":       {"token " + testToken + ", key k3y-s3cr3t"},
+		"Content-Type": {"text/html"},
+	}
+	for _, status := range []int{302, 403} {
+		e := newError("GET", "/api/sessions", status, header, nil, red)
+		encoded, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{testToken, "k3y-s3cr3t"} {
+			if strings.Contains(string(encoded), secret) {
+				t.Errorf("%d: %s in the *Error's fields: %s", status, secret, encoded)
+			}
+		}
+		if e.Header.Get("Content-Type") != "text/html" || e.Header.Get("X-Echo") != "token [REDACTED], key [REDACTED]" {
+			t.Errorf("%d: header %v", status, e.Header)
+		}
+	}
+	if !strings.Contains(header.Get("Location"), testToken) {
+		t.Error("newError modified the response's header")
+	}
 }

@@ -82,10 +82,12 @@ func newRedactor(token string, header http.Header) *redactor {
 // rather than prove who sends it; every other Config.Header value counts
 // as a credential (Authorization, Cookie, X-Api-Key, a proxy's own). These
 // are left out of redaction because their values are common words that
-// an error message would lose ("application/json").
+// an error message would lose ("application/json"), or, for Origin (set
+// to pass Jupyter's check_origin), the server's own scheme, host and
+// port, which every URL a message quotes begins with.
 var notSecret = map[string]bool{
 	"Accept": true, "Accept-Encoding": true, "Accept-Language": true, "Cache-Control": true,
-	"Content-Type": true, "User-Agent": true,
+	"Content-Type": true, "Origin": true, "User-Agent": true,
 }
 
 // minHeaderSecret is the shortest header value (or part of one) that is
@@ -162,6 +164,23 @@ func (r *redactor) bytes(b []byte) []byte {
 		}
 	}
 	return b
+}
+
+// header returns a copy of h with every form of every secret removed from
+// its values, as from a body: a response header may echo one (a login
+// redirect's next=). h is returned as it is when nothing is redacted.
+func (r *redactor) header(h http.Header) http.Header {
+	if r == nil || h == nil {
+		return h
+	}
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		out[k] = make([]string, len(vs))
+		for i, v := range vs {
+			out[k][i] = r.string(string(r.bytes([]byte(v))))
+		}
+	}
+	return out
 }
 
 // string returns s, decoded text, with every secret replaced.

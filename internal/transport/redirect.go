@@ -43,8 +43,33 @@ func isLogin(path string) bool {
 // port filled in.
 func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) &&
-		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		sameHost(a.Hostname(), b.Hostname()) &&
 		port(a) == port(b)
+}
+
+// sameHost compares host names ignoring ASCII case only. Unicode case
+// folding (strings.EqualFold) is not how a name is resolved: "σ" and "ς"
+// fold together, yet IDNA, which the transport applies before dialing,
+// makes them xn--4xa and xn--3xa, two hosts. Two spellings of one host
+// that differ beyond ASCII case (the Kelvin sign for "k") count as two
+// origins: credentials are dropped, never sent astray.
+func sameHost(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func port(u *url.URL) string {
