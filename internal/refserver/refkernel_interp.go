@@ -8,7 +8,8 @@ package refserver
 // built-ins that reach the outside (print, input, time.sleep, sys.stdout
 // and sys.stderr) with ones that emit ipykernel's messages, removes those
 // that would touch the host (open, exec, eval, compile, and every module
-// but time, math, string, sys and binascii), and answers the calls the
+// but time, math, string, sys and binascii), bounds pow() (as
+// refkernel_bounds.go bounds *, ** and <<), and answers the calls the
 // instrumentation adds (refkernel_instrument.go).
 //
 // Locking: code runs in the shell worker with s.mu released; the
@@ -219,6 +220,8 @@ func newInterp() (*interp, error) {
 		}
 		return py.Call(origIter, args, kwargs)
 	})
+	b[sizeName] = sizeGuard{}
+	b["pow"] = method("pow", builtinPow)
 	b["print"] = method("print", ip.print)
 	b["input"] = method("input", ip.input)
 	b["repr"] = method("repr", func(args py.Tuple, kwargs py.StringDict) (py.Object, error) {

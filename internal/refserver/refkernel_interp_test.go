@@ -318,3 +318,48 @@ func TestRefKernelInterruptBeforeLastExpression(t *testing.T) {
 		t.Errorf("the sleep's call is not highlighted: %q", fail.traceback[2])
 	}
 }
+
+// TestRefKernelBoundsOperations runs the operations gpython does in one
+// uninterruptible Go call whose size the cell chooses: without the bounds
+// (refkernel_bounds.go) the first one ends the test binary (a fatal Go
+// out-of-memory) and "'a' * 10**10" holds the kernel for good. Each is
+// refused with CPython's MemoryError, the kernel still runs, and the
+// rewritten operators keep their meaning, precedence and errors.
+func TestRefKernelBoundsOperations(t *testing.T) {
+	f := newChanFixture(t)
+	c := f.dial(f.kernel(), "s")
+	for _, code := range []string{
+		"[0] * 10**10", "10**10 * [0]", "(0,) * 10**10", "'a' * 10**10", "x = 'ab'\nx *= 10**10",
+		"2 ** 10**10", "pow(2, 10**10)", "x = 1 << 10**11", "x = 1\nx <<= 10**11", "1 << 10**11 + 1",
+		"x = (2 ** 4000000) * (2 ** 4000000)", "'' * 10**18 + 'a' * 10**9",
+	} {
+		if _, _, e := outcome(run(t, c, code)); e != "MemoryError: " {
+			t.Errorf("%q: error %q, want MemoryError", code, e)
+		}
+	}
+	for _, tc := range []struct{ code, result, err string }{
+		{code: "[1, 2] * 3", result: "[1, 2, 1, 2, 1, 2]"},
+		{code: "3 * [x for x in range(2)]", result: "[0, 1, 0, 1, 0, 1]"},
+		{code: "'ab' * (1 + 2)", result: "'ababab'"},
+		{code: "x = [0]\nx *= 2\nx", result: "[0, 0]"},
+		{code: "2 ** 3 ** 2", result: "512"},
+		{code: "-2 ** 2", result: "-4"},
+		{code: "(2 * 3) ** 2", result: "36"},
+		{code: "1 << 3 + 1", result: "16"},
+		{code: "1 << 2 * 3 - 1", result: "32"},
+		{code: "n = 5\ny = (1 *\n  # a comment\n  (n + 1))\ny", result: "6"},
+		{code: "'' * 10**18", result: "''"},
+		{code: "'a' * -1", result: "''"},
+		{code: "x = 2\nx *= 3 if x else 4\nx", result: "6"},
+		{code: "pow(2, 10**10, 7)", result: "2"},
+		{code: "2 ** 0.5", result: "1.4142135623730951"},
+		{code: "len(str(7 ** 1000000))", result: "845099"},
+		{code: "'a' * 'b'", err: "TypeError: unsupported operand type(s) for *: 'str' and 'str'"},
+		{code: "1 << -1", err: "ValueError: negative shift count"},
+	} {
+		_, r, e := outcome(run(t, c, tc.code))
+		if r != tc.result || e != tc.err {
+			t.Errorf("%q: result %q error %q, want %q %q", tc.code, r, e, tc.result, tc.err)
+		}
+	}
+}
