@@ -61,6 +61,9 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	if astDeeper(tree, maxASTDepth) {
+		return nil, nil, py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded during compilation")
+	}
 	lines := strings.Split(src, "\n")
 	var edits []textEdit
 	var failed error
@@ -152,6 +155,35 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		return nil, nil, failed
 	}
 	return applyEdits(lines, edits), tree, nil
+}
+
+// maxASTDepth bounds a cell's syntax tree's nesting ("-" * 10**6 + "1"):
+// gpython's parser keeps its own stack, but the walks here and its
+// compiler recurse in Go, and a Go stack overflow ends the whole process.
+// CPython refuses far shallower nesting in its parser.
+const maxASTDepth = 5000
+
+// astDeeper reports a tree nested deeper than limit, without recursing:
+// ast.Walk lists a node's children when the visit stops at them.
+func astDeeper(tree ast.Ast, limit int) bool {
+	level := []ast.Ast{tree}
+	for depth := 1; len(level) > 0; depth++ {
+		if depth > limit {
+			return true
+		}
+		var next []ast.Ast
+		for _, n := range level {
+			ast.Walk(n, func(c ast.Ast) bool {
+				if c == n {
+					return true
+				}
+				next = append(next, c)
+				return false
+			})
+		}
+		level = next
+	}
+	return false
 }
 
 // sizedOps are the operators whose result's size the kernel checks

@@ -912,20 +912,29 @@ func objStr(o py.Object) (string, error) {
 	return "", py.ExceptionNewf(py.TypeError, "__str__ returned non-string")
 }
 
+// maxReprDepth bounds the nesting objRepr follows, as CPython's recursion
+// limit does ("maximum recursion depth exceeded while getting the repr of
+// an object"): the walk recurses in Go, and a list nested a million deep
+// would overflow the Go stack, which ends the whole process.
+const maxReprDepth = 1000
+
 func objRepr(o py.Object) (string, error) {
 	var b strings.Builder
-	err := reprInto(&b, o, map[py.Object]bool{})
+	err := reprInto(&b, o, map[py.Object]bool{}, 0)
 	return b.String(), err
 }
 
-func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool) error {
+func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth int) error {
+	if depth > maxReprDepth {
+		return py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded while getting the repr of an object")
+	}
 	items := func(open, close string, xs []py.Object, trailingComma bool) error {
 		b.WriteString(open)
 		for i, x := range xs {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			if err := reprInto(b, x, seen); err != nil {
+			if err := reprInto(b, x, seen, depth+1); err != nil {
 				return err
 			}
 		}
@@ -960,7 +969,7 @@ func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool) error {
 				b.WriteString(", ")
 			}
 			b.WriteString(pyReprStr(k) + ": ")
-			if err := reprInto(b, o[k], seen); err != nil {
+			if err := reprInto(b, o[k], seen, depth+1); err != nil {
 				return err
 			}
 		}

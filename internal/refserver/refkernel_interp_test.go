@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-python/gpython/py"
 )
 
 // run executes code on c and returns its messages up to the reply.
@@ -361,5 +363,45 @@ func TestRefKernelBoundsOperations(t *testing.T) {
 		if r != tc.result || e != tc.err {
 			t.Errorf("%q: result %q error %q, want %q %q", tc.code, r, e, tc.result, tc.err)
 		}
+	}
+}
+
+// TestRefKernelDeepNesting gives the kernel's Go recursions nesting a cell
+// can make: printing a list nested millions deep, and a cell whose syntax
+// tree is as deep (three million unary minuses). Either overflowed the Go stack,
+// which is fatal to the whole process, not a panic; each is CPython's
+// RuntimeError now, and nesting short of the bounds still works.
+func TestRefKernelDeepNesting(t *testing.T) {
+	deep := py.Object(py.NewList())
+	for i := 0; i < 4_000_000; i++ {
+		deep = py.NewListFromItems([]py.Object{deep})
+	}
+	if _, err := objRepr(deep); err == nil || !strings.Contains(err.Error(), "maximum recursion depth exceeded while getting the repr") {
+		t.Errorf("repr of a list nested 4,000,000 deep: %v", err)
+	}
+	shallow := py.Object(py.Tuple{})
+	for i := 0; i < maxReprDepth; i++ {
+		shallow = py.Tuple{shallow}
+	}
+	if s, err := objRepr(shallow); err != nil || !strings.HasPrefix(s, "((((") {
+		t.Errorf("repr at the bound: %v", err)
+	}
+	// Three million minuses overflowed it (a 3 MB cell, under the 10 MiB
+	// a client message may be); the bound is what the test can afford.
+	_, _, err := instrument("x = "+strings.Repeat("-", maxASTDepth+1)+"1", py.ExecMode)
+	if err == nil || !strings.Contains(err.Error(), "maximum recursion depth exceeded during compilation") {
+		t.Errorf("a cell nested past the bound: %v", err)
+	}
+	if _, _, err := instrument("x = "+strings.Repeat("-", maxASTDepth-10)+"1", py.ExecMode); err != nil {
+		t.Errorf("a cell nested just short of the bound: %v", err)
+	}
+	// Through the kernel: the error is the cell's.
+	f := newChanFixture(t)
+	c := f.dial(f.kernel(), "s")
+	if _, _, e := outcome(run(t, c, "l = []\nfor i in range(2000):\n    l = [l]\nprint(l)")); e != "RuntimeError: maximum recursion depth exceeded while getting the repr of an object" {
+		t.Errorf("print of a nested list: %q", e)
+	}
+	if _, _, e := outcome(run(t, c, "x = "+strings.Repeat("-", maxASTDepth+10)+"1")); e != "RuntimeError: maximum recursion depth exceeded during compilation" {
+		t.Errorf("deep cell: %q", e)
 	}
 }
