@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math/big"
 	"runtime"
+	"runtime/metrics"
 	"sort"
 	"strings"
 	"time"
@@ -46,6 +47,18 @@ const (
 	// maxCells bounds the cells whose source a kernel keeps for its
 	// tracebacks.
 	maxCells = 1000
+	// maxHeapBytes bounds the server process's heap a kernel's loops may
+	// grow: past it, the instrumentation's ticks raise MemoryError
+	// (refkernel_bounds.go bounds what one operation makes).
+	maxHeapBytes = 2 << 30
+	// heapCheckEvery is how often the ticks look at the heap. Reading it
+	// takes microseconds, too long for every tick; by time rather than by
+	// count, so that a loop whose every iteration doubles a list (each one
+	// slower) is looked at as often as one that spins. Between looks the
+	// heap grows by what a millisecond allocates, plus one iteration's
+	// operation: at most twice the list it extends (refkernel_bounds.go
+	// bounds a repetition's).
+	heapCheckEvery = time.Millisecond
 )
 
 // allowedModules are the modules a kernel's code may import: gpython's
@@ -82,15 +95,18 @@ def bigrange(start, stop, step):
 // interp is one kernel process's interpreter. Only the shell worker uses
 // it, one execution at a time.
 type interp struct {
-	ctx      py.Context
-	main     *py.Module
-	iter2    py.Object
-	bigrange py.Object
-	cells    map[string]*cellCode // by filename
-	order    []string             // filenames, oldest first
-	seq      int
-	run      *pyRun // the execution running its code, or nil
-	pcs      []uintptr
+	ctx         py.Context
+	main        *py.Module
+	iter2       py.Object
+	bigrange    py.Object
+	cells       map[string]*cellCode // by filename
+	order       []string             // filenames, oldest first
+	seq         int
+	run         *pyRun // the execution running its code, or nil
+	pcs         []uintptr
+	maxHeap     uint64 // maxHeapBytes, lower in tests
+	heap        []metrics.Sample
+	heapChecked time.Time
 }
 
 // pyRun is an execution while its code runs.
@@ -166,7 +182,7 @@ func indexNodes(tree ast.Ast) *cellNodes {
 
 // newInterp makes a kernel process's interpreter.
 func newInterp() (*interp, error) {
-	ip := &interp{cells: map[string]*cellCode{}, pcs: make([]uintptr, maxGoFrames)}
+	ip := &interp{cells: map[string]*cellCode{}, pcs: make([]uintptr, maxGoFrames), maxHeap: maxHeapBytes}
 	// No sys.path: nothing is imported from the host's files.
 	ip.ctx = py.NewContext(py.ContextOpts{SysArgs: []string{""}})
 	main, err := ip.ctx.ModuleInit(&py.ModuleImpl{Info: py.ModuleInfo{Name: "__main__"}})
@@ -340,6 +356,12 @@ func (ip *interp) check() error {
 	if r == nil {
 		return nil
 	}
+	if now := time.Now(); now.Sub(ip.heapChecked) >= heapCheckEvery {
+		ip.heapChecked = now
+		if ip.heapFull() {
+			return py.ExceptionNewf(py.MemoryError, "")
+		}
+	}
 	select {
 	case <-r.x.intr:
 	default:
@@ -352,6 +374,24 @@ func (ip *interp) check() error {
 		panic(stopSignal{})
 	}
 	return py.ExceptionNewf(py.KeyboardInterrupt, "")
+}
+
+// heapFull reports the process's heap over ip.maxHeap after a collection:
+// the kernels share the server's memory, and a Go out-of-memory is fatal.
+// The heap counts garbage until a collection, so only a heap over the
+// bound is collected to look again (a loop catching MemoryError pays for
+// that collection at each look).
+func (ip *interp) heapFull() bool {
+	if ip.heap == nil {
+		ip.heap = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	}
+	metrics.Read(ip.heap)
+	if ip.heap[0].Value.Uint64() <= ip.maxHeap {
+		return false
+	}
+	runtime.GC()
+	metrics.Read(ip.heap)
+	return ip.heap[0].Value.Uint64() > ip.maxHeap
 }
 
 // write is sys.stdout.write and sys.stderr.write.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -403,5 +404,39 @@ func TestRefKernelDeepNesting(t *testing.T) {
 	}
 	if _, _, e := outcome(run(t, c, "x = "+strings.Repeat("-", maxASTDepth+10)+"1")); e != "RuntimeError: maximum recursion depth exceeded during compilation" {
 		t.Errorf("deep cell: %q", e)
+	}
+}
+
+// TestRefKernelHeapBound runs loops that grow a kernel's data without end,
+// one doubling a list at each iteration, one catching the MemoryError and
+// going on, with the heap's bound set a little above the process's heap:
+// each ends with MemoryError, the bound held to what one iteration adds.
+// Without it they grew until the Go runtime's out-of-memory, fatal to the
+// server and every kernel in it.
+func TestRefKernelHeapBound(t *testing.T) {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	const margin = 128 << 20
+	for _, code := range []string{
+		"l = [0]\nwhile True:\n    l.extend(l)",
+		"l = []\nwhile True:\n    l.append('x' * 2**20)",
+		"l = []\nn = 0\nwhile n < 3:\n    try:\n        l.append([0] * 2**16)\n    except MemoryError:\n        n += 1\n        l = l[:len(l)//2]\nraise MemoryError",
+	} {
+		ip, err := newInterp()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip.maxHeap = ms.HeapAlloc + margin
+		ip.run = &pyRun{x: &execution{intr: make(chan struct{})}}
+		c, err := ip.compileCell(code, 1, py.ExecMode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ip.ctx.RunCode(c.body, ip.main.Globals, ip.main.Globals, nil)
+		if ei, ok := err.(py.ExceptionInfo); !ok || ei.Type != py.MemoryError {
+			t.Errorf("%q: %v, want MemoryError", code, err)
+		}
+		ip.main.Globals = py.StringDict{} // the garbage goes before the next one
 	}
 }
