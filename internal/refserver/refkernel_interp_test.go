@@ -417,10 +417,10 @@ func TestRefKernelHeapBound(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	const margin = 128 << 20
+	const margin = 32 << 20
 	for _, code := range []string{
 		"l = [0]\nwhile True:\n    l.extend(l)",
-		"l = []\nwhile True:\n    l.append('x' * 2**20)",
+		"s = 'x' * 2**16\nl = []\nwhile True:\n    l.append(s + str(len(l)))",
 		"l = []\nn = 0\nwhile n < 3:\n    try:\n        l.append([0] * 2**16)\n    except MemoryError:\n        n += 1\n        l = l[:len(l)//2]\nraise MemoryError",
 	} {
 		ip, err := newInterp()
