@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -236,38 +237,37 @@ func (sh *termShell) resize() {
 
 // termInput is a pty in cooked mode with the scripted shell behind it:
 // the input is echoed (a carriage return as "\r\n"), and each complete
-// line runs. The caller holds s.mu.
+// line runs. The output of one message goes out as one stdout message, as
+// a pty's reads gather what is written between them: a message of
+// millions of line ends made a message for each (under s.mu, seconds of
+// the whole server's time, and more queued than MaxQueued on every
+// socket). The caller holds s.mu.
 func (s *Server) termInput(t *terminal, text string) {
 	sh := t.shell()
-	var echo strings.Builder
-	flush := func() {
-		if echo.Len() > 0 {
-			s.termOutput(t, echo.String())
-			echo.Reset()
-		}
-	}
+	var out strings.Builder
+	defer func() { s.termOutput(t, out.String()) }()
 	for _, r := range text {
 		switch r {
 		case '\r', '\n':
-			echo.WriteString("\r\n")
-			flush()
+			out.WriteString("\r\n")
 			line := string(sh.line)
 			sh.line = sh.line[:0]
-			out, exit := termCommand(line, sh.rows, sh.cols)
+			res, exit := termCommand(line, sh.rows, sh.cols)
+			out.WriteString(res)
 			if exit {
-				s.termOutput(t, out)
+				s.termOutput(t, out.String())
+				out.Reset()
 				s.endTerminal(t)
 				return
 			}
-			s.termOutput(t, out+termPrompt)
+			out.WriteString(termPrompt)
 		default:
-			echo.WriteRune(r)
+			out.WriteRune(r)
 			if len(sh.line) < termMaxLine {
 				sh.line = append(sh.line, string(r)...)
 			}
 		}
 	}
-	flush()
 }
 
 // termCommand runs one line of the scripted shell: `echo WORDS` prints
@@ -345,8 +345,15 @@ func (s *Server) termActivity(t *terminal) {
 }
 
 // output keeps text for replay, within termReplayChunks and
-// termReplayBytes.
+// termReplayBytes: of one chunk larger than that, its end.
 func (sh *termShell) output(text string) {
+	if len(text) > termReplayBytes {
+		cut := len(text) - termReplayBytes
+		for cut < len(text) && !utf8.RuneStart(text[cut]) {
+			cut++
+		}
+		text = text[cut:]
+	}
 	sh.replay = append(sh.replay, text)
 	sh.replayLen += len(text)
 	for len(sh.replay) > termReplayChunks || sh.replayLen > termReplayBytes && len(sh.replay) > 1 {
