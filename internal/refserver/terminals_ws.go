@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -33,6 +32,9 @@ const (
 	// termMaxLine bounds a line of input waiting for its newline; the rest
 	// of a longer line is echoed but not kept.
 	termMaxLine = 64 << 10
+	// termReadBytes is how much output a stdout message gathers: lines
+	// are sent once that much waits (a pty's read takes what it holds).
+	termReadBytes = 1024
 	// termRows and termCols are a pty's size until a client sets one.
 	termRows, termCols = 24, 80
 )
@@ -237,11 +239,12 @@ func (sh *termShell) resize() {
 
 // termInput is a pty in cooked mode with the scripted shell behind it:
 // the input is echoed (a carriage return as "\r\n"), and each complete
-// line runs. The output of one message goes out as one stdout message, as
-// a pty's reads gather what is written between them: a message of
-// millions of line ends made a message for each (under s.mu, seconds of
-// the whole server's time, and more queued than MaxQueued on every
-// socket). The caller holds s.mu.
+// line runs. The output of one message goes out in stdout messages of
+// whole lines, each at least termReadBytes but the last, as a pty's reads
+// gather what is written between them:
+// a message of millions of line ends made a message for each (under s.mu,
+// seconds of the whole server's time, and more queued than MaxQueued on
+// every socket). The caller holds s.mu.
 func (s *Server) termInput(t *terminal, text string) {
 	sh := t.shell()
 	var out strings.Builder
@@ -261,6 +264,10 @@ func (s *Server) termInput(t *terminal, text string) {
 				return
 			}
 			out.WriteString(termPrompt)
+			if out.Len() >= termReadBytes {
+				s.termOutput(t, out.String())
+				out.Reset()
+			}
 		default:
 			out.WriteRune(r)
 			if len(sh.line) < termMaxLine {
@@ -345,15 +352,8 @@ func (s *Server) termActivity(t *terminal) {
 }
 
 // output keeps text for replay, within termReplayChunks and
-// termReplayBytes: of one chunk larger than that, its end.
+// termReplayBytes.
 func (sh *termShell) output(text string) {
-	if len(text) > termReplayBytes {
-		cut := len(text) - termReplayBytes
-		for cut < len(text) && !utf8.RuneStart(text[cut]) {
-			cut++
-		}
-		text = text[cut:]
-	}
 	sh.replay = append(sh.replay, text)
 	sh.replayLen += len(text)
 	for len(sh.replay) > termReplayChunks || sh.replayLen > termReplayBytes && len(sh.replay) > 1 {

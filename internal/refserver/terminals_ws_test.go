@@ -384,7 +384,7 @@ func TestJupyterLabTerminal(t *testing.T) {
 }
 
 // TestTerminalSocketManyLines sends one stdin message of 300,000 line
-// ends: its output goes out as a pty's read would, not as a message per
+// ends: its output goes out as a pty's reads would, not as a message per
 // line (which, made under the server's lock, queued more than the bound
 // and dropped every socket on the terminal, and held the whole server for
 // seconds at 10 MiB), and a socket opening later replays at most
@@ -394,7 +394,7 @@ func TestTerminalSocketManyLines(t *testing.T) {
 	defer cancel()
 	w := newWire(t, Options{Token: tok})
 	t.Cleanup(w.ref.Close)
-	w.ref.ch.maxQueued = 4 << 20 // the message's output, JSON-escaped, is 2.1 MiB
+	w.ref.ch.maxQueued = 4 << 20 // the message's output is 2.1 MiB of JSON in about 1170 messages; a message a line made 8.6 MiB
 	w.ok("POST", "/api/terminals", "")
 	c, err := w.dialTerm(ctx, "1", nil)
 	if err != nil {
