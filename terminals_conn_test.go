@@ -274,9 +274,11 @@ func TestTerminalConnServerGone(t *testing.T) {
 func TestTerminalConnAnswersPings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), termBound)
 	defer cancel()
-	_, tc := refTerminal(t, ctx, nbservtest.WithWebSocketPing(200*time.Millisecond))
+	// Each ping must be answered within three intervals: 1.5 s, a margin
+	// a loaded CI machine under -race keeps (200 ms gave it 600 ms).
+	_, tc := refTerminal(t, ctx, nbservtest.WithWebSocketPing(500*time.Millisecond))
 	// Ten intervals, over three times the three a silent client is given.
-	time.Sleep(2 * time.Second)
+	time.Sleep(5 * time.Second)
 	typeAndRead(t, ctx, tc, "echo 'alive'\r", "alive\r\n$ ")
 }
 
