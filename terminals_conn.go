@@ -65,6 +65,7 @@ type TerminalConn struct {
 
 	mu     sync.Mutex
 	buf    []byte        // output not yet read
+	taken  uint64        // how many reads took output from buf's start
 	end    error         // why the connection ended, given once buf is read
 	change chan struct{} // closed and replaced when buf or end changes
 	setup  bool          // the server's "setup" came
@@ -204,6 +205,7 @@ func (tc *TerminalConn) Next(ctx context.Context) (string, error) {
 		if len(tc.buf) > 0 {
 			out := string(tc.buf)
 			tc.buf = nil
+			tc.taken++
 			tc.mu.Unlock()
 			return out, nil
 		}
@@ -241,14 +243,19 @@ func (tc *TerminalConn) ReadUntil(ctx context.Context, marker string) (string, e
 	if marker == "" {
 		return "", &ValidationError{Field: "marker", Problem: "empty"}
 	}
-	from := 0 // the output before it was searched
+	// from is how much of the output was searched: all of it is new again
+	// once another read took some (a concurrent Next or ReadUntil).
+	from, taken := 0, uint64(0)
 	for {
 		tc.mu.Lock()
-		from = min(from, len(tc.buf))
+		if tc.taken != taken {
+			from, taken = 0, tc.taken
+		}
 		if i := bytes.Index(tc.buf[from:], []byte(marker)); i >= 0 {
 			n := from + i + len(marker)
 			out := string(tc.buf[:n])
 			tc.buf = tc.buf[n:]
+			tc.taken++
 			tc.mu.Unlock()
 			return out, nil
 		}
@@ -269,6 +276,7 @@ func (tc *TerminalConn) Close() error {
 	ours := tc.finish(tc.closedError("closed", nil))
 	tc.mu.Lock()
 	tc.buf = nil
+	tc.taken++
 	tc.closed = true // output still on its way is dropped too
 	tc.mu.Unlock()
 	if !ours {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -273,9 +274,11 @@ func TestTerminalConnServerGone(t *testing.T) {
 func TestTerminalConnAnswersPings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), termBound)
 	defer cancel()
-	_, tc := refTerminal(t, ctx, nbservtest.WithWebSocketPing(200*time.Millisecond))
+	// Each ping must be answered within three intervals: 1.5 s, a margin
+	// a loaded CI machine under -race keeps (200 ms gave it 600 ms).
+	_, tc := refTerminal(t, ctx, nbservtest.WithWebSocketPing(500*time.Millisecond))
 	// Ten intervals, over three times the three a silent client is given.
-	time.Sleep(2 * time.Second)
+	time.Sleep(5 * time.Second)
 	typeAndRead(t, ctx, tc, "echo 'alive'\r", "alive\r\n$ ")
 }
 
@@ -308,4 +311,65 @@ func TestTerminalConnRepeated(t *testing.T) {
 	}
 	wg.Wait()
 	typeAndRead(t, ctx, first, "echo 'still''-there'\r", "still-there\r\n$ ")
+}
+
+// TestTerminalConnReadUntilAfterAnotherRead: a ReadUntil waiting while
+// another reader (Next) takes the output it had searched still finds its
+// marker in what comes next. It skipped as much of the new output as it
+// had searched of the old, and waited for good for a marker already
+// there.
+func TestTerminalConnReadUntilAfterAnotherRead(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), termBound)
+	defer cancel()
+	_, tc := refTerminal(t, ctx)
+	if _, err := tc.ReadUntil(ctx, "$ "); err != nil {
+		t.Fatal(err)
+	}
+	// One message (the echo of one write): what follows "Y" waits unread.
+	rest := strings.Repeat("b", 300)
+	if err := tc.Write(ctx, "Y"+rest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.ReadUntil(ctx, "Y"); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		out string
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		out, err := tc.ReadUntil(ctx, "MARK")
+		got <- result{out, err}
+	}()
+	// Until the ReadUntil waits on the output it has searched: blocked in
+	// its select (a wake-up it has not taken would show it runnable).
+	for !readUntilBlocked() {
+		if ctx.Err() != nil {
+			t.Fatal("ReadUntil never waited")
+		}
+		runtime.Gosched()
+	}
+	if out, err := tc.Next(ctx); out != rest || err != nil {
+		t.Fatalf("Next: %q, %v", out, err)
+	}
+	if err := tc.Write(ctx, "MARK"); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-got; r.out != "MARK" || r.err != nil {
+		t.Errorf("ReadUntil: %q, %v", r.out, r.err)
+	}
+}
+
+// readUntilBlocked reports a goroutine blocked in TerminalConn.ReadUntil's
+// wait.
+func readUntilBlocked() bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "[select") && strings.Contains(g, "(*TerminalConn).ReadUntil") {
+			return true
+		}
+	}
+	return false
 }

@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nbserv/go-nbserv/internal/pyrepr"
 	"github.com/nbserv/go-nbserv/nbformat"
 )
 
@@ -592,16 +593,7 @@ func pythonFloatLiteral(f float64) string {
 	case math.IsInf(f, -1):
 		return "float('-inf')"
 	}
-	sci := strconv.FormatFloat(f, 'e', -1, 64)
-	exp, _ := strconv.Atoi(sci[strings.IndexByte(sci, 'e')+1:])
-	if exp < -4 || exp >= 16 {
-		return sci // Go's form is Python's: "1e+16", "1.5e-07"
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
+	return pyrepr.Float(f)
 }
 
 // pythonString quotes s as papermill does: Python's unicode_escape codec

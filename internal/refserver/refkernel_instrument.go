@@ -8,8 +8,9 @@ package refserver
 // the process (gpython's built-in types are package variables). The
 // instrumentation adds calls the kernel answers: a tick at the top of
 // every loop body and comprehension element, an entry check at the top of
-// every function and lambda body, and a guard around the object of every
-// attribute store or delete. It edits the source text at the positions
+// every function and lambda body, a guard around the object of every
+// attribute store or delete, and a size check on the right operand of
+// every *, ** and << (refkernel_bounds.go). It edits the source text at the positions
 // gpython's parser reports, keeping every original line whole, and keeps
 // a map from the new line numbers back to the user's for tracebacks.
 
@@ -60,6 +61,9 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	if astDeeper(tree, maxASTDepth) {
+		return nil, nil, py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded during compilation")
+	}
 	lines := strings.Split(src, "\n")
 	var edits []textEdit
 	var failed error
@@ -93,6 +97,17 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		edits = append(edits, textEdit{line: a.Lineno, col: col, text: guardName + "("},
 			textEdit{line: a.Lineno, col: dot, text: ", '" + string(a.Attr) + "')"})
 	}
+	sized := func(e ast.Expr) {
+		if failed != nil {
+			return
+		}
+		line, col, ok := operandStart(lines, e)
+		if !ok {
+			failed = fmt.Errorf("cannot find the operand at line %d", e.GetLineno())
+			return
+		}
+		edits = append(edits, textEdit{line: line, col: col, text: sizeName + " ** "})
+	}
 	ast.Walk(tree, func(n ast.Ast) bool {
 		switch n := n.(type) {
 		case *ast.While:
@@ -122,6 +137,13 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 			}
 		case *ast.AugAssign:
 			walkTargets(n.Target, guard)
+			if sizedOps[n.Op] && sizeable(n.Value) {
+				sized(n.Value)
+			}
+		case *ast.BinOp:
+			if sizedOps[n.Op] && (n.Op != ast.LShift || sizeable(n.Right)) {
+				sized(n.Right)
+			}
 		case *ast.Delete:
 			for _, t := range n.Targets {
 				walkTargets(t, guard)
@@ -133,6 +155,86 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		return nil, nil, failed
 	}
 	return applyEdits(lines, edits), tree, nil
+}
+
+// maxASTDepth bounds a cell's syntax tree's nesting ("-" * 10**6 + "1"):
+// gpython's parser keeps its own stack, but the walks here and its
+// compiler recurse in Go, and a Go stack overflow ends the whole process.
+// CPython refuses far shallower nesting in its parser.
+const maxASTDepth = 5000
+
+// astDeeper reports a tree nested deeper than limit, without recursing:
+// ast.Walk lists a node's children when the visit stops at them.
+func astDeeper(tree ast.Ast, limit int) bool {
+	level := []ast.Ast{tree}
+	for depth := 1; len(level) > 0; depth++ {
+		if depth > limit {
+			return true
+		}
+		var next []ast.Ast
+		for _, n := range level {
+			ast.Walk(n, func(c ast.Ast) bool {
+				if c == n {
+					return true
+				}
+				next = append(next, c)
+				return false
+			})
+		}
+		level = next
+	}
+	return false
+}
+
+// sizedOps are the operators whose result's size the kernel checks
+// (refkernel_bounds.go).
+var sizedOps = map[ast.OperatorNumber]bool{ast.Mult: true, ast.Pow: true, ast.LShift: true}
+
+// sizeable reports an operand that "__nbserv_size__ ** " may precede
+// without changing its meaning: one that binds at least as tightly as
+// arithmetic (a shift's right operand and an augmented assignment's value
+// may be anything else). Others go unchecked.
+func sizeable(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.BoolOp, *ast.Compare, *ast.IfExp, *ast.Lambda, *ast.Tuple, *ast.Yield, *ast.YieldFrom, *ast.Starred:
+		return false
+	case *ast.UnaryOp:
+		return e.Op != ast.Not
+	case *ast.BinOp:
+		switch e.Op {
+		case ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor:
+			return false
+		}
+	}
+	return true
+}
+
+// operandStart is where an operator's right operand starts in the text:
+// before the brackets that enclose it, which gpython's positions leave
+// out, looking back over blanks, line ends and comments.
+func operandStart(lines []string, e ast.Expr) (line, col int, ok bool) {
+	line, col = exprStart(e)
+	if line < 1 || line > len(lines) {
+		return 0, 0, false
+	}
+	for l, end := line, col; l >= 1; l-- {
+		text := lines[l-1]
+		if l < line {
+			end = len(text)
+		}
+		toks := lexLine(text)
+		for i := len(toks) - 1; i >= 0; i-- {
+			t := toks[i]
+			switch {
+			case t.start >= end || t.kind == lexSpace || t.kind == lexComment:
+			case t.kind == lexPunct && text[t.start:t.end] == "(":
+				line, col = l, t.start
+			default:
+				return line, col, true
+			}
+		}
+	}
+	return line, col, true
 }
 
 // exprStart is where an expression starts. gpython's parser gives a call

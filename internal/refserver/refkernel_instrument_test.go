@@ -17,6 +17,9 @@ func TestInstrument(t *testing.T) {
 		{"g = lambda: g()", "g = lambda: __nbserv_enter__() or g()", "[1]"},
 		{"[f(i) for i in r]", "[__nbserv_tick__() or f(i) for i in r]", "[1]"},
 		{"int.x, a[0].b = 1, 2", "__nbserv_guard__(int, 'x').x, __nbserv_guard__(a[0], 'b').b = 1, 2", "[1]"},
+		{"a * (b + c) ** 2", "a * __nbserv_size__ ** (b + c) ** __nbserv_size__ ** 2", "[1]"},
+		{"x <<= n + 1\ny = (a *\n  # c\n  (b))", "x <<= __nbserv_size__ ** n + 1\ny = (a *\n  # c\n  __nbserv_size__ ** (b))", "[1 2 3 4]"},
+		{"x *= a or b\n1 << (a if c else b)", "x *= a or b\n1 << (a if c else b)", "[1 2]"},
 		{"o.v += 1\ndel o.v", "__nbserv_guard__(o, 'v').v += 1\ndel __nbserv_guard__(o, 'v').v", "[1 2]"},
 	} {
 		in, _, err := instrument(c.src, py.ExecMode)

@@ -8,7 +8,8 @@ package refserver
 // built-ins that reach the outside (print, input, time.sleep, sys.stdout
 // and sys.stderr) with ones that emit ipykernel's messages, removes those
 // that would touch the host (open, exec, eval, compile, and every module
-// but time, math, string, sys and binascii), and answers the calls the
+// but time, math, string, sys and binascii), bounds pow() (as
+// refkernel_bounds.go bounds *, ** and <<), and answers the calls the
 // instrumentation adds (refkernel_instrument.go).
 //
 // Locking: code runs in the shell worker with s.mu released; the
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"math/big"
 	"runtime"
+	"runtime/metrics"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +47,18 @@ const (
 	// maxCells bounds the cells whose source a kernel keeps for its
 	// tracebacks.
 	maxCells = 1000
+	// maxHeapBytes bounds the server process's heap a kernel's loops may
+	// grow: past it, the instrumentation's ticks raise MemoryError
+	// (refkernel_bounds.go bounds what one operation makes).
+	maxHeapBytes = 2 << 30
+	// heapCheckEvery is how often the ticks look at the heap. Reading it
+	// takes microseconds, too long for every tick; by time rather than by
+	// count, so that a loop whose every iteration doubles a list (each one
+	// slower) is looked at as often as one that spins. Between looks the
+	// heap grows by what a millisecond allocates, plus one iteration's
+	// operation: at most twice the list it extends (refkernel_bounds.go
+	// bounds a repetition's).
+	heapCheckEvery = time.Millisecond
 )
 
 // allowedModules are the modules a kernel's code may import: gpython's
@@ -81,15 +95,18 @@ def bigrange(start, stop, step):
 // interp is one kernel process's interpreter. Only the shell worker uses
 // it, one execution at a time.
 type interp struct {
-	ctx      py.Context
-	main     *py.Module
-	iter2    py.Object
-	bigrange py.Object
-	cells    map[string]*cellCode // by filename
-	order    []string             // filenames, oldest first
-	seq      int
-	run      *pyRun // the execution running its code, or nil
-	pcs      []uintptr
+	ctx         py.Context
+	main        *py.Module
+	iter2       py.Object
+	bigrange    py.Object
+	cells       map[string]*cellCode // by filename
+	order       []string             // filenames, oldest first
+	seq         int
+	run         *pyRun // the execution running its code, or nil
+	pcs         []uintptr
+	maxHeap     uint64 // maxHeapBytes, lower in tests
+	heap        []metrics.Sample
+	heapChecked time.Time
 }
 
 // pyRun is an execution while its code runs.
@@ -165,7 +182,7 @@ func indexNodes(tree ast.Ast) *cellNodes {
 
 // newInterp makes a kernel process's interpreter.
 func newInterp() (*interp, error) {
-	ip := &interp{cells: map[string]*cellCode{}, pcs: make([]uintptr, maxGoFrames)}
+	ip := &interp{cells: map[string]*cellCode{}, pcs: make([]uintptr, maxGoFrames), maxHeap: maxHeapBytes}
 	// No sys.path: nothing is imported from the host's files.
 	ip.ctx = py.NewContext(py.ContextOpts{SysArgs: []string{""}})
 	main, err := ip.ctx.ModuleInit(&py.ModuleImpl{Info: py.ModuleInfo{Name: "__main__"}})
@@ -219,6 +236,8 @@ func newInterp() (*interp, error) {
 		}
 		return py.Call(origIter, args, kwargs)
 	})
+	b[sizeName] = sizeGuard{}
+	b["pow"] = method("pow", builtinPow)
 	b["print"] = method("print", ip.print)
 	b["input"] = method("input", ip.input)
 	b["repr"] = method("repr", func(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
@@ -337,6 +356,12 @@ func (ip *interp) check() error {
 	if r == nil {
 		return nil
 	}
+	if now := time.Now(); now.Sub(ip.heapChecked) >= heapCheckEvery {
+		ip.heapChecked = now
+		if ip.heapFull() {
+			return py.ExceptionNewf(py.MemoryError, "")
+		}
+	}
 	select {
 	case <-r.x.intr:
 	default:
@@ -349,6 +374,24 @@ func (ip *interp) check() error {
 		panic(stopSignal{})
 	}
 	return py.ExceptionNewf(py.KeyboardInterrupt, "")
+}
+
+// heapFull reports the process's heap over ip.maxHeap after a collection:
+// the kernels share the server's memory, and a Go out-of-memory is fatal.
+// The heap counts garbage until a collection, so only a heap over the
+// bound is collected to look again (a loop catching MemoryError pays for
+// that collection at each look).
+func (ip *interp) heapFull() bool {
+	if ip.heap == nil {
+		ip.heap = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	}
+	metrics.Read(ip.heap)
+	if ip.heap[0].Value.Uint64() <= ip.maxHeap {
+		return false
+	}
+	runtime.GC()
+	metrics.Read(ip.heap)
+	return ip.heap[0].Value.Uint64() > ip.maxHeap
 }
 
 // write is sys.stdout.write and sys.stderr.write.
@@ -909,20 +952,29 @@ func objStr(o py.Object) (string, error) {
 	return "", py.ExceptionNewf(py.TypeError, "__str__ returned non-string")
 }
 
+// maxReprDepth bounds the nesting objRepr follows, as CPython's recursion
+// limit does ("maximum recursion depth exceeded while getting the repr of
+// an object"): the walk recurses in Go, and a list nested a million deep
+// would overflow the Go stack, which ends the whole process.
+const maxReprDepth = 1000
+
 func objRepr(o py.Object) (string, error) {
 	var b strings.Builder
-	err := reprInto(&b, o, map[py.Object]bool{})
+	err := reprInto(&b, o, map[py.Object]bool{}, 0)
 	return b.String(), err
 }
 
-func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool) error {
+func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth int) error {
+	if depth > maxReprDepth {
+		return py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded while getting the repr of an object")
+	}
 	items := func(open, close string, xs []py.Object, trailingComma bool) error {
 		b.WriteString(open)
 		for i, x := range xs {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			if err := reprInto(b, x, seen); err != nil {
+			if err := reprInto(b, x, seen, depth+1); err != nil {
 				return err
 			}
 		}
@@ -957,7 +1009,7 @@ func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool) error {
 				b.WriteString(", ")
 			}
 			b.WriteString(pyReprStr(k) + ": ")
-			if err := reprInto(b, o[k], seen); err != nil {
+			if err := reprInto(b, o[k], seen, depth+1); err != nil {
 				return err
 			}
 		}

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-python/gpython/py"
 )
 
 // run executes code on c and returns its messages up to the reply.
@@ -323,5 +326,124 @@ func TestRefKernelInterruptBeforeLastExpression(t *testing.T) {
 	}
 	if !strings.Contains(fail.traceback[2], "\x1b[43mtime\x1b[49m") {
 		t.Errorf("the sleep's call is not highlighted: %q", fail.traceback[2])
+	}
+}
+
+// TestRefKernelBoundsOperations runs the operations gpython does in one
+// uninterruptible Go call whose size the cell chooses: without the bounds
+// (refkernel_bounds.go) the first one ends the test binary (a fatal Go
+// out-of-memory) and "'a' * 10**10" holds the kernel for good. Each is
+// refused with CPython's MemoryError, the kernel still runs, and the
+// rewritten operators keep their meaning, precedence and errors.
+func TestRefKernelBoundsOperations(t *testing.T) {
+	f := newChanFixture(t)
+	c := f.dial(f.kernel(), "s")
+	for _, code := range []string{
+		"[0] * 10**10", "10**10 * [0]", "(0,) * 10**10", "'a' * 10**10", "x = 'ab'\nx *= 10**10",
+		"2 ** 10**10", "pow(2, 10**10)", "x = 1 << 10**11", "x = 1\nx <<= 10**11", "1 << 10**11 + 1",
+		"x = (2 ** 4000000) * (2 ** 4000000)", "'' * 10**18 + 'a' * 10**9",
+	} {
+		if _, _, e := outcome(run(t, c, code)); e != "MemoryError: " {
+			t.Errorf("%q: error %q, want MemoryError", code, e)
+		}
+	}
+	for _, tc := range []struct{ code, result, err string }{
+		{code: "[1, 2] * 3", result: "[1, 2, 1, 2, 1, 2]"},
+		{code: "3 * [x for x in range(2)]", result: "[0, 1, 0, 1, 0, 1]"},
+		{code: "'ab' * (1 + 2)", result: "'ababab'"},
+		{code: "x = [0]\nx *= 2\nx", result: "[0, 0]"},
+		{code: "2 ** 3 ** 2", result: "512"},
+		{code: "-2 ** 2", result: "-4"},
+		{code: "(2 * 3) ** 2", result: "36"},
+		{code: "1 << 3 + 1", result: "16"},
+		{code: "1 << 2 * 3 - 1", result: "32"},
+		{code: "n = 5\ny = (1 *\n  # a comment\n  (n + 1))\ny", result: "6"},
+		{code: "'' * 10**18", result: "''"},
+		{code: "'a' * -1", result: "''"},
+		{code: "x = 2\nx *= 3 if x else 4\nx", result: "6"},
+		{code: "pow(2, 10**10, 7)", result: "2"},
+		{code: "2 ** 0.5", result: "1.4142135623730951"},
+		{code: "len(str(7 ** 1000000))", result: "845099"},
+		{code: "'a' * 'b'", err: "TypeError: unsupported operand type(s) for *: 'str' and 'str'"},
+		{code: "1 << -1", err: "ValueError: negative shift count"},
+	} {
+		_, r, e := outcome(run(t, c, tc.code))
+		if r != tc.result || e != tc.err {
+			t.Errorf("%q: result %q error %q, want %q %q", tc.code, r, e, tc.result, tc.err)
+		}
+	}
+}
+
+// TestRefKernelDeepNesting gives the kernel's Go recursions nesting a cell
+// can make: printing a list nested millions deep, and a cell whose syntax
+// tree is as deep (three million unary minuses). Either overflowed the Go stack,
+// which is fatal to the whole process, not a panic; each is CPython's
+// RuntimeError now, and nesting short of the bounds still works.
+func TestRefKernelDeepNesting(t *testing.T) {
+	deep := py.Object(py.NewList())
+	for i := 0; i < 4_000_000; i++ {
+		deep = py.NewListFromItems([]py.Object{deep})
+	}
+	if _, err := objRepr(deep); err == nil || !strings.Contains(err.Error(), "maximum recursion depth exceeded while getting the repr") {
+		t.Errorf("repr of a list nested 4,000,000 deep: %v", err)
+	}
+	shallow := py.Object(py.Tuple{})
+	for i := 0; i < maxReprDepth; i++ {
+		shallow = py.Tuple{shallow}
+	}
+	if s, err := objRepr(shallow); err != nil || !strings.HasPrefix(s, "((((") {
+		t.Errorf("repr at the bound: %v", err)
+	}
+	// Three million minuses overflowed it (a 3 MB cell, under the 10 MiB
+	// a client message may be); the bound is what the test can afford.
+	_, _, err := instrument("x = "+strings.Repeat("-", maxASTDepth+1)+"1", py.ExecMode)
+	if err == nil || !strings.Contains(err.Error(), "maximum recursion depth exceeded during compilation") {
+		t.Errorf("a cell nested past the bound: %v", err)
+	}
+	if _, _, err := instrument("x = "+strings.Repeat("-", maxASTDepth-10)+"1", py.ExecMode); err != nil {
+		t.Errorf("a cell nested just short of the bound: %v", err)
+	}
+	// Through the kernel: the error is the cell's.
+	f := newChanFixture(t)
+	c := f.dial(f.kernel(), "s")
+	if _, _, e := outcome(run(t, c, "l = []\nfor i in range(2000):\n    l = [l]\nprint(l)")); e != "RuntimeError: maximum recursion depth exceeded while getting the repr of an object" {
+		t.Errorf("print of a nested list: %q", e)
+	}
+	if _, _, e := outcome(run(t, c, "x = "+strings.Repeat("-", maxASTDepth+10)+"1")); e != "RuntimeError: maximum recursion depth exceeded during compilation" {
+		t.Errorf("deep cell: %q", e)
+	}
+}
+
+// TestRefKernelHeapBound runs loops that grow a kernel's data without end,
+// one doubling a list at each iteration, one catching the MemoryError and
+// going on, with the heap's bound set a little above the process's heap:
+// each ends with MemoryError, the bound held to what one iteration adds.
+// Without it they grew until the Go runtime's out-of-memory, fatal to the
+// server and every kernel in it.
+func TestRefKernelHeapBound(t *testing.T) {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	const margin = 32 << 20
+	for _, code := range []string{
+		"l = [0]\nwhile True:\n    l.extend(l)",
+		"s = 'x' * 2**16\nl = []\nwhile True:\n    l.append(s + str(len(l)))",
+		"l = []\nn = 0\nwhile n < 3:\n    try:\n        l.append([0] * 2**16)\n    except MemoryError:\n        n += 1\n        l = l[:len(l)//2]\nraise MemoryError",
+	} {
+		ip, err := newInterp()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip.maxHeap = ms.HeapAlloc + margin
+		ip.run = &pyRun{x: &execution{intr: make(chan struct{})}}
+		c, err := ip.compileCell(code, 1, py.ExecMode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ip.ctx.RunCode(c.body, ip.main.Globals, ip.main.Globals, nil)
+		if ei, ok := err.(py.ExceptionInfo); !ok || ei.Type != py.MemoryError {
+			t.Errorf("%q: %v, want MemoryError", code, err)
+		}
+		ip.main.Globals = py.StringDict{} // the garbage goes before the next one
 	}
 }

@@ -32,6 +32,9 @@ const (
 	// termMaxLine bounds a line of input waiting for its newline; the rest
 	// of a longer line is echoed but not kept.
 	termMaxLine = 64 << 10
+	// termReadBytes is how much output a stdout message gathers: lines
+	// are sent once that much waits (a pty's read takes what it holds).
+	termReadBytes = 1024
 	// termRows and termCols are a pty's size until a client sets one.
 	termRows, termCols = 24, 80
 )
@@ -236,38 +239,42 @@ func (sh *termShell) resize() {
 
 // termInput is a pty in cooked mode with the scripted shell behind it:
 // the input is echoed (a carriage return as "\r\n"), and each complete
-// line runs. The caller holds s.mu.
+// line runs. The output of one message goes out in stdout messages of
+// whole lines, each at least termReadBytes but the last, as a pty's reads
+// gather what is written between them:
+// a message of millions of line ends made a message for each (under s.mu,
+// seconds of the whole server's time, and more queued than MaxQueued on
+// every socket). The caller holds s.mu.
 func (s *Server) termInput(t *terminal, text string) {
 	sh := t.shell()
-	var echo strings.Builder
-	flush := func() {
-		if echo.Len() > 0 {
-			s.termOutput(t, echo.String())
-			echo.Reset()
-		}
-	}
+	var out strings.Builder
+	defer func() { s.termOutput(t, out.String()) }()
 	for _, r := range text {
 		switch r {
 		case '\r', '\n':
-			echo.WriteString("\r\n")
-			flush()
+			out.WriteString("\r\n")
 			line := string(sh.line)
 			sh.line = sh.line[:0]
-			out, exit := termCommand(line, sh.rows, sh.cols)
+			res, exit := termCommand(line, sh.rows, sh.cols)
+			out.WriteString(res)
 			if exit {
-				s.termOutput(t, out)
+				s.termOutput(t, out.String())
+				out.Reset()
 				s.endTerminal(t)
 				return
 			}
-			s.termOutput(t, out+termPrompt)
+			out.WriteString(termPrompt)
+			if out.Len() >= termReadBytes {
+				s.termOutput(t, out.String())
+				out.Reset()
+			}
 		default:
-			echo.WriteRune(r)
+			out.WriteRune(r)
 			if len(sh.line) < termMaxLine {
 				sh.line = append(sh.line, string(r)...)
 			}
 		}
 	}
-	flush()
 }
 
 // termCommand runs one line of the scripted shell: `echo WORDS` prints

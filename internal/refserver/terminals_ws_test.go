@@ -382,3 +382,53 @@ func TestJupyterLabTerminal(t *testing.T) {
 		t.Errorf("JupyterLab's terminal client: %+v", report)
 	}
 }
+
+// TestTerminalSocketManyLines sends one stdin message of 300,000 line
+// ends: its output goes out as a pty's reads would, not as a message per
+// line (which, made under the server's lock, queued more than the bound
+// and dropped every socket on the terminal, and held the whole server for
+// seconds at 10 MiB), and a socket opening later replays at most
+// termReplayBytes of it.
+func TestTerminalSocketManyLines(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), termBound)
+	defer cancel()
+	w := newWire(t, Options{Token: tok})
+	t.Cleanup(w.ref.Close)
+	w.ref.ch.maxQueued = 4 << 20 // the message's output is 2.1 MiB of JSON in about 1170 messages; a message a line made 8.6 MiB
+	w.ok("POST", "/api/terminals", "")
+	c, err := w.dialTerm(ctx, "1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := w.dialTerm(ctx, "1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.until(ctx, "$ ")
+	other.until(ctx, "$ ")
+	const lines = 300_000
+	c.send(ctx, `["stdin", "`+strings.Repeat(`\r`, lines)+`"]`)
+	for i, s := range []*termClient{c, other} {
+		n := 0
+		for n < 4*lines {
+			msg, err := s.next(ctx)
+			if err != nil {
+				t.Fatalf("socket %d after %d bytes of output: %v", i, n, err)
+			}
+			n += len(msg[1].(string))
+		}
+	}
+	c.send(ctx, `["stdin", "echo after\r"]`)
+	c.until(ctx, "after\r\n$ ")
+	late, err := w.dialTerm(ctx, "1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := late.next(ctx); err != nil || msg[0] != "setup" {
+		t.Fatalf("setup: %v %v", msg, err)
+	}
+	msg, err := late.next(ctx)
+	if err != nil || msg[0] != "stdout" || len(msg[1].(string)) > termReplayBytes || !strings.HasSuffix(msg[1].(string), "after\r\n$ ") {
+		t.Errorf("replay: %v, %d bytes", err, len(msg[1].(string)))
+	}
+}
