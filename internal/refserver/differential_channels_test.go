@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -221,6 +222,7 @@ func TestDifferentialChannels(t *testing.T) {
 	compare(t, "interrupt time.sleep", peers, func(p *chanPeer) trace {
 		id := p.c.execute("import time\ntime.sleep(30)")
 		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		p.awaitSleep()
 		p.post("api/kernels/"+p.kernel+"/interrupt", 204)
 		msgs = append(msgs, p.c.until(30*time.Second, finished(id, "execute_reply"))...)
 		return p.normalize(msgs, id)
@@ -228,6 +230,7 @@ func TestDifferentialChannels(t *testing.T) {
 	compare(t, "interrupt one-line sleep", peers, func(p *chanPeer) trace {
 		id := p.c.execute("import time; time.sleep(30)")
 		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		p.awaitSleep()
 		p.post("api/kernels/"+p.kernel+"/interrupt", 204)
 		msgs = append(msgs, p.c.until(30*time.Second, finished(id, "execute_reply"))...)
 		return p.normalize(msgs, id)
@@ -242,6 +245,7 @@ func TestDifferentialChannels(t *testing.T) {
 	compare(t, "interrupt_request on control", peers, func(p *chanPeer) trace {
 		id := p.c.execute("import time\ntime.sleep(30)")
 		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
+		p.awaitSleep()
 		ir := p.c.send("control", "interrupt_request", map[string]any{})
 		msgs = append(msgs, p.c.until(30*time.Second, all(finished(id, "execute_reply"), finished(ir, "interrupt_reply")))...)
 		return p.normalize(msgs, id, ir)
@@ -580,6 +584,55 @@ func (p *chanPeer) crash(id string) {
 	for _, pid := range strings.Fields(string(out)) {
 		_ = exec.Command("kill", "-KILL", pid).Run()
 	}
+}
+
+// awaitSleep returns once the real kernel's code is in time.sleep, so
+// that an interrupt reaches the cell: ipykernel publishes execute_input
+// before IPython runs the cell, and an interrupt in between ends the
+// request with no reply at all (docs/wire/kernel-channels.md KC93), which
+// a loaded machine makes likely. A kernel process's main thread sleeping
+// in the kernel's nanosleep (its wchan, or else its system call) is the
+// cell's time.sleep: ipykernel itself waits in poll and futexes. The
+// reference kernel needs no wait: an interrupt reaches its execution from
+// execute_input on. Without /proc (not Linux), it waits for nothing. It
+// fails the test when the kernel has not slept within 30 s.
+func (p *chanPeer) awaitSleep() {
+	p.t.Helper()
+	if p.ref != nil {
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := exec.Command("pgrep", "-f", "kernel-"+p.kernel).Output()
+		if err != nil {
+			p.t.Fatalf("%s: pgrep: %v", p.name, err)
+		}
+		for _, pid := range strings.Fields(string(out)) {
+			wchan, err := os.ReadFile("/proc/" + pid + "/wchan")
+			if err != nil {
+				p.t.Logf("%s: no /proc/%s/wchan (%v): interrupting without waiting for the sleep", p.name, pid, err)
+				return
+			}
+			call, _ := os.ReadFile("/proc/" + pid + "/syscall")
+			if strings.Contains(string(wchan), "nanosleep") || inNanosleep(string(call)) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s: the kernel's main thread did not sleep within 30 s of execute_input", p.name)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// clockNanosleep is clock_nanosleep's system call number, by GOARCH: what
+// /proc/<pid>/syscall shows first while Python's time.sleep waits.
+var clockNanosleep = map[string]string{"amd64": "230", "arm64": "115"}
+
+func inNanosleep(syscall string) bool {
+	f := strings.Fields(syscall)
+	n, ok := clockNanosleep[runtime.GOARCH]
+	return ok && len(f) > 0 && f[0] == n
 }
 
 func (p *chanPeer) cleanup() {
