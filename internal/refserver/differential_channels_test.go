@@ -631,8 +631,9 @@ var (
 // awaitKernel returns once the real kernel's main thread blocks in w, so
 // that an interrupt reaches the cell where the reference kernel's does:
 // ipykernel publishes execute_input before IPython runs the cell, and an
-// interrupt in between ends the request with no reply at all
-// (docs/wire/kernel-channels.md KC93); it sends input_request before it
+// interrupt in between ends the request with no reply at all, while one
+// just before time.sleep's system call is seen only when the sleep ends
+// (docs/wire/kernel-channels.md KC93); ipykernel sends input_request before it
 // waits for the reply, and an interrupt in between is a KeyboardInterrupt
 // without "Interrupted by user" (KC94). A loaded machine makes both
 // likely. The reference kernel needs no wait: an interrupt reaches its
