@@ -635,7 +635,7 @@ var (
 // just before time.sleep's system call is seen only when the sleep ends
 // (docs/wire/kernel-channels.md KC93); ipykernel sends input_request before it
 // waits for the reply, and an interrupt in between is a KeyboardInterrupt
-// without "Interrupted by user" (KC94). A loaded machine makes both
+// without "Interrupted by user" (KC94). A loaded machine makes each
 // likely. The reference kernel needs no wait: an interrupt reaches its
 // execution from execute_input on and ends its input() from
 // input_request on. Without /proc (not Linux), it waits for nothing. It
