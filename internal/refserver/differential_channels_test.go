@@ -139,11 +139,22 @@ func TestDifferentialChannels(t *testing.T) {
 		return p.exec(`input("p")`, set("allow_stdin", false))
 	})
 	compare(t, "queue aborted after an error", peers, func(p *chanPeer) trace {
-		a := p.c.execute(`raise ValueError("q")`)
+		// ipykernel aborts the requests that reached its shell socket by
+		// the time it handles the error, and a loaded machine can keep
+		// pipelined ones from getting there in time (docs/wire/kernel-channels.md
+		// KC95). So the failing cell first waits for input, until a
+		// kernel_info request on control sent after the two queued ones
+		// has its reply: Jupyter passed them on to the kernel before it.
+		a := p.c.execute("input()\nraise ValueError(\"q\")")
+		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "input_request" })
+		ask := msgs[len(msgs)-1]
 		b := p.c.execute(`1+1`)
 		c := p.c.execute(`2+2`, set("stop_on_error", false))
-		msgs := p.c.until(30*time.Second, all(finished(a, "execute_reply"), finished(b, "execute_reply"), finished(c, "execute_reply")))
-		return p.normalize(msgs, a, b, c)
+		k := p.c.send("control", "kernel_info_request", map[string]any{})
+		msgs = append(msgs, p.c.until(30*time.Second, finished(k, "kernel_info_reply"))...)
+		p.c.answer(a, ask, "go")
+		msgs = append(msgs, p.c.until(30*time.Second, all(finished(a, "execute_reply"), finished(b, "execute_reply"), finished(c, "execute_reply")))...)
+		return p.normalize(msgs, a, b, c, k)
 	})
 	for _, q := range []struct {
 		name, channel, msgType string
@@ -700,11 +711,16 @@ func (c *wsClient) finish(id string) []wmsg {
 	fin := finished(id, "execute_reply")
 	return c.until(30*time.Second, func(m wmsg) bool {
 		if m.Type() == "input_request" {
-			c.sendRaw("stdin", map[string]any{"msg_id": id + "-input", "msg_type": "input_reply", "username": "u",
-				"session": c.session, "version": "5.3"}, m.Header, map[string]any{"status": "ok", "value": "Ann"})
+			c.answer(id, m, "Ann")
 		}
 		return fin(m)
 	})
+}
+
+// answer sends the input_reply to ask, an input_request of execution id.
+func (c *wsClient) answer(id string, ask wmsg, value string) {
+	c.sendRaw("stdin", map[string]any{"msg_id": id + "-input", "msg_type": "input_reply", "username": "u",
+		"session": c.session, "version": "5.3"}, ask.Header, map[string]any{"status": "ok", "value": value})
 }
 
 // until2 is the next message, or the error that ended the connection.
