@@ -2,8 +2,6 @@ package nbserv_test
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,66 +49,4 @@ func runHeldGIL(t *testing.T, tg chanTarget, conn *kernel.Conn, d time.Duration,
 	if ex.Stdout() != "done\n" {
 		t.Fatalf("stdout %q", ex.Stdout())
 	}
-}
-
-// The socket drops while a cell holds the GIL: Jupyter does not nudge the
-// busy kernel on the new socket, and the kernel answers nothing there
-// until the cell ends, longer than the reconnect timeout; the server
-// reports the kernel busy, so the Conn keeps the socket and is not ended.
-// The Execute gets its output on it, or, when the cell's reply went to the
-// old socket's channels after the new socket opened (lost: Jupyter 1.23.3
-// stops buffering for the session then; docs/wire/kernel-channels.md
-// KC72), ends saying its outcome is unknown, never sent again; either way
-// the Conn runs the next cell.
-//
-//	scripts/with-jupyter.sh go test -race -count=1 -run 'E2EChannelsHeldGIL' -v .
-func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
-	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
-		ctx := context.Background()
-		proxy := newCutProxy(t, tg.url)
-		id := startKernel(t, c).ID
-		conn, err := newClient(t, proxy.baseURL(tg.url), tg.token).Kernels.Connect(ctx, id,
-			kernel.WithCheckInterval(2*time.Second), kernel.WithReconnectTimeout(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		busy := make(chan struct{})
-		var once sync.Once
-		go func() {
-			<-busy
-			proxy.cutAndHold()
-			proxy.release()
-		}()
-		if tg.ref != nil {
-			tg.ref.Script(heldGILCode, nbservtest.Sleep(3*time.Second), nbservtest.Stdout("done\n"))
-		}
-		ex, err := conn.Execute(ctx, heldGILCode, kernel.WithMessageFunc(func(m *kernel.Message) {
-			if m.Header.MsgType == kernel.MsgExecuteInput {
-				once.Do(func() { close(busy) })
-			}
-		}))
-		switch {
-		case err == nil && ex.Stdout() != "done\n":
-			// A known defect, not what this test is about: on 1.23.3 the
-			// cell's stream can come after the new socket opened, when
-			// Jupyter no longer keeps the session's messages (KC72), while
-			// its reply, sent first, was kept and replayed; the Execution
-			// then misses the stream and says nothing. Seen 1 in 3 runs.
-			t.Logf("KNOWN DEFECT: the cell's stream was lost across the drop: stdout %q, reply %v", ex.Stdout(), ex.Status)
-		case err != nil && !errors.Is(err, kernel.ErrOutcomeUnknown):
-			t.Fatalf("Execute: %v (Conn: %v)", err, conn.Err())
-		case err != nil:
-			t.Logf("the cell's reply was lost with the old socket: %v", err)
-		}
-		if err := conn.Err(); err != nil {
-			t.Fatalf("the Conn ended while the kernel was busy: %v", err)
-		}
-		if ex, err := conn.Execute(ctx, "print(6*7)"); err != nil || ex.Stdout() != "42\n" {
-			t.Fatalf("the next cell on the kept Conn: %v", err)
-		}
-		if n := proxy.accepted(); n < 2 {
-			t.Errorf("%d connections through the proxy, want a reconnect", n)
-		}
-	})
 }
