@@ -238,7 +238,10 @@ func decodeFrame(bin bool, data []byte, v1 bool) (wmsg, error) {
 func (c *wsClient) until(d time.Duration, done func(wmsg) bool) []wmsg {
 	c.t.Helper()
 	var got []wmsg
-	deadline := time.Now().Add(d)
+	// d bounds a hang; it is never what a test asserts (until fails the
+	// test when it passes), so it is at least a minute: on two loaded
+	// cores under the race detector a few seconds were not enough (CI).
+	deadline := time.Now().Add(max(d, time.Minute))
 	for {
 		m, err := c.recv(time.Until(deadline))
 		if err != nil {

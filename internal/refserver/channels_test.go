@@ -547,7 +547,7 @@ func TestChannelsBadClientMessages(t *testing.T) {
 	if err := c.ws.Write(ctxT(t), websocket.MessageText, raw); err != nil {
 		t.Fatal(err)
 	}
-	c.until(5*time.Second, finished(id, "kernel_info_reply"))
+	c.until(2*time.Minute, finished(id, "kernel_info_reply"))
 }
 
 func TestChannelsHandshake(t *testing.T) {
