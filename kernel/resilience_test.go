@@ -461,9 +461,11 @@ func cutExec(cut, resume int) func(x *fakeExec) {
 
 // The socket drops at each point of an execution, losing each run of the
 // messages that follow: the Execute completes when its reply and idle
-// status come (on the restored socket), and otherwise ends, long before
-// its context, with an error saying its fate is unknown; it is never sent
-// again, and the Conn goes on.
+// status come (on the restored socket) and the kernel's message numbers
+// prove that nothing before them was lost; it ends with ErrOutputMayBeLost
+// when something was, and otherwise, long before its context, with an
+// error saying its fate is unknown; it is never sent again, and the Conn
+// goes on.
 func TestExecuteWhoseSocketDropsNeverWaitsForItsContext(t *testing.T) {
 	const steps = 5 // busy, execute_input, result, reply, idle
 	for cut := 0; cut <= steps; cut++ {
@@ -484,9 +486,19 @@ func TestExecuteWhoseSocketDropsNeverWaitsForItsContext(t *testing.T) {
 					if !errors.Is(err, ErrOutcomeUnknown) {
 						t.Fatalf("Execute whose reply or idle status was lost: %v, want ErrOutcomeUnknown", err)
 					}
+				case resume > cut:
+					// Its reply came, and a message before it was lost: never
+					// a silent success, whatever was lost (an output, or a
+					// status the Conn cannot tell from one); what came is kept.
+					if !errors.Is(err, ErrOutputMayBeLost) || ex == nil || ex.Status != StatusOK {
+						t.Fatalf("Execute that lost a message before its reply: %v, want ErrOutputMayBeLost with the reply", err)
+					}
+					if (ex.Result() == nil) != lost(2) || ex.ExecutionCount != 1 {
+						t.Fatalf("Execute: result %v, count %d", ex.Result(), ex.ExecutionCount)
+					}
 				case err != nil:
-					t.Fatalf("Execute: %v", err)
-				case (ex.Result() == nil) != lost(2) || ex.ExecutionCount != 1:
+					t.Fatalf("Execute whose messages all came, across the drop: %v", err)
+				case ex.Result() == nil || ex.ExecutionCount != 1:
 					t.Fatalf("Execute: result %v, count %d", ex.Result(), ex.ExecutionCount)
 				}
 				ex, err = conn.Execute(ctx, "1+1")
