@@ -124,7 +124,7 @@ func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
 // A cell printing for 3 s while its socket drops, with another client
 // connected to the kernel: Jupyter buffers nothing for the session (it was
 // not the kernel's last connection, docs/wire/kernel-channels.md KC72),
-// so lines are lost (seen in every run on 1.23.3), and the kernel's reply
+// so lines are lost (in every run on 1.23.3 and 2.21.1), and the kernel's reply
 // to the other client leaves a gap in its message numbers (KC97). The
 // Execute never succeeds without every line: it ends with
 // ErrOutputMayBeLost, or ErrOutcomeUnknown when its reply or idle status
