@@ -71,14 +71,7 @@ func runHeldGIL(t *testing.T, tg chanTarget, conn *kernel.Conn, d time.Duration,
 func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
 		ctx := context.Background()
-		proxy := newCutProxy(t, tg.url)
-		id := startKernel(t, c).ID
-		conn, err := newClient(t, proxy.baseURL(tg.url), tg.token).Kernels.Connect(ctx, id,
-			kernel.WithCheckInterval(2*time.Second), kernel.WithReconnectTimeout(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
+		proxy, _, conn := connectThroughCutProxy(t, tg, c, 2*time.Second)
 		busy := make(chan struct{})
 		var once sync.Once
 		go func() {
@@ -94,21 +87,7 @@ func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
 				once.Do(func() { close(busy) })
 			}
 		}))
-		switch {
-		case err == nil:
-			if ex.Stdout() != "done\n" {
-				t.Fatalf("Execute succeeded with stdout %q: output lost silently", ex.Stdout())
-			}
-		case errors.Is(err, kernel.ErrOutputMayBeLost):
-			if ex == nil || ex.Status != kernel.StatusOK {
-				t.Fatalf("Execute: %v, without the reply that came", err)
-			}
-			t.Logf("not proven complete, stdout %q: %v", ex.Stdout(), err)
-		case errors.Is(err, kernel.ErrOutcomeUnknown):
-			t.Logf("the cell's reply or idle status was lost with the old socket: %v", err)
-		default:
-			t.Fatalf("Execute: %v (Conn: %v)", err, conn.Err())
-		}
+		checkAcrossADrop(t, conn, ex, err, "done\n")
 		if err := conn.Err(); err != nil {
 			t.Fatalf("the Conn ended while the kernel was busy: %v", err)
 		}
@@ -134,14 +113,7 @@ func TestE2EChannelsHeldGILAcrossADrop(t *testing.T) {
 func TestE2EChannelsOutputAcrossADropIsNeverSilentlyLost(t *testing.T) {
 	forEachChanTarget(t, func(t *testing.T, tg chanTarget, c *nbserv.Client) {
 		ctx := context.Background()
-		proxy := newCutProxy(t, tg.url)
-		id := startKernel(t, c).ID
-		conn, err := newClient(t, proxy.baseURL(tg.url), tg.token).Kernels.Connect(ctx, id,
-			kernel.WithCheckInterval(2*time.Second), kernel.WithReconnectTimeout(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
+		proxy, id, conn := connectThroughCutProxy(t, tg, c, 5*time.Second)
 		other, err := c.Kernels.Connect(ctx, id)
 		if err != nil {
 			t.Fatal(err)
@@ -174,21 +146,7 @@ func TestE2EChannelsOutputAcrossADropIsNeverSilentlyLost(t *testing.T) {
 			once.Do(func() { close(started) })
 		}))
 		<-done
-		switch {
-		case err == nil:
-			if ex.Stdout() != want.String() {
-				t.Fatalf("Execute succeeded with stdout %q: output lost silently", ex.Stdout())
-			}
-		case errors.Is(err, kernel.ErrOutputMayBeLost):
-			if ex == nil || ex.Status != kernel.StatusOK {
-				t.Fatalf("Execute: %v, without the reply that came", err)
-			}
-			t.Logf("not proven complete (complete: %v): %v", ex.Stdout() == want.String(), err)
-		case errors.Is(err, kernel.ErrOutcomeUnknown):
-			t.Logf("the reply or idle status was lost: %v", err)
-		default:
-			t.Fatalf("Execute: %v (Conn: %v)", err, conn.Err())
-		}
+		checkAcrossADrop(t, conn, ex, err, want.String())
 		if ex, err := conn.Execute(ctx, "print(6*7)"); err != nil || ex.Stdout() != "42\n" {
 			t.Fatalf("the next cell: %v (Conn: %v)", err, conn.Err())
 		}
@@ -196,4 +154,43 @@ func TestE2EChannelsOutputAcrossADropIsNeverSilentlyLost(t *testing.T) {
 			t.Errorf("%d connections through the proxy, want a reconnect", n)
 		}
 	})
+}
+
+// connectThroughCutProxy starts a kernel and connects to it through a
+// proxy that can cut the socket (check interval 2 s, the given reconnect
+// timeout); both end with the test.
+func connectThroughCutProxy(t *testing.T, tg chanTarget, c *nbserv.Client, reconnect time.Duration) (*cutProxy, string, *kernel.Conn) {
+	t.Helper()
+	proxy := newCutProxy(t, tg.url)
+	id := startKernel(t, c).ID
+	conn, err := newClient(t, proxy.baseURL(tg.url), tg.token).Kernels.Connect(context.Background(), id,
+		kernel.WithCheckInterval(2*time.Second), kernel.WithReconnectTimeout(reconnect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return proxy, id, conn
+}
+
+// checkAcrossADrop checks the outcome of an execution whose socket was cut:
+// success only with all of stdout (no silent loss); ErrOutputMayBeLost
+// with the reply that came; or ErrOutcomeUnknown when the reply or idle
+// status was lost with the socket.
+func checkAcrossADrop(t *testing.T, conn *kernel.Conn, ex *kernel.Execution, err error, stdout string) {
+	t.Helper()
+	switch {
+	case err == nil:
+		if ex.Stdout() != stdout {
+			t.Fatalf("Execute succeeded with stdout %q: output lost silently", ex.Stdout())
+		}
+	case errors.Is(err, kernel.ErrOutputMayBeLost):
+		if ex == nil || ex.Status != kernel.StatusOK {
+			t.Fatalf("Execute: %v, without the reply that came", err)
+		}
+		t.Logf("not proven complete (all of stdout came: %v): %v", ex.Stdout() == stdout, err)
+	case errors.Is(err, kernel.ErrOutcomeUnknown):
+		t.Logf("the reply or idle status was lost with the old socket: %v", err)
+	default:
+		t.Fatalf("Execute: %v (Conn: %v)", err, conn.Err())
+	}
 }
