@@ -561,7 +561,7 @@ func (k *fakeKernel) handle(session string, m *Message) {
 func (k *fakeKernel) parts(ch Channel, parent json.RawMessage, msgType string, content any) []string {
 	k.mu.Lock()
 	k.seq++
-	id := fmt.Sprintf("fake_%d", k.seq)
+	id := fmt.Sprintf("fake_4242_%d", k.seq) // jupyter_client's `<session>_<pid>_<n>`, n over every message the kernel sends
 	k.mu.Unlock()
 	if parent == nil {
 		parent = json.RawMessage("{}")
@@ -696,9 +696,11 @@ type fakeExec struct {
 }
 
 func (x *fakeExec) iopub(msgType string, content any) {
-	if !x.lose {
-		x.k.broadcast(x.parent, msgType, content)
+	if x.lose {
+		x.k.parts(ChannelIOPub, x.parent, msgType, content) // sent, so numbered, then lost
+		return
 	}
+	x.k.broadcast(x.parent, msgType, content)
 }
 func (x *fakeExec) status(state string)      { x.iopub(MsgStatus, Status{state}) }
 func (x *fakeExec) input()                   { x.iopub(MsgExecuteInput, ExecuteInput{x.req.Code, x.count}) }
@@ -707,12 +709,13 @@ func (x *fakeExec) result(text string) {
 	x.iopub(MsgExecuteResult, map[string]any{"data": map[string]any{"text/plain": text}, "metadata": map[string]any{}, "execution_count": x.count})
 }
 func (x *fakeExec) reply(status string, extra map[string]any) {
-	if x.lose {
-		return
-	}
 	c := map[string]any{"status": status, "execution_count": x.count, "user_expressions": map[string]any{}, "payload": []any{}}
 	for k, v := range extra {
 		c[k] = v
+	}
+	if x.lose {
+		x.k.parts(ChannelShell, x.parent, MsgExecuteReply, c) // sent, so numbered, then lost
+		return
 	}
 	x.k.sendTo(x.session, ChannelShell, x.parent, MsgExecuteReply, c)
 }

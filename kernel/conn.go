@@ -28,7 +28,8 @@ import (
 // with an error matching ErrOutcomeUnknown (and is not sent again) once
 // the kernel has answered a request sent after it on the restored socket,
 // which it handles after it (each channel's requests in order, as
-// ipykernel does). A kernel restart or death ends the requests in
+// ipykernel does); an execution whose reply came but which cannot be
+// proven to have lost nothing else ends with ErrOutputMayBeLost. A kernel restart or death ends the requests in
 // flight with ErrKernelRestarted or ErrKernelDead instead of leaving them
 // waiting.
 //
@@ -72,8 +73,11 @@ type Conn struct {
 	// generation on which the kernel answered a request sent after those
 	// of older sockets: what those still wait for is lost.
 	settled [2]uint64
-	info    *KernelInfoReply
-	err     error // set once: the Conn is finished
+	// seqs holds the kernel's message numbers received while executions
+	// are in flight, to prove them complete across a socket change.
+	seqs seqLog
+	info *KernelInfoReply
+	err  error // set once: the Conn is finished
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -89,6 +89,11 @@ func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 	// patient: the server reports the kernel busy, so the asks already
 	// sent wait in its queue; more would only pile up there.
 	patient := false
+	// relayed counts the rounds the kernel left unanswered while the
+	// socket brought its IOPub messages, and seen the IOPub count at the
+	// round's start.
+	relayed := 0
+	seen, _ := c.iopubSeen(gen)
 	var info *KernelInfoReply
 	for {
 		for info == nil {
@@ -134,6 +139,9 @@ func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 				}
 			}
 		case <-round:
+			n, _ := c.iopubSeen(gen)
+			moved := n != seen
+			seen = n
 			switch {
 			case w.busy():
 				patient = true
@@ -141,6 +149,15 @@ func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 				// No longer busy: its answers to the asks may be on the
 				// way; ask again, and decide after another round.
 				patient = false
+			case moved && relayed < w.relayRounds():
+				// The socket relays the kernel's IOPub: the kernel is
+				// working through requests queued before our asks (Jupyter
+				// holds a socket's messages until its nudge is over, while
+				// the nudges of other sockets queue theirs in the kernel:
+				// docs/wire/kernel-channels.md KC46, KC98). Dropping the
+				// socket now would make Jupyter replace it as stale, and
+				// lose what it has not read of it yet.
+				relayed++
 			default:
 				return fmt.Errorf("%w within %v", errUnanswered, w.round)
 			}
@@ -265,7 +282,8 @@ func (c *Conn) answeredOn(gen uint64) (bool, time.Duration) {
 // reconnect timeout no longer applies, and the socket's end starts a new
 // restore), and the gate waits for the kernel's answer, asking the server
 // again each round; once it no longer reports the kernel busy, the kernel
-// has one more round to answer. It reports whether the gate opened; run
+// has one more round to answer, and more while the socket brings its IOPub
+// messages, up to relayWait. It reports whether the gate opened; run
 // bounds it all (the Conn's life).
 func (c *Conn) gateRestored(run, restore context.Context, gen uint64) bool {
 	bound := c.o.handshake
@@ -320,6 +338,21 @@ type gateWait struct {
 	restored func(gen uint64) bool
 	// reset starts a new round (set by the gate).
 	reset func()
+}
+
+// relayWait bounds how long a gate waits for a kernel that leaves it
+// unanswered while the socket brings its IOPub messages: Jupyter's
+// kernel_info_timeout (60 s), the longest its nudge of one socket goes on
+// queueing kernel_info_requests in the kernel (docs/wire/kernel-channels.md
+// KC46).
+const relayWait = 60 * time.Second
+
+// relayRounds is how many rounds make relayWait.
+func (w *gateWait) relayRounds() int {
+	if w.round <= 0 {
+		return 0
+	}
+	return int((relayWait + w.round - 1) / w.round)
 }
 
 // Errors of a restore's gate: the kernel left the socket unanswered for a

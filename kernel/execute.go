@@ -104,7 +104,11 @@ type Execution struct {
 // sent. A cancelled ctx stops the wait, not the code: Interrupt stops it.
 // A kernel restart or death ends the wait with ErrKernelRestarted or
 // ErrKernelDead; outputs past WithMaxOutputBytes, with
-// ErrResponseTooLarge.
+// ErrResponseTooLarge. An execution whose socket was replaced while it
+// ran succeeds only when the kernel's message numbers prove that every
+// message of it came; otherwise it ends with ErrOutputMayBeLost, its
+// Status, Reply and the outputs that came kept (and a *Error as well
+// when the code raised).
 func (c *Conn) Execute(ctx context.Context, code string, opts ...ExecuteOption) (*Execution, error) {
 	var o executeOptions
 	for _, f := range opts {
@@ -129,6 +133,11 @@ func (c *Conn) Execute(ctx context.Context, code string, opts ...ExecuteOption) 
 	if reply.ExecutionCount != 0 {
 		ex.ExecutionCount = reply.ExecutionCount
 	}
+	if rerr := replyErr(reply); err != nil && rerr != nil {
+		return ex, fmt.Errorf("%w; %w", err, rerr)
+	} else if err != nil {
+		return ex, err
+	}
 	return ex, replyErr(reply)
 }
 
@@ -147,7 +156,7 @@ func replyErr(r *ExecuteReply) error {
 // types of Execution.Outputs), then, when the execution is over, its
 // *ExecuteReply. When the code raises, the last pair is (nil, the
 // *Error); any other failure also ends the sequence with (nil,
-// err). Breaking out of the loop stops the wait (not the code: Interrupt
+// err), ErrOutputMayBeLost included (see Execute). Breaking out of the loop stops the wait (not the code: Interrupt
 // stops it). Only the outputs not yet consumed are held in memory.
 //
 //	for out, err := range conn.ExecuteStream(ctx, code) {
@@ -166,6 +175,8 @@ func (c *Conn) ExecuteStream(ctx context.Context, code string, opts ...ExecuteOp
 		}
 		if err == nil {
 			err = replyErr(reply)
+		} else if reply != nil && replyErr(reply) != nil {
+			err = fmt.Errorf("%w; %w", err, replyErr(reply))
 		}
 		if err != nil {
 			yield(nil, err)
@@ -193,12 +204,17 @@ func (c *Conn) execute(ctx context.Context, code string, opts []ExecuteOption, r
 	}
 	req := newRequest(c.o.maxOutput, retain)
 	req.keep = executionMessage
+	// The kernel's message numbers are recorded from before the request
+	// goes out, in case its socket is replaced while it runs (see check).
+	c.trackSeqs(1)
+	defer c.trackSeqs(-1)
 	id, err := c.write(ctx, 0, ChannelShell, MsgExecuteRequest, &o.req, nil, req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %w", errNotSent, err)
 	}
 	defer c.unregister(id)
 	var reply *ExecuteReply
+	var pr proof
 	count, idle := 0, false
 	for reply == nil || !idle {
 		m, err := req.next(ctx)
@@ -208,10 +224,15 @@ func (c *Conn) execute(ctx context.Context, code string, opts []ExecuteOption, r
 		if o.onMessage != nil {
 			o.onMessage(m)
 		}
+		isStatus := m.Channel == ChannelIOPub && m.Header.MsgType == MsgStatus
+		var st Status
+		if isStatus && json.Unmarshal(m.Content, &st) != nil {
+			st = Status{}
+		}
+		pr.see(m, isStatus && st.ExecutionState == StateBusy)
 		switch {
-		case m.Channel == ChannelIOPub && m.Header.MsgType == MsgStatus:
-			var st Status
-			if json.Unmarshal(m.Content, &st) == nil && st.ExecutionState == StateIdle {
+		case isStatus:
+			if st.ExecutionState == StateIdle {
 				idle = true
 			}
 		case m.Channel == ChannelIOPub && isOutput(m.Header.MsgType):
@@ -245,7 +266,21 @@ func (c *Conn) execute(ctx context.Context, code string, opts []ExecuteOption, r
 			}
 		}
 	}
+	c.mu.Lock()
+	moved := req.moved
+	c.mu.Unlock()
+	if moved {
+		return reply, count, c.check(&pr)
+	}
 	return reply, count, nil
+}
+
+// trackSeqs starts (1) or ends (-1) an execution's use of the Conn's log
+// of message numbers.
+func (c *Conn) trackSeqs(delta int) {
+	c.mu.Lock()
+	c.seqs.track(delta)
+	c.mu.Unlock()
 }
 
 // executionMessage says which messages an execution waits for; the

@@ -122,9 +122,14 @@ func (c *Conn) dispatch(m *Message, size int64, gen uint64) (replace bool) {
 	if m.Err == nil && m.Channel == ChannelIOPub && c.gen == gen {
 		c.iopub++
 	}
+	if m.Err == nil {
+		c.seqs.add(&m.Header)
+	}
 	req := c.pending[m.ParentHeader.MsgID]
 	if req != nil && req.gen == gen {
 		req.heard = true
+	} else if req != nil {
+		req.moved = true
 	}
 	handler := c.o.handler
 	c.mu.Unlock()

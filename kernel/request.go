@@ -29,6 +29,9 @@ type request struct {
 	gen      uint64
 	heard    bool
 	internal bool
+	// moved is set (under the Conn's lock) once a message of the request
+	// came on a socket other than the one it went out on.
+	moved bool
 	// ch and msgType are what went out; sent is set (under the Conn's
 	// lock) once the message is out, so that a request whose socket
 	// dropped is settled (see settle) only when it was sent on it.

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -461,9 +462,11 @@ func cutExec(cut, resume int) func(x *fakeExec) {
 
 // The socket drops at each point of an execution, losing each run of the
 // messages that follow: the Execute completes when its reply and idle
-// status come (on the restored socket), and otherwise ends, long before
-// its context, with an error saying its fate is unknown; it is never sent
-// again, and the Conn goes on.
+// status come (on the restored socket) and the kernel's message numbers
+// prove that nothing before them was lost; it ends with ErrOutputMayBeLost
+// when something was, and otherwise, long before its context, with an
+// error saying its fate is unknown; it is never sent again, and the Conn
+// goes on.
 func TestExecuteWhoseSocketDropsNeverWaitsForItsContext(t *testing.T) {
 	const steps = 5 // busy, execute_input, result, reply, idle
 	for cut := 0; cut <= steps; cut++ {
@@ -484,9 +487,19 @@ func TestExecuteWhoseSocketDropsNeverWaitsForItsContext(t *testing.T) {
 					if !errors.Is(err, ErrOutcomeUnknown) {
 						t.Fatalf("Execute whose reply or idle status was lost: %v, want ErrOutcomeUnknown", err)
 					}
+				case resume > cut:
+					// Its reply came, and a message before it was lost: never
+					// a silent success, whatever was lost (an output, or a
+					// status the Conn cannot tell from one); what came is kept.
+					if !errors.Is(err, ErrOutputMayBeLost) || ex == nil || ex.Status != StatusOK {
+						t.Fatalf("Execute that lost a message before its reply: %v, want ErrOutputMayBeLost with the reply", err)
+					}
+					if (ex.Result() == nil) != lost(2) || ex.ExecutionCount != 1 {
+						t.Fatalf("Execute: result %v, count %d", ex.Result(), ex.ExecutionCount)
+					}
 				case err != nil:
-					t.Fatalf("Execute: %v", err)
-				case (ex.Result() == nil) != lost(2) || ex.ExecutionCount != 1:
+					t.Fatalf("Execute whose messages all came, across the drop: %v", err)
+				case ex.Result() == nil || ex.ExecutionCount != 1:
 					t.Fatalf("Execute: result %v, count %d", ex.Result(), ex.ExecutionCount)
 				}
 				ex, err = conn.Execute(ctx, "1+1")
@@ -789,5 +802,92 @@ func untilWhileWaiting(t *testing.T, errc <-chan error, stuck, ended string, don
 			t.Fatalf("%s: %v", ended, err)
 		default:
 		}
+	}
+}
+
+// The server reports the kernel busy, then no longer, and the kernel then
+// works through requests queued ahead of the gate's (Jupyter's nudges of
+// other sockets: docs/wire/kernel-channels.md KC46, KC98) for longer than
+// two rounds, each with its status on IOPub: the socket relays, and is
+// kept until the kernel answers on it. Dropping it would make Jupyter
+// replace it as stale and lose what the Conn sent on it meanwhile: the
+// next cell.
+func TestBusyRestoreWaitsThroughABacklog(t *testing.T) {
+	release := make(chan struct{})
+	k := newFakeKernel(t, func(x *fakeExec) {
+		heldExec(release)(x)
+		if x.req.Code != "held" {
+			return
+		}
+		// The shell is serial: the gate's kernel_info_request on it waits
+		// for this backlog, three rounds (2 s each) long.
+		x.k.mu.Lock()
+		x.k.state = ""
+		x.k.mu.Unlock()
+		other := json.RawMessage(`{"msg_id": "other_1", "msg_type": "kernel_info_request", "session": "other"}`)
+		for range 60 {
+			x.k.broadcast(other, MsgStatus, Status{StateBusy})
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-x.k.done:
+				return
+			}
+			x.k.broadcast(other, MsgStatus, Status{StateIdle})
+		}
+	})
+	k.serialShell = true
+	conn := k.connect(WithReconnectTimeout(time.Second), WithHandshakeTimeout(2*time.Second), WithCheckInterval(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	resc := dropWhileHeld(t, ctx, k, conn, func() { k.state, k.blockedControl = StateBusy, true }, 2)
+	close(release)
+	res := <-resc
+	if res.err != nil || res.ex.Stdout() != "done\n" {
+		t.Fatalf("the held Execute: %v", res.err)
+	}
+	if ex, err := conn.Execute(ctx, "1+1"); err != nil || ex.Result() == nil {
+		t.Fatalf("the next Execute: %v (Conn: %v)", err, conn.Err())
+	}
+	if n := k.handshakeCount(); n != 2 {
+		t.Errorf("%d handshakes, want 2: the socket that relayed the kernel's backlog was dropped", n)
+	}
+}
+
+// Executions pipelined across a drop, nothing the kernel sent lost: each
+// whose reply came is proven complete though the others' messages, and the
+// restore's, are numbered in between: none ends with ErrOutputMayBeLost
+// (a request written into the closing socket is lost, and ends with
+// ErrOutcomeUnknown, as it should); repeated, so that the later ones go out
+// before, during and after the restore.
+func TestPipelinedExecutionsAcrossADropAreProvenComplete(t *testing.T) {
+	for i := range 10 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			k := newFakeKernel(t, cutExec(1, 1))
+			k.serialShell = true
+			conn := k.connect()
+			ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+			defer cancel()
+			var wg sync.WaitGroup
+			errs := make([]error, 4)
+			for j, code := range []string{"cut", "1+1", "1+1", "1+1"} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ex, err := conn.Execute(ctx, code)
+					if err == nil && ex.Result() == nil {
+						err = fmt.Errorf("%s: no result", code)
+					}
+					errs[j] = err
+				}()
+				time.Sleep(time.Duration(i) * time.Millisecond)
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil && !errors.Is(err, ErrOutcomeUnknown) {
+					t.Error(err)
+				}
+			}
+		})
 	}
 }
