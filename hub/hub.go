@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/internal/transport"
@@ -47,7 +48,20 @@ type Config struct {
 	// Header, UserAgent and Logger. Its BaseURL and Token are ignored. Its zero value takes
 	// nbserv's defaults.
 	Client nbserv.Config
+	// WaitTimeout bounds each StartServer and StopServer as a whole, its
+	// waits for the hub and the server included, when the call gives no
+	// StartTimeout or StopTimeout: a hub that dies (or keeps answering
+	// "pending") after accepting a start or stop never holds the caller
+	// longer than this, whatever the context. Zero means
+	// DefaultWaitTimeout; nbserv.NoTimeout leaves the waits bounded by
+	// their context alone; any other negative value is refused by New.
+	WaitTimeout time.Duration
 }
+
+// DefaultWaitTimeout is Config.WaitTimeout's default: JupyterHub's own
+// start_timeout is 60s and a spawner may take longer to pull an image, so
+// a wait this long outlives any start the hub itself would let succeed.
+const DefaultWaitTimeout = 5 * time.Minute
 
 // String describes the configuration without secrets: the token
 // redacted, URL without any userinfo, query or fragment, and Client as
@@ -92,6 +106,7 @@ type Client struct {
 	token  string
 	server nbserv.Config     // the template of ClientFor's clients
 	t      *transport.Client // the SDK's one transport, to the hub's URL
+	wait   time.Duration     // Config.WaitTimeout, the default applied
 }
 
 // hubCosts price the decoded values of the hub's answers for the decoding
@@ -103,6 +118,13 @@ var hubCosts = transport.Costs{Object: 1024, Array: 64, Scalar: 48}
 func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, &nbserv.ValidationError{Field: "Token", Problem: "empty; the hub's API needs a token"}
+	}
+	wait := cfg.WaitTimeout
+	switch {
+	case wait == 0:
+		wait = DefaultWaitTimeout
+	case wait < 0:
+		return nil, &nbserv.ValidationError{Field: "WaitTimeout", Value: wait.String(), Problem: "negative; use nbserv.NoTimeout for none"}
 	}
 	tc := transport.Config(cfg.Client)
 	tc.BaseURL, tc.Token = cfg.URL, cfg.Token
@@ -118,7 +140,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		return nil, err
 	}
-	return &Client{token: string(cfg.Token), server: cfg.Client, t: t}, nil
+	return &Client{token: string(cfg.Token), server: cfg.Client, t: t, wait: wait}, nil
 }
 
 // String describes the client without its token.

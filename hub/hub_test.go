@@ -522,3 +522,87 @@ func TestWaitEndedByContextNamesTheLastPollFailure(t *testing.T) {
 		t.Errorf("StopServer with the hub gone: %v", err)
 	}
 }
+
+// stopWithin runs StopServer with a context that never ends and fails the
+// test if it has not returned within a minute: far beyond the bounds under
+// test (a second at most), so only a wait without a bound trips it.
+func stopWithin(t *testing.T, c *hub.Client, opts ...hub.StopOption) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- c.StopServer(context.Background(), "a", opts...) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("StopServer without a deadline still waiting after a minute")
+		return nil
+	}
+}
+
+// A hub that answers the stop with 202 and then dies, or that reports the
+// server stopping for ever, ends StopServer at Config.WaitTimeout or
+// StopTimeout though the caller's context has no deadline (it waited for
+// ever, polling a dead hub).
+func TestStopServerWithoutDeadlineIsBounded(t *testing.T) {
+	dying := func(t *testing.T, adjust ...func(*hub.Config)) *hub.Client {
+		var srv *httptest.Server
+		srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+			go srv.Close()
+		}))
+		t.Cleanup(srv.Close)
+		cfg := hub.Config{URL: srv.URL, Token: secret}
+		for _, f := range adjust {
+			f(&cfg)
+		}
+		c, err := hub.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.CloseIdleConnections)
+		return c
+	}
+	stopping := func(t *testing.T, adjust ...func(*hub.Config)) *hub.Client {
+		return fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "DELETE" {
+				w.WriteHeader(http.StatusAccepted)
+				return
+			}
+			writeJSON(w, 200, modelStop)
+		}, adjust...)
+	}
+	waitTimeout := func(c *hub.Config) { c.WaitTimeout = 500 * time.Millisecond }
+	for name, tc := range map[string]struct {
+		c    func(*testing.T, ...func(*hub.Config)) *hub.Client
+		cfg  []func(*hub.Config)
+		opts []hub.StopOption
+		last string // what the error quotes of the last poll
+	}{
+		"dead hub, Config.WaitTimeout":   {dying, []func(*hub.Config){waitTimeout}, nil, "refused"},
+		"dead hub, StopTimeout":          {dying, nil, []hub.StopOption{hub.StopTimeout(500 * time.Millisecond)}, "refused"},
+		"stopping for ever, WaitTimeout": {stopping, []func(*hub.Config){waitTimeout}, nil, ""},
+		"StopTimeout over WaitTimeout": {stopping, []func(*hub.Config){func(c *hub.Config) { c.WaitTimeout = nbserv.NoTimeout }},
+			[]hub.StopOption{hub.StopTimeout(300 * time.Millisecond)}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := stopWithin(t, tc.c(t, tc.cfg...), tc.opts...)
+			if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "to stop") ||
+				!strings.Contains(err.Error(), tc.last) || strings.Contains(err.Error(), secret) {
+				t.Errorf("StopServer: %v", err)
+			}
+		})
+	}
+}
+
+// The same bound holds for StartServer: Config.WaitTimeout replaces the
+// fixed 5 minutes, and StartTimeout still wins.
+func TestStartServerWithoutDeadlineIsBoundedByWaitTimeout(t *testing.T) {
+	c, _ := scriptedHub(t, 202, []string{modelPending}, []int{200}, func(c *hub.Config) { c.WaitTimeout = 300 * time.Millisecond })
+	if _, err := c.StartServer(context.Background(), "a"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("%v", err)
+	}
+	if _, err := hub.New(hub.Config{URL: "http://127.0.0.1:1/", Token: secret, WaitTimeout: -time.Second}); err == nil ||
+		!strings.Contains(err.Error(), "WaitTimeout") {
+		t.Errorf("a negative WaitTimeout: %v", err)
+	}
+}
