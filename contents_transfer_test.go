@@ -57,7 +57,7 @@ func newChunkServer(t testing.TB, keep bool) (*chunkServer, *Client) {
 	cs := &chunkServer{keep: keep, files: map[string]*fakeFile{}}
 	c, _ := serveWith(t, httptest.NewUnstartedServer(cs), func(cfg *Config) {
 		cfg.BaseURL += "/user/x/"
-		cfg.Token, cfg.Timeout = testToken, NoTimeout
+		cfg.Token, cfg.Timeout = NewSecret(testToken), NoTimeout
 	})
 	return cs, c
 }

@@ -3,7 +3,7 @@
 // users and their servers, start a user's server and wait until it answers,
 // stop it, and get an *nbserv.Client for it.
 //
-//	h, err := hub.New(hub.Config{URL: "https://hub.example.org/", Token: nbserv.Secret(token)})
+//	h, err := hub.New(hub.Config{URL: "https://hub.example.org/", Token: nbserv.NewSecret(token)})
 //	c, err := h.StartServer(ctx, "alice") // an *nbserv.Client for /user/alice/, once it answers
 //	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 //	err = h.StopServer(ctx, "alice")
@@ -103,7 +103,7 @@ func (c Config) MarshalBinary() ([]byte, error) { return c.MarshalText() }
 
 // Client talks to one JupyterHub's API. It is safe for concurrent use.
 type Client struct {
-	token  string
+	token  nbserv.Secret     // a Secret, not a string: a Client printed by reflection shows an address
 	server nbserv.Config     // the template of ClientFor's clients
 	t      *transport.Client // the SDK's one transport, to the hub's URL
 	wait   time.Duration     // Config.WaitTimeout, the default applied
@@ -116,7 +116,7 @@ var hubCosts = transport.Costs{Object: 1024, Array: 64, Scalar: 48}
 // New validates cfg and returns a Client. A malformed URL, an empty token
 // or a negative setting is an error here, not at the first call.
 func New(cfg Config) (*Client, error) {
-	if cfg.Token == "" {
+	if cfg.Token.IsZero() {
 		return nil, &nbserv.ValidationError{Field: "Token", Problem: "empty; the hub's API needs a token"}
 	}
 	wait := cfg.WaitTimeout
@@ -140,7 +140,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		return nil, err
 	}
-	return &Client{token: string(cfg.Token), server: cfg.Client, t: t, wait: wait}, nil
+	return &Client{token: cfg.Token, server: cfg.Client, t: t, wait: wait}, nil
 }
 
 // String describes the client without its token.
@@ -172,7 +172,7 @@ func (c *Client) ClientFor(user string) (*nbserv.Client, error) {
 		return nil, err
 	}
 	cfg := c.server
-	cfg.BaseURL, cfg.Token = c.ServerURL(user), nbserv.Secret(c.token)
+	cfg.BaseURL, cfg.Token = c.ServerURL(user), c.token
 	return nbserv.NewClient(cfg)
 }
 
