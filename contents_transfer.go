@@ -332,7 +332,10 @@ func (s *ContentsService) Download(ctx context.Context, path string, w io.Writer
 // ends before its Content-Length, or, without one, at another length than
 // the file's size (asked again then, since the file may have changed),
 // fails its last read with a *LengthError (matching io.ErrUnexpectedEOF
-// when short) instead of io.EOF.
+// when short) instead of io.EOF; one without a Content-Length that goes
+// past the file's size fails as soon as it does, unless the file, asked
+// again, has grown at least as large, so that a body without end is not
+// read for ever.
 func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOption) (io.ReadCloser, error) {
 	clean, err := cleanPath("path", path, false)
 	if err != nil {
@@ -365,14 +368,18 @@ func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOpt
 // unseen) against the file's size in its model. A body of another length
 // is a *LengthError only if the file still has the size the model said:
 // if it now has the length received, it was changed between the two
-// requests and the body is the new file.
+// requests and the body is the new file. The check is made at the end of
+// a short body, and as soon as a body passes the size: a server sending
+// without end (whose bytes keep every idle timeout away) is stopped once
+// the file, asked again, is smaller than what arrived, rather than read
+// for ever.
 type sizedBody struct {
 	io.ReadCloser
 	want   int64
 	path   string
 	restat func() (*Contents, error)
 	got    int64
-	end    error // the verdict at the end, so that the file is asked once
+	end    error // the verdict, so that reads after it return it again
 }
 
 func (b *sizedBody) Read(p []byte) (int, error) {
@@ -381,6 +388,16 @@ func (b *sizedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.ReadCloser.Read(p)
 	b.got += int64(n)
+	if b.got > b.want {
+		// Past the size: the file grew (ask again, and go on to its new
+		// size), or the server sends more than the file holds.
+		st, serr := b.restat()
+		if serr != nil || st.Size == nil || *st.Size < b.got {
+			b.end = &LengthError{Method: "GET", Path: b.path, Got: b.got, Want: b.want}
+			return n, b.end
+		}
+		b.want = *st.Size
+	}
 	if err != io.EOF || b.got == b.want {
 		return n, err
 	}
