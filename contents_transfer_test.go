@@ -353,8 +353,9 @@ func TestUploadRecoversAChunkWhoseFateIsUnknown(t *testing.T) {
 // the upload with an *UploadError that says what the file holds, asked
 // just after: whole when the file (one chunk) or its last chunk was stored
 // and the server failed after it, as Jupyter does when a post-save hook
-// raises (docs/wire/contents.md C43). A one-chunk file's failed hook was a
-// plain *Error, unlike a chunked file's. A refused chunk (4xx) changes
+// raises (docs/wire/contents.md C43; C44 for one chunk, on both
+// generations). A one-chunk file's failed hook was a plain *Error, unlike
+// a chunked file's. A refused chunk (4xx) changes
 // nothing (C6): no need to ask; after the first chunk, it still leaves a
 // file cut short, which the *UploadError says from the last answer.
 func TestUploadAfterA500SaysWhatTheFileHolds(t *testing.T) {
@@ -471,6 +472,43 @@ func TestUploadCutShortIsAnUploadError(t *testing.T) {
 			t.Errorf("the file holds %d bytes", got)
 		}
 	})
+	// Cancelled while the server holds a request, one chunk (atomic) or a
+	// later one: the server may have acted, so the error is an
+	// *UploadError, its size unknown.
+	for _, tc := range []struct {
+		name      string
+		chunkSize int
+		sent      int64
+	}{{"one chunk, cancelled mid-request", 4096, 1000}, {"chunk 3, cancelled mid-request", 100, 300}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := &chunkServer{keep: true, files: map[string]*fakeFile{}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			held := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// The body read first: net/http notices the client gone
+				// (and ends r's context) only once the body was read.
+				if r.Method == "PUT" && (strings.Contains(readAndRestore(r), `"chunk":3`) || tc.chunkSize > 1000) {
+					close(held)
+					<-r.Context().Done() // held until the client gives up
+					return
+				}
+				cs.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			c2, err := NewClient(Config{BaseURL: srv.URL + "/user/x/", Token: NewSecret(testToken), Timeout: NoTimeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.CloseIdleConnections()
+			go func() { <-held; cancel() }()
+			_, err = c2.Contents.Upload(ctx, "u.bin", bytes.NewReader(data), TransferOptions{ChunkSize: tc.chunkSize})
+			var ue *UploadError
+			if !errors.As(err, &ue) || !errors.Is(err, context.Canceled) || ue.Size != -1 || ue.Sent != tc.sent {
+				t.Errorf("Upload cancelled mid-request: %v (%+v)", err, ue)
+			}
+		})
+	}
 	for _, tt := range []struct {
 		name       string
 		failAt     int
@@ -620,4 +658,11 @@ func TestUploadDownloadMemoryIsBounded(t *testing.T) {
 	if limit := uint64(8 << 20); down > limit {
 		t.Errorf("download heap grew by %d bytes, bound %d (is Client.stream a true stream?)", down, limit)
 	}
+}
+
+// readAndRestore returns r's body, and leaves it to be read again.
+func readAndRestore(r *http.Request) string {
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return string(b)
 }
