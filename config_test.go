@@ -235,6 +235,14 @@ func TestConfigPrintedByReflectionHoldsNoCredential(t *testing.T) {
 		"any slice":        []any{cfg, &cfg, struct{ c Config }{cfg}},
 		"unexported token": struct{ t Secret }{cfg.Token}, "unexported header": struct{ h SecretHeader }{cfg.Header},
 	}
+	// A Client printed by reflection (a value in an unexported field, a
+	// bad verb) reaches its transport's fields, where the token and the
+	// headers are kept: they are held the same way.
+	client, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values["Client"], values["*Client"], values["Client in an unexported field"] = client, *client, struct{ c Client }{*client}
 	secrets := []string{testToken, "k3y-value", "b3arer-value"}
 	var forms []string
 	for _, s := range secrets {
