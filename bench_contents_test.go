@@ -172,7 +172,7 @@ func BenchmarkGetNotebook(b *testing.B) {
 	if u == "" {
 		return
 	}
-	jc, err := nbserv.NewClient(nbserv.Config{BaseURL: u, Token: nbserv.Secret(os.Getenv("NBSERV_JUPYTER_TOKEN"))})
+	jc, err := nbserv.NewClient(nbserv.Config{BaseURL: u, Token: nbserv.NewSecret(os.Getenv("NBSERV_JUPYTER_TOKEN"))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func transferTargets(b *testing.B, file []byte) map[string]*nbserv.Client {
 	ref := nbservtest.NewServer(b, nbservtest.WithContentsRoot(b.TempDir()), nbservtest.WithClientConfig(func(c *nbserv.Config) { c.Timeout = nbserv.NoTimeout }))
 	m := map[string]*nbserv.Client{"null": cl, "refserver": ref.Client}
 	if u := os.Getenv("NBSERV_JUPYTER_URL"); u != "" {
-		c, err := nbserv.NewClient(nbserv.Config{BaseURL: u, Token: nbserv.Secret(os.Getenv("NBSERV_JUPYTER_TOKEN")), Timeout: nbserv.NoTimeout})
+		c, err := nbserv.NewClient(nbserv.Config{BaseURL: u, Token: nbserv.NewSecret(os.Getenv("NBSERV_JUPYTER_TOKEN")), Timeout: nbserv.NoTimeout})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -86,7 +86,7 @@ func TestCallOptions(t *testing.T) {
 
 func TestHeaderCannotOverrideToken(t *testing.T) {
 	c, m := newMock(t, "http://jupyter.test", func(cfg *Config) {
-		cfg.Header = http.Header{"Authorization": {"token other"}}
+		cfg.Header = NewSecretHeader(http.Header{"Authorization": {"token other"}})
 	})
 	m.on("GET", "http://jupyter.test/api/sessions", 200, "[]")
 	if _, err := c.Sessions.List(context.Background(), WithHeader("Authorization", "Bearer x")); err != nil {
@@ -98,7 +98,7 @@ func TestHeaderCannotOverrideToken(t *testing.T) {
 }
 
 func TestNoTokenSendsNoAuthorization(t *testing.T) {
-	c, m := newMock(t, "http://jupyter.test", func(cfg *Config) { cfg.Token = "" })
+	c, m := newMock(t, "http://jupyter.test", func(cfg *Config) { cfg.Token = NewSecret("") })
 	m.on("GET", "http://jupyter.test/api/sessions", 200, "[]")
 	if _, err := c.Sessions.List(context.Background()); err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestCallerHTTPClientIsUsed(t *testing.T) {
 }
 
 func TestTokenNeverPrinted(t *testing.T) {
-	cfg := Config{BaseURL: "http://h/", Token: testToken}
+	cfg := Config{BaseURL: "http://h/", Token: NewSecret(testToken)}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -194,8 +194,8 @@ func TestRequestsWithoutBodyHaveNone(t *testing.T) {
 
 func TestOtherAuthSchemeWithoutToken(t *testing.T) {
 	c, m := newMock(t, "http://jupyter.test", func(cfg *Config) {
-		cfg.Token = ""
-		cfg.Header = http.Header{"authorization": {"Bearer hub-token"}} // not canonical: still applied
+		cfg.Token = NewSecret("")
+		cfg.Header = NewSecretHeader(http.Header{"authorization": {"Bearer hub-token"}}) // not canonical: still applied
 	})
 	m.on("GET", "http://jupyter.test/api/sessions", 200, "[]")
 	if _, err := c.Sessions.List(context.Background()); err != nil {
@@ -515,8 +515,8 @@ func TestRedirectPolicy(t *testing.T) {
 					http.Redirect(w, r, other.URL+"/api/sessions", status)
 				}
 			}, func(cfg *Config) {
-				cfg.Token = testToken
-				cfg.Header = http.Header{"X-Api-Key": {"k3y"}}
+				cfg.Token = NewSecret(testToken)
+				cfg.Header = NewSecretHeader(http.Header{"X-Api-Key": {"k3y"}})
 			})
 			// Another origin: not followed, typed, target named.
 			_, err := c.Sessions.Get(context.Background(), testSessionID, WithHeader("X-Call", "v"))
@@ -574,7 +574,7 @@ func TestRedirectPolicy(t *testing.T) {
 		defer secure.Close()
 		leaked.Store(0)
 		mine := secure.Client()
-		c, err := NewClient(Config{BaseURL: secure.URL, Token: testToken, HTTPClient: mine})
+		c, err := NewClient(Config{BaseURL: secure.URL, Token: NewSecret(testToken), HTTPClient: mine})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -617,7 +617,7 @@ func TestRedirectToAFoldEqualHostIsNotFollowed(t *testing.T) {
 		return (&net.Dialer{}).DialContext(ctx, network, to)
 	}}}
 	defer hc.CloseIdleConnections()
-	c, err := NewClient(Config{BaseURL: "http://σ.example/", Token: testToken, Header: http.Header{"X-Api-Key": {"k3y"}},
+	c, err := NewClient(Config{BaseURL: "http://σ.example/", Token: NewSecret(testToken), Header: NewSecretHeader(http.Header{"X-Api-Key": {"k3y"}}),
 		HTTPClient: hc, RetryMax: NoRetries})
 	if err != nil {
 		t.Fatal(err)
@@ -701,7 +701,7 @@ func TestLoggingNeverHoldsTheToken(t *testing.T) {
 		w.WriteHeader(404)
 		fmt.Fprintf(w, `{"message": "Session not found: %s", "reason": null}`, r.Header.Get("Authorization"))
 	}, func(cfg *Config) {
-		cfg.Token = testToken
+		cfg.Token = NewSecret(testToken)
 		cfg.RetryMax = 1
 		cfg.RetryWaitMin, cfg.RetryWaitMax = time.Millisecond, time.Millisecond
 		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/nbserv/go-nbserv/internal/transport"
@@ -23,13 +22,14 @@ type Config struct {
 	// The trailing slash is optional.
 	BaseURL string
 	// Token is sent as "Authorization: token <Token>", and only to
-	// BaseURL's origin. Empty sends none.
+	// BaseURL's origin. Empty sends none. Make it with NewSecret.
 	Token Secret
 	// Header is added to every request, and, like Token, never sent to
 	// another origin. It can override the SDK's Accept and User-Agent, and
 	// carries another Authorization scheme when Token is empty; when Token
-	// is set, Token's Authorization wins.
-	Header http.Header
+	// is set, Token's Authorization wins. Make it with NewSecretHeader:
+	// its values are credentials too, held where no printing reaches them.
+	Header SecretHeader
 	// UserAgent is prepended to the SDK's own "go-nbserv/<Version>".
 	UserAgent string
 	// HTTPClient carries the requests; set it for TLS settings, proxies
@@ -82,7 +82,7 @@ type Config struct {
 // values may be credentials too.
 func (c Config) String() string {
 	return fmt.Sprintf("nbserv.Config{BaseURL: %q, Token: %q, Header: %v, Timeout: %v, RetryMax: %d}",
-		transport.RedactURL(c.BaseURL), c.Token.String(), headerNames(c.Header), c.Timeout, c.RetryMax)
+		transport.RedactURL(c.BaseURL), c.Token.String(), c.Header.Names(), c.Timeout, c.RetryMax)
 }
 
 // GoString is String, so that %#v does not print the token either.
@@ -96,7 +96,7 @@ func (c Config) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, c.String()
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("base_url", transport.RedactURL(c.BaseURL)), slog.String("token", c.Token.String()),
-		slog.Any("header_keys", headerNames(c.Header)), slog.Duration("timeout", c.Timeout),
+		slog.Any("header_keys", c.Header.Names()), slog.Duration("timeout", c.Timeout),
 		slog.Int("retry_max", c.RetryMax), slog.Int64("max_response_bytes", c.MaxResponseBytes),
 		slog.Duration("stream_idle_timeout", c.StreamIdleTimeout),
 	)
@@ -117,7 +117,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		RetryWaitMax      time.Duration `json:"retry_wait_max"`
 		MaxResponseBytes  int64         `json:"max_response_bytes"`
 		StreamIdleTimeout time.Duration `json:"stream_idle_timeout"`
-	}{transport.RedactURL(c.BaseURL), c.Token.String(), headerNames(c.Header), c.UserAgent,
+	}{transport.RedactURL(c.BaseURL), c.Token.String(), c.Header.Names(), c.UserAgent,
 		c.Timeout, c.RetryMax, c.RetryWaitMin, c.RetryWaitMax, c.MaxResponseBytes, c.StreamIdleTimeout})
 }
 
@@ -132,16 +132,6 @@ func (c Config) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 // MarshalText) and any encoder that looks for encoding.BinaryMarshaler.
 func (c Config) MarshalBinary() ([]byte, error) { return c.MarshalText() }
 
-// headerNames returns h's keys, sorted, never nil (so JSON has []).
-func headerNames(h http.Header) []string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // Retarget returns a copy of c pointed at baseURL, for a program that lets
 // a flag replace the server ConfigFromEnv found. Token and Header are kept
 // only when baseURL has c.BaseURL's origin (scheme, host and port, a
@@ -155,9 +145,8 @@ func headerNames(h http.Header) []string {
 // after Retarget to send one on purpose.
 func (c Config) Retarget(baseURL string) Config {
 	if !transport.SameOrigin(c.BaseURL, baseURL) {
-		c.Token, c.Header = "", nil
+		c.Token, c.Header = Secret{}, SecretHeader{}
 	}
-	c.BaseURL = baseURL
-	c.Header = c.Header.Clone() // the copy's own: a header added to it is not added to c's
+	c.BaseURL = baseURL // Token and Header are immutable: the copy may share them
 	return c
 }

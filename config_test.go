@@ -23,8 +23,8 @@ import (
 // zap and logrus use for fields), slog's text and JSON handlers; a value,
 // a pointer, or a field of something else. Only the header names print.
 func TestConfigNeverEncodesTheToken(t *testing.T) {
-	cfg := Config{BaseURL: "http://h/", Token: testToken,
-		Header: http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}}}
+	cfg := Config{BaseURL: "http://h/", Token: NewSecret(testToken),
+		Header: NewSecretHeader(http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}})}
 	secrets := []string{testToken, "k3y-value", "b3arer-value"}
 	js, err := json.Marshal(cfg)
 	if err != nil {
@@ -64,7 +64,7 @@ func TestConfigNeverEncodesTheToken(t *testing.T) {
 			t.Errorf("%s lacks the header names: %s", where, printers[where])
 		}
 	}
-	if Secret("").String() != "" || Secret("x").String() != "[REDACTED]" {
+	if NewSecret("").String() != "" || NewSecret("x").String() != "[REDACTED]" {
 		t.Error("Secret.String must tell set from unset")
 	}
 }
@@ -99,8 +99,8 @@ func TestConfigNegativeValuesAreRefusedByName(t *testing.T) {
 // encoding/gob through MarshalBinary), as a value, a pointer or a field;
 // the ones that cannot fail without quoting a credential.
 func TestConfigEncodingsNeverHoldCredentials(t *testing.T) {
-	cfg := Config{BaseURL: "http://h/", Token: testToken,
-		Header: http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}}}
+	cfg := Config{BaseURL: "http://h/", Token: NewSecret(testToken),
+		Header: NewSecretHeader(http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}})}
 	type holder struct {
 		C Config
 		P *Config
@@ -155,7 +155,7 @@ func TestConfigEncodingsNeverHoldCredentials(t *testing.T) {
 // Retarget keeps the credentials only for the same origin: a flag's URL
 // never receives the environment's token, nor its Header.
 func TestConfigRetargetKeepsCredentialsOnTheirOrigin(t *testing.T) {
-	env := Config{BaseURL: "http://127.0.0.1:8888/user/alice/", Token: testToken, Header: http.Header{"X-Api-Key": {"k"}}, Timeout: time.Second}
+	env := Config{BaseURL: "http://127.0.0.1:8888/user/alice/", Token: NewSecret(testToken), Header: NewSecretHeader(http.Header{"X-Api-Key": {"k"}}), Timeout: time.Second}
 	for _, tc := range []struct {
 		from, to string
 		keep     bool
@@ -187,17 +187,123 @@ func TestConfigRetargetKeepsCredentialsOnTheirOrigin(t *testing.T) {
 		if got.BaseURL != tc.to || got.Timeout != time.Second {
 			t.Errorf("%q → %q: BaseURL %q Timeout %v", tc.from, tc.to, got.BaseURL, got.Timeout)
 		}
-		if kept := got.Token == testToken && got.Header.Get("X-Api-Key") == "k"; kept != tc.keep || !tc.keep && (got.Token != "" || got.Header != nil) {
-			t.Errorf("%q → %q: Token %q Header %v, want kept %v", tc.from, tc.to, string(got.Token), got.Header, tc.keep)
+		if kept := got.Token.Reveal() == testToken && got.Header.Get("X-Api-Key") == "k"; kept != tc.keep || !tc.keep && (!got.Token.IsZero() || got.Header.Len() != 0) {
+			t.Errorf("%q → %q: Token %q Header %v, want kept %v", tc.from, tc.to, got.Token.Reveal(), got.Header, tc.keep)
 		}
 	}
-	if env.Token != testToken || env.Header == nil {
+	if env.Token.Reveal() != testToken || env.Header.Get("X-Api-Key") != "k" {
 		t.Error("Retarget changed its receiver")
 	}
-	// The copy's Header is its own: adding to it leaves the receiver's.
+	// The copy may share the receiver's Header, which nobody can change:
+	// a header added to a Clone of it is added to neither.
 	got := env.Retarget(env.BaseURL)
-	got.Header.Set("X-Added", "v")
-	if env.Header.Get("X-Added") != "" {
-		t.Error("the copy shares its Header with the receiver")
+	got.Header.Clone().Set("X-Added", "v")
+	if env.Header.Get("X-Added") != "" || got.Header.Get("X-Added") != "" {
+		t.Error("a SecretHeader changed through its Clone")
+	}
+}
+
+// fmt prints a value by reflection, calling none of its methods, where a
+// Config sits in an unexported field, and for %p of a non-pointer (a bad
+// verb: fmt then prints the value's fields as they are). The token and
+// the Header's values printed there in the clear; they are now held
+// behind pointers, so reflection prints an address. Every verb with every
+// flag, on a Config, a pointer, a struct holding either in an exported and
+// an unexported field, a slice, an array and a map of them.
+func TestConfigPrintedByReflectionHoldsNoCredential(t *testing.T) {
+	cfg := Config{BaseURL: "http://h/", Token: NewSecret(testToken),
+		Header: NewSecretHeader(http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}})}
+	type inner struct{ c Config }
+	type both struct {
+		C Config
+		c Config
+		P *Config
+		p *Config
+		i inner
+		s []Config
+		m map[string]Config
+	}
+	values := map[string]any{
+		"Config": cfg, "*Config": &cfg, "Secret": cfg.Token, "SecretHeader": cfg.Header,
+		"exported field":   struct{ C Config }{cfg},
+		"unexported field": struct{ c Config }{cfg},
+		"unexported ptr":   struct{ c *Config }{&cfg},
+		"nested":           both{cfg, cfg, &cfg, &cfg, inner{cfg}, []Config{cfg}, map[string]Config{"k": cfg}},
+		"*nested":          &both{cfg, cfg, &cfg, &cfg, inner{cfg}, []Config{cfg}, map[string]Config{"k": cfg}},
+		"slice":            []Config{cfg, cfg}, "array": [1]Config{cfg}, "map": map[string]Config{"k": cfg},
+		"slice of ptrs":    []*Config{&cfg},
+		"any slice":        []any{cfg, &cfg, struct{ c Config }{cfg}},
+		"unexported token": struct{ t Secret }{cfg.Token}, "unexported header": struct{ h SecretHeader }{cfg.Header},
+	}
+	// A Client printed by reflection (a value in an unexported field, a
+	// bad verb) reaches its transport's fields, where the token and the
+	// headers are kept: they are held the same way.
+	client, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values["Client"], values["*Client"], values["Client in an unexported field"] = client, *client, struct{ c Client }{*client}
+	secrets := []string{testToken, "k3y-value", "b3arer-value"}
+	var forms []string
+	for _, s := range secrets {
+		forms = append(forms, s, fmt.Sprintf("%x", s), fmt.Sprintf("%X", s), fmt.Sprintf("% x", s), fmt.Sprintf("%v", []byte(s))[1:12], fmt.Sprintf("%o", []byte(s[:4])))
+	}
+	flags := []string{"", "+", "#", "-", " ", "0", "+#", "# ", "#0", "10", ".3", "+#-010.5", "*"}
+	n := 0
+	for name, v := range values {
+		for _, verb := range "vsqdxXoObcUeEfFgGtpTw" {
+			for _, f := range flags {
+				format := "%" + f + string(verb)
+				var got string
+				if f == "*" {
+					got = fmt.Sprintf(format, 7, v)
+				} else {
+					got = fmt.Sprintf(format, v)
+				}
+				n++
+				for _, form := range forms {
+					if strings.Contains(got, form) {
+						t.Fatalf("%s with %s holds %q: %s", name, format, form, got)
+					}
+				}
+			}
+		}
+		var b bytes.Buffer
+		for _, h := range []slog.Handler{slog.NewJSONHandler(&b, nil), slog.NewTextHandler(&b, nil)} {
+			slog.New(h).Info("v", "v", v, slog.Group("g", "v", v))
+		}
+		js, _ := json.Marshal(v)
+		for _, out := range []string{b.String(), string(js), fmt.Sprint(v), fmt.Sprintln(v)} {
+			for _, form := range forms {
+				if strings.Contains(out, form) {
+					t.Fatalf("%s logged or encoded holds %q: %s", name, form, out)
+				}
+			}
+		}
+	}
+	t.Logf("%d formats", n)
+	// The values still get where they are needed.
+	if cfg.Token.Reveal() != testToken || cfg.Header.Get("X-Api-Key") != "k3y-value" || !cfg.Token.Equal(NewSecret(testToken)) {
+		t.Error("Reveal or Get lost the value")
+	}
+}
+
+// A Secret decodes from a string (a configuration file with a token in
+// it, read with encoding/json or a YAML or TOML library) and the zero
+// values are empty.
+func TestSecretDecodesFromText(t *testing.T) {
+	var c struct{ Token Secret }
+	if err := json.Unmarshal([]byte(`{"Token": "`+testToken+`"}`), &c); err != nil || c.Token.Reveal() != testToken {
+		t.Errorf("%v: %q", err, c.Token.Reveal())
+	}
+	if !(Secret{}).IsZero() || !NewSecret("").IsZero() || NewSecret("").String() != "" || (SecretHeader{}).Len() != 0 ||
+		(SecretHeader{}).Clone() != nil || NewSecretHeader(nil).Get("x") != "" {
+		t.Error("zero values are not empty")
+	}
+	h := http.Header{"x-lower": {"a"}}
+	sh := NewSecretHeader(h)
+	h.Set("X-Lower", "changed")
+	if sh.Get("X-Lower") != "a" || fmt.Sprint(sh.Names()) != "[X-Lower]" {
+		t.Errorf("NewSecretHeader must copy and canonicalise: %q %v", sh.Get("X-Lower"), sh.Names())
 	}
 }

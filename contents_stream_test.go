@@ -311,3 +311,68 @@ func TestTruncatedDownloadIsAnError(t *testing.T) {
 		})
 	}
 }
+
+// A server that sends a file's body without a length and without end
+// (fast enough that no idle timeout fires) is stopped once more bytes
+// arrived than the file holds, asked again, rather than read for ever; a
+// file that grew meanwhile is read to its new size. (Download read the
+// endless body until its context ended: with a background context, never.)
+func TestEndlessDownloadIsStoppedAtTheFilesSize(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		sizeAfter int64 // the size the second look finds
+		body      int64 // -1: without end
+		ok        bool
+	}{
+		{"endless", 1000, -1, false},
+		{"endless, the file grown to 5000", 5000, -1, false},
+		{"longer, the file grown to 5000", 5000, 5000, true},
+		{"longer, the file grown past the body", 9000, 5000, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := newStreamServer(t, 1000, nil)
+			s.files = func(w http.ResponseWriter, r *http.Request) {
+				s.size.Store(tc.sizeAfter)
+				w.Header().Set("Content-Type", "application/octet-stream")
+				chunk := bytes.Repeat([]byte("a"), 512)
+				for sent := int64(0); tc.body < 0 || sent < tc.body; sent += int64(len(chunk)) {
+					if tc.body >= 0 {
+						chunk = chunk[:min(int64(len(chunk)), tc.body-sent)]
+					}
+					if _, err := w.Write(chunk); err != nil {
+						return // the client went away
+					}
+					w.(http.Flusher).Flush() // chunked: no Content-Length
+				}
+			}
+			// The writer is the guard: without the check, the copy ends
+			// only here, with errTooMuch, after 1 MiB.
+			w := &cappedWriter{limit: 1 << 20}
+			n, err := c.Contents.Download(context.Background(), "f.bin", w, TransferOptions{})
+			if errors.Is(err, errTooMuch) {
+				t.Fatalf("Download read %d bytes of a %d-byte file", n, tc.sizeAfter)
+			}
+			var le *LengthError
+			switch {
+			case tc.ok && (err != nil || n != tc.body):
+				t.Errorf("Download = %d, %v; want %d bytes", n, err, tc.body)
+			case !tc.ok && tc.body < 0 && (!errors.As(err, &le) || le.Got <= tc.sizeAfter || le.Got > tc.sizeAfter+64<<10 || errors.Is(err, io.ErrUnexpectedEOF)):
+				t.Errorf("Download = %d, %v; want a *LengthError just past %d bytes", n, err, tc.sizeAfter)
+			case !tc.ok && tc.body >= 0 && (!errors.As(err, &le) || le.Got != tc.body || !errors.Is(err, io.ErrUnexpectedEOF)):
+				t.Errorf("Download = %d, %v; want a short *LengthError", n, err)
+			}
+		})
+	}
+}
+
+var errTooMuch = errors.New("more than the test allows")
+
+// cappedWriter discards what it is given, and fails past limit bytes.
+type cappedWriter struct{ limit, n int64 }
+
+func (w *cappedWriter) Write(p []byte) (int, error) {
+	if w.n += int64(len(p)); w.n > w.limit {
+		return 0, errTooMuch
+	}
+	return len(p), nil
+}

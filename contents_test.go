@@ -61,7 +61,7 @@ func (rec *recorder) last(t *testing.T) seen {
 
 func recordingClient(t *testing.T, prefix string) (*Client, *recorder) {
 	rec := &recorder{status: 200, body: `{"name": "x", "path": "x", "type": "file", "content": null, "format": null, "size": 0}`}
-	c, _ := serveWith(t, httptest.NewUnstartedServer(rec), func(cfg *Config) { cfg.BaseURL += prefix; cfg.Token = testToken })
+	c, _ := serveWith(t, httptest.NewUnstartedServer(rec), func(cfg *Config) { cfg.BaseURL += prefix; cfg.Token = NewSecret(testToken) })
 	return c, rec
 }
 

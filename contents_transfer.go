@@ -60,12 +60,16 @@ type TransferOptions struct {
 // stored: if it was, the upload continues; if not, the chunk is sent once
 // more; otherwise the upload fails, with the byte offset in the error. A
 // chunk the server refuses (a 4xx: Jupyter checks before it writes, and a
-// refused chunk changes nothing) fails the upload at once. A chunk after
-// the first answered with a 500 fails it too (a 500 is not retried: it
-// repeats), with an *UploadError saying what the file now holds: Jupyter
-// answers 500 when a post-save hook raises, after the last chunk was
-// stored, so UploadError.Whole tells a file stored whole whose hook failed
-// from one cut short (docs/wire/contents.md C43). After every chunk Upload
+// refused chunk changes nothing) fails the upload at once. A 500 fails it
+// too (a 500 is not retried: it repeats).
+//
+// Every failure that may have left the file changed (any failure once the
+// first request was sent, but that request's refusal) is an *UploadError
+// saying what the file now holds, for a one-chunk file as for a chunked
+// one: Jupyter answers 500 when a post-save hook raises, after the file
+// (or its last chunk) was stored, so UploadError.Whole tells a file stored
+// whole whose hook failed from one cut short (docs/wire/contents.md C43).
+// After every chunk Upload
 // checks the size the server reports, so a chunk stored twice, or a file
 // written by someone else meanwhile, fails the upload rather than leaving
 // a corrupt file unnoticed.
@@ -104,21 +108,25 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 			case io.EOF:
 				last = true
 			default:
-				return nil, fmt.Errorf("nbserv: upload %s: reading at byte %d: %w", path, off+int64(n), err)
+				return nil, s.readError(ctx, path, off, off+int64(n), err, opts)
 			}
 		case io.EOF, io.ErrUnexpectedEOF:
 			last = true
 		default:
-			return nil, fmt.Errorf("nbserv: upload %s: reading at byte %d: %w", path, off+int64(n), err)
+			return nil, s.readError(ctx, path, off, off+int64(n), err, opts)
 		}
 		data := buf[:n]
 
 		if chunk == 1 && last {
-			m, err := s.Save(ctx, path, SaveRequest{Type: ContentsFile, Format: FormatBase64, Content: data}, opts...)
+			sopts, r := transport.Observe(opts)
+			m, err := s.Save(ctx, path, SaveRequest{Type: ContentsFile, Format: FormatBase64, Content: data}, sopts...)
 			if err == nil {
 				err = checkSize(m, int64(n))
 			}
 			if err != nil {
+				if mayHaveWritten(r, m) {
+					err = s.uploadError(ctx, path, err, int64(n), true, -1, opts)
+				}
 				return nil, fmt.Errorf("nbserv: upload %s: %w", path, err)
 			}
 			progress(t.Progress, int64(n))
@@ -129,16 +137,18 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 			number = -1
 		}
 		m, r, err := s.putChunk(ctx, p, number, data, opts)
-		if err != nil && chunk > 1 && ctx.Err() == nil {
-			switch {
-			case transport.Unsettled(r):
-				m, err = s.recoverChunk(ctx, path, p, number, data, off, err, opts)
-			case r.StatusCode == http.StatusInternalServerError:
-				err = s.afterServerError(ctx, path, err, off+int64(n), last, opts)
-			}
+		if err != nil && chunk > 1 && ctx.Err() == nil && transport.Unsettled(r) {
+			m, err = s.recoverChunk(ctx, path, p, number, data, off, err, opts)
 		}
 		if err == nil {
 			err = checkSize(m, off+int64(n))
+		}
+		if err != nil && (chunk > 1 || mayHaveWritten(r, m)) {
+			known := int64(-1) // the size to report without asking
+			if chunk > 1 && r.StatusCode/100 == 4 {
+				known = off // a refused chunk changes nothing (C6): the file holds what the last answer said
+			}
+			err = s.uploadError(ctx, path, err, off+int64(n), last, known, opts)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("nbserv: upload %s: chunk %d (bytes %d to %d): %w", path, chunk, off, off+int64(n), err)
@@ -189,34 +199,62 @@ func (s *ContentsService) recoverChunk(ctx context.Context, path, p string, numb
 	return nil, fmt.Errorf("%w (and the file now has %d bytes, neither before nor after the chunk)", cause, *st.Size)
 }
 
-// afterServerError asks for the file's size after a chunk the server
-// answered with a 500, and returns cause as an *UploadError saying what
-// the file holds.
-func (s *ContentsService) afterServerError(ctx context.Context, path string, cause error, sent int64, last bool, opts []CallOption) error {
-	e := &UploadError{Path: path, Sent: sent, Size: -1, Last: last, Err: cause}
-	if st, err := s.Stat(ctx, path, transport.WithoutResponse(opts)...); err == nil && st.Size != nil {
-		e.Size = *st.Size
+// mayHaveWritten reports whether a failed first request (a one-chunk
+// file's save, or chunk 1) may have changed the file: anything but a
+// refusal (a 4xx, which Jupyter answers before writing) or a request never
+// sent. An answer whose size is wrong (m set) was written.
+func mayHaveWritten(r *Response, m *Contents) bool {
+	return m != nil || r.Attempts > 0 && r.StatusCode/100 != 4
+}
+
+// uploadError returns cause as an *UploadError saying what the file
+// holds: known if it is not -1, else the size the server reports when
+// asked just after, or -1 (unknown) when it does not answer or ctx has
+// ended (the caller's context bounds the asking too).
+func (s *ContentsService) uploadError(ctx context.Context, path string, cause error, sent int64, last bool, known int64, opts []CallOption) error {
+	e := &UploadError{Path: path, Sent: sent, Size: known, Last: last, Err: cause}
+	if known < 0 && ctx.Err() == nil {
+		if st, err := s.Stat(ctx, path, transport.WithoutResponse(opts)...); err == nil && st.Size != nil {
+			e.Size = *st.Size
+		}
 	}
 	return e
 }
 
-// UploadError is an Upload that the server failed with a 500 after its
-// first chunk: what the file holds then, as the server reported it just
-// after. Jupyter answers 500 when a post-save hook raises, once the last
-// chunk is stored (docs/wire/contents.md C43): Whole tells that case,
-// where the file is complete and only the hook failed, from a file cut
-// short. It unwraps to the server's *Error (matching ErrServer).
+// readError is Upload's error when reading r fails at byte at: after
+// chunks were stored (stored > 0) the file holds a prefix, which the
+// *UploadError says; before, the server was never asked anything.
+func (s *ContentsService) readError(ctx context.Context, path string, stored, at int64, err error, opts []CallOption) error {
+	err = fmt.Errorf("reading at byte %d: %w", at, err)
+	if stored > 0 {
+		err = s.uploadError(ctx, path, err, stored, false, stored, opts)
+	}
+	return fmt.Errorf("nbserv: upload %s: %w", path, err)
+}
+
+// UploadError is an Upload that failed once it may have changed the file:
+// every failure after the first request was sent, but a refusal (a 4xx)
+// of that first request, which leaves the file as it was. It says what
+// the file holds then, as the server reported it (asked just after, or
+// in the last chunk's answer). Jupyter answers 500 when a post-save hook
+// raises, once the file (a one-chunk file, or the last chunk) is stored
+// (docs/wire/contents.md C43): Whole tells that case, where the file is
+// complete and only the hook failed, from a file cut short. It unwraps to
+// the cause: the server's *Error (a 500 matches ErrServer), the
+// context's error, or the reader's.
 type UploadError struct {
 	// Path is the file's path.
 	Path string
 	// Sent is how many bytes Upload had sent, the failed chunk's included.
 	Sent int64
-	// Size is the file's size after the failure; -1 when the server did
-	// not say.
+	// Size is the file's size after the failure; -1 when it is unknown:
+	// the server did not say, or the context had ended (the file then
+	// holds at most Sent bytes, of which a prefix may be stored).
 	Size int64
 	// Last reports that the failed chunk was the last one.
 	Last bool
-	// Err is the server's answer to the chunk.
+	// Err is the cause: the server's answer to the chunk, the context's
+	// error, or the reader's.
 	Err error
 }
 
@@ -230,14 +268,14 @@ func (e *UploadError) Error() string {
 	case e.Whole():
 		return fmt.Sprintf("%v (the file holds all %d bytes: the server failed after storing them, as when a post-save hook fails)", e.Err, e.Size)
 	case e.Size == e.Sent:
-		return fmt.Sprintf("%v (the file holds the %d bytes sent so far, this chunk's included)", e.Err, e.Size)
+		return fmt.Sprintf("%v (the file holds the %d bytes sent so far)", e.Err, e.Size)
 	case e.Size >= 0:
 		return fmt.Sprintf("%v (the file holds %d of the %d bytes sent so far)", e.Err, e.Size, e.Sent)
 	}
 	return fmt.Sprintf("%v (the file's size is unknown)", e.Err)
 }
 
-// Unwrap returns the server's answer.
+// Unwrap returns the cause.
 func (e *UploadError) Unwrap() error { return e.Err }
 
 // checkSize checks the size the server reports after a chunk, which
@@ -294,7 +332,10 @@ func (s *ContentsService) Download(ctx context.Context, path string, w io.Writer
 // ends before its Content-Length, or, without one, at another length than
 // the file's size (asked again then, since the file may have changed),
 // fails its last read with a *LengthError (matching io.ErrUnexpectedEOF
-// when short) instead of io.EOF.
+// when short) instead of io.EOF; one without a Content-Length that goes
+// past the file's size fails as soon as it does, unless the file, asked
+// again, has grown at least as large, so that a body without end is not
+// read for ever.
 func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOption) (io.ReadCloser, error) {
 	clean, err := cleanPath("path", path, false)
 	if err != nil {
@@ -327,14 +368,18 @@ func (s *ContentsService) Open(ctx context.Context, path string, opts ...CallOpt
 // unseen) against the file's size in its model. A body of another length
 // is a *LengthError only if the file still has the size the model said:
 // if it now has the length received, it was changed between the two
-// requests and the body is the new file.
+// requests and the body is the new file. The check is made at the end of
+// a short body, and as soon as a body passes the size: a server sending
+// without end (whose bytes keep every idle timeout away) is stopped once
+// the file, asked again, is smaller than what arrived, rather than read
+// for ever.
 type sizedBody struct {
 	io.ReadCloser
 	want   int64
 	path   string
 	restat func() (*Contents, error)
 	got    int64
-	end    error // the verdict at the end, so that the file is asked once
+	end    error // the verdict, so that reads after it return it again
 }
 
 func (b *sizedBody) Read(p []byte) (int, error) {
@@ -343,6 +388,16 @@ func (b *sizedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.ReadCloser.Read(p)
 	b.got += int64(n)
+	if b.got > b.want {
+		// Past the size: the file grew (ask again, and go on to its new
+		// size), or the server sends more than the file holds.
+		st, serr := b.restat()
+		if serr != nil || st.Size == nil || *st.Size < b.got {
+			b.end = &LengthError{Method: "GET", Path: b.path, Got: b.got, Want: b.want}
+			return n, b.end
+		}
+		b.want = *st.Size
+	}
 	if err != io.EOF || b.got == b.want {
 		return n, err
 	}

@@ -2,6 +2,7 @@ package nbserv
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -18,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -55,7 +57,7 @@ func newChunkServer(t testing.TB, keep bool) (*chunkServer, *Client) {
 	cs := &chunkServer{keep: keep, files: map[string]*fakeFile{}}
 	c, _ := serveWith(t, httptest.NewUnstartedServer(cs), func(cfg *Config) {
 		cfg.BaseURL += "/user/x/"
-		cfg.Token, cfg.Timeout = testToken, NoTimeout
+		cfg.Token, cfg.Timeout = NewSecret(testToken), NoTimeout
 	})
 	return cs, c
 }
@@ -143,7 +145,7 @@ func (cs *chunkServer) put(w http.ResponseWriter, r *http.Request, path string) 
 	}
 	cs.mu.Unlock()
 	switch {
-	case status == 500 && act && chunk == -1: // stored, then the post-save hook raised: docs/wire/contents.md C43
+	case status == 500 && act && (chunk == -1 || chunk == 0): // stored, then the post-save hook raised: docs/wire/contents.md C43
 		w.WriteHeader(status)
 		io.WriteString(w, `{"message": "Unexpected error while running post hook save: hook says no", "reason": null}`)
 	case status != 0:
@@ -347,58 +349,71 @@ func TestUploadRecoversAChunkWhoseFateIsUnknown(t *testing.T) {
 	}
 }
 
-// A chunk after the first answered with a 500 is not sent again (a 500
-// repeats) and fails the upload with an *UploadError that says what the
-// file holds, asked just after: whole when the last chunk was stored and
-// the server failed after it, as Jupyter does when a post-save hook raises
-// (docs/wire/contents.md C43). A refused chunk (4xx) changes nothing
-// (C6): no need to ask.
+// A chunk answered with a 500 is not sent again (a 500 repeats) and fails
+// the upload with an *UploadError that says what the file holds, asked
+// just after: whole when the file (one chunk) or its last chunk was stored
+// and the server failed after it, as Jupyter does when a post-save hook
+// raises (docs/wire/contents.md C43; C44 for one chunk, on both
+// generations). A one-chunk file's failed hook was a plain *Error, unlike
+// a chunked file's. A refused chunk (4xx) changes
+// nothing (C6): no need to ask; after the first chunk, it still leaves a
+// file cut short, which the *UploadError says from the last answer.
 func TestUploadAfterA500SaysWhatTheFileHolds(t *testing.T) {
 	ctx := context.Background()
 	data := randomBytes(1000)
 	for _, tt := range []struct {
 		name             string
+		chunkSize        int // 0: 100
 		fault            func(n, chunk int) (bool, int)
 		chunks           string
 		size, sent       int64
 		whole, statAfter bool
+		upErr            bool // an *UploadError
 		says             string
 	}{
-		{"post-save hook fails", func(n, chunk int) (bool, int) {
+		{"post-save hook fails", 0, func(n, chunk int) (bool, int) {
 			if chunk == -1 {
 				return true, 500
 			}
 			return true, 0
-		}, "[1 2 3 4 5 6 7 8 9 -1]", 1000, 1000, true, true, "holds all 1000 bytes"},
-		{"last chunk not stored", func(n, chunk int) (bool, int) {
+		}, "[1 2 3 4 5 6 7 8 9 -1]", 1000, 1000, true, true, true, "holds all 1000 bytes"},
+		{"one chunk, post-save hook fails", 4096, func(n, chunk int) (bool, int) { return true, 500 },
+			"[0]", 1000, 1000, true, true, true, "holds all 1000 bytes"},
+		{"one chunk, not stored", 4096, func(n, chunk int) (bool, int) { return false, 500 },
+			"[0]", -1, 1000, false, true, true, "size is unknown"},
+		{"one chunk, refused", 4096, func(n, chunk int) (bool, int) { return false, 403 },
+			"[0]", 0, 0, false, false, false, "403 Forbidden"},
+		{"first chunk refused", 0, func(n, chunk int) (bool, int) { return false, 403 },
+			"[1]", 0, 0, false, false, false, "403 Forbidden"},
+		{"last chunk not stored", 0, func(n, chunk int) (bool, int) {
 			if chunk == -1 {
 				return false, 500
 			}
 			return true, 0
-		}, "[1 2 3 4 5 6 7 8 9 -1]", 900, 1000, false, true, "holds 900 of the 1000 bytes"},
-		{"middle chunk not stored", func(n, chunk int) (bool, int) {
+		}, "[1 2 3 4 5 6 7 8 9 -1]", 900, 1000, false, true, true, "holds 900 of the 1000 bytes"},
+		{"middle chunk not stored", 0, func(n, chunk int) (bool, int) {
 			if n == 3 {
 				return false, 500
 			}
 			return true, 0
-		}, "[1 2 3]", 200, 300, false, true, "holds 200 of the 300 bytes"},
-		{"middle chunk stored", func(n, chunk int) (bool, int) {
+		}, "[1 2 3]", 200, 300, false, true, true, "holds 200 of the 300 bytes"},
+		{"middle chunk stored", 0, func(n, chunk int) (bool, int) {
 			if n == 3 {
 				return true, 500
 			}
 			return true, 0
-		}, "[1 2 3]", 300, 300, false, true, "holds the 300 bytes sent so far"},
-		{"refused", func(n, chunk int) (bool, int) {
+		}, "[1 2 3]", 300, 300, false, true, true, "holds the 300 bytes sent so far"},
+		{"middle chunk refused", 0, func(n, chunk int) (bool, int) {
 			if n == 3 {
 				return false, 403
 			}
 			return true, 0
-		}, "[1 2 3]", 0, 0, false, false, "403 Forbidden"},
+		}, "[1 2 3]", 200, 300, false, false, true, "holds 200 of the 300 bytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cs, c := newChunkServer(t, true)
 			cs.fault = tt.fault
-			_, err := c.Contents.Upload(ctx, "u.bin", bytes.NewReader(data), TransferOptions{ChunkSize: 100})
+			_, err := c.Contents.Upload(ctx, "u.bin", bytes.NewReader(data), TransferOptions{ChunkSize: cmp.Or(tt.chunkSize, 100)})
 			if err == nil || !strings.Contains(err.Error(), tt.says) {
 				t.Fatalf("Upload: %v, want it to say %q", err, tt.says)
 			}
@@ -416,9 +431,9 @@ func TestUploadAfterA500SaysWhatTheFileHolds(t *testing.T) {
 			if !errors.As(err, &e) || e.StatusCode/100 != 4 && !errors.Is(err, ErrServer) {
 				t.Errorf("not the server's answer: %v", err)
 			}
-			if !tt.statAfter {
+			if !tt.upErr {
 				if errors.As(err, &ue) {
-					t.Errorf("an UploadError for a refusal: %v", err)
+					t.Errorf("an UploadError for a refusal that left the file as it was: %v", err)
 				}
 				return
 			}
@@ -427,6 +442,97 @@ func TestUploadAfterA500SaysWhatTheFileHolds(t *testing.T) {
 			}
 			if tt.whole && (!strings.Contains(e.Message, "post hook") || !bytes.Equal(cs.file("u.bin"), data)) {
 				t.Errorf("message %q, file of %d bytes", e.Message, len(cs.file("u.bin")))
+			}
+		})
+	}
+}
+
+// A chunked upload that ends half-way for another reason than the
+// server's answer leaves a file cut short, and says so with an
+// *UploadError too: the caller's context cancelled between chunks (the
+// size unknown: the context bounds the asking as well), and the reader
+// failing after two chunks were stored (the size known from the last
+// answer). A reader failing before anything was sent is a plain error.
+func TestUploadCutShortIsAnUploadError(t *testing.T) {
+	data := randomBytes(1000)
+	t.Run("context cancelled mid-transfer", func(t *testing.T) {
+		cs, c := newChunkServer(t, true)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_, err := c.Contents.Upload(ctx, "u.bin", bytes.NewReader(data), TransferOptions{ChunkSize: 100, Progress: func(done int64) {
+			if done == 300 {
+				cancel()
+			}
+		}})
+		var ue *UploadError
+		if !errors.As(err, &ue) || !errors.Is(err, context.Canceled) || ue.Size != -1 || ue.Sent != 400 || ue.Whole() {
+			t.Errorf("Upload cancelled after 300 bytes: %v (%+v)", err, ue)
+		}
+		if got := len(cs.file("u.bin")); got != 300 {
+			t.Errorf("the file holds %d bytes", got)
+		}
+	})
+	// Cancelled while the server holds a request, one chunk (atomic) or a
+	// later one: the server may have acted, so the error is an
+	// *UploadError, its size unknown.
+	for _, tc := range []struct {
+		name      string
+		chunkSize int
+		sent      int64
+	}{{"one chunk, cancelled mid-request", 4096, 1000}, {"chunk 3, cancelled mid-request", 100, 300}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := &chunkServer{keep: true, files: map[string]*fakeFile{}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			held := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// The body read first: net/http notices the client gone
+				// (and ends r's context) only once the body was read.
+				if r.Method == "PUT" && (strings.Contains(readAndRestore(r), `"chunk":3`) || tc.chunkSize > 1000) {
+					close(held)
+					<-r.Context().Done() // held until the client gives up
+					return
+				}
+				cs.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			c2, err := NewClient(Config{BaseURL: srv.URL + "/user/x/", Token: NewSecret(testToken), Timeout: NoTimeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.CloseIdleConnections()
+			go func() { <-held; cancel() }()
+			_, err = c2.Contents.Upload(ctx, "u.bin", bytes.NewReader(data), TransferOptions{ChunkSize: tc.chunkSize})
+			var ue *UploadError
+			if !errors.As(err, &ue) || !errors.Is(err, context.Canceled) || ue.Size != -1 || ue.Sent != tc.sent {
+				t.Errorf("Upload cancelled mid-request: %v (%+v)", err, ue)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		name       string
+		failAt     int
+		upErr      bool
+		size, sent int64
+	}{
+		{"reader fails after two chunks", 250, true, 200, 200},
+		{"reader fails within the first chunk", 50, false, 0, 0},
+		{"reader fails reading ahead of the first chunk", 100, false, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cs, c := newChunkServer(t, true)
+			broken := errors.New("disk gone")
+			r := io.MultiReader(bytes.NewReader(data[:tt.failAt]), iotest.ErrReader(broken))
+			_, err := c.Contents.Upload(context.Background(), "u.bin", r, TransferOptions{ChunkSize: 100})
+			var ue *UploadError
+			if !errors.Is(err, broken) || errors.As(err, &ue) != tt.upErr {
+				t.Fatalf("Upload: %v", err)
+			}
+			if tt.upErr && (ue.Size != tt.size || ue.Sent != tt.sent || ue.Whole() || !strings.Contains(err.Error(), "holds the 200 bytes")) {
+				t.Errorf("UploadError %+v: %v", ue, err)
+			}
+			if got := int64(len(cs.file("u.bin"))); got != tt.size {
+				t.Errorf("the file holds %d bytes", got)
 			}
 		})
 	}
@@ -552,4 +658,11 @@ func TestUploadDownloadMemoryIsBounded(t *testing.T) {
 	if limit := uint64(8 << 20); down > limit {
 		t.Errorf("download heap grew by %d bytes, bound %d (is Client.stream a true stream?)", down, limit)
 	}
+}
+
+// readAndRestore returns r's body, and leaves it to be read again.
+func readAndRestore(r *http.Request) string {
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return string(b)
 }

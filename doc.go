@@ -7,7 +7,7 @@
 //
 //	c, err := nbserv.NewClient(nbserv.Config{
 //		BaseURL: "https://hub.example.org/user/alice/", // prefix included
-//		Token:   nbserv.Secret(os.Getenv("JUPYTER_TOKEN")),
+//		Token:   nbserv.NewSecret(os.Getenv("JUPYTER_TOKEN")),
 //	})
 //	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "analysis.ipynb", Type: nbserv.SessionNotebook})
 //

@@ -140,7 +140,7 @@ func forEachTarget(t *testing.T, f func(t *testing.T, tg target, c *nbserv.Clien
 // with token, a minute per call, adjusted by adjust.
 func newClient(t testing.TB, base, token string, adjust ...func(*nbserv.Config)) *nbserv.Client {
 	t.Helper()
-	cfg := nbserv.Config{BaseURL: base, Token: nbserv.Secret(token), Timeout: time.Minute}
+	cfg := nbserv.Config{BaseURL: base, Token: nbserv.NewSecret(token), Timeout: time.Minute}
 	if strings.HasPrefix(base, "https://") {
 		cfg.HTTPClient = &http.Client{Transport: e2eTransport(t)}
 	}

@@ -60,7 +60,7 @@ import (
 //
 // docs/wire/jupyterhub.md H11, H12, H13 record what JupyterHub 3.0 sets and where.
 func ConfigFromEnv() (Config, error) {
-	cfg := Config{Token: Secret(firstEnv("JUPYTER_TOKEN", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"))}
+	cfg := Config{Token: NewSecret(firstEnv("JUPYTER_TOKEN", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"))}
 	base, err := baseURLFromEnv()
 	if err != nil {
 		return cfg, err

@@ -143,8 +143,8 @@ func TestConfigFromEnvToken(t *testing.T) {
 		{"hub service", serviceEnv(), "service-token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := configFromEnv(t, tc.env).Token; string(got) != tc.want {
-				t.Errorf("Token = %q, want %q", string(got), tc.want)
+			if got := configFromEnv(t, tc.env).Token; got.Reveal() != tc.want {
+				t.Errorf("Token = %q, want %q", got.Reveal(), tc.want)
 			}
 		})
 	}
@@ -177,8 +177,8 @@ func TestConfigFromEnvErrorsNameTheVariable(t *testing.T) {
 			t.Errorf("error shows a credential: %v", err)
 		}
 		// The token is kept for a program that takes the URL from a flag.
-		if cfg.BaseURL != "" || cfg.Token != "tok-secret" {
-			t.Errorf("%v: cfg = %q, token %t", tc.env, cfg.BaseURL, cfg.Token == "tok-secret")
+		if cfg.BaseURL != "" || cfg.Token.Reveal() != "tok-secret" {
+			t.Errorf("%v: cfg = %q, token %t", tc.env, cfg.BaseURL, cfg.Token.Reveal() == "tok-secret")
 		}
 	}
 }

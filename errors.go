@@ -1,6 +1,7 @@
 package nbserv
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/nbserv/go-nbserv/internal/transport"
@@ -119,10 +120,27 @@ type ValidationError = transport.ValidationError
 // server's 404 *Error.
 type NotSupportedError = transport.NotSupportedError
 
-// Secret is a credential, such as Config.Token. Formatting it with fmt
-// (any verb), encoding it as JSON or text, or logging it with slog gives
-// "[REDACTED]"; convert it with string(s) where the value itself is needed.
+// Secret is a credential, such as Config.Token, made with NewSecret.
+// Formatting it with fmt (any verb), encoding it as JSON or text, or
+// logging it with slog gives "[REDACTED]"; and it holds its value behind a
+// pointer, so that fmt printing it by reflection (a Config in an
+// unexported field, %p of a Config) prints an address, never the value.
+// Reveal returns the value where it is needed. The zero Secret is empty.
 type Secret = transport.Secret
+
+// NewSecret returns a Secret holding s (the zero Secret for "").
+func NewSecret(s string) Secret { return transport.NewSecret(s) }
+
+// SecretHeader is Config.Header: request headers whose values are
+// credentials, made with NewSecretHeader. Like Secret, it holds them
+// behind a pointer and prints, encodes and logs only the header names.
+// It is immutable: Clone returns a copy to change, and NewSecretHeader
+// a new SecretHeader from it.
+type SecretHeader = transport.SecretHeader
+
+// NewSecretHeader returns a SecretHeader holding a copy of h, its keys
+// canonicalised (the zero SecretHeader for an empty h).
+func NewSecretHeader(h http.Header) SecretHeader { return transport.NewSecretHeader(h) }
 
 // CallOption adjusts one call: WithTimeout, WithHeader, WithResponse.
 type CallOption = transport.CallOption

@@ -178,7 +178,7 @@ func TestHeaderCredentialsRedactedFromErrors(t *testing.T) {
 			c, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(http.StatusForbidden)
 				_, _ = io.WriteString(w, echo(r))
-			}, func(cfg *Config) { cfg.Header = header })
+			}, func(cfg *Config) { cfg.Header = NewSecretHeader(header) })
 			_, err := c.Sessions.List(context.Background())
 			var e *Error
 			if !errors.As(err, &e) || e.StatusCode != http.StatusForbidden {

@@ -26,7 +26,7 @@ func runReadme(ctx context.Context, baseURL, token string) error {
 	// snippet: usage
 	c, err := nbserv.NewClient(nbserv.Config{
 		BaseURL: baseURL, // such as "https://hub.example.org/user/alice/"
-		Token:   nbserv.Secret(token),
+		Token:   nbserv.NewSecret(token),
 	})
 	if err != nil {
 		return err // a malformed BaseURL or setting fails here, not at the first call
@@ -109,7 +109,7 @@ func Example_readmeKernel() {
 // runReadmeHub is the README's Behind JupyterHub snippet.
 func runReadmeHub(ctx context.Context, hubURL, token string) error {
 	// snippet: hub
-	h, err := hub.New(hub.Config{URL: hubURL, Token: nbserv.Secret(token)}) // such as "https://hub.example.org/"
+	h, err := hub.New(hub.Config{URL: hubURL, Token: nbserv.NewSecret(token)}) // such as "https://hub.example.org/"
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func ExampleNewClient() {
 
 	c, err := nbserv.NewClient(nbserv.Config{
 		BaseURL:   srv.URL, // such as https://hub.example.org/user/alice/
-		Token:     nbserv.Secret(srv.Token),
+		Token:     nbserv.NewSecret(srv.Token),
 		UserAgent: "my-platform/1.0",
 		Timeout:   10 * time.Second,
 		RetryMax:  3,

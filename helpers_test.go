@@ -82,7 +82,7 @@ func (m *mockServer) record(req *http.Request) {
 func newMock(t *testing.T, base string, adjust ...func(*Config)) (*Client, *mockServer) {
 	t.Helper()
 	m := &mockServer{MockTransport: httpmock.NewMockTransport()}
-	cfg := Config{BaseURL: base, Token: testToken, HTTPClient: &http.Client{Transport: m},
+	cfg := Config{BaseURL: base, Token: NewSecret(testToken), HTTPClient: &http.Client{Transport: m},
 		RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond}
 	for _, f := range adjust {
 		f(&cfg)

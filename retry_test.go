@@ -183,7 +183,7 @@ func TestTransportErrorKeepsCauseAndHidesToken(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close() // nothing listens any more
-	c, err := NewClient(Config{BaseURL: url, Token: testToken, RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	c, err := NewClient(Config{BaseURL: url, Token: NewSecret(testToken), RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,7 @@ func TestLoginRedirectIsUnauthorized(t *testing.T) {
 		}
 	}, func(cfg *Config) {
 		cfg.BaseURL += "/user/bob/"
-		cfg.Token, cfg.Timeout, cfg.RetryMax = "wrong-"+testToken, time.Minute, 0
+		cfg.Token, cfg.Timeout, cfg.RetryMax = NewSecret("wrong-"+testToken), time.Minute, 0
 	})
 	ctx := context.Background()
 	_, err := c.KernelSpecs.Resource(ctx, "python3", "logo-64x64.png")

@@ -71,7 +71,7 @@ func TestSessionsRequests(t *testing.T) {
 			t.Run(base+"/"+tc.name, func(t *testing.T) {
 				c, m := newMock(t, base, func(cfg *Config) {
 					cfg.UserAgent = "myapp/2"
-					cfg.Header = http.Header{"X-Team": {"data"}}
+					cfg.Header = NewSecretHeader(http.Header{"X-Team": {"data"}})
 				})
 				m.on(tc.method, tc.url, tc.status, tc.answer)
 				if err := tc.call(c); err != nil {

@@ -155,7 +155,7 @@ func TestTerminalConnRefusals(t *testing.T) {
 	if _, err := none.Client.Terminals.Connect(ctx, "1"); !errors.As(err, &ns) || !errors.Is(err, nbserv.ErrNotSupported) {
 		t.Errorf("a server without terminals: %v", err)
 	}
-	bad := nbservtest.NewServer(t, nbservtest.WithClientConfig(func(cfg *nbserv.Config) { cfg.Token = "wrong" }))
+	bad := nbservtest.NewServer(t, nbservtest.WithClientConfig(func(cfg *nbserv.Config) { cfg.Token = nbserv.NewSecret("wrong") }))
 	term := createTerminal(t, srv.Client, "")
 	badClient := newClient(t, bad.URL, "wrong")
 	if _, err := badClient.Terminals.Connect(ctx, term.Name); !errors.Is(err, nbserv.ErrUnauthorized) {

@@ -66,7 +66,7 @@ func TestTLSTokenStaysOnItsOrigin(t *testing.T) {
 	pool.AddCert(front.Certificate()) // httptest's: other presents it too
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	defer tr.CloseIdleConnections()
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: front.URL, Token: token, HTTPClient: &http.Client{Transport: tr},
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: front.URL, Token: nbserv.NewSecret(token), HTTPClient: &http.Client{Transport: tr},
 		Timeout: time.Minute, RetryMax: nbserv.NoRetries})
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,7 @@ func hubTargetFor(t *testing.T) hubTarget {
 
 func newHub(t *testing.T, url, token string) *hub.Client {
 	t.Helper()
-	h, err := hub.New(hub.Config{URL: url, Token: nbserv.Secret(token), Client: nbserv.Config{Timeout: time.Minute}})
+	h, err := hub.New(hub.Config{URL: url, Token: nbserv.NewSecret(token), Client: nbserv.Config{Timeout: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func Example() {
 	defer fake.Close()
 	ctx := context.Background()
 
-	h, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.Secret(fake.Token)})
+	h, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.NewSecret(fake.Token)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func ExampleClient_ListUsers() {
 	fake := nbservtest.StartHub(nbservtest.WithUsers("alice", "bob"))
 	defer fake.Close()
 	ctx := context.Background()
-	h, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.Secret(fake.Token)})
+	h, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.NewSecret(fake.Token)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func ExampleClient_ListUsers() {
 
 // A client for a server already running behind the hub.
 func ExampleClient_ClientFor() {
-	h, err := hub.New(hub.Config{URL: "https://hub.example.org/", Token: "service-token"})
+	h, err := hub.New(hub.Config{URL: "https://hub.example.org/", Token: nbserv.NewSecret("service-token")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -3,7 +3,7 @@
 // users and their servers, start a user's server and wait until it answers,
 // stop it, and get an *nbserv.Client for it.
 //
-//	h, err := hub.New(hub.Config{URL: "https://hub.example.org/", Token: nbserv.Secret(token)})
+//	h, err := hub.New(hub.Config{URL: "https://hub.example.org/", Token: nbserv.NewSecret(token)})
 //	c, err := h.StartServer(ctx, "alice") // an *nbserv.Client for /user/alice/, once it answers
 //	s, err := c.Sessions.Create(ctx, nbserv.CreateSessionRequest{Path: "a.ipynb", Type: nbserv.SessionNotebook})
 //	err = h.StopServer(ctx, "alice")
@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
 	"github.com/nbserv/go-nbserv/internal/transport"
@@ -47,7 +48,20 @@ type Config struct {
 	// Header, UserAgent and Logger. Its BaseURL and Token are ignored. Its zero value takes
 	// nbserv's defaults.
 	Client nbserv.Config
+	// WaitTimeout bounds each StartServer and StopServer as a whole, its
+	// waits for the hub and the server included, when the call gives no
+	// StartTimeout or StopTimeout: a hub that dies (or keeps answering
+	// "pending") after accepting a start or stop never holds the caller
+	// longer than this, whatever the context. Zero means
+	// DefaultWaitTimeout; nbserv.NoTimeout leaves the waits bounded by
+	// their context alone; any other negative value is refused by New.
+	WaitTimeout time.Duration
 }
+
+// DefaultWaitTimeout is Config.WaitTimeout's default: JupyterHub's own
+// start_timeout is 60s and a spawner may take longer to pull an image, so
+// a wait this long outlives any start the hub itself would let succeed.
+const DefaultWaitTimeout = 5 * time.Minute
 
 // String describes the configuration without secrets: the token
 // redacted, URL without any userinfo, query or fragment, and Client as
@@ -89,9 +103,10 @@ func (c Config) MarshalBinary() ([]byte, error) { return c.MarshalText() }
 
 // Client talks to one JupyterHub's API. It is safe for concurrent use.
 type Client struct {
-	token  string
+	token  nbserv.Secret     // a Secret, not a string: a Client printed by reflection shows an address
 	server nbserv.Config     // the template of ClientFor's clients
 	t      *transport.Client // the SDK's one transport, to the hub's URL
+	wait   time.Duration     // Config.WaitTimeout, the default applied
 }
 
 // hubCosts price the decoded values of the hub's answers for the decoding
@@ -101,8 +116,15 @@ var hubCosts = transport.Costs{Object: 1024, Array: 64, Scalar: 48}
 // New validates cfg and returns a Client. A malformed URL, an empty token
 // or a negative setting is an error here, not at the first call.
 func New(cfg Config) (*Client, error) {
-	if cfg.Token == "" {
+	if cfg.Token.IsZero() {
 		return nil, &nbserv.ValidationError{Field: "Token", Problem: "empty; the hub's API needs a token"}
+	}
+	wait := cfg.WaitTimeout
+	switch {
+	case wait == 0:
+		wait = DefaultWaitTimeout
+	case wait < 0:
+		return nil, &nbserv.ValidationError{Field: "WaitTimeout", Value: wait.String(), Problem: "negative; use nbserv.NoTimeout for none"}
 	}
 	tc := transport.Config(cfg.Client)
 	tc.BaseURL, tc.Token = cfg.URL, cfg.Token
@@ -118,7 +140,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		return nil, err
 	}
-	return &Client{token: string(cfg.Token), server: cfg.Client, t: t}, nil
+	return &Client{token: cfg.Token, server: cfg.Client, t: t, wait: wait}, nil
 }
 
 // String describes the client without its token.
@@ -150,7 +172,7 @@ func (c *Client) ClientFor(user string) (*nbserv.Client, error) {
 		return nil, err
 	}
 	cfg := c.server
-	cfg.BaseURL, cfg.Token = c.ServerURL(user), nbserv.Secret(c.token)
+	cfg.BaseURL, cfg.Token = c.ServerURL(user), c.token
 	return nbserv.NewClient(cfg)
 }
 

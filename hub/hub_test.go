@@ -30,7 +30,13 @@ func fakeHub(t *testing.T, h http.HandlerFunc, adjust ...func(*hub.Config)) *hub
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	cfg := hub.Config{URL: srv.URL, Token: secret}
+	return hubAt(t, srv.URL, adjust...)
+}
+
+// hubAt returns a client for the hub at url.
+func hubAt(t *testing.T, url string, adjust ...func(*hub.Config)) *hub.Client {
+	t.Helper()
+	cfg := hub.Config{URL: url, Token: nbserv.NewSecret(secret)}
 	for _, f := range adjust {
 		f(&cfg)
 	}
@@ -54,14 +60,14 @@ func TestNewRefusesBadConfigByName(t *testing.T) {
 		field string
 	}{
 		{hub.Config{URL: "http://127.0.0.1:8000/"}, "Token"},
-		{hub.Config{URL: "127.0.0.1:8000", Token: secret}, "URL"},
-		{hub.Config{URL: "", Token: secret}, "URL"},
-		{hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{Timeout: -1}}, "Timeout"},
-		{hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{StreamIdleTimeout: -1}}, "StreamIdleTimeout"},
+		{hub.Config{URL: "127.0.0.1:8000", Token: nbserv.NewSecret(secret)}, "URL"},
+		{hub.Config{URL: "", Token: nbserv.NewSecret(secret)}, "URL"},
+		{hub.Config{URL: "http://127.0.0.1:8000/", Token: nbserv.NewSecret(secret), Client: nbserv.Config{Timeout: -1}}, "Timeout"},
+		{hub.Config{URL: "http://127.0.0.1:8000/", Token: nbserv.NewSecret(secret), Client: nbserv.Config{StreamIdleTimeout: -1}}, "StreamIdleTimeout"},
 		// A URL pasted with a token in it is refused without quoting it.
-		{hub.Config{URL: "http://127.0.0.1:8000/hub/home?token=" + secret, Token: "t"}, "URL"},
-		{hub.Config{URL: "127.0.0.1:8000/#" + secret, Token: "t"}, "URL"},
-		{hub.Config{URL: "http://admin:" + secret + "@127.0.0.1:8000/", Token: "t"}, "URL"},
+		{hub.Config{URL: "http://127.0.0.1:8000/hub/home?token=" + secret, Token: nbserv.NewSecret("t")}, "URL"},
+		{hub.Config{URL: "127.0.0.1:8000/#" + secret, Token: nbserv.NewSecret("t")}, "URL"},
+		{hub.Config{URL: "http://admin:" + secret + "@127.0.0.1:8000/", Token: nbserv.NewSecret("t")}, "URL"},
 	}
 	for _, tc := range cases {
 		_, err := hub.New(tc.cfg)
@@ -79,17 +85,25 @@ func TestNewRefusesBadConfigByName(t *testing.T) {
 // credentials) reaches any printer: fmt's verbs, encoding/json, slog's
 // text and JSON handlers; only header names print.
 func TestConfigAndClientNeverPrintTheToken(t *testing.T) {
-	cfg := hub.Config{URL: "http://127.0.0.1:8000/", Token: secret, Client: nbserv.Config{
-		Token:  "cl13nt-token",
-		Header: http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}}}}
+	cfg := hub.Config{URL: "http://127.0.0.1:8000/", Token: nbserv.NewSecret(secret), Client: nbserv.Config{
+		Token:  nbserv.NewSecret("cl13nt-token"),
+		Header: nbserv.NewSecretHeader(http.Header{"X-Api-Key": {"k3y-value"}, "Authorization": {"Bearer b3arer-value"}})}}
 	secrets := []string{secret, "cl13nt-token", "k3y-value", "b3arer-value"}
 	c, err := hub.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var printed []string
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t"} {
-		for _, v := range []any{cfg, &cfg, c, struct{ C hub.Config }{cfg}, struct{ C *hub.Client }{c}, []hub.Config{cfg}} {
+	// Unexported fields, %p of a value and a Client value are printed by
+	// reflection, no method called: the token and header values are held
+	// where reflection prints an address.
+	type unexported struct {
+		c  hub.Config
+		cl hub.Client
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%p", "%+#x", "% x", "%10.3v"} {
+		for _, v := range []any{cfg, &cfg, c, *c, struct{ C hub.Config }{cfg}, struct{ C *hub.Client }{c}, []hub.Config{cfg},
+			unexported{cfg, *c}, &unexported{cfg, *c}, map[string]hub.Config{"k": cfg}, []any{unexported{cfg, *c}}} {
 			printed = append(printed, fmt.Sprintf(verb, v))
 		}
 	}
@@ -158,7 +172,7 @@ func TestListUsersPages(t *testing.T) {
 		names[i] = fmt.Sprintf("u%03d", i)
 	}
 	fake := nbservtest.NewHub(t, nbservtest.WithUsers(names...))
-	c, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.Secret(fake.Token)})
+	c, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.NewSecret(fake.Token)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +356,7 @@ func TestStartTimeoutBoundsTheWait(t *testing.T) {
 // missing user instead.
 func TestStopServerOfAnUnknownUser(t *testing.T) {
 	fake := nbservtest.NewHub(t)
-	c, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.Secret(fake.Token)})
+	c, err := hub.New(hub.Config{URL: fake.URL, Token: nbserv.NewSecret(fake.Token)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +394,7 @@ func TestErrorsNeverHoldTheTokenEscaped(t *testing.T) {
 					return
 				}
 				writeJSON(w, 403, body)
-			}, func(cfg *hub.Config) { cfg.Token = token })
+			}, func(cfg *hub.Config) { cfg.Token = nbserv.NewSecret(token) })
 			_, err := c.User(context.Background(), "a")
 			var e *nbserv.Error
 			if !errors.As(err, &e) || !errors.Is(err, nbserv.ErrUnauthorized) {
@@ -405,7 +419,7 @@ func TestRedirectNeverHoldsTheTokenEscaped(t *testing.T) {
 	for name, form := range map[string]string{"query": url.QueryEscape(token), "path": url.PathEscape(token)} {
 		c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/hub/login?next=%2Fhub%2Fapi%3Ftoken%3D"+form, http.StatusFound)
-		}, func(cfg *hub.Config) { cfg.Token = token })
+		}, func(cfg *hub.Config) { cfg.Token = nbserv.NewSecret(token) })
 		_, err := c.User(context.Background(), "a")
 		var e *nbserv.Error
 		if !errors.As(err, &e) || !errors.Is(err, nbserv.ErrRedirect) {
@@ -508,7 +522,7 @@ func TestWaitEndedByContextNamesTheLastPollFailure(t *testing.T) {
 		go srv.Close()
 	}))
 	defer srv.Close()
-	c, err := hub.New(hub.Config{URL: srv.URL, Token: secret})
+	c, err := hub.New(hub.Config{URL: srv.URL, Token: nbserv.NewSecret(secret)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,5 +534,80 @@ func TestWaitEndedByContextNamesTheLastPollFailure(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "the last poll: ") ||
 		!strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), string(secret)) {
 		t.Errorf("StopServer with the hub gone: %v", err)
+	}
+}
+
+// stopWithin runs StopServer with a context that never ends and fails the
+// test if it has not returned within a minute: far beyond the bounds under
+// test (a second at most), so only a wait without a bound trips it.
+func stopWithin(t *testing.T, c *hub.Client, opts ...hub.StopOption) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- c.StopServer(context.Background(), "a", opts...) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("StopServer without a deadline still waiting after a minute")
+		return nil
+	}
+}
+
+// A hub that answers the stop with 202 and then dies, or that reports the
+// server stopping for ever, ends StopServer at Config.WaitTimeout or
+// StopTimeout though the caller's context has no deadline (it waited for
+// ever, polling a dead hub).
+func TestStopServerWithoutDeadlineIsBounded(t *testing.T) {
+	dying := func(t *testing.T, adjust ...func(*hub.Config)) *hub.Client {
+		var srv *httptest.Server
+		srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+			go srv.Close()
+		}))
+		t.Cleanup(srv.Close)
+		return hubAt(t, srv.URL, adjust...)
+	}
+	stopping := func(t *testing.T, adjust ...func(*hub.Config)) *hub.Client {
+		return fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "DELETE" {
+				w.WriteHeader(http.StatusAccepted)
+				return
+			}
+			writeJSON(w, 200, modelStop)
+		}, adjust...)
+	}
+	waitTimeout := func(c *hub.Config) { c.WaitTimeout = 500 * time.Millisecond }
+	for name, tc := range map[string]struct {
+		c    func(*testing.T, ...func(*hub.Config)) *hub.Client
+		cfg  []func(*hub.Config)
+		opts []hub.StopOption
+		last string // what the error quotes of the last poll
+	}{
+		"dead hub, Config.WaitTimeout":   {dying, []func(*hub.Config){waitTimeout}, nil, "refused"},
+		"dead hub, StopTimeout":          {dying, nil, []hub.StopOption{hub.StopTimeout(500 * time.Millisecond)}, "refused"},
+		"stopping for ever, WaitTimeout": {stopping, []func(*hub.Config){waitTimeout}, nil, ""},
+		"StopTimeout over WaitTimeout": {stopping, []func(*hub.Config){func(c *hub.Config) { c.WaitTimeout = nbserv.NoTimeout }},
+			[]hub.StopOption{hub.StopTimeout(300 * time.Millisecond)}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := stopWithin(t, tc.c(t, tc.cfg...), tc.opts...)
+			if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "to stop") ||
+				!strings.Contains(err.Error(), tc.last) || strings.Contains(err.Error(), secret) {
+				t.Errorf("StopServer: %v", err)
+			}
+		})
+	}
+}
+
+// The same bound holds for StartServer: Config.WaitTimeout replaces the
+// fixed 5 minutes, and StartTimeout still wins.
+func TestStartServerWithoutDeadlineIsBoundedByWaitTimeout(t *testing.T) {
+	c, _ := scriptedHub(t, 202, []string{modelPending}, []int{200}, func(c *hub.Config) { c.WaitTimeout = 300 * time.Millisecond })
+	if _, err := c.StartServer(context.Background(), "a"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("%v", err)
+	}
+	if _, err := hub.New(hub.Config{URL: "http://127.0.0.1:1/", Token: nbserv.NewSecret(secret), WaitTimeout: -time.Second}); err == nil ||
+		!strings.Contains(err.Error(), "WaitTimeout") {
+		t.Errorf("a negative WaitTimeout: %v", err)
 	}
 }

@@ -35,7 +35,8 @@ const (
 // hub's proxy, then returns a client for it (see ClientFor). A server
 // already running is not restarted; one already starting is waited for.
 //
-// Waiting has three stages, each ended by ctx or by StartTimeout: the hub
+// Waiting has three stages, each ended by ctx or by StartTimeout (by
+// default Config.WaitTimeout, 5 minutes): the hub
 // reports the server pending, then ready; then the proxy routes to it
 // (until then the hub answers in its place, with nbserv.ErrServerNotRunning
 // even while the server starts); then GET <server>/api/status answers 200.
@@ -46,15 +47,12 @@ func (c *Client) StartServer(ctx context.Context, user string, opts ...StartOpti
 	if err := checkName(user); err != nil {
 		return nil, err
 	}
-	o := startOptions{timeout: 5 * time.Minute}
+	o := startOptions{timeout: c.wait}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.timeout != nbserv.NoTimeout {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
+	ctx, cancel := bound(ctx, o.timeout)
+	defer cancel()
 	r, err := c.t.Do(ctx, transport.Call{Method: "POST", Path: serverPath(user)}, nil)
 	if err != nil && r.StatusCode != http.StatusBadRequest {
 		return nil, err
@@ -81,8 +79,27 @@ type StartOption func(*startOptions)
 type startOptions struct{ timeout time.Duration }
 
 // StartTimeout bounds the whole of StartServer, waits included, instead
-// of the default 5 minutes; nbserv.NoTimeout leaves it to the context.
+// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context.
 func StartTimeout(d time.Duration) StartOption { return func(o *startOptions) { o.timeout = d } }
+
+// StopOption adjusts one StopServer call.
+type StopOption func(*stopOptions)
+
+type stopOptions struct{ timeout time.Duration }
+
+// StopTimeout bounds the whole of StopServer, its wait included, instead
+// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context.
+func StopTimeout(d time.Duration) StopOption { return func(o *stopOptions) { o.timeout = d } }
+
+// bound gives ctx the deadline d, the wait's stated bound, unless d is
+// nbserv.NoTimeout. A d of zero or less has already expired, as with
+// context.WithTimeout.
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d == nbserv.NoTimeout {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
 
 // waitReady polls the user's model until the default server is ready.
 // refused is the start's 400, if it was refused: returned when the model
@@ -145,12 +162,21 @@ func (c *Client) waitAnswering(ctx context.Context, user string) error {
 // StopServer stops user's default server (DELETE
 // /hub/api/users/{name}/server) and waits until the hub reports it gone.
 // Stopping a server that is not running succeeds; an unknown user fails
-// with nbserv.ErrNotFound. The server's kernels stop with it. ctx bounds
-// the wait.
-func (c *Client) StopServer(ctx context.Context, user string) error {
+// with nbserv.ErrNotFound. The server's kernels stop with it. ctx and
+// StopTimeout (by default Config.WaitTimeout, 5 minutes) bound the call,
+// its wait included: a hub that answers 202 and then dies, or reports the
+// server stopping for ever, fails it with an error matching
+// context.DeadlineExceeded that quotes the last poll's failure.
+func (c *Client) StopServer(ctx context.Context, user string, opts ...StopOption) error {
 	if err := checkName(user); err != nil {
 		return err
 	}
+	o := stopOptions{timeout: c.wait}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ctx, cancel := bound(ctx, o.timeout)
+	defer cancel()
 	r, err := c.t.Do(ctx, transport.Call{Method: "DELETE", Path: serverPath(user)}, nil)
 	if err != nil {
 		if errors.Is(err, nbserv.ErrServer) {

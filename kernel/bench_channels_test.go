@@ -120,7 +120,7 @@ func BenchmarkExecute(b *testing.B) {
 	ctx := context.Background()
 	for _, srv := range servers {
 		b.Run(srv.name, func(b *testing.B) {
-			c, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.url, Token: nbserv.Secret(srv.token)})
+			c, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.url, Token: nbserv.NewSecret(srv.token)})
 			if err != nil {
 				b.Fatal(err)
 			}

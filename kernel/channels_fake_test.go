@@ -182,7 +182,7 @@ func newFakeKernel(t testing.TB, exec func(x *fakeExec), adjust ...func(*Config)
 		done: make(chan struct{}), conns: map[string]*fakeConn{}, buffered: map[string][][]string{},
 		interrupt: make(chan struct{}, 16), inputs: make(chan *Message, 16)}
 	k.srv = httptest.NewServer(http.HandlerFunc(k.serveHTTP))
-	cfg := Config{BaseURL: k.srv.URL + k.prefix, Token: testToken, RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond}
+	cfg := Config{BaseURL: k.srv.URL + k.prefix, Token: transport.NewSecret(testToken), RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond}
 	for _, f := range adjust {
 		f(&cfg)
 	}

@@ -132,7 +132,7 @@ func TestConnectRefused(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) || !errors.As(err, &e) || e.Method != "GET" || e.Path != "/user/x/api/kernels/00000000-0000-4000-8000-000000000000/channels" {
 		t.Errorf("unknown kernel: %v", err)
 	}
-	bad := newTestClient(t, Config{BaseURL: k.srv.URL + k.prefix, Token: "wrong-token"})
+	bad := newTestClient(t, Config{BaseURL: k.srv.URL + k.prefix, Token: transport.NewSecret("wrong-token")})
 	_, err = dial(ctx, bad, k.id)
 	if !errors.Is(err, ErrUnauthorized) || strings.Contains(err.Error(), "wrong-token") {
 		t.Errorf("wrong token: %v", err)

@@ -141,7 +141,7 @@ func Start(opts ...Option) (*Server, error) {
 		ts.Start()
 	}
 	s := &Server{URL: ts.URL + ref.Prefix(), Token: c.ref.Token, ref: ref, http: ts}
-	cfg := nbserv.Config{BaseURL: s.URL, Token: nbserv.Secret(s.Token)}
+	cfg := nbserv.Config{BaseURL: s.URL, Token: nbserv.NewSecret(s.Token)}
 	if c.tls {
 		// httptest's client: a transport of its own that trusts this
 		// server's certificate, and that Close closes.

@@ -46,7 +46,7 @@ func TestWithTLS(t *testing.T) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	defer tr.CloseIdleConnections()
-	own, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.URL, Token: nbserv.Secret(srv.Token), HTTPClient: &http.Client{Transport: tr}})
+	own, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.URL, Token: nbserv.NewSecret(srv.Token), HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestWithTLS(t *testing.T) {
 	}
 
 	// A client that does not trust it: a certificate error, not retried.
-	stranger, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.URL, Token: nbserv.Secret(srv.Token)})
+	stranger, err := nbserv.NewClient(nbserv.Config{BaseURL: srv.URL, Token: nbserv.NewSecret(srv.Token)})
 	if err != nil {
 		t.Fatal(err)
 	}

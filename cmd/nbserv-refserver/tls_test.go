@@ -43,7 +43,7 @@ func TestTLSCertOut(t *testing.T) {
 	}
 	tr := &http.Transport{TLSClientConfig: trusting(t, certFile)}
 	defer tr.CloseIdleConnections()
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: url, Token: "t", HTTPClient: &http.Client{Transport: tr}})
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: url, Token: nbserv.NewSecret("t"), HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}

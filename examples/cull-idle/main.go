@@ -329,5 +329,5 @@ func isSet(fs *flag.FlagSet, name string) (set bool) {
 // "[REDACTED]" rather than a token taken from the environment.
 type secretFlag nbserv.Secret
 
-func (s *secretFlag) String() string     { return nbserv.Secret(*s).String() }
-func (s *secretFlag) Set(v string) error { *s = secretFlag(v); return nil }
+func (s *secretFlag) String() string     { return (*nbserv.Secret)(s).String() }
+func (s *secretFlag) Set(v string) error { *s = secretFlag(nbserv.NewSecret(v)); return nil }

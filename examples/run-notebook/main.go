@@ -177,7 +177,7 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 	}
 	cfg := env.Retarget(o.url) // the environment's token goes to the environment's server only
 	if isSet(fs, "token") {
-		cfg.Token = nbserv.Secret(o.token)
+		cfg.Token = nbserv.NewSecret(o.token)
 	}
 	o.params = append(typed, raw...) // papermill applies -p, then -r
 	switch {

@@ -233,7 +233,7 @@ func TestE2EOnAServerBesideAnOpenSession(t *testing.T) {
 		srv.Script("1", nbservtest.ResultText("1"))
 		base, token = srv.URL, srv.Token
 	}
-	c, err := nbserv.NewClient(nbserv.Config{BaseURL: base, Token: nbserv.Secret(token)})
+	c, err := nbserv.NewClient(nbserv.Config{BaseURL: base, Token: nbserv.NewSecret(token)})
 	if err != nil {
 		t.Fatal(err)
 	}

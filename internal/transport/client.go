@@ -24,11 +24,14 @@ type Client struct {
 	base     *url.URL // scheme and host: the only origin credentials go to
 	baseURL  string   // always ends with "/"
 	basePath string   // its escaped path, for error messages
-	token    string
-	redact   *redactor   // the token's and Header's forms, removed from what servers echo
-	header   http.Header // every request's headers, built once, never modified
+	// token, header and jsonHeader hold credentials where fmt, printing a
+	// Client by reflection (a client value in an unexported field, with a
+	// bad verb), never reaches them: behind a pointer and closures.
+	token  Secret
+	redact *redactor    // the token's and Header's forms, removed from what servers echo
+	header SecretHeader // every request's headers, built once, never modified
 	// jsonHeader is header with the Content-Type of a JSON body.
-	jsonHeader http.Header
+	jsonHeader SecretHeader
 	settings   settings
 	costs      Costs
 	logger     *slog.Logger
@@ -80,9 +83,9 @@ func New(s Settings) (*Client, error) {
 		base:     base,
 		baseURL:  base.String(),
 		basePath: base.EscapedPath(),
-		token:    string(s.Token),
-		redact:   newRedactor(string(s.Token), s.Header),
-		header:   baseHeader(s.Config, s.Product),
+		token:    s.Token,
+		redact:   newRedactor(s.Token.Reveal(), s.Header.Clone()),
+		header:   holdHeader(baseHeader(s.Config, s.Product)),
 		settings: set,
 		costs:    s.Costs.orDefault(),
 		logger:   s.Logger,
@@ -104,8 +107,9 @@ func New(s Settings) (*Client, error) {
 	// should not), and http.Client adds a cookie jar's cookies in place.
 	_, stdTransport := c.http.Transport.(*http.Transport)
 	c.shareHeader = (c.http.Transport == nil || stdTransport) && c.http.Jar == nil
-	c.jsonHeader = c.header.Clone()
-	c.jsonHeader.Set("Content-Type", "application/json")
+	jh := c.header.Clone()
+	jh.Set("Content-Type", "application/json")
+	c.jsonHeader = holdHeader(jh)
 	eh := *c.http
 	eh.Transport = keepIdle{c.http.Transport}
 	c.engineHTTP = &eh

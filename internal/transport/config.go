@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 )
@@ -39,7 +38,7 @@ const (
 type Config struct {
 	BaseURL                    string
 	Token                      Secret
-	Header                     http.Header
+	Header                     SecretHeader
 	UserAgent                  string
 	HTTPClient                 *http.Client
 	Timeout                    time.Duration
@@ -225,11 +224,11 @@ func baseHeader(cfg Config, product string) http.Header {
 		"Accept":     {"application/json"},
 		"User-Agent": {strings.TrimSpace(cfg.UserAgent + " " + product)},
 	}
-	for k, v := range cfg.Header {
-		h[http.CanonicalHeaderKey(k)] = slices.Clone(v)
+	for k, v := range cfg.Header.Clone() {
+		h[k] = v // canonical: NewSecretHeader made them so
 	}
-	if cfg.Token != "" {
-		h.Set("Authorization", "token "+string(cfg.Token))
+	if !cfg.Token.IsZero() {
+		h.Set("Authorization", "token "+cfg.Token.Reveal())
 	}
 	return h
 }

@@ -166,7 +166,7 @@ func replayHub(t *testing.T) *Client {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(Settings{Config: Config{BaseURL: srv.URL + "/user/hubclient/", Token: testToken}, Name: "nbserv"})
+	c, err := New(Settings{Config: Config{BaseURL: srv.URL + "/user/hubclient/", Token: NewSecret(testToken)}, Name: "nbserv"})
 	if err != nil {
 		t.Fatal(err)
 	}

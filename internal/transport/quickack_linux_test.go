@@ -39,7 +39,7 @@ func TestWebSocketOverTLSQuickAcks(t *testing.T) {
 	pool.AddCert(srv.Certificate())
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	defer tr.CloseIdleConnections()
-	c, err := New(Settings{Config: Config{BaseURL: srv.URL, Token: "t0ken", HTTPClient: &http.Client{Transport: tr}}, Name: "test"})
+	c, err := New(Settings{Config: Config{BaseURL: srv.URL, Token: NewSecret("t0ken"), HTTPClient: &http.Client{Transport: tr}}, Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,40 +1,66 @@
 package transport
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 )
 
 // Secret is a credential, such as Config.Token. Its value is only ever
-// sent in the Authorization header: formatting it with fmt (any verb),
-// encoding it as JSON or logging it with slog gives "[REDACTED]", so a
-// Config or a struct that holds one can be printed or logged safely.
-// Convert it with string(s) where the value itself is needed.
-type Secret string
+// sent in the Authorization header. It is held behind a pointer, so that
+// the Secret's own representation never holds it in the clear: fmt
+// printing a Secret, or any value holding one, by reflection (in an
+// unexported field, or with %p of a non-pointer, where fmt calls no
+// method) prints an address; every method that prints or encodes it (fmt
+// with any verb, encoding/json, text and binary marshalling, slog) gives
+// "[REDACTED]". NewSecret makes one; Reveal returns the value where it is
+// needed. The zero Secret is empty.
+type Secret struct{ v *string }
 
 const redacted = "[REDACTED]"
+
+// NewSecret returns a Secret holding s; an empty s gives the zero Secret.
+func NewSecret(s string) Secret {
+	if s == "" {
+		return Secret{}
+	}
+	return Secret{&s}
+}
+
+// Reveal returns the secret's value, "" for the zero Secret.
+func (s Secret) Reveal() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
+
+// Equal reports whether s and t hold the same value (== compares where
+// they are held, not what).
+func (s Secret) Equal(t Secret) bool { return s.Reveal() == t.Reveal() }
 
 // String returns "[REDACTED]", or "" for an empty secret, so that an unset
 // token can be told from a set one.
 func (s Secret) String() string {
-	if s == "" {
+	if s.IsZero() {
 		return ""
 	}
 	return redacted
 }
 
-// GoString is String, for %#v.
+// GoString is String, quoted, for %#v.
 func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
 // Format prints String for every verb, so that no verb (%x, %d, %q …)
 // reaches the value.
 func (s Secret) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
+	if verb == 'v' && f.Flag('#') || verb == 'q' {
 		_, _ = fmt.Fprint(f, s.GoString())
-		return
-	}
-	if verb == 'q' {
-		_, _ = fmt.Fprintf(f, "%q", s.String())
 		return
 	}
 	_, _ = fmt.Fprint(f, s.String())
@@ -46,9 +72,92 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() +
 // MarshalText encodes the redacted form (YAML, TOML, XML and map keys use it).
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a secret's value, so that a configuration file
+// decoded with encoding/json, YAML or TOML can fill a Secret field from a
+// string. (Encoding gives "[REDACTED]": a Secret never round-trips.)
+func (s *Secret) UnmarshalText(b []byte) error {
+	*s = NewSecret(string(b))
+	return nil
+}
+
 // MarshalBinary encodes the redacted form, for encoding/gob, which
-// ignores MarshalText and would otherwise write the string itself.
+// ignores MarshalText and would otherwise write the value itself.
 func (s Secret) MarshalBinary() ([]byte, error) { return s.MarshalText() }
 
 // LogValue makes slog record the redacted form.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// SecretHeader is a set of request headers whose values are credentials,
+// such as Config.Header ("Authorization: Bearer …", "X-Api-Key"). Like
+// Secret, its representation never holds them: they are held by a
+// closure, which fmt prints by reflection as an address (a pointer to the
+// map would not do: fmt follows a pointer to a map at the top level, as
+// with a bad verb such as %p of a non-pointer). Every method that prints
+// or encodes it gives only the header names. It is immutable:
+// NewSecretHeader copies the header it is given, and Clone returns a copy.
+type SecretHeader struct{ h func() http.Header }
+
+// NewSecretHeader returns a SecretHeader holding a copy of h, its keys
+// canonicalised; an empty h gives the zero SecretHeader.
+func NewSecretHeader(h http.Header) SecretHeader {
+	if len(h) == 0 {
+		return SecretHeader{}
+	}
+	c := make(http.Header, len(h))
+	for k, v := range h {
+		c[http.CanonicalHeaderKey(k)] = append(c[http.CanonicalHeaderKey(k)], v...)
+	}
+	return holdHeader(c)
+}
+
+// holdHeader returns a SecretHeader holding h itself, not a copy.
+func holdHeader(h http.Header) SecretHeader { return SecretHeader{func() http.Header { return h }} }
+
+// held returns the headers themselves, nil when there are none: never to
+// be modified or handed out.
+func (h SecretHeader) held() http.Header {
+	if h.h == nil {
+		return nil
+	}
+	return h.h()
+}
+
+// Clone returns a copy of the headers, nil when there are none.
+func (h SecretHeader) Clone() http.Header { return h.held().Clone() }
+
+// Get returns the first value of key, as http.Header.Get does.
+func (h SecretHeader) Get(key string) string { return h.held().Get(key) }
+
+// Len returns the number of header names.
+func (h SecretHeader) Len() int { return len(h.held()) }
+
+// Names returns the header names, sorted, never nil (so JSON has []).
+func (h SecretHeader) Names() []string {
+	keys := make([]string, 0, h.Len())
+	for k := range h.held() {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// String lists the header names, never their values.
+func (h SecretHeader) String() string { return fmt.Sprint(h.Names()) }
+
+// GoString is String, for %#v.
+func (h SecretHeader) GoString() string { return h.String() }
+
+// Format prints String for every verb.
+func (h SecretHeader) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, h.String()) }
+
+// MarshalJSON encodes the header names, a JSON array.
+func (h SecretHeader) MarshalJSON() ([]byte, error) { return json.Marshal(h.Names()) }
+
+// MarshalText encodes String.
+func (h SecretHeader) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// MarshalBinary is MarshalText, for encoding/gob.
+func (h SecretHeader) MarshalBinary() ([]byte, error) { return h.MarshalText() }
+
+// LogValue makes slog record the header names.
+func (h SecretHeader) LogValue() slog.Value { return slog.AnyValue(h.Names()) }

@@ -246,9 +246,9 @@ func (c *Client) callOptions(opts []CallOption) callOptions {
 // Without the call's, req shares the client's header when nothing below
 // can write to it (c.shareHeader), saving a copy per call.
 func (c *Client) setHeaders(req *http.Request, extra http.Header, hasBody bool) {
-	h := c.header
+	h := c.header.held()
 	if hasBody {
-		h = c.jsonHeader
+		h = c.jsonHeader.held()
 	}
 	if len(extra) == 0 && c.shareHeader {
 		req.Header = h
@@ -256,7 +256,7 @@ func (c *Client) setHeaders(req *http.Request, extra http.Header, hasBody bool) 
 	}
 	req.Header = h.Clone()
 	for k, v := range extra {
-		if k == "Authorization" && c.token != "" {
+		if k == "Authorization" && !c.token.IsZero() {
 			continue
 		}
 		req.Header[k] = v
