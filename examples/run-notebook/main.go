@@ -96,13 +96,13 @@ func main() {
 }
 
 type options struct {
-	url, token  string
+	url, token string
 	// urls are the -url flags given, in order; url is the first.
 	urls []string
 	// serversFile is -servers: a file of servers, one a line.
 	serversFile string
 	// kernelEnv is the -kernel-env values, sent with every kernel start.
-	kernelEnv map[string]string
+	kernelEnv   map[string]string
 	kernelName  string
 	allowErrors bool
 	timeout     time.Duration
