@@ -83,7 +83,7 @@ func BenchmarkRunManyScaling(b *testing.B) {
 		}
 	}
 	for _, n := range []int{2, 4, 8} {
-		b.Run(fmt.Sprintf("server=%s/N=%d", name, n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("server=%s,N=%d", name, n), func(b *testing.B) {
 			benchpair.Run(b, run(n), run(1))
 			if load, err := os.ReadFile("/proc/loadavg"); err == nil {
 				b.Logf("load average %s", strings.Fields(string(load))[0])
