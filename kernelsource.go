@@ -20,15 +20,24 @@ type KernelSource struct {
 	// Enterprise Gateway reads, such as KERNEL_USERNAME; Jupyter Server
 	// ignores it.
 	Env map[string]string
+	// StartOptions are passed to every Kernels.Start: a gateway whose
+	// kernels take minutes to start on a cluster wants
+	// WithTimeout(5*time.Minute), longer than its launch timeout, rather
+	// than a Config.Timeout that long for every call. A start that times
+	// out on the client may still finish on the server, whose answer would
+	// have named the kernel: nobody can delete it then (the server's
+	// culler may), so keep this bound above the server's own.
+	StartOptions []CallOption
 	// Options are passed to every Kernels.Connect.
 	Options []kernel.Option
 }
 
 // StartKernel starts a kernel of the kernelspec name (empty: the server's
 // default) in the directory path and returns its id; the client's Timeout
-// bounds it (nbexec.RunMany passes a context its cancel does not reach).
+// bounds it, or StartOptions' WithTimeout (nbexec.RunMany passes a context
+// its cancel does not reach).
 func (s KernelSource) StartKernel(ctx context.Context, name, path string) (string, error) {
-	k, err := s.Client.Kernels.Start(ctx, StartKernelRequest{Name: name, Path: path, Env: s.Env})
+	k, err := s.Client.Kernels.Start(ctx, StartKernelRequest{Name: name, Path: path, Env: s.Env}, s.StartOptions...)
 	if err != nil {
 		return "", err
 	}

@@ -3,7 +3,7 @@
 // but with the kernel on the server:
 //
 //	run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] [-p NAME=VALUE]... [-r NAME=VALUE]... INPUT.ipynb OUTPUT.ipynb
-//	run-notebook [flags] -d OUTDIR [-j N] INPUT.ipynb...
+//	run-notebook [flags] -d OUTDIR [-j N] [-url U]... [-servers FILE] INPUT.ipynb...
 //
 // INPUT and OUTPUT are local files, or with -server paths on the server
 // (its contents API). The program starts a kernel of its own (never a
@@ -30,7 +30,21 @@
 // every cell (OUTDIR is created when local; on the server it must exist);
 // a summary at the end gives each notebook's outcome and time, and the exit
 // status is 1 when any failed. Two INPUTs with the same base name, or an
-// INPUT that its output would overwrite, are usage errors.
+// INPUT that its output would overwrite, are usage errors. The notebooks
+// run through nbexec.RunMany.
+//
+// Several servers: -url given more than once, or -servers FILE (one server
+// a line: its URL, then optionally its token, so that tokens stay off the
+// command line, where ps shows them), spread the notebooks of -d over the
+// servers, round robin in the order given: a hub user's named servers, or
+// several Jupyter Servers. A server that is down fails its notebooks (the
+// summary names each notebook's server) and the others run. -token, or the
+// environment's token for the environment's server, goes to every server
+// given without one. The server may be Jupyter Enterprise Gateway itself,
+// which has no contents: the notebooks are then local files (no -server),
+// -kernel-env NAME=VALUE sets what the gateway reads from each kernel's
+// environment (KERNEL_USERNAME, KERNEL_NAMESPACE, ...), and -start-timeout
+// bounds a kernel's start where a cluster needs minutes.
 //
 // When standard error is a terminal (a character device), a status line
 // there shows the cell running, "cell n of m", and the time so far,
@@ -74,7 +88,7 @@ import (
 var demo []byte
 
 const usage = `usage: run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] [-p NAME=VALUE]... [-r NAME=VALUE]... INPUT.ipynb OUTPUT.ipynb
-       run-notebook [flags] -d OUTDIR [-j N] INPUT.ipynb...
+       run-notebook [flags] -d OUTDIR [-j N] [-url U]... [-servers FILE] INPUT.ipynb...
        run-notebook    (the bundled demo on the embedded reference server)
 
 Flags:
@@ -106,8 +120,10 @@ type options struct {
 	kernelName  string
 	allowErrors bool
 	timeout     time.Duration
-	onServer    bool
-	cwd         string
+	// startTimeout bounds each kernel start; zero: the client's Timeout.
+	startTimeout time.Duration
+	onServer     bool
+	cwd          string
 	// params are the -p values, typed, then the -r values.
 	params []nbexec.Parameter
 	// outDir and jobs are -d and -j: several INPUTs, each written to
@@ -172,6 +188,7 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 	fs.StringVar(&o.kernelName, "k", "", "`KERNEL`spec to run (default: the notebook's, else the server's default)")
 	fs.BoolVar(&o.allowErrors, "allow-errors", false, "run every cell whatever exceptions they raise")
 	fs.DurationVar(&o.timeout, "timeout", 0, "longest a cell may run before the kernel is interrupted; 0 means no limit")
+	fs.DurationVar(&o.startTimeout, "start-timeout", 0, "longest a kernel's start may take (default: the client's, 30s); kernels on a gateway's cluster may take minutes")
 	fs.BoolVar(&o.onServer, "server", false, "INPUT and OUTPUT are paths on the server, not local files")
 	fs.StringVar(&o.cwd, "cwd", "", "the kernel's working `DIR`ectory on the server (default: its root, or INPUT's directory with -server)")
 	var typed, raw []nbexec.Parameter
@@ -250,6 +267,8 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 		return usageError(errors.New("no server: give -url, or set JUPYTER_URL (inside JupyterHub, the hub's variables name it)"))
 	case o.timeout < 0:
 		return usageError(errors.New("-timeout must not be negative"))
+	case o.startTimeout < 0:
+		return usageError(errors.New("-start-timeout must not be negative"))
 	}
 	jobs, err := plan(o, fs.Args(), isSet(fs, "cwd"))
 	if err != nil {
@@ -266,7 +285,11 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 		if c == nil {
 			c = sc
 		}
-		sources = append(sources, nbserv.KernelSource{Client: sc, Env: o.kernelEnv})
+		src := nbserv.KernelSource{Client: sc, Env: o.kernelEnv}
+		if o.startTimeout > 0 {
+			src.StartOptions = []nbserv.CallOption{nbserv.WithTimeout(o.startTimeout)}
+		}
+		sources = append(sources, src)
 	}
 	st := store(localFiles{})
 	if o.onServer {

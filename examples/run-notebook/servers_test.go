@@ -201,3 +201,21 @@ func TestSignalsDeleteEveryKernelOnEveryServer(t *testing.T) {
 	}
 	noKernelsLeft(t, srvs...)
 }
+
+// TestStartTimeout: -start-timeout bounds each kernel's start, which a
+// server slower than that fails, and leaves the cells alone.
+func TestStartTimeout(t *testing.T) {
+	clearEnv(t)
+	srv := nbservtest.NewServer(t)
+	quietRest(srv)
+	srv.SetKernelStartDelay(3 * time.Second)
+	dir := t.TempDir()
+	in := writeNotebookAt(t, dir, "a.ipynb", nbformat.New(nbformat.NewCodeCell("x")))
+	code, out, errOut := runProgram(t, "-url", srv.URL, "-token", srv.Token, "-start-timeout", "100ms", "-d", filepath.Join(dir, "out"), in)
+	if code != 1 || !strings.Contains(out, in+": starting a kernel on "+srv.URL) {
+		t.Errorf("exit %d: %s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := runProgram(t, "-url", srv.URL, "-start-timeout", "-1s", in, in+".out"); code != 2 || !strings.Contains(errOut, "-start-timeout must not be negative") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
