@@ -32,6 +32,18 @@ func serversFile(t *testing.T, srvs ...*nbservtest.Server) string {
 	return name
 }
 
+// startServers starts n reference servers, each scripted by script.
+func startServers(t *testing.T, n int, script func(*nbservtest.Server)) []*nbservtest.Server {
+	t.Helper()
+	var srvs []*nbservtest.Server
+	for range n {
+		srv := nbservtest.NewServer(t)
+		script(srv)
+		srvs = append(srvs, srv)
+	}
+	return srvs
+}
+
 // noKernelsLeft fails t if a server has a kernel.
 func noKernelsLeft(t *testing.T, srvs ...*nbservtest.Server) {
 	t.Helper()
@@ -50,12 +62,7 @@ func noKernelsLeft(t *testing.T, srvs ...*nbservtest.Server) {
 // and no kernel is left.
 func TestSeveralServers(t *testing.T) {
 	clearEnv(t)
-	var srvs []*nbservtest.Server
-	for range 3 {
-		srv := nbservtest.NewServer(t)
-		quietRest(srv)
-		srvs = append(srvs, srv)
-	}
+	srvs := startServers(t, 3, quietRest)
 	srvs[1].Close()
 	file := serversFile(t, srvs...)
 	dir := t.TempDir()
@@ -163,13 +170,10 @@ func TestSeveralServersUsageErrors(t *testing.T) {
 // one runs on each: both kernels are deleted, one on each server.
 func TestSignalsDeleteEveryKernelOnEveryServer(t *testing.T) {
 	clearEnv(t)
-	var srvs []*nbservtest.Server
-	for range 2 {
-		srv := nbservtest.NewServer(t)
+	srvs := startServers(t, 2, func(srv *nbservtest.Server) {
 		srv.Script("quick", nbservtest.Stdout("quick\n"))
 		srv.Script("forever", nbservtest.Sleep(time.Hour))
-		srvs = append(srvs, srv)
-	}
+	})
 	dir := t.TempDir()
 	var ins []string
 	for i := range 4 {
