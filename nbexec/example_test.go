@@ -93,3 +93,42 @@ func ExampleInjectParameters() {
 	// dry_run = True
 	// label = "say \"hi\"\n"
 }
+
+// Run many notebooks over the kernels of two servers, two at a time, each
+// on a fresh kernel that RunMany deletes. Against real servers, each
+// source is nbserv.KernelSource{Client: c} for a client of each (a hub
+// user's named servers, Enterprise Gateway with Env).
+func ExampleRunMany() {
+	var sources []nbexec.KernelSource
+	for range 2 {
+		srv, err := nbservtest.Start()
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer srv.Close()
+		srv.Script("print('hello')", nbservtest.Stdout("hello\n"))
+		sources = append(sources, nbserv.KernelSource{Client: srv.Client})
+	}
+	var jobs []nbexec.Job
+	for _, name := range []string{"a.ipynb", "b.ipynb", "c.ipynb"} {
+		jobs = append(jobs, nbexec.Job{Name: name, Notebook: nbformat.New(nbformat.NewCodeCell("print('hello')"))})
+	}
+	results, err := nbexec.RunMany(context.Background(), jobs, sources, nbexec.ManyOptions{
+		Workers: 2,
+		OnDone:  func(r nbexec.Result) { /* progress: r.Name is done */ },
+	})
+	if err != nil {
+		log.Fatal(err) // no source
+	}
+	for _, r := range results {
+		server := "first"
+		if r.Source == sources[1].String() {
+			server = "second"
+		}
+		fmt.Printf("%s on the %s server: %v, %q\n", r.Name, server, r.Err, jobs[r.Index].Notebook.Cells[0].Outputs[0].Text)
+	}
+	// Output:
+	// a.ipynb on the first server: <nil>, "hello\n"
+	// b.ipynb on the second server: <nil>, "hello\n"
+	// c.ipynb on the first server: <nil>, "hello\n"
+}

@@ -48,9 +48,17 @@
 // writes them, and metadata.papermill.parameters records them; ParseValue
 // types a command-line value as papermill's -p does.
 //
+// RunMany runs many notebooks, N at a time, each on a fresh kernel from one
+// of several KernelSources (Jupyter Servers, a hub user's named servers,
+// Enterprise Gateway; nbserv.KernelSource adapts an *nbserv.Client): round
+// robin over the sources, every kernel it started deleted on every exit,
+// a kernel's death or a source that is down failing only their notebooks,
+// with a callback per notebook done and a Result for each.
+//
 // The package imports kernel and nbformat only: reading and saving the
 // notebook and starting the kernel are the caller's (nbserv's
-// Contents.GetNotebook, Kernels.Start and Kernels.Connect, or a local file).
+// Contents.GetNotebook, Kernels.Start and Kernels.Connect, or a local file),
+// and RunMany reaches a server only through the KernelSource interface.
 package nbexec
 
 import (

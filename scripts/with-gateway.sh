@@ -8,7 +8,8 @@
 #   runs twice, against a gateway with list_kernels off (its default: GET
 #   /api/kernels and /api/sessions are refused) and one with it on, with
 #   NBSERV_GATEWAY_URL, NBSERV_GATEWAY_TOKEN and NBSERV_GATEWAY_LIST_KERNELS
-#   (0 or 1) set. The default command is the TestE2EGateway tests:
+#   (0 or 1) set. The default command is the TestE2EGateway tests (the
+#   SDK's, and run-notebook's over the gateway's kernels):
 #     scripts/with-gateway.sh
 #     scripts/with-gateway.sh go test -v -run E2EGatewayChannels .
 #
@@ -39,7 +40,7 @@ cd "$(dirname "$0")/.."
 mode="${WITH_GATEWAY_MODE:-direct}"
 case "$mode" in
 direct)
-  [ "$#" -gt 0 ] || set -- go test -race -count=1 -v -run 'E2EGateway' .
+  [ "$#" -gt 0 ] || set -- go test -race -count=1 -v -run 'E2EGateway' . ./examples/run-notebook
   ;;
 server)
   # -p 1: one server, one package at a time. The tests left out hold a

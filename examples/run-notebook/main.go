@@ -3,7 +3,7 @@
 // but with the kernel on the server:
 //
 //	run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] [-p NAME=VALUE]... [-r NAME=VALUE]... INPUT.ipynb OUTPUT.ipynb
-//	run-notebook [flags] -d OUTDIR [-j N] INPUT.ipynb...
+//	run-notebook [flags] -d OUTDIR [-j N] [-url U]... [-servers FILE] INPUT.ipynb...
 //
 // INPUT and OUTPUT are local files, or with -server paths on the server
 // (its contents API). The program starts a kernel of its own (never a
@@ -30,7 +30,21 @@
 // every cell (OUTDIR is created when local; on the server it must exist);
 // a summary at the end gives each notebook's outcome and time, and the exit
 // status is 1 when any failed. Two INPUTs with the same base name, or an
-// INPUT that its output would overwrite, are usage errors.
+// INPUT that its output would overwrite, are usage errors. The notebooks
+// run through nbexec.RunMany.
+//
+// Several servers: -url given more than once, or -servers FILE (one server
+// a line: its URL, then optionally its token, so that tokens stay off the
+// command line, where ps shows them), spread the notebooks of -d over the
+// servers, round robin in the order given: a hub user's named servers, or
+// several Jupyter Servers. A server that is down fails its notebooks (the
+// summary names each notebook's server) and the others run. -token, or the
+// environment's token for the environment's server, goes to every server
+// given without one. The server may be Jupyter Enterprise Gateway itself,
+// which has no contents: the notebooks are then local files (no -server),
+// -kernel-env NAME=VALUE sets what the gateway reads from each kernel's
+// environment (KERNEL_USERNAME, KERNEL_NAMESPACE, ...), and -start-timeout
+// bounds a kernel's start where a cluster needs minutes.
 //
 // When standard error is a terminal (a character device), a status line
 // there shows the cell running, "cell n of m", and the time so far,
@@ -60,7 +74,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -75,7 +88,7 @@ import (
 var demo []byte
 
 const usage = `usage: run-notebook [-url U -token T] [-k KERNEL] [-allow-errors] [-timeout D] [-server] [-cwd DIR] [-p NAME=VALUE]... [-r NAME=VALUE]... INPUT.ipynb OUTPUT.ipynb
-       run-notebook [flags] -d OUTDIR [-j N] INPUT.ipynb...
+       run-notebook [flags] -d OUTDIR [-j N] [-url U]... [-servers FILE] INPUT.ipynb...
        run-notebook    (the bundled demo on the embedded reference server)
 
 Flags:
@@ -97,12 +110,20 @@ func main() {
 }
 
 type options struct {
-	url, token  string
+	url, token string
+	// urls are the -url flags given, in order; url is the first.
+	urls []string
+	// serversFile is -servers: a file of servers, one a line.
+	serversFile string
+	// kernelEnv is the -kernel-env values, sent with every kernel start.
+	kernelEnv   map[string]string
 	kernelName  string
 	allowErrors bool
 	timeout     time.Duration
-	onServer    bool
-	cwd         string
+	// startTimeout bounds each kernel start; zero: the client's Timeout.
+	startTimeout time.Duration
+	onServer     bool
+	cwd          string
 	// params are the -p values, typed, then the -r values.
 	params []nbexec.Parameter
 	// outDir and jobs are -d and -j: several INPUTs, each written to
@@ -149,11 +170,25 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 	var help bytes.Buffer // the flag package's messages and usage, printed once below
 	fs.SetOutput(&help)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	fs.StringVar(&o.url, "url", env.BaseURL, "base `URL` of the Jupyter Server, prefix included (default: from the environment)")
+	fs.Func("url", "base `URL` of the Jupyter Server (or Enterprise Gateway), prefix included (default: from the environment); repeatable with -d: the notebooks are spread over the servers", func(u string) error {
+		o.urls = append(o.urls, u)
+		return nil
+	})
+	fs.StringVar(&o.serversFile, "servers", "", "with -d, a `FILE` of servers to spread the notebooks over, one a line: URL, or URL and its TOKEN, separated by spaces; # starts a comment")
+	o.kernelEnv = map[string]string{}
+	fs.Func("kernel-env", "`NAME=VALUE` in every kernel's environment, as Enterprise Gateway reads it (KERNEL_USERNAME, ...); Jupyter Server ignores it; repeatable", func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return errors.New("want NAME=VALUE")
+		}
+		o.kernelEnv[name] = value
+		return nil
+	})
 	fs.StringVar(&o.token, "token", "", "API `TOKEN` of the server (default: the environment's, only when -url names the environment's server)")
 	fs.StringVar(&o.kernelName, "k", "", "`KERNEL`spec to run (default: the notebook's, else the server's default)")
 	fs.BoolVar(&o.allowErrors, "allow-errors", false, "run every cell whatever exceptions they raise")
 	fs.DurationVar(&o.timeout, "timeout", 0, "longest a cell may run before the kernel is interrupted; 0 means no limit")
+	fs.DurationVar(&o.startTimeout, "start-timeout", 0, "longest a kernel's start may take (default: the client's, 30s); kernels on a gateway's cluster may take minutes")
 	fs.BoolVar(&o.onServer, "server", false, "INPUT and OUTPUT are paths on the server, not local files")
 	fs.StringVar(&o.cwd, "cwd", "", "the kernel's working `DIR`ectory on the server (default: its root, or INPUT's directory with -server)")
 	var typed, raw []nbexec.Parameter
@@ -175,9 +210,38 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 		fs.Usage()
 		return 2
 	}
-	cfg := env.Retarget(o.url) // the environment's token goes to the environment's server only
-	if isSet(fs, "token") {
-		cfg.Token = nbserv.NewSecret(o.token)
+	o.url = env.BaseURL
+	if len(o.urls) > 0 {
+		o.url = o.urls[0]
+	}
+	// target is the configuration for one server: the environment's token
+	// goes to the environment's server only, -token to every -url.
+	target := func(u string) nbserv.Config {
+		cfg := env.Retarget(u)
+		if isSet(fs, "token") {
+			cfg.Token = nbserv.NewSecret(o.token)
+		}
+		return cfg
+	}
+	var cfgs []nbserv.Config
+	for _, u := range o.urls {
+		cfgs = append(cfgs, target(u))
+	}
+	if o.serversFile != "" {
+		listed, err := readServers(o.serversFile, target)
+		if err != nil {
+			return usageError(err)
+		}
+		if len(listed) == 0 {
+			return usageError(fmt.Errorf("%s names no server", o.serversFile))
+		}
+		cfgs = append(cfgs, listed...)
+		if len(o.urls) == 0 {
+			o.url = listed[0].BaseURL
+		}
+	}
+	if len(cfgs) == 0 {
+		cfgs = []nbserv.Config{target(o.url)}
 	}
 	o.params = append(typed, raw...) // papermill applies -p, then -r
 	switch {
@@ -185,6 +249,10 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 		return usageError(errors.New("-d wants at least one INPUT.ipynb"))
 	case o.outDir == "" && isSet(fs, "j"):
 		return usageError(errors.New("-j runs several notebooks: give -d OUTDIR"))
+	case o.outDir == "" && len(cfgs) > 1:
+		return usageError(errors.New("several servers run several notebooks: give -d OUTDIR"))
+	case o.onServer && len(cfgs) > 1:
+		return usageError(errors.New("-server reads and writes notebooks on one server: name one"))
 	case o.jobs < 1:
 		return usageError(errors.New("-j must be at least 1"))
 	case fs.NArg() == 0 && len(o.params) > 0:
@@ -199,16 +267,30 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 		return usageError(errors.New("no server: give -url, or set JUPYTER_URL (inside JupyterHub, the hub's variables name it)"))
 	case o.timeout < 0:
 		return usageError(errors.New("-timeout must not be negative"))
+	case o.startTimeout < 0:
+		return usageError(errors.New("-start-timeout must not be negative"))
 	}
 	jobs, err := plan(o, fs.Args(), isSet(fs, "cwd"))
 	if err != nil {
 		return usageError(err)
 	}
-	c, err := nbserv.NewClient(cfg)
-	if err != nil {
-		return usageError(err)
+	var sources []nbexec.KernelSource
+	var c *nbserv.Client // the first server's
+	for _, cfg := range cfgs {
+		sc, err := nbserv.NewClient(cfg)
+		if err != nil {
+			return usageError(err)
+		}
+		defer sc.CloseIdleConnections()
+		if c == nil {
+			c = sc
+		}
+		src := nbserv.KernelSource{Client: sc, Env: o.kernelEnv}
+		if o.startTimeout > 0 {
+			src.StartOptions = []nbserv.CallOption{nbserv.WithTimeout(o.startTimeout)}
+		}
+		sources = append(sources, src)
 	}
-	defer c.CloseIdleConnections()
 	st := store(localFiles{})
 	if o.onServer {
 		st = serverFiles{c}
@@ -221,9 +303,10 @@ func runOn(ctx context.Context, args []string, stdout, stderr io.Writer, termina
 	con := newConsole(stdout, stderr, terminal, o.outDir != "")
 	defer con.close()
 	if o.outDir == "" {
-		return report(execute(ctx, c, st, jobs[0], o, con), con.stderr())
+		return report(execute(ctx, c, sources, st, jobs, o, con)[0].Err, con.stderr())
 	}
-	return runMany(ctx, c, st, jobs, o, con)
+	o.quiet = true
+	return summarize(execute(ctx, c, sources, st, jobs, o, con), jobs, len(sources) > 1, con)
 }
 
 // job is one notebook to run: where to read it, where to write it, and
@@ -293,6 +376,36 @@ func samePath(onServer bool, a, b string) (bool, error) {
 	return absA == absB, err
 }
 
+// readServers reads a -servers file: one server a line, its URL and
+// optionally its token, separated by spaces; blank lines and text after #
+// are ignored. A line without a token gets target's (-token, or the
+// environment's for the environment's server). The tokens stay in the
+// file, off the command line, where ps would show them to every user.
+func readServers(name string, target func(string) nbserv.Config) ([]nbserv.Config, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("-servers: %w", err)
+	}
+	var cfgs []nbserv.Config
+	for n, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		fields := strings.Fields(line)
+		switch len(fields) {
+		case 0:
+			continue
+		case 1, 2:
+		default:
+			return nil, fmt.Errorf("%s:%d: want URL [TOKEN]", name, n+1)
+		}
+		cfg := target(fields[0])
+		if len(fields) == 2 {
+			cfg.Token = nbserv.NewSecret(fields[1])
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	return cfgs, nil
+}
+
 // isSet reports whether the flag name was given.
 func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
@@ -332,97 +445,106 @@ func describe(err error) string {
 	return err.Error()
 }
 
-// execute runs the notebook j.in on a kernel of its own and writes j.out
-// after each cell and at the end.
-func execute(ctx context.Context, c *nbserv.Client, st store, j job, o options, con *console) (err error) {
+// execute runs the jobs, o.jobs at a time, each on a kernel of its own
+// from sources (round robin: nbexec.RunMany), writing each job's output
+// after each cell and at the end. c is the first server's client, which
+// tells the kernel's language for parameters and, with -server, holds the
+// notebooks (st).
+func execute(ctx context.Context, c *nbserv.Client, sources []nbexec.KernelSource, st store, jobs []job, o options, con *console) []nbexec.Result {
 	out := con.stdout()
-	nb, err := st.load(ctx, j.in)
-	if err != nil {
-		return err
-	}
-	name := o.kernelName
-	if name == "" && nb.Metadata.Kernelspec != nil {
-		name = nb.Metadata.Kernelspec.Name
-	}
-	if len(o.params) > 0 {
-		lang, err := kernelLanguage(ctx, c, nb, o.kernelName, name)
-		if err != nil {
-			return err
-		}
-		inj, err := nbexec.InjectParameters(nb, lang, o.params...)
-		if err != nil {
-			return err
-		}
-		if inj.NoParametersCell {
-			fmt.Fprintf(con.stderr(), "run-notebook: warning: %s has no cell tagged %q; the parameters went first\n", j.in, nbexec.TagParameters)
+	// docs[i] is job i's notebook once loaded, for the status line's
+	// count and the failing cell's outputs.
+	docs := make([]*nbformat.Notebook, len(jobs))
+	many := make([]nbexec.Job, len(jobs))
+	for i, j := range jobs {
+		many[i] = nbexec.Job{
+			Name:   j.in,
+			Kernel: o.kernelName,
+			Path:   j.cwd,
+			Load: func(ctx context.Context) (*nbformat.Notebook, error) {
+				nb, err := load(ctx, c, st, j, o, con)
+				docs[i] = nb
+				return nb, err
+			},
+			Save: func(ctx context.Context, nb *nbformat.Notebook) error { return st.save(ctx, j.out, nb) },
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	// Not cut short by a signal: a start the server goes on with would
-	// leave a kernel nobody deletes. The client's timeout bounds it.
-	k, err := c.Kernels.Start(context.WithoutCancel(ctx), nbserv.StartKernelRequest{Name: name, Path: j.cwd})
-	if err != nil {
-		return fmt.Errorf("starting a kernel: %w", err)
-	}
-	defer func() {
-		// Bounded, and not cut short by the signal that ended the run.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		if derr := c.Kernels.Delete(cctx, k.ID); derr != nil && !errors.Is(derr, nbserv.ErrNotFound) {
-			err = errors.Join(err, fmt.Errorf("deleting kernel %s: %w", k.ID, derr))
+	prefix := func(i int) string {
+		if o.outDir == "" {
+			return ""
 		}
-	}()
-	if err := ctx.Err(); err != nil {
-		return err // the deferred delete removes the kernel
+		return jobs[i].in + ": "
 	}
-	conn, err := c.Kernels.Connect(ctx, k.ID)
-	if err != nil {
-		return fmt.Errorf("connecting to kernel %s: %w", k.ID, err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(out, "Running %s on kernel %s (%s)\n", j.in, short(k.ID), k.Name)
-	prefix := ""
-	if o.outDir != "" {
-		prefix = j.in + ": "
-	}
-	total := 0
-	for i := range nb.Cells {
-		if nbexec.Runnable(&nb.Cells[i]) {
-			total++
-		}
-	}
-	con.begin(j.in, total)
-	defer con.end(j.in)
-	runErr := nbexec.Run(ctx, conn, nb, nbexec.Options{
-		AllowErrors: o.allowErrors,
-		CellTimeout: o.timeout,
-		OnCell: func(ctx context.Context, p nbexec.Progress) error {
-			if err := st.save(ctx, j.out, p.Notebook); err != nil {
+	results, _ := nbexec.RunMany(ctx, many, sources, nbexec.ManyOptions{
+		Workers: o.jobs,
+		Options: nbexec.Options{AllowErrors: o.allowErrors, CellTimeout: o.timeout},
+		OnStart: func(r nbexec.Result) {
+			i, what := r.Index, short(r.KernelID)
+			if r.KernelName != "" {
+				what += " (" + r.KernelName + ")"
+			}
+			if len(sources) > 1 {
+				what += " at " + r.Source
+			}
+			fmt.Fprintf(out, "Running %s on kernel %s\n", jobs[i].in, what)
+			total := 0
+			for k := range docs[i].Cells {
+				if nbexec.Runnable(&docs[i].Cells[k]) {
+					total++
+				}
+			}
+			con.begin(jobs[i].in, total)
+		},
+		OnCell: func(ctx context.Context, i int, p nbexec.Progress) error {
+			if err := st.save(ctx, jobs[i].out, p.Notebook); err != nil {
 				return err
 			}
-			con.advance(j.in, p.Done)
+			con.advance(jobs[i].in, p.Done)
 			// Cells are numbered as in the notebook (and the errors), markdown
 			// included; the count is of the cells to run.
-			fmt.Fprintf(out, "%scell %d done, %d of %d (%s)\n", prefix, p.Index+1, p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
+			fmt.Fprintf(out, "%scell %d done, %d of %d (%s)\n", prefix(i), p.Index+1, p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
 			if !o.quiet {
 				printOutputs(out, p.Notebook.Cells[p.Index])
 			}
 			return nil
 		},
+		OnDone: func(r nbexec.Result) {
+			con.end(jobs[r.Index].in)
+			var ce *nbexec.CellError
+			if r.Err != nil && !o.quiet && docs[r.Index] != nil && errors.As(r.Err, &ce) {
+				printOutputs(out, docs[r.Index].Cells[ce.Index])
+			}
+			if r.Err != nil && o.outDir != "" {
+				fmt.Fprintf(con.stderr(), "run-notebook: %s: %s\n", jobs[r.Index].in, describe(r.Err))
+			}
+		},
+		CleanupTimeout: cleanupTimeout,
 	})
-	if runErr != nil && !o.quiet {
-		var ce *nbexec.CellError
-		if errors.As(runErr, &ce) {
-			printOutputs(out, nb.Cells[ce.Index])
-		}
+	return results
+}
+
+// load reads job j's notebook and sets its parameters.
+func load(ctx context.Context, c *nbserv.Client, st store, j job, o options, con *console) (*nbformat.Notebook, error) {
+	nb, err := st.load(ctx, j.in)
+	if err != nil || len(o.params) == 0 {
+		return nb, err
 	}
-	// What ran, the cell that stopped the run included, even after a signal.
-	if serr := st.save(context.WithoutCancel(ctx), j.out, nb); serr != nil {
-		return errors.Join(runErr, serr)
+	name := o.kernelName
+	if name == "" && nb.Metadata.Kernelspec != nil {
+		name = nb.Metadata.Kernelspec.Name
 	}
-	return runErr
+	lang, err := kernelLanguage(ctx, c, nb, o.kernelName, name)
+	if err != nil {
+		return nil, err
+	}
+	inj, err := nbexec.InjectParameters(nb, lang, o.params...)
+	if err != nil {
+		return nil, err
+	}
+	if inj.NoParametersCell {
+		fmt.Fprintf(con.stderr(), "run-notebook: warning: %s has no cell tagged %q; the parameters went first\n", j.in, nbexec.TagParameters)
+	}
+	return nb, nil
 }
 
 // kernelLanguage is the language the parameters are written for: that of
@@ -449,63 +571,27 @@ func kernelLanguage(ctx context.Context, c *nbserv.Client, nb *nbformat.Notebook
 	return spec.Language, nil
 }
 
-// result is the outcome of one notebook of several.
-type result struct {
-	ran     bool // false: never started, the run being cancelled first
-	err     error
-	elapsed time.Duration
-}
-
-// runMany runs the jobs o.jobs at a time, each on its own kernel, and
-// prints a summary; it returns the exit status.
-func runMany(ctx context.Context, c *nbserv.Client, st store, jobs []job, o options, con *console) int {
-	o.quiet = true
-	results := make([]result, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(o.jobs, len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if ctx.Err() != nil {
-					continue // not run: the select below may hand one out after a cancel
-				}
-				start := time.Now()
-				err := execute(ctx, c, st, jobs[i], o, con)
-				results[i] = result{ran: true, err: err, elapsed: time.Since(start)}
-				if err != nil {
-					fmt.Fprintf(con.stderr(), "run-notebook: %s: %s\n", jobs[i].in, describe(err))
-				}
-			}
-		}()
-	}
-	// The jobs are handed out in order; after a cancel, none is.
-	for i := range jobs {
-		if ctx.Err() != nil {
-			break
-		}
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-	}
-	close(next)
-	wg.Wait()
+// summarize prints the summary of several notebooks and returns the exit
+// status.
+func summarize(results []nbexec.Result, jobs []job, several bool, con *console) int {
 	code, ok := 0, 0
 	var lines []string
 	for i, r := range results {
+		where := ""
+		if several {
+			where = "  (" + r.Source + ")"
+		}
 		var line string
 		switch {
-		case !r.ran:
+		case !r.Ran:
 			line = fmt.Sprintf("  not run         %s", jobs[i].in)
 			code = 1
-		case r.err != nil:
-			first, _, _ := strings.Cut(describe(r.err), "\n")
-			line = fmt.Sprintf("  failed %8s  %s: %s", r.elapsed.Round(time.Millisecond), jobs[i].in, first)
+		case r.Err != nil:
+			first, _, _ := strings.Cut(describe(r.Err), "\n")
+			line = fmt.Sprintf("  failed %8s  %s%s: %s", r.Elapsed.Round(time.Millisecond), jobs[i].in, where, first)
 			code = 1
 		default:
-			line = fmt.Sprintf("  ok     %8s  %s", r.elapsed.Round(time.Millisecond), jobs[i].out)
+			line = fmt.Sprintf("  ok     %8s  %s%s", r.Elapsed.Round(time.Millisecond), jobs[i].out, where)
 			ok++
 		}
 		lines = append(lines, shorten(line))
@@ -650,5 +736,6 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, terminal bool) int {
 	con := newConsole(stdout, stderr, terminal, false)
 	defer con.close()
 	j := job{in: "demo.ipynb", out: "demo-executed.ipynb"}
-	return report(execute(ctx, ref.Client, serverFiles{ref.Client}, j, options{onServer: true}, con), con.stderr())
+	sources := []nbexec.KernelSource{nbserv.KernelSource{Client: ref.Client}}
+	return report(execute(ctx, ref.Client, sources, serverFiles{ref.Client}, []job{j}, options{onServer: true, jobs: 1}, con)[0].Err, con.stderr())
 }
