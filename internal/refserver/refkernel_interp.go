@@ -236,6 +236,12 @@ func newInterp() (*interp, error) {
 		}
 		return py.Call(origIter, args, kwargs)
 	})
+	origBuild := b["__build_class__"]
+	b["__build_class__"] = method("__build_class__", func(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		return buildClass(origBuild, args, kwargs)
+	})
+	b["isinstance"] = method("isinstance", instanceBuiltin("isinstance", false))
+	b["issubclass"] = method("issubclass", instanceBuiltin("issubclass", true))
 	b[sizeName] = sizeGuard{}
 	b[fstrName] = method(fstrName, fstrJoin)
 	b[fmtName] = method(fmtName, fmtField)
