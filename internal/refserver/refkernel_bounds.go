@@ -247,14 +247,30 @@ func builtinPow(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 // minutes.
 const maxIntStrDigits = 4300
 
-// The constructors int() and bytes() are gpython's types' New functions,
+// The constructors int(), bytes() and str() are gpython's types' New functions,
 // called from Go wherever the types are (an alias, a subclass, map(int,
 // ...)), so the instrumentation cannot put a check before them; they are
 // wrapped once, when this package is initialised, before any kernel runs,
 // and never changed again. The wrappers keep no state: every kernel sees
 // the same bounds.
 func init() {
-	intNew, bytesNew := py.IntType.New, py.BytesType.New
+	intNew, bytesNew, strNew := py.IntType.New, py.BytesType.New, py.StringType.New
+	py.StringType.New = func(t *py.Type, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		// str() of a container recursed in Go as deep as the data is
+		// nested (a Go stack overflow ends the server); objStr stops at
+		// maxReprDepth, and writes floats inside as CPython does.
+		if len(args) == 1 && len(kwargs) == 0 && t == py.StringType {
+			switch args[0].(type) {
+			case *py.List, py.Tuple, py.StringDict:
+				s, err := objStr(args[0])
+				if err != nil {
+					return nil, err
+				}
+				return py.String(s), nil
+			}
+		}
+		return strNew(t, args, kwargs)
+	}
 	py.IntType.New = func(t *py.Type, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 		if err := checkIntString(args, kwargs); err != nil {
 			return nil, err
