@@ -298,16 +298,11 @@ func checkIntString(args py.Tuple, kwargs py.StringDict) error {
 	if len(args) == 0 {
 		return nil
 	}
-	var s string
-	switch x := args[0].(type) {
-	case py.String:
-		s = string(x)
-	case py.Bytes:
-		s = string(x)
-	default:
-		return nil
+	s, ok := args[0].(py.String)
+	if b, isBytes := args[0].(py.Bytes); isBytes {
+		s, ok = py.String(b), true
 	}
-	if len(s) <= maxIntStrDigits {
+	if !ok || len(s) <= maxIntStrDigits {
 		return nil
 	}
 	var base py.Object = py.Int(10)
@@ -320,7 +315,7 @@ func checkIntString(args py.Tuple, kwargs py.StringDict) error {
 	if !ok {
 		return nil // gpython's own error
 	}
-	t := strings.TrimLeft(strings.TrimSpace(s), "+-")
+	t := strings.TrimLeft(strings.TrimSpace(string(s)), "+-")
 	if b == 0 && len(t) > 1 && t[0] == '0' && strings.ContainsRune("xXoObB", rune(t[1])) {
 		return nil // base 16, 8 or 2
 	}
