@@ -619,12 +619,8 @@ func pythonString(s string) string {
 			b.WriteString(`\r`)
 		case r >= ' ' && r < 0x7f:
 			b.WriteRune(r)
-		case r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x10000:
-			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
+			pyrepr.WriteEscape(&b, r)
 		}
 	}
 	b.WriteByte('"')

@@ -26,3 +26,26 @@ func Float(f float64) string {
 	}
 	return s
 }
+
+// WriteEscape writes r as Python writes a character its string repr and
+// unicode_escape codec cannot show: \xhh below U+0100, \uhhhh below
+// U+10000, else \Uhhhhhhhh, with lowercase hex digits. Each quoter decides
+// which characters need it; this is the part they share.
+func WriteEscape(b *strings.Builder, r rune) {
+	const hex = "0123456789abcdef"
+	var n int
+	switch {
+	case r < 0x100:
+		b.WriteString(`\x`)
+		n = 2
+	case r < 0x10000:
+		b.WriteString(`\u`)
+		n = 4
+	default:
+		b.WriteString(`\U`)
+		n = 8
+	}
+	for i := n - 1; i >= 0; i-- {
+		b.WriteByte(hex[(uint32(r)>>(4*uint(i)))&0xf])
+	}
+}

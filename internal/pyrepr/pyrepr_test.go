@@ -2,6 +2,7 @@ package pyrepr
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -21,5 +22,17 @@ func TestFloat(t *testing.T) {
 		if got := Float(c.f); got != c.want {
 			t.Errorf("Float(%v) = %q, want %q", c.f, got, c.want)
 		}
+	}
+}
+
+// TestWriteEscape: the escapes CPython 3 writes (python3 -c
+// 'print(ascii("\x07\x7f\xe9\u20ac\U0001f600"))').
+func TestWriteEscape(t *testing.T) {
+	var b strings.Builder
+	for _, r := range []rune{0, 7, 0x7f, 0xe9, 0x20ac, 0xffff, 0x1f600, 0x10ffff} {
+		WriteEscape(&b, r)
+	}
+	if got, want := b.String(), `\x00\x07\x7f\xe9\u20ac\uffff\U0001f600\U0010ffff`; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }

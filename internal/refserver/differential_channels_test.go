@@ -113,6 +113,10 @@ func TestDifferentialChannels(t *testing.T) {
 		"print(1)\nprint(2)\nprint(3)\nprint(4)\nprint(5)\nprint(6)\nprint(7)\nprint(8)\nprint(9)\nprint(10)\nprint(11)\nraise RuntimeError(\"r\")\n1",
 		`1+1;`, `print(1); raise ValueError("a; b")`, "pass\nTrue\nFalse\nNone", `import time; time.sleep(0.2)`,
 		"import time\n\ntime.sleep(0.1)\n'done'", `"x" * 3 + 'y'`, `(1 + 2) * 3`, `10 * 0.1`,
+		`x = 3; w = 7; name = 'héllo'`, `f'{x!r:>{w}}|{name!a}|{x=}|{{x}}|{3.14159:.2f}|{name:^9}|{12345678:,}|{x = !s:<3}|'`,
+		"print(f\"{'a' + 'b'}\", rf'\\d{x}', F'''{x}\n{w}''', f'{x:#x} {-42:+06d} {0.5:%}')  # f'{'",
+		"class MyError(Exception): pass\nraise MyError('boom')",
+		"try:\n    raise MyError('x')\nexcept Exception as e:\n    print(type(e).__name__, isinstance(e, MyError), issubclass(MyError, Exception), e)",
 	} {
 		compare(t, "execute "+code, peers, func(p *chanPeer) trace { return p.exec(code) })
 	}

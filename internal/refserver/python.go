@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/nbserv/go-nbserv/internal/pyrepr"
 )
 
 // bindError is SQLite refusing a value Python's sqlite3 binds: the
@@ -212,12 +214,8 @@ func pyStrRepr(s string) string {
 			b.WriteString(`\r`)
 		case r == ' ' || unicode.IsPrint(r):
 			b.WriteRune(r)
-		case r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x10000:
-			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
+			pyrepr.WriteEscape(&b, r)
 		}
 	}
 	b.WriteByte(q)

@@ -17,6 +17,7 @@ package refserver
 
 import (
 	"math/big"
+	"strings"
 
 	"github.com/go-python/gpython/py"
 )
@@ -237,4 +238,93 @@ func builtinPow(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 		return nil, err
 	}
 	return powOp(v, w, z)
+}
+
+// maxIntStrDigits is CPython's (3.11+) default sys.get_int_max_str_digits():
+// int() of a longer decimal string is a ValueError. gpython parses in one
+// Go call whose time grows with the square of the digits, out of the
+// instrumentation's reach: int('9' * 2**23) held the shell worker for
+// minutes.
+const maxIntStrDigits = 4300
+
+// The constructors int(), bytes() and str() are gpython's types' New functions,
+// called from Go wherever the types are (an alias, a subclass, map(int,
+// ...)), so the instrumentation cannot put a check before them; they are
+// wrapped once, when this package is initialised, before any kernel runs,
+// and never changed again. The wrappers keep no state: every kernel sees
+// the same bounds.
+func init() {
+	intNew, bytesNew, strNew := py.IntType.New, py.BytesType.New, py.StringType.New
+	py.StringType.New = func(t *py.Type, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		// str() of a container recursed in Go as deep as the data is
+		// nested (a Go stack overflow ends the server); objStr stops at
+		// maxReprDepth, and writes floats inside as CPython does.
+		if len(args) == 1 && len(kwargs) == 0 && t == py.StringType {
+			switch args[0].(type) {
+			case *py.List, py.Tuple, py.StringDict:
+				s, err := objStr(args[0])
+				if err != nil {
+					return nil, err
+				}
+				return py.String(s), nil
+			}
+		}
+		return strNew(t, args, kwargs)
+	}
+	py.IntType.New = func(t *py.Type, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		if err := checkIntString(args, kwargs); err != nil {
+			return nil, err
+		}
+		return intNew(t, args, kwargs)
+	}
+	py.BytesType.New = func(t *py.Type, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		// bytes(n) makes n zero bytes in one Go allocation: bytes(10**10)
+		// was a Go out-of-memory, fatal to the server.
+		if len(args) == 1 && len(kwargs) == 0 {
+			if _, isBool := args[0].(py.Bool); !isBool && intBits(args[0]) >= 0 {
+				if n, ok := intValue(args[0]); ok && n > maxSeqItems {
+					return nil, errTooBig()
+				}
+			}
+		}
+		return bytesNew(t, args, kwargs)
+	}
+}
+
+// checkIntString refuses int(s) and int(s, base) of a string with more
+// than maxIntStrDigits digits in a base that is not a power of two, with
+// CPython's error.
+func checkIntString(args py.Tuple, kwargs py.StringDict) error {
+	if len(args) == 0 {
+		return nil
+	}
+	s, ok := args[0].(py.String)
+	if b, isBytes := args[0].(py.Bytes); isBytes {
+		s, ok = py.String(b), true
+	}
+	if !ok || len(s) <= maxIntStrDigits {
+		return nil
+	}
+	var base py.Object = py.Int(10)
+	if len(args) > 1 {
+		base = args[1]
+	} else if b, ok := kwargs["base"]; ok {
+		base = b
+	}
+	b, ok := intValue(base)
+	if !ok {
+		return nil // gpython's own error
+	}
+	t := strings.TrimLeft(strings.TrimSpace(string(s)), "+-")
+	if b == 0 && len(t) > 1 && t[0] == '0' && strings.ContainsRune("xXoObB", rune(t[1])) {
+		return nil // base 16, 8 or 2
+	}
+	if b != 0 && b&(b-1) == 0 {
+		return nil // a power of two: linear
+	}
+	digits := len(t) - strings.Count(t, "_")
+	if digits > maxIntStrDigits {
+		return py.ExceptionNewf(py.ValueError, "Exceeds the limit (%d digits) for integer string conversion: value has %d digits; use sys.set_int_max_str_digits() to increase the limit", maxIntStrDigits, digits)
+	}
+	return nil
 }

@@ -236,7 +236,15 @@ func newInterp() (*interp, error) {
 		}
 		return py.Call(origIter, args, kwargs)
 	})
+	origBuild := b["__build_class__"]
+	b["__build_class__"] = method("__build_class__", func(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		return buildClass(origBuild, args, kwargs)
+	})
+	b["isinstance"] = method("isinstance", instanceBuiltin("isinstance", false))
+	b["issubclass"] = method("issubclass", instanceBuiltin("issubclass", true))
 	b[sizeName] = sizeGuard{}
+	b[fstrName] = method(fstrName, fstrJoin)
+	b[fmtName] = method(fmtName, fmtField)
 	b["pow"] = method("pow", builtinPow)
 	b["print"] = method("print", ip.print)
 	b["input"] = method("input", ip.input)
@@ -579,6 +587,13 @@ func (ip *interp) compileCell(code string, count int, mode py.CompileMode) (*com
 	ip.seq++
 	name := fmt.Sprintf("<cell-%d>", ip.seq)
 	lines := sourceLines(code)
+	// What runs is the cell with its f-strings rewritten, line for line;
+	// tracebacks quote the user's lines.
+	code, err := transformFstrings(code)
+	if err != nil {
+		return nil, err
+	}
+	runLines := sourceLines(code)
 	in, tree, err := instrument(code, mode)
 	if err != nil {
 		return nil, err
@@ -599,13 +614,13 @@ func (ip *interp) compileCell(code string, count int, mode py.CompileMode) (*com
 		body = m.Body
 	}
 	if n := len(body); n > 0 {
-		if e, ok := body[n-1].(*ast.ExprStmt); ok && e.Lineno >= 1 && e.Lineno <= len(lines) {
-			head := strings.Join(lines[:e.Lineno-1], "\n")
+		if e, ok := body[n-1].(*ast.ExprStmt); ok && e.Lineno >= 1 && e.Lineno <= len(runLines) {
+			head := strings.Join(runLines[:e.Lineno-1], "\n")
 			if e.Lineno > 1 {
 				head += "\n"
 			}
-			head += lines[e.Lineno-1][:min(e.ColOffset, len(lines[e.Lineno-1]))]
-			tail := lastExprName + " = " + strings.Join(append([]string{lines[e.Lineno-1][min(e.ColOffset, len(lines[e.Lineno-1])):]}, lines[e.Lineno:]...), "\n")
+			head += runLines[e.Lineno-1][:min(e.ColOffset, len(runLines[e.Lineno-1]))]
+			tail := lastExprName + " = " + strings.Join(append([]string{runLines[e.Lineno-1][min(e.ColOffset, len(runLines[e.Lineno-1])):]}, runLines[e.Lineno:]...), "\n")
 			inHead, _, err1 := instrument(head, py.ExecMode)
 			inTail, _, err2 := instrument(tail, py.ExecMode)
 			if err1 == nil && err2 == nil {

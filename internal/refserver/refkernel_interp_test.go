@@ -447,3 +447,31 @@ func TestRefKernelHeapBound(t *testing.T) {
 		ip.main.Globals = py.StringDict{} // the garbage goes before the next one
 	}
 }
+
+// TestRefKernelConstructorBounds: bytes(10**10) was a Go out-of-memory
+// (fatal to the server and every kernel in it), int('9' * 2**23) held
+// the shell worker for minutes, str() of nested data recursed in Go as
+// deep as the data (3,000,000 deep overflows the Go stack, fatal too;
+// 100,000 shows the recursion without it); each is now CPython's error,
+// the kernel alive, and their neighbours short of the bounds still work.
+func TestRefKernelConstructorBounds(t *testing.T) {
+	f := newChanFixture(t)
+	c := f.dial(f.kernel(), "s")
+	for _, tc := range []struct{ code, result, err string }{
+		{code: "bytes(10**10)", err: "MemoryError: "},
+		{code: "b = bytes; b(10**12)", err: "MemoryError: "},
+		{code: "bytes(1000) == bytes(1000), bytes(3), bytes(-1 + 1)", result: "(True, b'\\x00\\x00\\x00', b'')"},
+		{code: "int('9' * 2**23)", err: "ValueError: Exceeds the limit (4300 digits) for integer string conversion: value has 8388608 digits; use sys.set_int_max_str_digits() to increase the limit"},
+		{code: "int(' -' + '1' * 4301)", err: "ValueError: Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; use sys.set_int_max_str_digits() to increase the limit"},
+		{code: "[int('7' * 4301, 8) > 0, int('0x' + 'f' * 5000, 0) > 0, len(str(int('9' * 4300)))]", result: "[True, True, 4300]"},
+		{code: "list(map(int, ['9' * 5000]))", err: "ValueError: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits; use sys.set_int_max_str_digits() to increase the limit"},
+		{code: "x = []\nfor i in range(100000):\n    x = [x]\nstr(x)", err: "RuntimeError: maximum recursion depth exceeded while getting the repr of an object"},
+		{code: "str([0.1, (1,), {'a': 1e16}]), str(1.5), str('s'), str(b'b')", result: `("[0.1, (1,), {'a': 1e+16}]", '1.5', 's', "b'b'")`},
+		{code: "1 + 1", result: "2"},
+	} {
+		_, r, e := outcome(run(t, c, tc.code))
+		if r != tc.result || e != tc.err {
+			t.Errorf("%q: got result %q error %q, want %q %q", tc.code, r, e, tc.result, tc.err)
+		}
+	}
+}

@@ -6,7 +6,6 @@ package refserver
 // gpython's (refkernel_interp.go).
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"unicode"
@@ -196,16 +195,10 @@ func pyReprStr(s string) string {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x7f || unicode.IsPrint(r):
+		case r >= 0x20 && r < 0x7f || r > 0x7f && unicode.IsPrint(r):
 			b.WriteRune(r)
-		case r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x10000:
-			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
+			pyrepr.WriteEscape(&b, r)
 		}
 	}
 	b.WriteByte(q)

@@ -61,6 +61,10 @@ func TestHighlightMatchesIPython(t *testing.T) {
 		{`print("a")  # trailing`, span{}, "\x1b[38;5;28mprint\x1b[39m(\x1b[38;5;124m\"\x1b[39m\x1b[38;5;124ma\x1b[39m\x1b[38;5;124m\"\x1b[39m)  \x1b[38;5;66;03m# trailing\x1b[39;00m"},
 		{`1+1`, span{}, "\x1b[38;5;241m1\x1b[39m\x1b[38;5;241m+\x1b[39m\x1b[38;5;241m1\x1b[39m"},
 		{`True`, span{}, "\x1b[38;5;28;01mTrue\x1b[39;00m"},
+		// Pygments' Name.Function and Name.Class (python3 -c 'import pygments, ...; pygments.highlight(line,
+		// PythonLexer(), Terminal256Formatter(style="default"))').
+		{`def f(x): pass`, span{}, "\x1b[38;5;28;01mdef\x1b[39;00m \x1b[38;5;21mf\x1b[39m(x): \x1b[38;5;28;01mpass\x1b[39;00m"},
+		{`class A(Exception): pass`, span{}, "\x1b[38;5;28;01mclass\x1b[39;00m \x1b[38;5;21;01mA\x1b[39;00m(\x1b[38;5;167;01mException\x1b[39;00m): \x1b[38;5;28;01mpass\x1b[39;00m"},
 		{`if not self._allow_stdin:`, span{}, "\x1b[38;5;28;01mif\x1b[39;00m \x1b[38;5;129;01mnot\x1b[39;00m \x1b[38;5;28mself\x1b[39m\x1b[38;5;241m.\x1b[39m_allow_stdin:"},
 	} {
 		if got := highlight(c.line, c.hl); got != c.want {

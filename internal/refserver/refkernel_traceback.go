@@ -179,6 +179,7 @@ const (
 	tcString
 	tcEscape
 	tcComment
+	tcFunction
 )
 
 var tokColour = map[tokClass]struct {
@@ -188,7 +189,7 @@ var tokColour = map[tokClass]struct {
 	tcKeyword: {"38;5;28", "01"}, tcOpWord: {"38;5;129", "01"}, tcBuiltin: {"38;5;28", ""},
 	tcException: {"38;5;167", "01"}, tcNamespace: {"38;5;21", "01"}, tcNumber: {"38;5;241", ""},
 	tcOperator: {"38;5;241", ""}, tcString: {"38;5;124", ""}, tcEscape: {"38;5;130", "01"},
-	tcComment: {"38;5;66", "03"},
+	tcComment: {"38;5;66", "03"}, tcFunction: {"38;5;21", ""},
 }
 
 // hlTok is a piece of a line as the highlighter colours it.
@@ -262,6 +263,7 @@ func setOf(words ...string) map[string]bool {
 func hlTokens(line string) []hlTok {
 	var out []hlTok
 	afterImport := false
+	prev := "" // the name before this one, if only spaces came between
 	for _, t := range lexLine(line) {
 		switch t.kind {
 		case lexString:
@@ -273,6 +275,10 @@ func hlTokens(line string) []hlTok {
 			switch {
 			case afterImport:
 				class = tcNamespace
+			case prev == "class":
+				class = tcNamespace // Pygments' Name.Class: bold blue, as a namespace
+			case prev == "def":
+				class = tcFunction
 			case pyOpWords[word]:
 				class = tcOpWord
 			case pyKeywords[word]:
@@ -283,11 +289,13 @@ func hlTokens(line string) []hlTok {
 				class = tcBuiltin
 			}
 			afterImport = word == "import" || word == "from"
+			prev = word
 			out = append(out, hlTok{t.start, t.end, class})
 			continue
 		}
 		if t.kind != lexSpace {
 			afterImport = false
+			prev = ""
 		}
 		class := map[lexKind]tokClass{lexNumber: tcNumber, lexOp: tcOperator, lexComment: tcComment}[t.kind]
 		out = append(out, hlTok{t.start, t.end, class})
