@@ -108,7 +108,8 @@ type Result struct {
 	Elapsed time.Duration
 }
 
-// ErrNoKernelSource is returned by RunMany when it has jobs but no source.
+// ErrNoKernelSource is returned by RunMany when it has jobs but no source,
+// or a nil one among its sources.
 var ErrNoKernelSource = errors.New("nbexec: RunMany needs at least one kernel source")
 
 // defaultCleanupTimeout is ManyOptions.CleanupTimeout's zero value.
@@ -131,14 +132,21 @@ const defaultCleanupTimeout = 30 * time.Second
 // deleted before RunMany returns.
 //
 // It returns one Result per job, in the jobs' order, and an error only
-// for arguments it cannot run (no source); each job's failure is in its
-// Result.
+// for arguments it cannot run (no source, or a nil one); each job's
+// failure is in its Result.
 func RunMany(ctx context.Context, jobs []Job, sources []KernelSource, opts ManyOptions) ([]Result, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
 	if len(sources) == 0 {
 		return nil, ErrNoKernelSource
+	}
+	for i, s := range sources {
+		if s == nil {
+			// Said before any kernel starts: a worker that reached it would
+			// panic, ending the program with the other kernels running.
+			return nil, fmt.Errorf("%w: sources[%d] is nil", ErrNoKernelSource, i)
+		}
 	}
 	if opts.CleanupTimeout <= 0 {
 		opts.CleanupTimeout = defaultCleanupTimeout
