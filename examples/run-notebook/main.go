@@ -69,6 +69,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path"
@@ -396,6 +397,12 @@ func readServers(name string, target func(string) nbserv.Config) ([]nbserv.Confi
 		case 1, 2:
 		default:
 			return nil, fmt.Errorf("%s:%d: want URL [TOKEN]", name, n+1)
+		}
+		// The client would quote a malformed URL in its error; what stands
+		// there may be a token (on a line of its own, or before its URL),
+		// so the file's error names the line only.
+		if u, err := url.Parse(fields[0]); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			return nil, fmt.Errorf("%s:%d: the first field is not an http or https URL; want URL [TOKEN]", name, n+1)
 		}
 		cfg := target(fields[0])
 		if len(fields) == 2 {
