@@ -444,6 +444,10 @@ func describe(err error) string {
 		return fmt.Sprintf("cannot set parameters: %v", lang)
 	case atCell && errors.As(err, &limit):
 		return fmt.Sprintf("cell %d: outputs were lost: %v", ce.Index+1, limit)
+	case atCell && errors.Is(err, kernel.ErrOutputMayBeLost):
+		// Before the exception: it stopped the run even where the
+		// exception was allowed, and the output it lost is why.
+		return fmt.Sprintf("cell %d: %v", ce.Index+1, ce.Err)
 	case atCell && errors.As(err, &kerr):
 		return fmt.Sprintf("cell %d raised %s: %s\n%s", ce.Index+1, kerr.Ename, kerr.Evalue, shorten(kerr.PlainTraceback()))
 	case atCell:
