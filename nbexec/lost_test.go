@@ -128,13 +128,15 @@ func (r *dropRelay) dropping(data []byte) bool {
 func TestRunFailsOnALostOutputEvenWhenTheCellsErrorIsAllowed(t *testing.T) {
 	for name, allowed := range map[string]bool{"allowed": true, "not allowed": false} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			srv := nbservtest.NewServer(t)
 			// The sleep leaves the cell running while the relay cuts the
-			// socket, so that its error, reply and idle status come on the
-			// restored socket (a bound of order, not of time: the Conn
-			// waits for the busy kernel however long the cut takes).
+			// socket (within moments of the lost output: seconds are a
+			// generous margin on a loaded machine), so that its error,
+			// reply and idle status come on the restored socket; the Conn
+			// waits for the busy kernel however long the restore takes.
 			srv.Script("cell", nbservtest.Stdout("before\n"), nbservtest.Stderr("lost\n"),
-				nbservtest.Sleep(time.Second), nbservtest.Error("ValueError", "boom"))
+				nbservtest.Sleep(3*time.Second), nbservtest.Error("ValueError", "boom"))
 			relay := newDropRelay(t, srv.URL, "lost\n")
 			prefix, err := url.Parse(srv.URL)
 			if err != nil {
