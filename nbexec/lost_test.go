@@ -146,17 +146,9 @@ func TestRunFailsOnALostOutputEvenWhenTheCellsErrorIsAllowed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			_, conn := startKernel(t, c)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			conn, err := c.Kernels.Connect(ctx, k.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
 			nb := nbformat.New(staleCell("cell"))
 			err = nbexec.Run(ctx, conn, nb, nbexec.Options{AllowErrors: allowed})
 			var ce *nbexec.CellError
