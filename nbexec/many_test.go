@@ -348,3 +348,16 @@ func TestRunManyCancelMidStartDeletesTheKernel(t *testing.T) {
 	}
 	noKernels(t, srvs)
 }
+
+// Two jobs of one notebook would both write its outputs at once: RunMany
+// refuses them before it starts any kernel.
+func TestRunManySharedNotebook(t *testing.T) {
+	srvs, sources := manyServers(t, 2)
+	nb := nbformat.New(nbformat.NewCodeCell("x"))
+	jobs := []nbexec.Job{{Name: "a", Notebook: nb}, {Name: "b", Notebook: nbformat.New()}, {Name: "c", Notebook: nb}}
+	results, err := nbexec.RunMany(context.Background(), jobs, sources, nbexec.ManyOptions{Workers: 3})
+	if !errors.Is(err, nbexec.ErrSharedNotebook) || !strings.Contains(err.Error(), "jobs 0 and 2") || results != nil {
+		t.Fatalf("RunMany with a notebook in two jobs: %v, %v", results, err)
+	}
+	noKernels(t, srvs)
+}
