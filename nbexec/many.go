@@ -39,7 +39,8 @@ type KernelSource interface {
 type Job struct {
 	// Name labels the notebook in its Result and errors (a file name).
 	Name string
-	// Notebook is the document to run; RunMany leaves the outputs in it.
+	// Notebook is the document to run; RunMany leaves the outputs in it,
+	// so each job has one of its own (ErrSharedNotebook).
 	Notebook *nbformat.Notebook
 	// Load, when set, is called by the worker that runs the job, before
 	// its kernel starts, instead of reading Notebook: the documents of a
@@ -108,8 +109,13 @@ type Result struct {
 	Elapsed time.Duration
 }
 
-// ErrNoKernelSource is returned by RunMany when it has jobs but no source.
+// ErrNoKernelSource is returned by RunMany when it has jobs but no source,
+// or a nil one among its sources.
 var ErrNoKernelSource = errors.New("nbexec: RunMany needs at least one kernel source")
+
+// ErrSharedNotebook is returned by RunMany when two jobs have one
+// Notebook: both runs would write its outputs at once.
+var ErrSharedNotebook = errors.New("nbexec: two jobs share a notebook")
 
 // defaultCleanupTimeout is ManyOptions.CleanupTimeout's zero value.
 const defaultCleanupTimeout = 30 * time.Second
@@ -131,14 +137,31 @@ const defaultCleanupTimeout = 30 * time.Second
 // deleted before RunMany returns.
 //
 // It returns one Result per job, in the jobs' order, and an error only
-// for arguments it cannot run (no source); each job's failure is in its
-// Result.
+// for arguments it cannot run (no source, or a nil one; two jobs of one
+// Notebook); each job's failure is in its Result.
 func RunMany(ctx context.Context, jobs []Job, sources []KernelSource, opts ManyOptions) ([]Result, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
 	if len(sources) == 0 {
 		return nil, ErrNoKernelSource
+	}
+	for i, s := range sources {
+		if s == nil {
+			// Said before any kernel starts: a worker that reached it would
+			// panic, ending the program with the other kernels running.
+			return nil, fmt.Errorf("%w: sources[%d] is nil", ErrNoKernelSource, i)
+		}
+	}
+	seen := map[*nbformat.Notebook]int{}
+	for i, j := range jobs {
+		if j.Notebook == nil || j.Load != nil {
+			continue // Load's notebook is the caller's to keep apart
+		}
+		if first, dup := seen[j.Notebook]; dup {
+			return nil, fmt.Errorf("%w: jobs %d and %d", ErrSharedNotebook, first, i)
+		}
+		seen[j.Notebook] = i
 	}
 	if opts.CleanupTimeout <= 0 {
 		opts.CleanupTimeout = defaultCleanupTimeout

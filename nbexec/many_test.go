@@ -302,3 +302,62 @@ func TestRunManyLoadAndSave(t *testing.T) {
 		t.Errorf("no source: %v", err)
 	}
 }
+
+// A nil source is an argument RunMany cannot run: it says so before it
+// starts any kernel, rather than panicking in a worker (which would end
+// the program with the other workers' kernels left running).
+func TestRunManyNilSource(t *testing.T) {
+	srvs, sources := manyServers(t, 1)
+	results, err := nbexec.RunMany(context.Background(), manyJobs(4), []nbexec.KernelSource{sources[0], nil}, nbexec.ManyOptions{Workers: 2})
+	if !errors.Is(err, nbexec.ErrNoKernelSource) || results != nil {
+		t.Fatalf("RunMany with a nil source: %v, %v", results, err)
+	}
+	noKernels(t, srvs)
+}
+
+// cancelOnStart cancels the run as its kernel's start is under way.
+type cancelOnStart struct {
+	nbexec.KernelSource
+	cancel context.CancelFunc
+}
+
+func (s cancelOnStart) StartKernel(ctx context.Context, name, path string) (string, error) {
+	s.cancel()
+	return s.KernelSource.StartKernel(ctx, name, path)
+}
+
+// A cancel that comes while a kernel starts: the start finishes (on a
+// context the cancel does not reach), the job does not run, and the
+// kernel is deleted.
+func TestRunManyCancelMidStartDeletesTheKernel(t *testing.T) {
+	srvs, sources := manyServers(t, 1)
+	srvs[0].SetKernelStartDelay(200 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	results, err := nbexec.RunMany(ctx, manyJobs(3), []nbexec.KernelSource{cancelOnStart{sources[0], cancel}}, nbexec.ManyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		if !errors.Is(r.Err, context.Canceled) {
+			t.Errorf("job %d: %v", i, r.Err)
+		}
+	}
+	if results[0].KernelID == "" {
+		t.Errorf("job 0 started no kernel: %+v", results[0])
+	}
+	noKernels(t, srvs)
+}
+
+// Two jobs of one notebook would both write its outputs at once: RunMany
+// refuses them before it starts any kernel.
+func TestRunManySharedNotebook(t *testing.T) {
+	srvs, sources := manyServers(t, 2)
+	nb := nbformat.New(nbformat.NewCodeCell("x"))
+	jobs := []nbexec.Job{{Name: "a", Notebook: nb}, {Name: "b", Notebook: nbformat.New()}, {Name: "c", Notebook: nb}}
+	results, err := nbexec.RunMany(context.Background(), jobs, sources, nbexec.ManyOptions{Workers: 3})
+	if !errors.Is(err, nbexec.ErrSharedNotebook) || !strings.Contains(err.Error(), "jobs 0 and 2") || results != nil {
+		t.Fatalf("RunMany with a notebook in two jobs: %v, %v", results, err)
+	}
+	noKernels(t, srvs)
+}

@@ -92,7 +92,9 @@ var ErrCellTimeout = errors.New("nbexec: cell timed out")
 // and stops at the first exception.
 type Options struct {
 	// AllowErrors lets the run go on past every exception (nbclient's
-	// allow_errors); the error outputs stay in their cells.
+	// allow_errors); the error outputs stay in their cells. A cell that
+	// may also have lost an output (kernel.ErrOutputMayBeLost) stops the
+	// run all the same, as the allowed errors below do.
 	AllowErrors bool
 	// AllowErrorNames are exception class names (such as "ValueError")
 	// that do not stop the run, as nbclient's allow_error_names.
@@ -131,7 +133,7 @@ type Progress struct {
 // CellError is why Run stopped at a cell: the cell's exception
 // (*kernel.Error), ErrCellTimeout, an *IOPubLimitError, or the
 // connection's error (kernel.ErrKernelDead, kernel.ErrKernelRestarted,
-// the context's), matched through Unwrap.
+// kernel.ErrOutputMayBeLost, the context's), matched through Unwrap.
 type CellError struct {
 	// Index is the cell's index in the notebook's Cells.
 	Index int
@@ -302,8 +304,12 @@ func (r *run) cell(ctx context.Context, i int) (allowed, stop error) {
 		// The kernel's KeyboardInterrupt, if it came, is in the outputs.
 		err = errors.Join(fmt.Errorf("%w after %v", ErrCellTimeout, r.opts.CellTimeout), interruptErr)
 	}
+	// An allowed exception allows the exception alone: a cell that raised
+	// and may also have lost an output (its socket was replaced while it
+	// ran) stops the run, or the notebook would be saved as complete
+	// without it.
 	var kerr *kernel.Error
-	if errors.As(err, &kerr) && !timedOut() && limit == nil && r.allows(cell, kerr) {
+	if errors.As(err, &kerr) && !errors.Is(err, kernel.ErrOutputMayBeLost) && !timedOut() && limit == nil && r.allows(cell, kerr) {
 		return err, nil
 	}
 	return nil, errors.Join(limit, err)

@@ -48,17 +48,24 @@ func newTestKernel(t *testing.T) *testKernel {
 		tk.ran = append(tk.ran, code)
 		return tk.scripts[code], true // an unscripted cell does nothing
 	})
+	tk.id, tk.conn = startKernel(t, tk.srv.Client)
+	return tk
+}
+
+// startKernel starts a kernel with c and connects to it, the Conn closed
+// at the end of t.
+func startKernel(t *testing.T, c *nbserv.Client) (id string, conn *kernel.Conn) {
+	t.Helper()
 	ctx := context.Background()
-	k, err := tk.srv.Client.Kernels.Start(ctx, nbserv.StartKernelRequest{})
+	k, err := c.Kernels.Start(ctx, nbserv.StartKernelRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk.id = k.ID
-	if tk.conn, err = tk.srv.Client.Kernels.Connect(ctx, k.ID); err != nil {
+	if conn, err = c.Kernels.Connect(ctx, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = tk.conn.Close() })
-	return tk
+	t.Cleanup(func() { _ = conn.Close() })
+	return k.ID, conn
 }
 
 // executed returns the code of the executions the kernel received.

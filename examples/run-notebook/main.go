@@ -69,6 +69,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path"
@@ -397,6 +398,12 @@ func readServers(name string, target func(string) nbserv.Config) ([]nbserv.Confi
 		default:
 			return nil, fmt.Errorf("%s:%d: want URL [TOKEN]", name, n+1)
 		}
+		// The client would quote a malformed URL in its error; what stands
+		// there may be a token (on a line of its own, or before its URL),
+		// so the file's error names the line only.
+		if u, err := url.Parse(fields[0]); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			return nil, fmt.Errorf("%s:%d: the first field is not an http or https URL; want URL [TOKEN]", name, n+1)
+		}
 		cfg := target(fields[0])
 		if len(fields) == 2 {
 			cfg.Token = nbserv.NewSecret(fields[1])
@@ -437,6 +444,10 @@ func describe(err error) string {
 		return fmt.Sprintf("cannot set parameters: %v", lang)
 	case atCell && errors.As(err, &limit):
 		return fmt.Sprintf("cell %d: outputs were lost: %v", ce.Index+1, limit)
+	case atCell && errors.Is(err, kernel.ErrOutputMayBeLost):
+		// Before the exception: it stopped the run even where the
+		// exception was allowed, and the output it lost is why.
+		return fmt.Sprintf("cell %d: %v", ce.Index+1, ce.Err)
 	case atCell && errors.As(err, &kerr):
 		return fmt.Sprintf("cell %d raised %s: %s\n%s", ce.Index+1, kerr.Ename, kerr.Evalue, shorten(kerr.PlainTraceback()))
 	case atCell:

@@ -141,6 +141,16 @@ func TestSeveralServersUsageErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(a.URL+" s3cret-tok extra\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A token on a line of its own, or before its URL, is where a URL is
+	// read: the error must not quote it as a URL either.
+	split := filepath.Join(dir, "split")
+	if err := os.WriteFile(split, []byte(a.URL+"\ns3cret-tok\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	swapped := filepath.Join(dir, "swapped")
+	if err := os.WriteFile(swapped, []byte("# comment\ns3cret-tok "+a.URL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	empty := filepath.Join(dir, "empty")
 	if err := os.WriteFile(empty, []byte("# none\n\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -154,6 +164,8 @@ func TestSeveralServersUsageErrors(t *testing.T) {
 		{[]string{"-servers", serversFile(t, a, b), in, in + ".out"}, "give -d OUTDIR"},
 		{[]string{"-url", a.URL, "-url", b.URL, "-server", "-d", "out", "a.ipynb"}, "-server reads and writes notebooks on one server"},
 		{[]string{"-servers", bad, "-d", out, in}, bad + ":1: want URL [TOKEN]"},
+		{[]string{"-servers", split, "-d", out, in}, split + ":2: the first field is not an http or https URL"},
+		{[]string{"-servers", swapped, "-d", out, in}, swapped + ":2: the first field is not an http or https URL"},
 		{[]string{"-servers", empty, "-d", out, in}, "names no server"},
 		{[]string{"-servers", filepath.Join(dir, "missing"), "-d", out, in}, "-servers: "},
 		{[]string{"-kernel-env", "KERNEL_USERNAME", "-url", a.URL, in, in + ".out"}, "want NAME=VALUE"},
