@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -365,11 +364,10 @@ func newDiffPeers(t *testing.T) (jupyter, ref *peer, srv *Server) {
 		t.Fatal(err)
 	}
 	srv = New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration()})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
+	hs, refClient := newDiffServer(t, srv)
 	prefix := strings.TrimSuffix(u.Path, "/") + "/"
-	jupyter = &peer{t: t, origin: u.Scheme + "://" + u.Host, prefix: prefix, token: token, vars: map[string]string{"TOKEN": token}}
-	ref = &peer{t: t, origin: hs.URL, prefix: prefix, token: token, vars: map[string]string{"TOKEN": token}}
+	jupyter = &peer{t: t, client: jupyterClient(t), origin: u.Scheme + "://" + u.Host, prefix: prefix, token: token, vars: map[string]string{"TOKEN": token}}
+	ref = &peer{t: t, client: refClient, origin: hs.URL, prefix: prefix, token: token, vars: map[string]string{"TOKEN": token}}
 
 	sessions, kernels := jupyter.ids("api/sessions"), jupyter.ids("api/kernels")
 	if len(sessions) > 0 || len(kernels) > 0 {
@@ -383,6 +381,7 @@ func newDiffPeers(t *testing.T) (jupyter, ref *peer, srv *Server) {
 
 type peer struct {
 	t                     *testing.T
+	client                *http.Client // trusts the peer's certificate over TLS (newDiffServer, jupyterClient)
 	origin, prefix, token string
 	vars                  map[string]string
 }
@@ -446,7 +445,7 @@ func (p *peer) do(st diffStep) exchange {
 			req.Header.Add(k, p.expand(v))
 		}
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: p.client.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	defer client.CloseIdleConnections()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -499,7 +498,7 @@ func (p *peer) cleanup() {
 	if left := p.ids("api/kernels"); len(left) > 0 {
 		p.t.Errorf("cleanup: %d kernels still running", len(left))
 	}
-	http.DefaultClient.CloseIdleConnections()
+	p.client.CloseIdleConnections()
 }
 
 func lookupPath(v any, path string) string {
