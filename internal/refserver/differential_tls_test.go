@@ -32,6 +32,7 @@ func newDiffServer(t testing.TB, h http.Handler) (*httptest.Server, *http.Client
 	var ts *httptest.Server
 	if diffOverTLS() {
 		ts = httptest.NewTLSServer(h)
+		t.Logf("both peers over TLS: the reference server at %s", ts.URL)
 	} else {
 		ts = httptest.NewServer(h)
 	}
