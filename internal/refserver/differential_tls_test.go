@@ -1,14 +1,14 @@
 package refserver
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/nbserv/go-nbserv/internal/trustpem"
 )
 
 // The differential tests reach both peers the same way: when the real
@@ -47,20 +47,15 @@ func newDiffServer(t testing.TB, h http.Handler) (*httptest.Server, *http.Client
 func jupyterClient(t testing.TB) *http.Client {
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(tr.CloseIdleConnections)
 	if ca := os.Getenv("NBSERV_JUPYTER_CA"); ca != "" {
-		b, err := os.ReadFile(ca)
-		if err != nil {
+		var err error
+		if tr, err = trustpem.Transport(ca); err != nil {
 			t.Fatalf("NBSERV_JUPYTER_CA: %v", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(b) {
-			t.Fatalf("NBSERV_JUPYTER_CA: no certificate in %s", ca)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	} else if diffOverTLS() {
 		t.Fatal("NBSERV_JUPYTER_URL is https but NBSERV_JUPYTER_CA is not set: WITH_JUPYTER_TLS=1 scripts/with-jupyter.sh sets both")
 	}
+	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
 
