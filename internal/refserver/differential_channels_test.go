@@ -31,7 +31,11 @@ import (
 // ids, dates and the engine id masked. Messages on different channels are
 // not ordered against each other: Jupyter forwards each ZMQ socket on its
 // own, and their interleaving varies from run to run (for example
-// execute_reply before or after the final idle status).
+// execute_reply before or after the final idle status). Over https both
+// peers speak TLS and wss:// (newDiffServer); through a hub
+// (scripts/with-jupyterhub.sh) the comparison is the same, the reference
+// server naming the hub user in headers (diffKernelUser,
+// docs/wire/jupyterhub.md HB41, HB42).
 func TestDifferentialChannels(t *testing.T) {
 	jurl := os.Getenv("NBSERV_JUPYTER_URL")
 	if jurl == "" {
