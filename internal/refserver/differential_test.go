@@ -247,14 +247,32 @@ func TestDifferentialConcurrentCreates(t *testing.T) {
 	srv.SetKernelStartDelay(300 * time.Millisecond)
 	const n = 3
 	count := func(p *peer) (sessions, kernels int) {
+		// The creates race only if each reaches the server before the
+		// first one's kernel has started (a few hundred ms). A TLS
+		// handshake, or a hub's check of the token, per request spread
+		// them further apart on a loaded machine (in CI: 2 sessions over
+		// TLS, 1 through a hub, in some runs). So each create goes on a
+		// connection of its own that an earlier request opened (and,
+		// through a hub, whose token the hub already checked), and all
+		// are released at once.
+		clients := make([]*http.Client, n)
+		for i := range clients {
+			tr := p.client.Transport.(*http.Transport).Clone()
+			defer tr.CloseIdleConnections()
+			clients[i] = &http.Client{Transport: tr}
+			p.sendWith(clients[i], "GET", "api/status", "")
+		}
+		start := make(chan struct{})
 		var wg sync.WaitGroup
-		for range n {
+		for _, c := range clients {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p.do(diffStep{method: "POST", path: "api/sessions", body: `{"path": "race/r.ipynb", "type": "notebook"}`})
+				<-start
+				p.sendWith(c, "POST", "api/sessions", `{"path": "race/r.ipynb", "type": "notebook"}`)
 			}()
 		}
+		close(start)
 		wg.Wait()
 		var list []map[string]any
 		json.Unmarshal([]byte(p.do(diffStep{method: "GET", path: "api/sessions"}).raw), &list)
@@ -468,6 +486,26 @@ func (p *peer) do(st diffStep) exchange {
 		ex.body = normalize(v, "")
 	}
 	return ex
+}
+
+// sendWith sends a request with the header token through c, keeping c's
+// connection open for its next request, and fails the test when no
+// answer comes; the answer is read and dropped.
+func (p *peer) sendWith(c *http.Client, method, path, body string) {
+	p.t.Helper()
+	req, err := http.NewRequest(method, p.origin+p.prefix+path, strings.NewReader(body))
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	req.Header.Set("Authorization", "token "+p.token)
+	resp, err := c.Do(req)
+	if err != nil {
+		p.t.Errorf("%s %s: %v", method, path, err)
+		return
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
 }
 
 // ids lists the ids the server has under a list route.
