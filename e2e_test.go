@@ -3,8 +3,6 @@ package nbserv_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -22,6 +20,7 @@ import (
 	"time"
 
 	nbserv "github.com/nbserv/go-nbserv"
+	"github.com/nbserv/go-nbserv/internal/trustpem"
 	"github.com/nbserv/go-nbserv/nbservtest"
 )
 
@@ -108,21 +107,17 @@ func newRefServer(t *testing.T, opts ...nbservtest.Option) *nbservtest.Server {
 // the system's roots.
 func e2eTransport(t testing.TB) *http.Transport {
 	t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(tr.CloseIdleConnections)
 	ca := os.Getenv("NBSERV_JUPYTER_CA")
 	if ca == "" {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		t.Cleanup(tr.CloseIdleConnections)
 		return tr
 	}
-	b, err := os.ReadFile(ca)
+	tr, err := trustpem.Transport(ca)
 	if err != nil {
 		t.Fatalf("NBSERV_JUPYTER_CA: %v", err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		t.Fatalf("NBSERV_JUPYTER_CA: no certificate in %s", ca)
-	}
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	t.Cleanup(tr.CloseIdleConnections)
 	return tr
 }
 

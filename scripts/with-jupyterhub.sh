@@ -30,13 +30,20 @@
 # killed.
 #
 # JUPYTERHUB_FROM=pypi runs a current JupyterHub instead of Debian's 3.0:
-# the pinned versions below from the Python package index, in a virtual
-# environment, behind configurable-http-proxy from npm, both kept in
-# ${XDG_CACHE_HOME:-~/.cache}/go-nbserv so that later runs reuse them.
+# the pinned version below from the Python package index, added to a copy
+# of scripts/jupyter2-env.sh's environment (made in a directory of its own,
+# every other package kept at that script's pins), behind
+# configurable-http-proxy from npm, both kept in
+# ${XDG_CACHE_HOME:-~/.cache}/go-nbserv so that later runs reuse them. The
+# single-user server and its kernels then run what WITH_JUPYTER_GENERATION=2
+# scripts/with-jupyter.sh runs (Debian's python3, Jupyter Server 2.21.1,
+# ipykernel 7.4.0 and the IPython pinned there, the environment's own
+# python3 kernelspec), the versions the reference server's generation 2
+# mirrors: the differential tests compare them (docs/wire/jupyterhub.md HB42).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pypi_pins="jupyterhub==6.1.1 jupyter-server==2.21.1 ipykernel==7.4.0 terminado==0.18.1"
+hub_pin="jupyterhub==6.1.1"
 npm_pin="configurable-http-proxy@5.3.0"
 
 if [ "$#" -eq 0 ]; then
@@ -48,13 +55,21 @@ singleuser=/usr/bin/jupyterhub-singleuser
 proxy_bin=configurable-http-proxy
 if [ "${JUPYTERHUB_FROM:-debian}" = pypi ]; then
   cache="${XDG_CACHE_HOME:-$HOME/.cache}/go-nbserv"
-  venv="$cache/jupyterhub-venv-$(echo "$pypi_pins" | md5sum | cut -c1-8)"
+  venv=$(NBSERV_VENV_DIR="$cache/${hub_pin/==/-}-server2" scripts/jupyter2-env.sh)
   chp="$cache/chp-${npm_pin##*@}"
   if [ ! -x "$venv/bin/jupyterhub-singleuser" ]; then
-    echo "with-jupyterhub: installing $pypi_pins into $venv" >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q $pypi_pins
+    (
+      flock 9 # jupyter2-env.sh's lock: one build of this environment at a time
+      if [ ! -x "$venv/bin/jupyterhub-singleuser" ]; then
+        echo "with-jupyterhub: installing $hub_pin into $venv" >&2
+        # What jupyter2-env.sh pinned stays as it is: JupyterHub's own
+        # dependencies come in beside it, or the install fails.
+        "$venv/bin/python" -m pip freeze >"$venv/constraints.txt"
+        PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --quiet --require-virtualenv \
+          -c "$venv/constraints.txt" "$hub_pin" >&2
+        "$venv/bin/python" -m pip check >&2
+      fi
+    ) 9>"$venv.lock"
   fi
   if [ ! -x "$chp/node_modules/.bin/configurable-http-proxy" ]; then
     echo "with-jupyterhub: installing $npm_pin into $chp" >&2

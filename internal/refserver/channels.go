@@ -129,7 +129,7 @@ func (c *conn) closeWith(code websocket.StatusCode) {
 func (c *conn) serverHeader(msgType string) []byte {
 	id := fmt.Sprintf("%s_%d_%d", c.session, c.s.pid(), c.n)
 	c.n++
-	return header(id, msgType, c.session, c.s.headerVersion(), time.Now())
+	return header(id, msgType, c.s.user, c.session, c.s.headerVersion(), time.Now())
 }
 
 // serverMsg is a message Jupyter Server itself writes to this connection.
@@ -203,7 +203,7 @@ func (s *Server) serveChannels(w http.ResponseWriter, r *http.Request, kernelID 
 		// connection; the kernel's status messages take it out of
 		// "starting".
 		rt.infoDone = true
-		parent := header(fmt.Sprintf("%s_%d_%d", session, s.pid(), 0), "kernel_info_request", session, s.headerVersion(), time.Now())
+		parent := header(fmt.Sprintf("%s_%d_%d", session, s.pid(), 0), "kernel_info_request", s.user, session, s.headerVersion(), time.Now())
 		s.setStatus(rt, "busy", parent)
 		s.setStatus(rt, "idle", parent)
 	}

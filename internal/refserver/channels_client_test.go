@@ -83,11 +83,18 @@ func (m wmsg) String() string {
 // dialChannels connects to base (an http URL ending in "/") + the kernel's
 // channels.
 func dialChannels(t testing.TB, base, token, kernelID, session string, v1 bool) (*wsClient, *http.Response, error) {
+	return dialChannelsVia(t, nil, base, token, kernelID, session, v1)
+}
+
+// dialChannelsVia is dialChannels through client (nil: the default one),
+// which for an https base trusts its server's certificate: the
+// WebSocket is then wss://.
+func dialChannelsVia(t testing.TB, client *http.Client, base, token, kernelID, session string, v1 bool) (*wsClient, *http.Response, error) {
 	u := strings.Replace(base, "http", "ws", 1) + "api/kernels/" + kernelID + "/channels"
 	if session != "" {
 		u += "?session_id=" + session
 	}
-	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+	opts := &websocket.DialOptions{HTTPClient: client, HTTPHeader: http.Header{}}
 	if token != "" {
 		opts.HTTPHeader.Set("Authorization", "token "+token)
 	}
@@ -109,7 +116,13 @@ func dialChannels(t testing.TB, base, token, kernelID, session string, v1 bool) 
 
 func mustDial(t testing.TB, base, token, kernelID, session string, v1 bool) *wsClient {
 	t.Helper()
-	c, _, err := dialChannels(t, base, token, kernelID, session, v1)
+	return mustDialVia(t, nil, base, token, kernelID, session, v1)
+}
+
+// mustDialVia is mustDial through client (dialChannelsVia).
+func mustDialVia(t testing.TB, client *http.Client, base, token, kernelID, session string, v1 bool) *wsClient {
+	t.Helper()
+	c, _, err := dialChannelsVia(t, client, base, token, kernelID, session, v1)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

@@ -108,9 +108,10 @@ func isoDate(t time.Time) string {
 	return t.Format("2006-01-02T15:04:05.000000Z")
 }
 
-// header builds a message header as jupyter_client's Session does.
-func header(msgID, msgType, session, version string, now time.Time) []byte {
-	return mustJSON(obj{{"msg_id", msgID}, {"msg_type", msgType}, {"username", "username"},
+// header builds a message header as jupyter_client's Session does, user
+// being its username (Options.User).
+func header(msgID, msgType, user, session, version string, now time.Time) []byte {
+	return mustJSON(obj{{"msg_id", msgID}, {"msg_type", msgType}, {"username", user},
 		{"session", session}, {"date", isoDate(now)}, {"version", version}})
 }
 

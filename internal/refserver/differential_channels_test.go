@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -32,7 +31,11 @@ import (
 // ids, dates and the engine id masked. Messages on different channels are
 // not ordered against each other: Jupyter forwards each ZMQ socket on its
 // own, and their interleaving varies from run to run (for example
-// execute_reply before or after the final idle status).
+// execute_reply before or after the final idle status). Over https both
+// peers speak TLS and wss:// (newDiffServer); through a hub
+// (scripts/with-jupyterhub.sh) the comparison is the same, the reference
+// server naming the hub user in headers (diffKernelUser,
+// docs/wire/jupyterhub.md HB41, HB42).
 func TestDifferentialChannels(t *testing.T) {
 	jurl := os.Getenv("NBSERV_JUPYTER_URL")
 	if jurl == "" {
@@ -43,17 +46,16 @@ func TestDifferentialChannels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration()})
-	ts := httptest.NewServer(ref)
-	defer ts.Close()
+	ref := New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration(), User: diffKernelUser(u)})
+	ts, refClient := newDiffServer(t, ref)
 	defer ref.Close()
 	ref.Script(commCode, MessageStep("comm_open", map[string]any{"data": map[string]any{"a": 1}, "comm_id": newID(),
 		"target_name": "t", "target_module": nil}, nil, [][]byte{[]byte("xyz"), {0, 1}}))
 
 	prefix := strings.TrimSuffix(u.Path, "/") + "/"
 	peers := []*chanPeer{
-		{t: t, name: "jupyter", base: u.Scheme + "://" + u.Host + prefix, token: token},
-		{t: t, name: "refserver", base: ts.URL + prefix, token: token, ref: ref},
+		{t: t, name: "jupyter", client: jupyterClient(t), base: u.Scheme + "://" + u.Host + prefix, token: token},
+		{t: t, name: "refserver", client: refClient, base: ts.URL + prefix, token: token, ref: ref},
 	}
 	for _, p := range peers {
 		defer p.cleanup()
@@ -63,7 +65,7 @@ func TestDifferentialChannels(t *testing.T) {
 	var attempts int
 	for _, p := range peers {
 		p.kernel = p.startKernel()
-		p.c = mustDial(t, p.base, token, p.kernel, "diff-a", false)
+		p.c = p.dial("diff-a", false)
 		msgs := p.c.quiet(1500 * time.Millisecond)
 		if p.ref == nil {
 			var late bool
@@ -324,7 +326,7 @@ func TestDifferentialChannels(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		away := p.model(p.kernel)
 		time.Sleep(2 * time.Second)
-		p.c = mustDial(t, p.base, p.token, p.kernel, "diff-a", false)
+		p.c = p.dial("diff-a", false)
 		msgs := p.c.quiet(1500 * time.Millisecond)
 		return p.normalize(msgs, id).unordered("iopub").with("away", away).with("back", p.model(p.kernel))
 	})
@@ -333,11 +335,11 @@ func TestDifferentialChannels(t *testing.T) {
 		p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
 		p.c.close()
 		time.Sleep(2 * time.Second)
-		p.c = mustDial(t, p.base, p.token, p.kernel, "diff-b", false)
+		p.c = p.dial("diff-b", false)
 		return p.normalize(p.c.quiet(1500 * time.Millisecond)).unordered("iopub")
 	})
 	compare(t, "two connections", peers, func(p *chanPeer) trace {
-		other := mustDial(t, p.base, p.token, p.kernel, "diff-c", false)
+		other := p.dial("diff-c", false)
 		first := p.normalize(other.quiet(time.Second)).unordered("iopub")
 		seen := p.normalize(p.c.quiet(time.Second)).unordered("iopub")
 		model := p.model(p.kernel)
@@ -351,7 +353,7 @@ func TestDifferentialChannels(t *testing.T) {
 	})
 	compare(t, "same session twice: the stale connection is closed", peers, func(p *chanPeer) trace {
 		before := p.model(p.kernel)
-		second := mustDial(t, p.base, p.token, p.kernel, p.c.session, false)
+		second := p.dial(p.c.session, false)
 		_, err := p.c.until2(5 * time.Second)
 		second.quiet(time.Second)
 		old := p.c
@@ -362,7 +364,7 @@ func TestDifferentialChannels(t *testing.T) {
 
 	// The v1 subprotocol.
 	compare(t, "v1 subprotocol", peers, func(p *chanPeer) trace {
-		v := mustDial(t, p.base, p.token, p.kernel, "diff-v1", true)
+		v := p.dial("diff-v1", true)
 		v.quiet(time.Second)
 		id := v.execute(`1+1`)
 		msgs := v.until(30*time.Second, finished(id, "execute_reply"))
@@ -390,7 +392,7 @@ func TestDifferentialChannels(t *testing.T) {
 			{"v1 text frame", true, websocket.MessageText, []byte(`{}`)},
 			{"too big", false, websocket.MessageText, bytes.Repeat([]byte("x"), MaxClientMessage+1)},
 		} {
-			c := mustDial(t, p.base, p.token, p.kernel, "diff-bad", bad.v1)
+			c := p.dial("diff-bad", bad.v1)
 			c.quiet(500 * time.Millisecond)
 			_ = c.ws.Write(ctxT(t), bad.typ, bad.data)
 			_, err := c.until2(5 * time.Second)
@@ -422,7 +424,7 @@ func TestDifferentialChannels(t *testing.T) {
 			for k, v := range h.header {
 				req.Header.Set(k, v)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := p.client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -473,7 +475,7 @@ func TestDifferentialChannels(t *testing.T) {
 		}
 		status, _ := p.rest("GET", "api/kernels/"+p.kernel)
 		dial := "connected"
-		if c, resp, err := dialChannels(t, p.base, p.token, p.kernel, "diff-a", false); err != nil {
+		if c, resp, err := dialChannelsVia(t, p.client, p.base, p.token, p.kernel, "diff-a", false); err != nil {
 			dial = fmt.Sprint(resp.StatusCode)
 		} else {
 			c.close()
@@ -485,6 +487,27 @@ func TestDifferentialChannels(t *testing.T) {
 		return p.normalize(msgs, id).afterShutdown().with("later", fmt.Sprint(len(later))).with("socket", state).
 			with("GET kernel", fmt.Sprint(status)).with("reconnect", dial)
 	})
+}
+
+// diffKernelUser is the username the real server's and its kernels'
+// message headers carry: jupyter_client's Session reads it from USER,
+// "username" when unset. Behind a hub (scripts/with-jupyterhub.sh sets
+// NBSERV_HUB_URL) the spawner sets USER to the user whose server u is,
+// /user/<name>/ (docs/wire/jupyterhub.md HB41); otherwise the server
+// inherited this test's environment from the script that started both.
+func diffKernelUser(u *url.URL) string {
+	if os.Getenv("NBSERV_HUB_URL") != "" {
+		if name, ok := strings.CutPrefix(u.Path, "/user/"); ok {
+			name, _, _ = strings.Cut(name, "/")
+			if n, err := url.PathUnescape(name); err == nil {
+				return n
+			}
+		}
+	}
+	if user, ok := os.LookupEnv("USER"); ok {
+		return user
+	}
+	return "username"
 }
 
 // jupyterNudge takes out of what a connection to a real server got first
@@ -536,6 +559,7 @@ const commCode = "from ipykernel.comm import Comm\nc = Comm(target_name=\"t\", d
 // chanPeer is one server of the comparison.
 type chanPeer struct {
 	t                 *testing.T
+	client            *http.Client // trusts the peer's certificate over TLS (newDiffServer, jupyterClient)
 	name, base, token string
 	ref               *Server
 	kernel            string
@@ -547,7 +571,7 @@ func (p *chanPeer) rest(method, path string) (int, string) {
 	p.t.Helper()
 	req, _ := http.NewRequest(method, p.base+path, nil)
 	req.Header.Set("Authorization", "token "+p.token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := p.client.Do(req)
 	if err != nil {
 		p.t.Fatalf("%s: %v", p.name, err)
 	}
@@ -700,11 +724,18 @@ func (p *chanPeer) cleanup() {
 	for _, id := range p.kernels {
 		req, _ := http.NewRequest("DELETE", p.base+"api/kernels/"+id, nil)
 		req.Header.Set("Authorization", "token "+p.token)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := p.client.Do(req); err == nil {
 			resp.Body.Close()
 		}
 	}
-	http.DefaultClient.CloseIdleConnections()
+	p.client.CloseIdleConnections()
+}
+
+// dial connects to the peer's kernel's channels with the session id
+// (mustDialVia through the peer's client).
+func (p *chanPeer) dial(session string, v1 bool) *wsClient {
+	p.t.Helper()
+	return mustDialVia(p.t, p.client, p.base, p.token, p.kernel, session, v1)
 }
 
 func set(k string, v any) func(map[string]any) { return func(m map[string]any) { m[k] = v } }

@@ -3,7 +3,6 @@ package refserver
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -55,15 +54,14 @@ func runContentsDifferential(t *testing.T, jurl, refRoot string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := httptest.NewServer(New(Options{Token: token, BaseURL: u.Path, ContentsRoot: refRoot, Generation: diffGeneration()}))
-	defer ref.Close()
+	ref, refClient := newDiffServer(t, New(Options{Token: token, BaseURL: u.Path, ContentsRoot: refRoot, Generation: diffGeneration()}))
 	var rb [4]byte
 	_, _ = rand.Read(rb[:])
 	dir := "diffc-" + hex.EncodeToString(rb[:])
 	vars := func() map[string]string { return map[string]string{"D": dir} }
 	prefix := strings.TrimSuffix(u.Path, "/") + "/"
-	jupyter := &peer{t: t, origin: u.Scheme + "://" + u.Host, prefix: prefix, token: token, vars: vars()}
-	refPeer := &peer{t: t, origin: ref.URL, prefix: prefix, token: token, vars: vars()}
+	jupyter := &peer{t: t, client: jupyterClient(t), origin: u.Scheme + "://" + u.Host, prefix: prefix, token: token, vars: vars()}
+	refPeer := &peer{t: t, client: refClient, origin: ref.URL, prefix: prefix, token: token, vars: vars()}
 	defer jupyter.send("DELETE", "api/contents/$D", "", "", nil)
 
 	// Each server's root, as its messages print it, learnt from an error

@@ -2,7 +2,6 @@ package refserver
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -88,14 +87,13 @@ func TestDifferentialMe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(New(Options{Token: token, BaseURL: u.Path, Generation: 2}))
-	defer hs.Close()
+	hs, refClient := newDiffServer(t, New(Options{Token: token, BaseURL: u.Path, Generation: 2}))
 	prefix := u.Path
 	if prefix == "" || prefix[len(prefix)-1] != '/' {
 		prefix += "/"
 	}
-	jupyter := &peer{t: t, origin: u.Scheme + "://" + u.Host, prefix: prefix, token: token, vars: map[string]string{}}
-	ref := &peer{t: t, origin: hs.URL, prefix: prefix, token: token, vars: map[string]string{}}
+	jupyter := &peer{t: t, client: jupyterClient(t), origin: u.Scheme + "://" + u.Host, prefix: prefix, token: token, vars: map[string]string{}}
+	ref := &peer{t: t, client: refClient, origin: hs.URL, prefix: prefix, token: token, vars: map[string]string{}}
 	anon := regexp.MustCompile(`^Anonymous [A-Z][a-z]+$`)
 	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
 	shape := func(v any) any { // the identity's values, random ones replaced by their form

@@ -3,7 +3,6 @@ package refserver
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -40,10 +39,9 @@ func TestDifferentialREST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := httptest.NewServer(New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration()}))
-	defer ref.Close()
-	jupyter := &peer{t: t, origin: u.Scheme + "://" + u.Host, prefix: strings.TrimSuffix(u.Path, "/") + "/", token: token, vars: map[string]string{}}
-	refPeer := &peer{t: t, origin: ref.URL, prefix: jupyter.prefix, token: token, vars: map[string]string{}}
+	ref, refClient := newDiffServer(t, New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration()}))
+	jupyter := &peer{t: t, client: jupyterClient(t), origin: u.Scheme + "://" + u.Host, prefix: strings.TrimSuffix(u.Path, "/") + "/", token: token, vars: map[string]string{}}
+	refPeer := &peer{t: t, client: refClient, origin: ref.URL, prefix: jupyter.prefix, token: token, vars: map[string]string{}}
 	defer jupyter.cleanup()
 	for _, list := range []string{"api/kernels", "api/terminals"} {
 		if ex := jupyter.send("GET", list, "", "", nil); ex.raw != "[]" {
@@ -357,7 +355,7 @@ func compareFileHeaders(t *testing.T, jupyter, ref *peer) {
 			req.Header[k] = v
 		}
 		req.Header.Set("Authorization", "token "+p.token)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := p.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -383,5 +381,6 @@ func compareFileHeaders(t *testing.T, jupyter, ref *peer) {
 			t.Errorf("%s, If-None-Match: jupyter %+v, refserver %+v", file, jv, rv)
 		}
 	}
-	http.DefaultClient.CloseIdleConnections()
+	jupyter.client.CloseIdleConnections()
+	ref.client.CloseIdleConnections()
 }

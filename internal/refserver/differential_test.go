@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -248,14 +247,32 @@ func TestDifferentialConcurrentCreates(t *testing.T) {
 	srv.SetKernelStartDelay(300 * time.Millisecond)
 	const n = 3
 	count := func(p *peer) (sessions, kernels int) {
+		// The creates race only if each reaches the server before the
+		// first one's kernel has started (a few hundred ms). A TLS
+		// handshake, or a hub's check of the token, per request spread
+		// them further apart on a loaded machine (in CI: 2 sessions over
+		// TLS, 1 through a hub, in some runs). So each create goes on a
+		// connection of its own that an earlier request opened (and,
+		// through a hub, whose token the hub already checked), and all
+		// are released at once.
+		clients := make([]*http.Client, n)
+		for i := range clients {
+			tr := p.client.Transport.(*http.Transport).Clone()
+			defer tr.CloseIdleConnections()
+			clients[i] = &http.Client{Transport: tr}
+			p.sendWith(clients[i], "GET", "api/status", "")
+		}
+		start := make(chan struct{})
 		var wg sync.WaitGroup
-		for range n {
+		for _, c := range clients {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p.do(diffStep{method: "POST", path: "api/sessions", body: `{"path": "race/r.ipynb", "type": "notebook"}`})
+				<-start
+				p.sendWith(c, "POST", "api/sessions", `{"path": "race/r.ipynb", "type": "notebook"}`)
 			}()
 		}
+		close(start)
 		wg.Wait()
 		var list []map[string]any
 		json.Unmarshal([]byte(p.do(diffStep{method: "GET", path: "api/sessions"}).raw), &list)
@@ -365,11 +382,10 @@ func newDiffPeers(t *testing.T) (jupyter, ref *peer, srv *Server) {
 		t.Fatal(err)
 	}
 	srv = New(Options{Token: token, BaseURL: u.Path, Generation: diffGeneration()})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
+	hs, refClient := newDiffServer(t, srv)
 	prefix := strings.TrimSuffix(u.Path, "/") + "/"
-	jupyter = &peer{t: t, origin: u.Scheme + "://" + u.Host, prefix: prefix, token: token, vars: map[string]string{"TOKEN": token}}
-	ref = &peer{t: t, origin: hs.URL, prefix: prefix, token: token, vars: map[string]string{"TOKEN": token}}
+	jupyter = &peer{t: t, client: jupyterClient(t), origin: u.Scheme + "://" + u.Host, prefix: prefix, token: token, vars: map[string]string{"TOKEN": token}}
+	ref = &peer{t: t, client: refClient, origin: hs.URL, prefix: prefix, token: token, vars: map[string]string{"TOKEN": token}}
 
 	sessions, kernels := jupyter.ids("api/sessions"), jupyter.ids("api/kernels")
 	if len(sessions) > 0 || len(kernels) > 0 {
@@ -383,6 +399,7 @@ func newDiffPeers(t *testing.T) (jupyter, ref *peer, srv *Server) {
 
 type peer struct {
 	t                     *testing.T
+	client                *http.Client // trusts the peer's certificate over TLS (newDiffServer, jupyterClient)
 	origin, prefix, token string
 	vars                  map[string]string
 }
@@ -446,7 +463,7 @@ func (p *peer) do(st diffStep) exchange {
 			req.Header.Add(k, p.expand(v))
 		}
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: p.client.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	defer client.CloseIdleConnections()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -469,6 +486,26 @@ func (p *peer) do(st diffStep) exchange {
 		ex.body = normalize(v, "")
 	}
 	return ex
+}
+
+// sendWith sends a request with the header token through c, keeping c's
+// connection open for its next request, and fails the test when no
+// answer comes; the answer is read and dropped.
+func (p *peer) sendWith(c *http.Client, method, path, body string) {
+	p.t.Helper()
+	req, err := http.NewRequest(method, p.origin+p.prefix+path, strings.NewReader(body))
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	req.Header.Set("Authorization", "token "+p.token)
+	resp, err := c.Do(req)
+	if err != nil {
+		p.t.Errorf("%s %s: %v", method, path, err)
+		return
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
 }
 
 // ids lists the ids the server has under a list route.
@@ -499,7 +536,7 @@ func (p *peer) cleanup() {
 	if left := p.ids("api/kernels"); len(left) > 0 {
 		p.t.Errorf("cleanup: %d kernels still running", len(left))
 	}
-	http.DefaultClient.CloseIdleConnections()
+	p.client.CloseIdleConnections()
 }
 
 func lookupPath(v any, path string) string {

@@ -99,13 +99,14 @@ type kernelRuntime struct {
 	// is ipykernel 7.4.0 (behind Jupyter Server 2.21.1), not 6.17.
 	version string
 	gen2    bool
+	user    string // the username in message headers (Options.User)
 }
 
 // runtime returns the kernel's runtime, creating it on first use. The
 // caller holds s.mu.
 func (s *Server) runtime(k *kernel) *kernelRuntime {
 	if k.rt == nil {
-		k.rt = &kernelRuntime{k: k, proc: newProcess(), version: s.headerVersion(), gen2: s.isGen2()}
+		k.rt = &kernelRuntime{k: k, proc: newProcess(), version: s.headerVersion(), gen2: s.isGen2(), user: s.user}
 		k.rt.km.session = sessionID()
 	}
 	return k.rt
@@ -138,7 +139,7 @@ func (rt *kernelRuntime) msg(channel, msgType string, parent []byte, metadata, c
 	if metadata == nil {
 		metadata = obj{}
 	}
-	return &kmsg{channel: channel, msgType: msgType, msgID: id, header: header(id, msgType, p.session, rt.version, time.Now()),
+	return &kmsg{channel: channel, msgType: msgType, msgID: id, header: header(id, msgType, rt.user, p.session, rt.version, time.Now()),
 		parent: parent, metadata: mustJSON(metadata), content: mustJSON(content), buffers: buffers}
 }
 
@@ -147,7 +148,7 @@ func (rt *kernelRuntime) msg(channel, msgType string, parent []byte, metadata, c
 func (s *Server) kmRequest(rt *kernelRuntime, msgType string) []byte {
 	id := fmt.Sprintf("%s_%d_%d", rt.km.session, s.pid(), rt.km.n)
 	rt.km.n++
-	return header(id, msgType, rt.km.session, rt.version, time.Now())
+	return header(id, msgType, rt.user, rt.km.session, rt.version, time.Now())
 }
 
 // publish sends m on iopub to every connection and to the offline buffer,

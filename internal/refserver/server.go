@@ -10,6 +10,7 @@
 package refserver
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"strings"
@@ -69,6 +70,12 @@ type Options struct {
 	// (docs/wire/kernel-channels.md KC42).
 	// 0 means DefaultWebSocketPing; tests make it short.
 	WebSocketPing time.Duration
+	// User is the username in every kernel message header. jupyter_client's
+	// Session (the server's and ipykernel's alike) takes it from the USER
+	// environment variable of its process, which JupyterHub's spawner sets
+	// to the hub user's name (docs/wire/jupyterhub.md HB41). Empty means
+	// "username", Session's name when USER is unset.
+	User string
 }
 
 // DefaultWebSocketPing is Jupyter Server's ws_ping_interval (30 s), whose
@@ -86,6 +93,7 @@ type Server struct {
 	started time.Time
 	noTerms bool
 	wsPing  time.Duration // Options.WebSocketPing, resolved
+	user    string        // Options.User, resolved: the username in message headers
 
 	contents *contents // the contents API's files, under their own lock
 
@@ -163,6 +171,7 @@ func New(opts Options) *Server {
 		contents: newContents(opts.ContentsRoot),
 	}
 	s.contents.gen = gen
+	s.user = cmp.Or(opts.User, "username")
 	s.wsPing = opts.WebSocketPing
 	if s.wsPing <= 0 {
 		s.wsPing = DefaultWebSocketPing
