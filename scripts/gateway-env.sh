@@ -8,8 +8,8 @@
 #
 # scripts/with-gateway.sh uses it.
 #
-# It is made as scripts/jupyter2-env.sh makes Jupyter Server 2.x's (read
-# that script): in NBSERV_GATEWAY_VENV_DIR, by default
+# It is made as scripts/jupyter2-env.sh makes Jupyter Server 2.x's (by
+# scripts/pinned-venv.bash): in NBSERV_GATEWAY_VENV_DIR, by default
 # ~/.cache/go-nbserv/enterprise-gateway-<version>, reused while its stamp
 # (this script and the Python it was made with) matches, behind a lock,
 # with Debian's /usr/bin/python3 and every package pinned. The gateway pins
@@ -50,60 +50,7 @@ typing_extensions==4.16.0 tzdata==2026.6 urllib3==2.8.0 watchdog==7.1.1
 wcwidth==0.9.5 webencodings==0.6.1 websocket-client==1.9.2 yarl==1.25.1
 yarn-api-client==1.0.3"
 
-python=/usr/bin/python3
 venv="${NBSERV_GATEWAY_VENV_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/go-nbserv/enterprise-gateway-$gateway_version}"
-stamp_file="$venv/.go-nbserv-stamp"
 
-if [ ! -x "$python" ]; then
-  echo "gateway-env: $python is missing (Debian's python3)" >&2
-  exit 1
-fi
-# The stamp says what the environment was built from: it is rebuilt when
-# Debian's Python or this script (its pins, its steps) changes.
-stamp="python $($python -c 'import sys; print(sys.version.split()[0])') script $(sha256sum <"${BASH_SOURCE[0]}" | cut -c1-64)"
-
-ready() {
-  [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -x "$venv/bin/jupyter-enterprisegateway" ]
-}
-
-if ready; then
-  echo "$venv"
-  exit 0
-fi
-
-mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-flock 9
-if ready; then # built by another run while this one waited
-  echo "$venv"
-  exit 0
-fi
-
-# Debian splits ensurepip, which venv needs, into python3-venv.
-if ! $python -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  echo "gateway-env: installing python3-venv" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
-fi
-
-echo "gateway-env: creating $venv (Enterprise Gateway $gateway_version)" >&2
-rm -rf "$venv"
-# PYTHONPATH would let other packages into the environment and its checks.
-unset PYTHONPATH PYTHONHOME
-$python -m venv "$venv"
-req="$venv/requirements.txt"
-printf '%s\n' $top $pins >"$req"
-PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --quiet --require-virtualenv -r "$req" >&2
-if ! out=$("$venv/bin/python" -m pip check 2>&1); then
-  echo "$out" >&2
-  exit 1
-fi
-
-# The kernelspec, with the environment's python by its absolute path.
-"$venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
-
-printf '%s' "$stamp" >"$stamp_file"
-echo "gateway-env: ready: Enterprise Gateway $("$venv/bin/jupyter-enterprisegateway" --version)" >&2
-echo "$venv"
+. "$(dirname "${BASH_SOURCE[0]}")/pinned-venv.bash"
+pinned_venv gateway-env "$venv" jupyter-enterprisegateway "$top" "$pins"

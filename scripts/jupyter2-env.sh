@@ -21,7 +21,8 @@
 # python and ipykernel: the environment's Jupyter config allows that name
 # only, and Jupyter looks in a virtual environment's own share/jupyter before
 # the user's and Debian's (/usr/share/jupyter/kernels), so no other
-# kernelspec leaks in and python3 is the environment's.
+# kernelspec leaks in and python3 is the environment's. The steps are
+# scripts/pinned-venv.bash's, shared with scripts/gateway-env.sh.
 set -euo pipefail
 
 jupyter_server_version=2.21.1
@@ -49,69 +50,14 @@ tinycss2==1.5.1 tornado==6.6.1 traitlets==5.16.1 typing_extensions==4.16.0
 tzdata==2026.6 uri-template==1.3.0 wcwidth==0.9.4 webcolors==25.10.0
 webencodings==0.6.1 websocket-client==1.9.2"
 
-python=/usr/bin/python3
 venv="${NBSERV_VENV_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/go-nbserv/jupyter-server-$jupyter_server_version}"
-stamp_file="$venv/.go-nbserv-stamp"
 
-if [ ! -x "$python" ]; then
-  echo "jupyter2-env: $python is missing (Debian's python3)" >&2
-  exit 1
-fi
-# The stamp says what the environment was built from: it is rebuilt when
-# Debian's Python or this script (its pins, its steps) changes.
-stamp="python $($python -c 'import sys; print(sys.version.split()[0])') script $(sha256sum <"${BASH_SOURCE[0]}" | cut -c1-64)"
-
-ready() {
-  [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -x "$venv/bin/jupyter-server" ]
+# The server offers the environment's python3 only: kernel_dirs is not
+# configurable, allowed_kernelspecs is.
+allow_python3_only() {
+  mkdir -p "$1/etc/jupyter"
+  printf '%s\n' '{"KernelSpecManager": {"allowed_kernelspecs": ["python3"]}}' >"$1/etc/jupyter/jupyter_server_config.json"
 }
 
-if ready; then
-  echo "$venv"
-  exit 0
-fi
-
-mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-flock 9
-if ready; then # built by another run while this one waited
-  echo "$venv"
-  exit 0
-fi
-
-# Debian splits ensurepip, which venv needs, into python3-venv.
-if ! $python -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  echo "jupyter2-env: installing python3-venv" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
-fi
-
-echo "jupyter2-env: creating $venv (Jupyter Server $jupyter_server_version)" >&2
-rm -rf "$venv"
-# PYTHONPATH would let other packages into the environment and its checks.
-unset PYTHONPATH PYTHONHOME
-$python -m venv "$venv"
-req="$venv/requirements.txt"
-printf '%s\n' $top $pins >"$req"
-PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --quiet --require-virtualenv -r "$req" >&2
-if ! out=$("$venv/bin/python" -m pip check 2>&1); then
-  echo "$out" >&2
-  exit 1
-fi
-
-# The kernelspec, with the environment's python by its absolute path.
-"$venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
-mkdir -p "$venv/etc/jupyter"
-"$venv/bin/python" - "$venv" <<'PY'
-import json, os, sys
-venv = sys.argv[1]
-# kernel_dirs is not configurable; allowed_kernelspecs is.
-conf = {"KernelSpecManager": {"allowed_kernelspecs": ["python3"]}}
-with open(os.path.join(venv, "etc", "jupyter", "jupyter_server_config.json"), "w") as f:
-    json.dump(conf, f, indent=1)
-PY
-
-printf '%s' "$stamp" >"$stamp_file"
-echo "jupyter2-env: ready: $("$venv/bin/jupyter-server" --version)" >&2
-echo "$venv"
+. "$(dirname "${BASH_SOURCE[0]}")/pinned-venv.bash"
+pinned_venv jupyter2-env "$venv" jupyter-server "$top" "$pins" allow_python3_only
