@@ -2,6 +2,7 @@ package nbserv
 
 import (
 	"bytes"
+	"context"
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/gob"
@@ -9,8 +10,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"text/template"
@@ -305,5 +308,51 @@ func TestSecretDecodesFromText(t *testing.T) {
 	h.Set("X-Lower", "changed")
 	if sh.Get("X-Lower") != "a" || fmt.Sprint(sh.Names()) != "[X-Lower]" {
 		t.Errorf("NewSecretHeader must copy and canonicalise: %q %v", sh.Get("X-Lower"), sh.Names())
+	}
+}
+
+// A Config decoded from a JSON configuration file gets its Header, in
+// http.Header's own JSON form (what decoded into Header when it was an
+// http.Header), canonicalised; a SecretHeader, a struct without exported
+// fields, would otherwise be skipped without a word and every request
+// sent without its credential. null leaves it as it was; another shape
+// fails, quoting no value.
+func TestConfigDecodesItsHeaderFromJSON(t *testing.T) {
+	var c Config
+	err := json.Unmarshal([]byte(`{"BaseURL": "http://h/", "Token": "`+testToken+`", "Header": {"x-api-key": ["k3y-value"], "Authorization": ["Bearer b3arer-value"]}}`), &c)
+	if err != nil || c.Token.Reveal() != testToken || c.Header.Get("X-Api-Key") != "k3y-value" ||
+		c.Header.Get("Authorization") != "Bearer b3arer-value" || fmt.Sprint(c.Header.Names()) != "[Authorization X-Api-Key]" {
+		t.Fatalf("%v: token %q, header %v X-Api-Key %q", err, c.Token.Reveal(), c.Header.Names(), c.Header.Get("X-Api-Key"))
+	}
+	if err := json.Unmarshal([]byte(`{"Header": null}`), &c); err != nil || c.Header.Get("X-Api-Key") != "k3y-value" {
+		t.Errorf("null: %v, X-Api-Key %q", err, c.Header.Get("X-Api-Key"))
+	}
+	for _, bad := range []string{`{"Header": {"X-Api-Key": "k3y-value"}}`, `{"Header": ["X-Api-Key"]}`, `{"Header": "k3y-value"}`} {
+		var d Config
+		err := json.Unmarshal([]byte(bad), &d)
+		if err == nil || strings.Contains(err.Error(), "k3y-value") || d.Header.Len() != 0 {
+			t.Errorf("%s: err %v, header %v", bad, err, d.Header)
+		}
+	}
+	// The client built from it sends the header.
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.Header.Get("X-Api-Key"):
+		default:
+		}
+		_, _ = io.WriteString(w, `{"version": "2.0.0"}`)
+	}))
+	defer srv.Close()
+	c.BaseURL = srv.URL
+	client, err := NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Server.Version(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h := <-got; h != "k3y-value" {
+		t.Errorf("the server got X-Api-Key %q", h)
 	}
 }

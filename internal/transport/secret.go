@@ -153,6 +153,25 @@ func (h SecretHeader) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, h.St
 // MarshalJSON encodes the header names, a JSON array.
 func (h SecretHeader) MarshalJSON() ([]byte, error) { return json.Marshal(h.Names()) }
 
+// UnmarshalJSON reads headers in http.Header's JSON form, an object of
+// arrays of strings ({"X-Api-Key": ["…"]}), keys canonicalised, so that
+// a configuration file decoded with encoding/json fills Config.Header:
+// without it, encoding/json would skip a struct without exported fields
+// without a word, and every request would go without its credential.
+// null leaves h as it is. (Encoding gives the names only: a SecretHeader
+// never round-trips.)
+func (h *SecretHeader) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var m http.Header
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err // encoding/json's errors name types, never the values
+	}
+	*h = NewSecretHeader(m)
+	return nil
+}
+
 // MarshalText encodes String.
 func (h SecretHeader) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
 
