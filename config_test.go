@@ -18,6 +18,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // Config and Secret never encode the token, nor any Header value (header
@@ -354,5 +356,36 @@ func TestConfigDecodesItsHeaderFromJSON(t *testing.T) {
 	}
 	if h := <-got; h != "k3y-value" {
 		t.Errorf("the server got X-Api-Key %q", h)
+	}
+}
+
+// Two Configs with the same settings compare equal with go-cmp, which
+// calls a type's Equal method and otherwise panics on unexported fields:
+// Secret has one, and SecretHeader needs one too (reflect.DeepEqual
+// cannot compare them: the headers are held by a closure).
+func TestConfigsCompareWithEqual(t *testing.T) {
+	mk := func(key string) Config {
+		return Config{BaseURL: "http://h/", Token: NewSecret(testToken), Header: NewSecretHeader(http.Header{"x-api-key": {key}})}
+	}
+	equal := func(a, b Config) (eq bool, panicked any) {
+		defer func() { panicked = recover() }()
+		return cmp.Equal(a, b), nil
+	}
+	for _, tc := range []struct {
+		a, b Config
+		want bool
+	}{
+		{mk("k3y-value"), mk("k3y-value"), true},
+		{mk("k3y-value"), mk("other"), false},
+		{mk("k3y-value"), Config{BaseURL: "http://h/", Token: NewSecret(testToken)}, false},
+		{Config{}, Config{Header: NewSecretHeader(http.Header{})}, true},
+	} {
+		if eq, p := equal(tc.a, tc.b); p != nil || eq != tc.want {
+			t.Errorf("cmp.Equal(%v, %v) = %v, want %v (panic: %v)", tc.a, tc.b, eq, tc.want, p)
+		}
+	}
+	h := NewSecretHeader(http.Header{"A": {"1", "2"}})
+	if h.Equal(NewSecretHeader(http.Header{"A": {"2", "1"}})) || !h.Equal(NewSecretHeader(http.Header{"a": {"1", "2"}})) {
+		t.Error("Equal must compare names and values, in order")
 	}
 }

@@ -128,6 +128,25 @@ func (h SecretHeader) Clone() http.Header { return h.held().Clone() }
 // Get returns the first value of key, as http.Header.Get does.
 func (h SecretHeader) Get(key string) string { return h.held().Get(key) }
 
+// Equal reports whether h and o hold the same names with the same values,
+// in order. Compare SecretHeaders (and Configs) with it, or with go-cmp,
+// which calls it: reflect.DeepEqual reports any two non-zero
+// SecretHeaders unequal, a SecretHeader itself included, since the
+// closure that holds the headers is a func.
+func (h SecretHeader) Equal(o SecretHeader) bool {
+	a, b := h.held(), o.held()
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || !slices.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
 // Len returns the number of header names.
 func (h SecretHeader) Len() int { return len(h.held()) }
 
