@@ -389,3 +389,24 @@ func TestConfigsCompareWithEqual(t *testing.T) {
 		t.Error("Equal must compare names and values, in order")
 	}
 }
+
+// What encoding a Secret writes in its place, "[REDACTED]", is refused
+// when decoded: a configuration saved with its token encoded and read
+// back would otherwise send "token [REDACTED]" to the server, and fail
+// with a 403 that says nothing of why.
+func TestSecretRefusesItsRedactedForm(t *testing.T) {
+	type file struct{ Token Secret }
+	b, err := json.Marshal(file{NewSecret(testToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back file
+	err = json.Unmarshal(b, &back)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidArgument) || !back.Token.IsZero() {
+		t.Errorf("decoding %s: err %v, token set %v", b, err, !back.Token.IsZero())
+	}
+	if err := back.Token.UnmarshalText([]byte("[REDACTED]x")); err != nil || back.Token.Reveal() != "[REDACTED]x" {
+		t.Errorf("another value: %v %q", err, back.Token.Reveal())
+	}
+}

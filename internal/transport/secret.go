@@ -74,8 +74,15 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText reads a secret's value, so that a configuration file
 // decoded with encoding/json, YAML or TOML can fill a Secret field from a
-// string. (Encoding gives "[REDACTED]": a Secret never round-trips.)
+// string. Encoding gives "[REDACTED]": a Secret never round-trips, and
+// decoding "[REDACTED]" is a *ValidationError, since a file holding it
+// was written from an encoded Secret and lost the value; sent, it would
+// fail as a wrong token, saying nothing of why.
 func (s *Secret) UnmarshalText(b []byte) error {
+	if string(b) == redacted {
+		return &ValidationError{Field: "Secret", Value: redacted,
+			Problem: "what encoding a Secret writes in its place: the value was lost when it was encoded"}
+	}
 	*s = NewSecret(string(b))
 	return nil
 }
