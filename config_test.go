@@ -410,3 +410,45 @@ func TestSecretRefusesItsRedactedForm(t *testing.T) {
 		t.Errorf("another value: %v %q", err, back.Token.Reveal())
 	}
 }
+
+// A token or Header value no HTTP header can carry (a control character,
+// such as the line break a token read from a file keeps) fails NewClient
+// with a *ValidationError naming the field, as a malformed setting does,
+// not every call with net/http's error; the value is never quoted.
+func TestNewClientRefusesCredentialsNoHeaderCanCarry(t *testing.T) {
+	for field, cfg := range map[string]Config{
+		"Token":           {Token: NewSecret(testToken + "\n")},
+		"Token CR":        {Token: NewSecret("s3cr\r3t")},
+		"Token DEL":       {Token: NewSecret("s3cr3t\x7f")},
+		"Header":          {Header: NewSecretHeader(http.Header{"X-Api-Key": {"k3y-value\r\nX-Evil: 1"}})},
+		"Header NUL":      {Header: NewSecretHeader(http.Header{"X-Api-Key": {"ok", "k3y-value\x00"}})},
+		"Header name":     {Header: NewSecretHeader(http.Header{"X-Api-Key\n": {"k3y-value"}})},
+		"Header name ':'": {Header: NewSecretHeader(http.Header{"X-Api:Key": {"k3y-value"}})},
+		"Header name ' '": {Header: NewSecretHeader(http.Header{"X Api": {"k3y-value"}})},
+		"Header name ''":  {Header: NewSecretHeader(http.Header{"": {"k3y-value"}})},
+	} {
+		cfg.BaseURL = "http://h/"
+		_, err := NewClient(cfg)
+		var ve *ValidationError
+		want, _, _ := strings.Cut(field, " ")
+		if !errors.As(err, &ve) || ve.Field != want {
+			t.Errorf("%s: err = %v", field, err)
+			continue
+		}
+		for _, secret := range []string{"s3cr", "3t", "k3y-value"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: the error quotes the value: %v", field, err)
+			}
+		}
+	}
+	// What a header can carry passes: a tab, text beyond ASCII.
+	for _, cfg := range []Config{
+		{Token: NewSecret("a\tb")},
+		{Header: NewSecretHeader(http.Header{"X-Api-Key": {"ä\tb"}, "X-Empty": {""}, "!#$%&'*+-.^_`|~": {"v"}})},
+	} {
+		cfg.BaseURL = "http://h/"
+		if _, err := NewClient(cfg); err != nil {
+			t.Errorf("%v: %v", cfg, err)
+		}
+	}
+}
