@@ -611,3 +611,29 @@ func TestStartServerWithoutDeadlineIsBoundedByWaitTimeout(t *testing.T) {
 		t.Errorf("a negative WaitTimeout: %v", err)
 	}
 }
+
+// StartTimeout and StopTimeout are budgets, as nbserv.WithTimeout is:
+// zero has expired (it is not Config.WaitTimeout's "the default"), and
+// the call fails at once, sending nothing.
+func TestZeroStartAndStopTimeoutsHaveExpired(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	c, err := hub.New(hub.Config{URL: srv.URL + "/", Token: nbserv.NewSecret(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if _, err := c.StartServer(context.Background(), "a", hub.StartTimeout(0)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("StartServer: %v", err)
+	}
+	if err := c.StopServer(context.Background(), "a", hub.StopTimeout(0)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("StopServer: %v", err)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}

@@ -79,7 +79,10 @@ type StartOption func(*startOptions)
 type startOptions struct{ timeout time.Duration }
 
 // StartTimeout bounds the whole of StartServer, waits included, instead
-// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context.
+// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context. It is
+// a budget, as in nbserv.WithTimeout: zero or negative (unlike a zero
+// Config.WaitTimeout, the default) has expired, and StartServer fails at
+// once with context.DeadlineExceeded.
 func StartTimeout(d time.Duration) StartOption { return func(o *startOptions) { o.timeout = d } }
 
 // StopOption adjusts one StopServer call.
@@ -88,7 +91,8 @@ type StopOption func(*stopOptions)
 type stopOptions struct{ timeout time.Duration }
 
 // StopTimeout bounds the whole of StopServer, its wait included, instead
-// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context.
+// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context. Zero
+// or negative has expired, as for StartTimeout.
 func StopTimeout(d time.Duration) StopOption { return func(o *stopOptions) { o.timeout = d } }
 
 // bound gives ctx the deadline d, the wait's stated bound, unless d is
