@@ -139,7 +139,8 @@ func NewSecret(s string) Secret { return transport.NewSecret(s) }
 
 // SecretHeader is Config.Header: request headers whose values are
 // credentials, made with NewSecretHeader. Like Secret, it holds them
-// behind a pointer and prints, encodes and logs only the header names.
+// in a closure, where fmt printing by reflection finds only an address,
+// and prints, encodes and logs only the header names.
 // It is immutable: Clone returns a copy to change, and NewSecretHeader
 // a new SecretHeader from it.
 //
