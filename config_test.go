@@ -452,3 +452,15 @@ func TestNewClientRefusesCredentialsNoHeaderCanCarry(t *testing.T) {
 		}
 	}
 }
+
+// Keys that differ only in case merge into one, in the same order every
+// time (sorted keys: "X-A" before "x-a"), so Get gives the same value on
+// every run, not whichever key map iteration happened to visit first.
+func TestNewSecretHeaderMergesKeysInOneOrder(t *testing.T) {
+	h := http.Header{"x-a": {"1"}, "X-A": {"2"}, "X-a": {"3"}}
+	for range 100 {
+		if got := NewSecretHeader(h).Clone()["X-A"]; fmt.Sprint(got) != "[2 3 1]" {
+			t.Fatalf("X-A = %v, want [2 3 1]", got)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 )
@@ -105,14 +106,16 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 type SecretHeader struct{ h func() http.Header }
 
 // NewSecretHeader returns a SecretHeader holding a copy of h, its keys
-// canonicalised; an empty h gives the zero SecretHeader.
+// canonicalised; an empty h gives the zero SecretHeader. Keys that differ
+// only in case merge, their values in the order of the keys, sorted, so
+// that Get gives the same value on every run.
 func NewSecretHeader(h http.Header) SecretHeader {
 	if len(h) == 0 {
 		return SecretHeader{}
 	}
 	c := make(http.Header, len(h))
-	for k, v := range h {
-		c[http.CanonicalHeaderKey(k)] = append(c[http.CanonicalHeaderKey(k)], v...)
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		c[http.CanonicalHeaderKey(k)] = append(c[http.CanonicalHeaderKey(k)], h[k]...)
 	}
 	return holdHeader(c)
 }
