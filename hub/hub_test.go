@@ -637,3 +637,70 @@ func TestZeroStartAndStopTimeoutsHaveExpired(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+// A wait whose bound ends while a poll hangs (a hub, or a proxy, that
+// accepts the connection and never answers) fails as one that ends
+// between polls does: saying what it waited for and quoting the last
+// poll's failure (here a 503), not with the hung poll's bare error.
+func TestWaitEndedDuringAHungPollSaysWhatItWaitedFor(t *testing.T) {
+	const bound = 1500 * time.Millisecond // the second poll goes at about 250 ms
+	hang := func(w http.ResponseWriter, r *http.Request, n *atomic.Int32) {
+		if n.Add(1) == 1 {
+			writeJSON(w, http.StatusServiceUnavailable, `{"message": "hub restarting"}`)
+			return
+		}
+		<-r.Context().Done() // until the client gives up
+	}
+	for name, tc := range map[string]struct {
+		h    func(n *atomic.Int32) http.HandlerFunc
+		call func(*hub.Client) error
+		says string
+	}{
+		"StopServer": {func(n *atomic.Int32) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == "DELETE" {
+					w.WriteHeader(http.StatusAccepted)
+					return
+				}
+				hang(w, r, n)
+			}
+		}, func(c *hub.Client) error { return c.StopServer(context.Background(), "a", hub.StopTimeout(bound)) }, "to stop"},
+		"StartServer, the hub": {func(n *atomic.Int32) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == "POST" {
+					w.WriteHeader(http.StatusAccepted)
+					return
+				}
+				hang(w, r, n)
+			}
+		}, func(c *hub.Client) error {
+			_, err := c.StartServer(context.Background(), "a", hub.StartTimeout(bound))
+			return err
+		}, "to start"},
+		"StartServer, the server": {func(n *atomic.Int32) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.Method == "POST":
+					w.WriteHeader(http.StatusCreated)
+				case r.URL.Path == "/hub/api/users/a":
+					writeJSON(w, 200, modelReady)
+				default:
+					hang(w, r, n)
+				}
+			}
+		}, func(c *hub.Client) error {
+			_, err := c.StartServer(context.Background(), "a", hub.StartTimeout(bound))
+			return err
+		}, "to answer"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var n atomic.Int32
+			c := fakeHub(t, tc.h(&n))
+			err := tc.call(c)
+			if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), tc.says) ||
+				!strings.Contains(err.Error(), "the last poll") || !strings.Contains(err.Error(), "503") {
+				t.Errorf("%v; want it to say %q and quote the last poll's 503", err, tc.says)
+			}
+		})
+	}
+}
