@@ -651,29 +651,26 @@ func TestWaitEndedDuringAHungPollSaysWhatItWaitedFor(t *testing.T) {
 		}
 		<-r.Context().Done() // until the client gives up
 	}
+	// acceptThenHang answers method (the start or stop) 202, and the polls
+	// as hang does.
+	acceptThenHang := func(method string) func(n *atomic.Int32) http.HandlerFunc {
+		return func(n *atomic.Int32) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == method {
+					w.WriteHeader(http.StatusAccepted)
+					return
+				}
+				hang(w, r, n)
+			}
+		}
+	}
 	for name, tc := range map[string]struct {
 		h    func(n *atomic.Int32) http.HandlerFunc
 		call func(*hub.Client) error
 		says string
 	}{
-		"StopServer": {func(n *atomic.Int32) http.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == "DELETE" {
-					w.WriteHeader(http.StatusAccepted)
-					return
-				}
-				hang(w, r, n)
-			}
-		}, func(c *hub.Client) error { return c.StopServer(context.Background(), "a", hub.StopTimeout(bound)) }, "to stop"},
-		"StartServer, the hub": {func(n *atomic.Int32) http.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == "POST" {
-					w.WriteHeader(http.StatusAccepted)
-					return
-				}
-				hang(w, r, n)
-			}
-		}, func(c *hub.Client) error {
+		"StopServer": {acceptThenHang("DELETE"), func(c *hub.Client) error { return c.StopServer(context.Background(), "a", hub.StopTimeout(bound)) }, "to stop"},
+		"StartServer, the hub": {acceptThenHang("POST"), func(c *hub.Client) error {
 			_, err := c.StartServer(context.Background(), "a", hub.StartTimeout(bound))
 			return err
 		}, "to start"},
