@@ -2,6 +2,7 @@ package nbserv
 
 import (
 	"bytes"
+	"context"
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/gob"
@@ -9,12 +10,16 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // Config and Secret never encode the token, nor any Header value (header
@@ -305,5 +310,157 @@ func TestSecretDecodesFromText(t *testing.T) {
 	h.Set("X-Lower", "changed")
 	if sh.Get("X-Lower") != "a" || fmt.Sprint(sh.Names()) != "[X-Lower]" {
 		t.Errorf("NewSecretHeader must copy and canonicalise: %q %v", sh.Get("X-Lower"), sh.Names())
+	}
+}
+
+// A Config decoded from a JSON configuration file gets its Header, in
+// http.Header's own JSON form (what decoded into Header when it was an
+// http.Header), canonicalised; a SecretHeader, a struct without exported
+// fields, would otherwise be skipped without a word and every request
+// sent without its credential. null leaves it as it was; another shape
+// fails, quoting no value.
+func TestConfigDecodesItsHeaderFromJSON(t *testing.T) {
+	var c Config
+	err := json.Unmarshal([]byte(`{"BaseURL": "http://h/", "Token": "`+testToken+`", "Header": {"x-api-key": ["k3y-value"], "Authorization": ["Bearer b3arer-value"]}}`), &c)
+	if err != nil || c.Token.Reveal() != testToken || c.Header.Get("X-Api-Key") != "k3y-value" ||
+		c.Header.Get("Authorization") != "Bearer b3arer-value" || fmt.Sprint(c.Header.Names()) != "[Authorization X-Api-Key]" {
+		t.Fatalf("%v: token %q, header %v X-Api-Key %q", err, c.Token.Reveal(), c.Header.Names(), c.Header.Get("X-Api-Key"))
+	}
+	if err := json.Unmarshal([]byte(`{"Header": null}`), &c); err != nil || c.Header.Get("X-Api-Key") != "k3y-value" {
+		t.Errorf("null: %v, X-Api-Key %q", err, c.Header.Get("X-Api-Key"))
+	}
+	for _, bad := range []string{`{"Header": {"X-Api-Key": "k3y-value"}}`, `{"Header": ["X-Api-Key"]}`, `{"Header": "k3y-value"}`} {
+		var d Config
+		err := json.Unmarshal([]byte(bad), &d)
+		if err == nil || strings.Contains(err.Error(), "k3y-value") || d.Header.Len() != 0 {
+			t.Errorf("%s: err %v, header %v", bad, err, d.Header)
+		}
+	}
+	// The client built from it sends the header.
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.Header.Get("X-Api-Key"):
+		default:
+		}
+		_, _ = io.WriteString(w, `{"version": "2.0.0"}`)
+	}))
+	defer srv.Close()
+	c.BaseURL = srv.URL
+	client, err := NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Server.Version(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h := <-got; h != "k3y-value" {
+		t.Errorf("the server got X-Api-Key %q", h)
+	}
+}
+
+// Two Configs with the same settings compare equal with go-cmp, which
+// calls a type's Equal method and otherwise panics on unexported fields:
+// Secret has one, and SecretHeader needs one too (reflect.DeepEqual
+// cannot compare them: the headers are held by a closure).
+func TestConfigsCompareWithEqual(t *testing.T) {
+	mk := func(key string) Config {
+		return Config{BaseURL: "http://h/", Token: NewSecret(testToken), Header: NewSecretHeader(http.Header{"x-api-key": {key}})}
+	}
+	equal := func(a, b Config) (eq bool, panicked any) {
+		defer func() { panicked = recover() }()
+		return cmp.Equal(a, b), nil
+	}
+	for _, tc := range []struct {
+		a, b Config
+		want bool
+	}{
+		{mk("k3y-value"), mk("k3y-value"), true},
+		{mk("k3y-value"), mk("other"), false},
+		{mk("k3y-value"), Config{BaseURL: "http://h/", Token: NewSecret(testToken)}, false},
+		{Config{}, Config{Header: NewSecretHeader(http.Header{})}, true},
+	} {
+		if eq, p := equal(tc.a, tc.b); p != nil || eq != tc.want {
+			t.Errorf("cmp.Equal(%v, %v) = %v, want %v (panic: %v)", tc.a, tc.b, eq, tc.want, p)
+		}
+	}
+	h := NewSecretHeader(http.Header{"A": {"1", "2"}})
+	if h.Equal(NewSecretHeader(http.Header{"A": {"2", "1"}})) || !h.Equal(NewSecretHeader(http.Header{"a": {"1", "2"}})) {
+		t.Error("Equal must compare names and values, in order")
+	}
+}
+
+// What encoding a Secret writes in its place, "[REDACTED]", is refused
+// when decoded: a configuration saved with its token encoded and read
+// back would otherwise send "token [REDACTED]" to the server, and fail
+// with a 403 that says nothing of why.
+func TestSecretRefusesItsRedactedForm(t *testing.T) {
+	type file struct{ Token Secret }
+	b, err := json.Marshal(file{NewSecret(testToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back file
+	err = json.Unmarshal(b, &back)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidArgument) || !back.Token.IsZero() {
+		t.Errorf("decoding %s: err %v, token set %v", b, err, !back.Token.IsZero())
+	}
+	if err := back.Token.UnmarshalText([]byte("[REDACTED]x")); err != nil || back.Token.Reveal() != "[REDACTED]x" {
+		t.Errorf("another value: %v %q", err, back.Token.Reveal())
+	}
+}
+
+// A token or Header value no HTTP header can carry (a control character,
+// such as the line break a token read from a file keeps) fails NewClient
+// with a *ValidationError naming the field, as a malformed setting does,
+// not every call with net/http's error; the value is never quoted.
+func TestNewClientRefusesCredentialsNoHeaderCanCarry(t *testing.T) {
+	for field, cfg := range map[string]Config{
+		"Token":           {Token: NewSecret(testToken + "\n")},
+		"Token CR":        {Token: NewSecret("s3cr\r3t")},
+		"Token DEL":       {Token: NewSecret("s3cr3t\x7f")},
+		"Header":          {Header: NewSecretHeader(http.Header{"X-Api-Key": {"k3y-value\r\nX-Evil: 1"}})},
+		"Header NUL":      {Header: NewSecretHeader(http.Header{"X-Api-Key": {"ok", "k3y-value\x00"}})},
+		"Header name":     {Header: NewSecretHeader(http.Header{"X-Api-Key\n": {"k3y-value"}})},
+		"Header name ':'": {Header: NewSecretHeader(http.Header{"X-Api:Key": {"k3y-value"}})},
+		"Header name ' '": {Header: NewSecretHeader(http.Header{"X Api": {"k3y-value"}})},
+		"Header name ''":  {Header: NewSecretHeader(http.Header{"": {"k3y-value"}})},
+	} {
+		cfg.BaseURL = "http://h/"
+		_, err := NewClient(cfg)
+		var ve *ValidationError
+		want, _, _ := strings.Cut(field, " ")
+		if !errors.As(err, &ve) || ve.Field != want {
+			t.Errorf("%s: err = %v", field, err)
+			continue
+		}
+		for _, secret := range []string{"s3cr", "3t", "k3y-value"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: the error quotes the value: %v", field, err)
+			}
+		}
+	}
+	// What a header can carry passes: a tab, text beyond ASCII.
+	for _, cfg := range []Config{
+		{Token: NewSecret("a\tb")},
+		{Header: NewSecretHeader(http.Header{"X-Api-Key": {"ä\tb"}, "X-Empty": {""}, "!#$%&'*+-.^_`|~": {"v"}})},
+	} {
+		cfg.BaseURL = "http://h/"
+		if _, err := NewClient(cfg); err != nil {
+			t.Errorf("%v: %v", cfg, err)
+		}
+	}
+}
+
+// Keys that differ only in case merge into one, in the same order every
+// time (sorted keys: "X-A" before "x-a"), so Get gives the same value on
+// every run, not whichever key map iteration happened to visit first.
+func TestNewSecretHeaderMergesKeysInOneOrder(t *testing.T) {
+	h := http.Header{"x-a": {"1"}, "X-A": {"2"}, "X-a": {"3"}}
+	for range 100 {
+		if got := NewSecretHeader(h).Clone()["X-A"]; fmt.Sprint(got) != "[2 3 1]" {
+			t.Fatalf("X-A = %v, want [2 3 1]", got)
+		}
 	}
 }

@@ -64,7 +64,8 @@ type TransferOptions struct {
 // too (a 500 is not retried: it repeats).
 //
 // Every failure that may have left the file changed (any failure once the
-// first request was sent, but that request's refusal) is an *UploadError
+// first request was sent, but that request's refusal with no earlier
+// attempt of it carried out, as after a 502) is an *UploadError
 // saying what the file now holds, for a one-chunk file as for a chunked
 // one: Jupyter answers 500 when a post-save hook raises, after the file
 // (or its last chunk) was stored, so UploadError.Whole tells a file stored
@@ -201,10 +202,12 @@ func (s *ContentsService) recoverChunk(ctx context.Context, path, p string, numb
 
 // mayHaveWritten reports whether a failed first request (a one-chunk
 // file's save, or chunk 1) may have changed the file: anything but a
-// refusal (a 4xx, which Jupyter answers before writing) or a request never
-// sent. An answer whose size is wrong (m set) was written.
+// refusal (a 4xx, which Jupyter answers before writing) of every attempt
+// that reached the server (a retry refused after a 502 may follow a write)
+// or a request never sent. An answer whose size is wrong (m set) was
+// written.
 func mayHaveWritten(r *Response, m *Contents) bool {
-	return m != nil || r.Attempts > 0 && r.StatusCode/100 != 4
+	return m != nil || r.Attempts > 0 && !transport.Refused(r)
 }
 
 // uploadError returns cause as an *UploadError saying what the file
@@ -234,7 +237,8 @@ func (s *ContentsService) readError(ctx context.Context, path string, stored, at
 
 // UploadError is an Upload that failed once it may have changed the file:
 // every failure after the first request was sent, but a refusal (a 4xx)
-// of that first request, which leaves the file as it was. It says what
+// of that first request, which leaves the file as it was when no earlier
+// attempt of it (retried after a 502, say) may have been carried out. It says what
 // the file holds then, as the server reported it (asked just after, or
 // in the last chunk's answer). Jupyter answers 500 when a post-save hook
 // raises, once the file (a one-chunk file, or the last chunk) is stored

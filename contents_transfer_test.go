@@ -666,3 +666,44 @@ func readAndRestore(r *http.Request) string {
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	return string(b)
 }
+
+// The first request's refusal leaves the file as it was only if no
+// earlier attempt of it reached the server: a one-chunk save or chunk 1
+// stored behind a gateway's 502 (the answer lost), retried, and the retry
+// refused, left the file changed, so the failure is an *UploadError
+// saying what the file holds, not a plain refusal.
+func TestUploadRefusedAfterAStoredAttemptIsAnUploadError(t *testing.T) {
+	data := randomBytes(1000)
+	for _, tt := range []struct {
+		name      string
+		chunkSize int
+		chunks    string
+		size      int64
+	}{
+		{"one chunk", 4096, "[0 0]", 1000},
+		{"chunk 1", 100, "[1 1]", 100},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := &chunkServer{keep: true, files: map[string]*fakeFile{}}
+			cs.fault = func(n, chunk int) (bool, int) {
+				if n == 1 {
+					return true, http.StatusBadGateway // stored; the gateway lost the answer
+				}
+				return false, http.StatusForbidden
+			}
+			c, _ := serveWith(t, httptest.NewUnstartedServer(cs), fastRetries, func(cfg *Config) {
+				cfg.BaseURL += "/user/x/"
+				cfg.Token, cfg.Timeout = NewSecret(testToken), NoTimeout
+			})
+			_, err := c.Contents.Upload(context.Background(), "u.bin", bytes.NewReader(data), TransferOptions{ChunkSize: tt.chunkSize})
+			if got := fmt.Sprint(cs.chunkLog()); got != tt.chunks {
+				t.Errorf("chunks %s, want %s", got, tt.chunks)
+			}
+			var ue *UploadError
+			var e *Error
+			if !errors.As(err, &e) || e.StatusCode != http.StatusForbidden || !errors.As(err, &ue) || ue.Size != tt.size || ue.Sent != tt.size {
+				t.Errorf("Upload: %v (%+v), want an *UploadError saying the file holds %d bytes", err, ue, tt.size)
+			}
+		})
+	}
+}

@@ -126,6 +126,12 @@ type NotSupportedError = transport.NotSupportedError
 // pointer, so that fmt printing it by reflection (a Config in an
 // unexported field, %p of a Config) prints an address, never the value.
 // Reveal returns the value where it is needed. The zero Secret is empty.
+//
+// Its methods (go doc lists them under internal/transport): Reveal;
+// IsZero; Equal, since == compares where values are held, not what;
+// String, GoString, Format, MarshalJSON, MarshalText, MarshalBinary and
+// LogValue, which give "[REDACTED]"; UnmarshalText, which reads a value
+// from a configuration file and refuses "[REDACTED]" itself.
 type Secret = transport.Secret
 
 // NewSecret returns a Secret holding s (the zero Secret for "").
@@ -133,9 +139,16 @@ func NewSecret(s string) Secret { return transport.NewSecret(s) }
 
 // SecretHeader is Config.Header: request headers whose values are
 // credentials, made with NewSecretHeader. Like Secret, it holds them
-// behind a pointer and prints, encodes and logs only the header names.
+// in a closure, where fmt printing by reflection finds only an address,
+// and prints, encodes and logs only the header names.
 // It is immutable: Clone returns a copy to change, and NewSecretHeader
 // a new SecretHeader from it.
+//
+// Its methods (go doc lists them under internal/transport): Get, Clone,
+// Len, Names; Equal, which go-cmp calls (reflect.DeepEqual cannot compare
+// SecretHeaders); UnmarshalJSON, which reads http.Header's JSON form from
+// a configuration file; String, GoString, Format, MarshalJSON,
+// MarshalText, MarshalBinary and LogValue, which give the names only.
 type SecretHeader = transport.SecretHeader
 
 // NewSecretHeader returns a SecretHeader holding a copy of h, its keys

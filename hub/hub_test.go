@@ -611,3 +611,93 @@ func TestStartServerWithoutDeadlineIsBoundedByWaitTimeout(t *testing.T) {
 		t.Errorf("a negative WaitTimeout: %v", err)
 	}
 }
+
+// StartTimeout and StopTimeout are budgets, as nbserv.WithTimeout is:
+// zero has expired (it is not Config.WaitTimeout's "the default"), and
+// the call fails at once, sending nothing.
+func TestZeroStartAndStopTimeoutsHaveExpired(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	c, err := hub.New(hub.Config{URL: srv.URL + "/", Token: nbserv.NewSecret(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if _, err := c.StartServer(context.Background(), "a", hub.StartTimeout(0)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("StartServer: %v", err)
+	}
+	if err := c.StopServer(context.Background(), "a", hub.StopTimeout(0)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("StopServer: %v", err)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
+
+// A wait whose bound ends while a poll hangs (a hub, or a proxy, that
+// accepts the connection and never answers) fails as one that ends
+// between polls does: saying what it waited for and quoting the last
+// poll's failure (here a 503), not with the hung poll's bare error.
+func TestWaitEndedDuringAHungPollSaysWhatItWaitedFor(t *testing.T) {
+	const bound = 1500 * time.Millisecond // the second poll goes at about 250 ms
+	hang := func(w http.ResponseWriter, r *http.Request, n *atomic.Int32) {
+		if n.Add(1) == 1 {
+			writeJSON(w, http.StatusServiceUnavailable, `{"message": "hub restarting"}`)
+			return
+		}
+		<-r.Context().Done() // until the client gives up
+	}
+	// acceptThenHang answers method (the start or stop) 202, and the polls
+	// as hang does.
+	acceptThenHang := func(method string) func(n *atomic.Int32) http.HandlerFunc {
+		return func(n *atomic.Int32) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == method {
+					w.WriteHeader(http.StatusAccepted)
+					return
+				}
+				hang(w, r, n)
+			}
+		}
+	}
+	for name, tc := range map[string]struct {
+		h    func(n *atomic.Int32) http.HandlerFunc
+		call func(*hub.Client) error
+		says string
+	}{
+		"StopServer": {acceptThenHang("DELETE"), func(c *hub.Client) error { return c.StopServer(context.Background(), "a", hub.StopTimeout(bound)) }, "to stop"},
+		"StartServer, the hub": {acceptThenHang("POST"), func(c *hub.Client) error {
+			_, err := c.StartServer(context.Background(), "a", hub.StartTimeout(bound))
+			return err
+		}, "to start"},
+		"StartServer, the server": {func(n *atomic.Int32) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.Method == "POST":
+					w.WriteHeader(http.StatusCreated)
+				case r.URL.Path == "/hub/api/users/a":
+					writeJSON(w, 200, modelReady)
+				default:
+					hang(w, r, n)
+				}
+			}
+		}, func(c *hub.Client) error {
+			_, err := c.StartServer(context.Background(), "a", hub.StartTimeout(bound))
+			return err
+		}, "to answer"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var n atomic.Int32
+			c := fakeHub(t, tc.h(&n))
+			err := tc.call(c)
+			if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), tc.says) ||
+				!strings.Contains(err.Error(), "the last poll") || !strings.Contains(err.Error(), "503") {
+				t.Errorf("%v; want it to say %q and quote the last poll's 503", err, tc.says)
+			}
+		})
+	}
+}

@@ -79,7 +79,10 @@ type StartOption func(*startOptions)
 type startOptions struct{ timeout time.Duration }
 
 // StartTimeout bounds the whole of StartServer, waits included, instead
-// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context.
+// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context. It is
+// a budget, as in nbserv.WithTimeout: zero or negative (unlike a zero
+// Config.WaitTimeout, the default) has expired, and StartServer fails at
+// once with context.DeadlineExceeded.
 func StartTimeout(d time.Duration) StartOption { return func(o *startOptions) { o.timeout = d } }
 
 // StopOption adjusts one StopServer call.
@@ -88,7 +91,8 @@ type StopOption func(*stopOptions)
 type stopOptions struct{ timeout time.Duration }
 
 // StopTimeout bounds the whole of StopServer, its wait included, instead
-// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context.
+// of Config.WaitTimeout; nbserv.NoTimeout leaves it to the context. Zero
+// or negative has expired, as for StartTimeout.
 func StopTimeout(d time.Duration) StopOption { return func(o *stopOptions) { o.timeout = d } }
 
 // bound gives ctx the deadline d, the wait's stated bound, unless d is
@@ -105,12 +109,16 @@ func bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 // refused is the start's 400, if it was refused: returned when the model
 // shows no server that is running or starting.
 func (c *Client) waitReady(ctx context.Context, user string, refused error) error {
+	what := fmt.Sprintf("hub: waiting for %s's server to start", user)
 	var last error // the last poll's temporary failure
 	for wait := time.Duration(0); ; wait = nextWait(wait) {
 		if err := transport.Sleep(ctx, wait); err != nil {
-			return waitErr(fmt.Sprintf("hub: waiting for %s's server to start", user), err, last)
+			return waitErr(what, err, last)
 		}
 		u, retry, err := c.pollUser(ctx, user)
+		if err != nil && ctx.Err() != nil {
+			return waitErr(what, err, last) // ended during the poll (one that hangs, say), as between polls
+		}
 		if last = err; retry {
 			continue
 		} else if err != nil {
@@ -137,20 +145,22 @@ func (c *Client) waitReady(ctx context.Context, user string, refused error) erro
 // routes to it.
 func (c *Client) waitAnswering(ctx context.Context, user string) error {
 	path := "user/" + escapeName(user) + "/api/status"
+	what := fmt.Sprintf("hub: waiting for %s's server to answer", user)
 	var last error // the last poll's failure
 	for wait := time.Duration(0); ; wait = nextWait(wait) {
 		if err := transport.Sleep(ctx, wait); err != nil {
-			return waitErr(fmt.Sprintf("hub: waiting for %s's server to answer", user), err, last)
+			return waitErr(what, err, last)
 		}
 		_, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: path, Once: true}, nil) // one attempt a poll: the loop is the retry
-		if last = err; err == nil {
+		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil {
+			return waitErr(what, err, last) // ended during the poll (one that hangs, say), as between polls
+		}
+		last = err
 		var e *nbserv.Error
 		if !errors.As(err, &e) {
-			if ctx.Err() != nil {
-				return err
-			}
 			continue // the proxy resetting connections while it reroutes
 		}
 		if e.StatusCode == http.StatusForbidden || e.StatusCode == http.StatusUnauthorized {
@@ -192,12 +202,16 @@ func (c *Client) StopServer(ctx context.Context, user string, opts ...StopOption
 		return nil
 	}
 	// 202: stop pending. last is the last poll's temporary failure.
+	what := fmt.Sprintf("hub: waiting for %s's server to stop", user)
 	var last error
 	for wait := pollMin; ; wait = nextWait(wait) {
 		if err := transport.Sleep(ctx, wait); err != nil {
-			return waitErr(fmt.Sprintf("hub: waiting for %s's server to stop", user), err, last)
+			return waitErr(what, err, last)
 		}
 		u, retry, err := c.pollUser(ctx, user)
+		if err != nil && ctx.Err() != nil {
+			return waitErr(what, err, last) // ended during the poll (one that hangs, say), as between polls
+		}
 		if last = err; retry {
 			continue
 		} else if err != nil {
@@ -209,8 +223,9 @@ func (c *Client) StopServer(ctx context.Context, user string, opts ...StopOption
 	}
 }
 
-// waitErr is the error of a poll loop that ctx ended: ctx's, and the
-// last poll's failure, which says why the wait went on (a hub refusing
+// waitErr is the error of a poll loop that ctx ended: err, ctx's (or
+// that of the poll ctx ended, which matches it), and the last finished
+// poll's failure, which says why the wait went on (a hub refusing
 // connections, a proxy answering 503) where ctx's alone says nothing. The
 // last failure is quoted, not wrapped: the wait ended by ctx, and matches
 // ctx's error only.

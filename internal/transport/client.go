@@ -67,8 +67,9 @@ func (c *Client) wsClient() *http.Client {
 	return c.ws
 }
 
-// New validates s and returns a Client. A malformed BaseURL or a negative
-// setting is a *ValidationError naming the Config field.
+// New validates s and returns a Client. A malformed BaseURL, a negative
+// setting, or a token or header no HTTP request can carry is a
+// *ValidationError naming the Config field.
 func New(s Settings) (*Client, error) {
 	base, err := ParseBaseURL(s.BaseURL)
 	if err != nil {
@@ -76,6 +77,9 @@ func New(s Settings) (*Client, error) {
 	}
 	set, err := s.settings()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkCredentials(); err != nil {
 		return nil, err
 	}
 	c := &Client{

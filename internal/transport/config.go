@@ -216,6 +216,54 @@ func RedactURL(raw string) string {
 	return raw
 }
 
+// checkCredentials refuses a Token or Header that net/http would refuse
+// at every call: a value holding a control character but a tab (a line
+// break read with a token from a file, most often), or a name that is
+// not an HTTP token. The values are never quoted; a name is not secret.
+func (c Config) checkCredentials() error {
+	const problem = "holds a control character (such as a line break read with it from a file), which no HTTP header can carry"
+	if !validHeaderValue(c.Token.Reveal()) {
+		return &ValidationError{Field: "Token", Problem: problem}
+	}
+	for _, k := range c.Header.Names() {
+		if !validHeaderName(k) {
+			return &ValidationError{Field: "Header", Value: k, Problem: "not a valid header name"}
+		}
+		for _, v := range c.Header.held()[k] {
+			if !validHeaderValue(v) {
+				return &ValidationError{Field: "Header", Value: k, Problem: "its value " + problem}
+			}
+		}
+	}
+	return nil
+}
+
+// validHeaderValue is net/http's rule for a field value (RFC 9110's
+// field-value with obs-text): no control character but a tab.
+func validHeaderValue(v string) bool {
+	for i := range len(v) {
+		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderName is net/http's rule for a field name: a non-empty RFC
+// 9110 token.
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := range len(k) {
+		b := k[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // baseHeader is the header every request starts from: Accept and
 // User-Agent (the caller's part, then the SDK's product), then
 // Config.Header, then the token.

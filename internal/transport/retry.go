@@ -165,6 +165,15 @@ func Unsettled(r *Response) bool {
 	return r.Attempts > 0 && (!r.acted || r.unknown)
 }
 
+// Refused reports whether a failed call was refused (its final answer a
+// 4xx, given before the server acts) with no earlier attempt that may
+// have been carried out: such a call changed nothing. An idempotent
+// write whose first attempt reached the server behind a 502 or a lost
+// answer, and whose retry was refused, may have changed what it writes.
+func Refused(r *Response) bool {
+	return r != nil && r.Attempts > 0 && r.StatusCode/100 == 4 && !r.earlierActed
+}
+
 // Temporary reports whether a call failed in a way another attempt may
 // get past (a connection error, a 429, 502, 503 or 504: what the retry
 // policy retries), for a caller that repeats a Call with Once itself.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 )
@@ -74,8 +75,15 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText reads a secret's value, so that a configuration file
 // decoded with encoding/json, YAML or TOML can fill a Secret field from a
-// string. (Encoding gives "[REDACTED]": a Secret never round-trips.)
+// string. Encoding gives "[REDACTED]": a Secret never round-trips, and
+// decoding "[REDACTED]" is a *ValidationError, since a file holding it
+// was written from an encoded Secret and lost the value; sent, it would
+// fail as a wrong token, saying nothing of why.
 func (s *Secret) UnmarshalText(b []byte) error {
+	if string(b) == redacted {
+		return &ValidationError{Field: "Secret", Value: redacted,
+			Problem: "what encoding a Secret writes in its place: the value was lost when it was encoded"}
+	}
 	*s = NewSecret(string(b))
 	return nil
 }
@@ -98,14 +106,16 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 type SecretHeader struct{ h func() http.Header }
 
 // NewSecretHeader returns a SecretHeader holding a copy of h, its keys
-// canonicalised; an empty h gives the zero SecretHeader.
+// canonicalised; an empty h gives the zero SecretHeader. Keys that differ
+// only in case merge, their values in the order of the keys, sorted, so
+// that Get gives the same value on every run.
 func NewSecretHeader(h http.Header) SecretHeader {
 	if len(h) == 0 {
 		return SecretHeader{}
 	}
 	c := make(http.Header, len(h))
-	for k, v := range h {
-		c[http.CanonicalHeaderKey(k)] = append(c[http.CanonicalHeaderKey(k)], v...)
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		c[http.CanonicalHeaderKey(k)] = append(c[http.CanonicalHeaderKey(k)], h[k]...)
 	}
 	return holdHeader(c)
 }
@@ -127,6 +137,25 @@ func (h SecretHeader) Clone() http.Header { return h.held().Clone() }
 
 // Get returns the first value of key, as http.Header.Get does.
 func (h SecretHeader) Get(key string) string { return h.held().Get(key) }
+
+// Equal reports whether h and o hold the same names with the same values,
+// in order. Compare SecretHeaders (and Configs) with it, or with go-cmp,
+// which calls it: reflect.DeepEqual reports any two non-zero
+// SecretHeaders unequal, a SecretHeader itself included, since the
+// closure that holds the headers is a func.
+func (h SecretHeader) Equal(o SecretHeader) bool {
+	a, b := h.held(), o.held()
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || !slices.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
 
 // Len returns the number of header names.
 func (h SecretHeader) Len() int { return len(h.held()) }
@@ -152,6 +181,25 @@ func (h SecretHeader) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, h.St
 
 // MarshalJSON encodes the header names, a JSON array.
 func (h SecretHeader) MarshalJSON() ([]byte, error) { return json.Marshal(h.Names()) }
+
+// UnmarshalJSON reads headers in http.Header's JSON form, an object of
+// arrays of strings ({"X-Api-Key": ["…"]}), keys canonicalised, so that
+// a configuration file decoded with encoding/json fills Config.Header:
+// without it, encoding/json would skip a struct without exported fields
+// without a word, and every request would go without its credential.
+// null leaves h as it is. (Encoding gives the names only: a SecretHeader
+// never round-trips.)
+func (h *SecretHeader) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var m http.Header
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err // encoding/json's errors name types, never the values
+	}
+	*h = NewSecretHeader(m)
+	return nil
+}
 
 // MarshalText encodes String.
 func (h SecretHeader) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
