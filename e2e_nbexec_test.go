@@ -3,6 +3,9 @@ package nbserv_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,11 +149,20 @@ func TestE2ENbexecIOPubLimits(t *testing.T) {
 		return "IOPub " + what + " rate exceeded.\nThe Jupyter server will temporarily stop sending output\nto the client in order to avoid crashing it.\n" +
 			"To change this limit, set the config variable\n`--" + setting + "`.\n\nCurrent values:\n" + setting + "=" + value + "\nServerApp.rate_limit_window=3.0 (secs)\n\n"
 	}
-	floods := []struct{ setting, source, notice string }{
+	// whole is what the flood's cell holds when nothing was dropped.
+	var displays []string
+	for i := range 5000 {
+		displays = append(displays, "display_data:"+strconv.Itoa(i))
+	}
+	floods := []struct {
+		setting, source, notice string
+		whole                   []string // e2eTexts
+	}{
 		{"ServerApp.iopub_msg_rate_limit", "from IPython.display import display\nfor i in range(5000):\n    display(i)",
-			notice("message", "ServerApp.iopub_msg_rate_limit", "1000.0 (msgs/sec)")},
+			notice("message", "ServerApp.iopub_msg_rate_limit", "1000.0 (msgs/sec)"), displays},
 		{"ServerApp.iopub_data_rate_limit", "print(\"x\" * 5_000_000)",
-			notice("data", "ServerApp.iopub_data_rate_limit", "1000000.0 (bytes/sec)")},
+			notice("data", "ServerApp.iopub_data_rate_limit", "1000000.0 (bytes/sec)"),
+			[]string{"stream:" + strings.Repeat("x", 5_000_000) + "\n"}},
 	}
 	for _, f := range floods {
 		t.Run(f.setting, func(t *testing.T) {
@@ -163,6 +175,21 @@ func TestE2ENbexecIOPubLimits(t *testing.T) {
 				conn := connectOwnKernel(t, c)
 				nb := nbformat.New(nbformat.NewCodeCell(f.source), nbformat.NewCodeCell("1"))
 				err := nbexec.Run(ctx, conn, nb, nbexec.Options{CellTimeout: time.Minute})
+				if tg.gateway {
+					// A server on a gateway applies no rate limit to the
+					// gateway's kernels (docs/wire/gateway.md GW12): the
+					// run succeeds with every output of the flood.
+					if err != nil {
+						t.Fatalf("through a gateway: %v, want the flood whole", err)
+					}
+					if got := e2eTexts(nb.Cells[0]); !slices.Equal(f.whole, got) {
+						t.Errorf("the flood through a gateway: %d outputs, %d bytes; want %d, %d", len(got), len(strings.Join(got, "")), len(f.whole), len(strings.Join(f.whole, "")))
+					}
+					if nb.Cells[1].ExecutionCount == nil {
+						t.Error("the run stopped after the flood")
+					}
+					return
+				}
 				var le *nbexec.IOPubLimitError
 				var ce *nbexec.CellError
 				if !errors.As(err, &le) || le.Setting != f.setting || !errors.As(err, &ce) || ce.Index != 0 {

@@ -58,7 +58,8 @@ type target struct {
 	// gateway is set when NBSERV_JUPYTER_GATEWAY is 1: the server runs its
 	// kernels on Enterprise Gateway (--gateway-url; WITH_GATEWAY_MODE=server
 	// scripts/with-gateway.sh), and answers otherwise where
-	// docs/wire/gateway.md GW12 says.
+	// docs/wire/gateway.md GW9-GW14 say; the tests of those answers
+	// assert them then.
 	gateway bool
 }
 

@@ -18,8 +18,9 @@
 #   server needs to list kernels) runs every kernel there; the command runs
 #   with NBSERV_JUPYTER_URL, NBSERV_JUPYTER_TOKEN and
 #   NBSERV_JUPYTER_GENERATION=2 set, as scripts/with-jupyter.sh sets them.
-#   The default command is the E2E suite but the five tests of what such a
-#   server does differently (docs/wire/gateway.md GW9-GW12):
+#   The default command is the whole E2E suite; where such a server does
+#   differently (docs/wire/gateway.md GW9-GW14), the tests assert what it
+#   does and what the SDK makes of it:
 #     WITH_GATEWAY_MODE=server scripts/with-gateway.sh
 #
 # The gateway refuses to start a kernel whose KERNEL_USERNAME is in its
@@ -43,17 +44,15 @@ direct)
   [ "$#" -gt 0 ] || set -- go test -race -count=1 -v -run 'E2EGateway' . ./examples/run-notebook
   ;;
 server)
-  # -p 1: one server, one package at a time. The tests left out hold a
-  # Jupyter Server to what it does with its own kernels and does not with
-  # a gateway's (docs/wire/gateway.md): v1 channels (GW9), replay of what a
-  # dropped connection missed and idle states (GW10), a Start with a
-  # kernel_id (GW9), GET /api/kernelspecs/{name} and a kernelspec's files
-  # (GW11), the IOPub rate limits (GW12). NBSERV_JUPYTER_GATEWAY=1 tells
-  # the suite its kernels are on a gateway (TestE2EErrors asserts GW12's
-  # 500 then).
-  [ "$#" -gt 0 ] || set -- go test -p 1 -race -count=1 -v -run 'E2E' \
-    -skip 'TestE2EChannelsProtocols|TestE2EChannelsDropAndReconnect|TestE2ELostAnswerStartWithIDIsResent|TestE2EKernelSpecs$|TestE2ENbexecIOPubLimits' \
-    . ./examples/run-notebook
+  # -p 1: one server, one package at a time. NBSERV_JUPYTER_GATEWAY=1
+  # tells the suite its kernels are on a gateway: the tests of what a
+  # Jupyter Server does with its own kernels and not with a gateway's
+  # (docs/wire/gateway.md) then assert the gateway's way: v1 channels
+  # refused (GW9), nothing replayed after a drop and no idle state (GW10,
+  # GW14), a Start with a kernel_id a 201 null (GW9, GW13),
+  # GET /api/kernelspecs/{name} and a kernelspec's missing files 500s
+  # (GW11), no IOPub rate limits and a 500 for an unknown kernelspec (GW12).
+  [ "$#" -gt 0 ] || set -- go test -p 1 -race -count=1 -v -run 'E2E' . ./examples/run-notebook
   ;;
 *)
   echo "with-gateway: WITH_GATEWAY_MODE is direct or server, not '$mode'" >&2
