@@ -49,6 +49,10 @@ var (
 	// serve (Contents, Terminals, Server.Status, Identity). The error is a
 	// *NotSupportedError naming the call.
 	ErrNotSupported = transport.ErrNotSupported
+	// ErrMalformedResponse matches a 2xx answer whose body is not the
+	// model the call expects (not JSON, null, a model without its id):
+	// the server acted, or says so, but its answer cannot be used.
+	ErrMalformedResponse = transport.ErrMalformedResponse
 	// ErrOutcomeUnknown matches a failure after which the server may or
 	// may not have carried out a call that creates or changes something
 	// (its answer was lost), so the call was not repeated. Look before

@@ -105,14 +105,14 @@ func TestKernelSpecsRefuseNonObjects(t *testing.T) {
 		`{"default": "python3", "kernelspecs": {"python3": [1]}}`, `{"default": 3}`, `{"kernelspecs": `} {
 		c, m := newMock(t, "http://jupyter.test")
 		m.on("GET", "http://jupyter.test/api/kernelspecs", 200, body)
-		if specs, err := c.KernelSpecs.List(context.Background()); err == nil {
-			t.Errorf("List of %s = %+v", body, specs)
+		if specs, err := c.KernelSpecs.List(context.Background()); !errors.Is(err, ErrMalformedResponse) {
+			t.Errorf("List of %s = %+v, %v; want ErrMalformedResponse", body, specs, err)
 		}
 	}
 	c, m := newMock(t, "http://jupyter.test")
 	m.on("GET", testKernelSpecURL, 200, "null")
-	if ks, err := c.KernelSpecs.Get(context.Background(), "python3"); err == nil {
-		t.Errorf("Get of null = %+v", ks)
+	if ks, err := c.KernelSpecs.Get(context.Background(), "python3"); !errors.Is(err, ErrMalformedResponse) || errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("Get of null = %+v, %v; want ErrMalformedResponse", ks, err)
 	}
 }
 

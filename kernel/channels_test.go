@@ -108,7 +108,7 @@ func TestOptions(t *testing.T) {
 	// v1 demanded from a server that speaks only legacy.
 	legacy := newFakeKernel(t, standardExec)
 	_, err := dial(context.Background(), legacy.client, legacy.id, WithProtocol(ProtocolV1))
-	if err == nil || !strings.Contains(err.Error(), "does not speak "+ProtocolV1) {
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "does not speak "+ProtocolV1) {
 		t.Errorf("v1 against a legacy server: %v", err)
 	}
 

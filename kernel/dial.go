@@ -29,7 +29,7 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 	}
 	fr, err := framingFor(ws.Subprotocol())
 	if err == nil && c.o.protocol == ProtocolV1 && ws.Subprotocol() != ProtocolV1 {
-		err = fmt.Errorf("nbserv: kernel %s: the server does not speak %s", c.KernelID(), ProtocolV1)
+		err = fmt.Errorf("nbserv: kernel %s: the server does not speak %s: %w", c.KernelID(), ProtocolV1, ErrNotSupported)
 	}
 	if err != nil {
 		ws.CloseNow()

@@ -26,6 +26,10 @@ var (
 	// a request whose messages passed WithMaxOutputBytes, or content whose
 	// decoded values could pass 8 × WithMaxMessageBytes.
 	ErrResponseTooLarge = transport.ErrResponseTooLarge
+	// ErrNotSupported matches a Connect asking for WithProtocol(ProtocolV1)
+	// from a server that offers only the legacy format (a Jupyter Server
+	// before 2.4, or one whose kernels run on Enterprise Gateway).
+	ErrNotSupported = transport.ErrNotSupported
 	// ErrInvalidArgument matches a *ValidationError: an Option the Conn
 	// refused before dialling.
 	ErrInvalidArgument = transport.ErrInvalidArgument

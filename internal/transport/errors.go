@@ -56,6 +56,11 @@ var (
 	// ErrInvalidArgument matches a *ValidationError: the call was refused
 	// by the client before any request was sent.
 	ErrInvalidArgument = errors.New("nbserv: invalid argument")
+	// ErrMalformedResponse matches a 2xx answer whose body is not the
+	// model the call expects: not JSON, null, an object without its id,
+	// a value of the wrong type. The server acted (or says so); what it
+	// answered cannot be used.
+	ErrMalformedResponse = errors.New("nbserv: the server's answer is not the expected model")
 	// ErrResponseTooLarge is returned when a response body exceeds
 	// Config.MaxResponseBytes; the body is not decoded.
 	ErrResponseTooLarge = errors.New("nbserv: response body too large")

@@ -78,10 +78,28 @@ func (c *Client) Do(ctx context.Context, cl Call, opts []CallOption) (_ *Respons
 			return r, c.fail(cl, fmt.Errorf("decoding %d response: %w", resp.StatusCode, err))
 		}
 		if err := cl.Decode(r.Body); err != nil {
-			return r, c.fail(cl, fmt.Errorf("decoding %d response: %w", resp.StatusCode, err))
+			return r, c.fail(cl, fmt.Errorf("decoding %d response: %w", resp.StatusCode, malformed(err)))
 		}
 	}
 	return r, nil
+}
+
+// malformed marks a decoding failure as ErrMalformedResponse, unless it
+// is a bound (ErrResponseTooLarge), which says more.
+func malformed(err error) error {
+	if errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrMalformedResponse) {
+		return err
+	}
+	return &malformedError{err}
+}
+
+// malformedError is a decoding failure that matches ErrMalformedResponse
+// and reads as the decoder's own message.
+type malformedError struct{ err error }
+
+func (e *malformedError) Error() string { return e.err.Error() }
+func (e *malformedError) Unwrap() []error {
+	return []error{ErrMalformedResponse, e.err}
 }
 
 // DoDecode is Do for a call whose 2xx body is one value: it returns what
