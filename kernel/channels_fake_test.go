@@ -69,7 +69,12 @@ type fakeKernel struct {
 	stallNext int
 	// noIOPubNext of the next connections get replies and no IOPub.
 	noIOPubNext int
-	closeNew    bool
+	// lateIOPub, when set, is how many kernel_info_requests the next
+	// connection reads before it gets IOPub: what the kernel publishes
+	// before then is lost, as when Jupyter's IOPub subscription for a
+	// socket it did not nudge is not yet in place.
+	lateIOPub int
+	closeNew  bool
 	// closeAnswered closes each new connection 20 ms after it has
 	// answered a kernel_info_request on shell.
 	closeAnswered bool
@@ -286,9 +291,12 @@ type fakeConn struct {
 	stall   bool // stop reading after the kernel_info_reply on shell
 	hangUp  bool // close after the kernel_info_reply on shell
 	noIOPub bool // (under k.mu) send replies, no IOPub
-	slow    bool // read as over a slow link
-	deaf    bool // (under k.mu) run what comes, send it nothing: a silent socket
-	mute    bool // answer nothing, close after a kernel_info_request on shell
+	// iopubAfter (under k.mu) is how many kernel_info_requests are still
+	// to come before the connection gets IOPub.
+	iopubAfter int
+	slow       bool // read as over a slow link
+	deaf       bool // (under k.mu) run what comes, send it nothing: a silent socket
+	mute       bool // answer nothing, close after a kernel_info_request on shell
 }
 
 func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
@@ -318,6 +326,7 @@ func (k *fakeKernel) accept(w http.ResponseWriter, r *http.Request) {
 		k.noIOPubNext--
 		fc.noIOPub = true
 	}
+	fc.iopubAfter, k.lateIOPub = k.lateIOPub, 0
 	if closeNew || silentNew {
 		k.mu.Unlock()
 		if closeNew {
@@ -381,6 +390,9 @@ func (fc *fakeConn) read() {
 		}
 		k.mu.Lock()
 		k.received = append(k.received, m)
+		if fc.iopubAfter > 0 && m.Header.MsgType == MsgKernelInfoRequest {
+			fc.iopubAfter--
+		}
 		lose := k.dropOn != "" && k.dropOn == m.Header.MsgType
 		if lose {
 			k.dropOn = ""
@@ -575,7 +587,7 @@ func (k *fakeKernel) parts(ch Channel, parent json.RawMessage, msgType string, c
 }
 
 func (fc *fakeConn) writeParts(p []string) {
-	if fc.deaf || fc.noIOPub && Channel(p[0]) == ChannelIOPub {
+	if fc.deaf || (fc.noIOPub || fc.iopubAfter > 0) && Channel(p[0]) == ChannelIOPub {
 		return
 	}
 	typ, frame := fc.fr.encode(Channel(p[0]), &outParts{header: []byte(p[1]), parent: []byte(p[2]), metadata: []byte(p[3]), content: []byte(p[4])})

@@ -49,9 +49,14 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, framing, error) {
 // or any other IOPub message, does. The request goes on control as well
 // as shell, as Jupyter's own probe does: control answers, with its status,
 // even while the kernel runs code. It is repeated every second, since a
-// kernel still starting may miss it, until the kernel has answered, a
-// newer socket (errReplace), ctx's end, or, for a restore (w not nil), what
-// w decides of a kernel that leaves it unanswered.
+// kernel still starting may miss it, until the kernel has answered and
+// IOPub has come, a newer socket (errReplace), ctx's end, or, for a restore
+// (w not nil), what w decides of a kernel that leaves it unanswered. An
+// answer without IOPub is asked again too, as Jupyter's nudge does: a
+// socket Jupyter did not nudge (the kernel was busy as it opened) relays
+// only what the kernel publishes once the server's IOPub subscription is in
+// place, which can come after the statuses of the first asks
+// (docs/wire/kernel-channels.md KC99).
 func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 	req := newRequest(1<<20, false)
 	req.internal = true
@@ -73,7 +78,19 @@ func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 		}
 		return nil
 	}
+	var info *KernelInfoReply
+	// expiredErr says what the gate was waiting for when ctx ended, even
+	// when ctx ended during an ask.
+	expiredErr := func() error {
+		if info != nil {
+			return fmt.Errorf("nbserv: kernel %s answered, but no IOPub message came on the socket: %w", c.KernelID(), ctx.Err())
+		}
+		return fmt.Errorf("nbserv: waiting for kernel %s to answer: %w", c.KernelID(), ctx.Err())
+	}
 	if err := ask(); err != nil {
+		if ctx.Err() != nil {
+			return expiredErr()
+		}
 		return err
 	}
 	tick := time.NewTicker(time.Second)
@@ -94,7 +111,6 @@ func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 	// round's start.
 	relayed := 0
 	seen, _ := c.iopubSeen(gen)
-	var info *KernelInfoReply
 	for {
 		for info == nil {
 			m, err := req.poll()
@@ -133,8 +149,11 @@ func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 				// The newer socket's own gate opens the Conn, or not.
 				return errReplace
 			}
-			if info == nil && !patient {
+			if n, _ := c.iopubSeen(gen); (info == nil || n == 0) && !patient {
 				if err := ask(); err != nil {
+					if ctx.Err() != nil {
+						return expiredErr()
+					}
 					return err
 				}
 			}
@@ -176,10 +195,7 @@ func (c *Conn) gate(ctx context.Context, gen uint64, w *gateWait) error {
 			}
 			patient = true
 		case <-ctx.Done():
-			if info != nil {
-				return fmt.Errorf("nbserv: kernel %s answered, but no IOPub message came on the socket: %w", c.KernelID(), ctx.Err())
-			}
-			return fmt.Errorf("nbserv: waiting for kernel %s to answer: %w", c.KernelID(), ctx.Err())
+			return expiredErr()
 		}
 	}
 }

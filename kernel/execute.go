@@ -209,6 +209,10 @@ func (c *Conn) execute(ctx context.Context, code string, opts []ExecuteOption, r
 	c.trackSeqs(1)
 	defer c.trackSeqs(-1)
 	id, err := c.write(ctx, 0, ChannelShell, MsgExecuteRequest, &o.req, nil, req)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		// Part or all of the request went out: it is not "not sent".
+		return nil, 0, fmt.Errorf("%w; the kernel may be running it (Conn.Interrupt stops it)", err)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %w", errNotSent, err)
 	}
