@@ -173,8 +173,8 @@ func connectThroughCutProxy(t *testing.T, tg chanTarget, c *nbserv.Client, recon
 // with the reply that came; or ErrOutcomeUnknown when the reply or idle
 // status was lost with the socket.
 // nextCellRuns wants the kept Conn to run cells after a drop. The first
-// of them can end with ErrOutcomeUnknown, never sent again: seen in two
-// fresh-clone CI runs on 1.23.3 (not in 39 runs by hand), the socket
+// of them can end with ErrOutcomeUnknown, never sent again: seen in
+// fresh-clone CI runs on 1.23.3 and 2.21.1 (not in 39 runs by hand), the socket
 // restored across the busy kernel was dropped once more while that cell
 // was on it, for a cause not yet found (README, Reliability). Then the
 // cell after it runs.
