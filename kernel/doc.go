@@ -43,7 +43,10 @@
 // ErrKernelRestarted (the Conn goes on); a kernel that died, was shut down
 // or no longer exists ends the Conn with ErrKernelDead; a call after Close
 // matches ErrConnClosed; a message or request past its bound,
-// ErrResponseTooLarge. The server's refusals (an unknown kernel, a wrong
+// ErrResponseTooLarge; an execution whose socket was replaced while it ran
+// and that the Conn cannot prove complete, ErrOutputMayBeLost (with what
+// arrived); WithProtocol(ProtocolV1) of a server that offers only the
+// legacy format, ErrNotSupported. The server's refusals (an unknown kernel, a wrong
 // token) are nbserv's *Error, matching ErrNotFound or ErrUnauthorized.
 // Where this package and nbserv both name an error (ErrKernelDead,
 // ErrNotFound, ErrResponseTooLarge, …) the two are the same value, so
