@@ -109,35 +109,25 @@ func bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 // refused is the start's 400, if it was refused: returned when the model
 // shows no server that is running or starting.
 func (c *Client) waitReady(ctx context.Context, user string, refused error) error {
-	what := fmt.Sprintf("hub: waiting for %s's server to start", user)
-	var last error // the last poll's temporary failure
-	for wait := time.Duration(0); ; wait = nextWait(wait) {
-		if err := transport.Sleep(ctx, wait); err != nil {
-			return waitErr(what, err, last)
-		}
+	return poll(ctx, fmt.Sprintf("hub: waiting for %s's server to start", user), 0, func() (bool, bool, error) {
 		u, retry, err := c.pollUser(ctx, user)
-		if err != nil && ctx.Err() != nil {
-			return waitErr(what, err, last) // ended during the poll (one that hangs, say), as between polls
-		}
-		if last = err; retry {
-			continue
-		} else if err != nil {
-			return err
+		if err != nil {
+			return false, retry, err
 		}
 		s, ok := u.defaultServer()
 		switch {
 		case ok && s.Ready:
-			return nil
+			return true, false, nil
 		case ok && s.Pending == "stop":
-			return fmt.Errorf("hub: starting %s's server: %w", user, ErrStopping)
+			return false, false, fmt.Errorf("hub: starting %s's server: %w", user, ErrStopping)
 		case ok && s.Pending != "":
-			continue // spawning
+			return false, false, nil // spawning
 		case refused != nil:
-			return refused
+			return false, false, refused
 		default:
-			return fmt.Errorf("hub: %s's server: %w", user, ErrSpawnFailed)
+			return false, false, fmt.Errorf("hub: %s's server: %w", user, ErrSpawnFailed)
 		}
-	}
+	})
 }
 
 // waitAnswering polls the server's /api/status through the proxy until it
@@ -145,28 +135,16 @@ func (c *Client) waitReady(ctx context.Context, user string, refused error) erro
 // routes to it.
 func (c *Client) waitAnswering(ctx context.Context, user string) error {
 	path := "user/" + escapeName(user) + "/api/status"
-	what := fmt.Sprintf("hub: waiting for %s's server to answer", user)
-	var last error // the last poll's failure
-	for wait := time.Duration(0); ; wait = nextWait(wait) {
-		if err := transport.Sleep(ctx, wait); err != nil {
-			return waitErr(what, err, last)
-		}
+	return poll(ctx, fmt.Sprintf("hub: waiting for %s's server to answer", user), 0, func() (bool, bool, error) {
 		_, err := c.t.Do(ctx, transport.Call{Method: "GET", Path: path, Once: true}, nil) // one attempt a poll: the loop is the retry
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return waitErr(what, err, last) // ended during the poll (one that hangs, say), as between polls
-		}
-		last = err
 		var e *nbserv.Error
-		if !errors.As(err, &e) {
-			continue // the proxy resetting connections while it reroutes
+		if err != nil && errors.As(err, &e) && (e.StatusCode == http.StatusForbidden || e.StatusCode == http.StatusUnauthorized) {
+			return false, false, err // the token cannot reach the server: waiting will not help
 		}
-		if e.StatusCode == http.StatusForbidden || e.StatusCode == http.StatusUnauthorized {
-			return err // the token cannot reach the server: waiting will not help
-		}
-	}
+		// Other failures, the proxy resetting connections while it
+		// reroutes among them, are polled again.
+		return err == nil, err != nil, err
+	})
 }
 
 // StopServer stops user's default server (DELETE
@@ -201,24 +179,37 @@ func (c *Client) StopServer(ctx context.Context, user string, opts ...StopOption
 	if r.StatusCode == http.StatusNoContent {
 		return nil
 	}
-	// 202: stop pending. last is the last poll's temporary failure.
-	what := fmt.Sprintf("hub: waiting for %s's server to stop", user)
+	// 202: stop pending.
+	return poll(ctx, fmt.Sprintf("hub: waiting for %s's server to stop", user), pollMin, func() (bool, bool, error) {
+		u, retry, err := c.pollUser(ctx, user)
+		if err != nil {
+			return false, retry, err
+		}
+		s, ok := u.defaultServer()
+		return !ok || s.Stopped, false, nil
+	})
+}
+
+// poll calls try after a wait of first, then of nextWait's growing
+// intervals, until try reports done, or fails without asking to be tried
+// again (retry). ctx ends it, between polls or during one (a poll that
+// hangs, say), with waitErr: the error of the wait (what), quoting the
+// last poll's failure, which says why the wait went on.
+func poll(ctx context.Context, what string, first time.Duration, try func() (done, retry bool, err error)) error {
 	var last error
-	for wait := pollMin; ; wait = nextWait(wait) {
+	for wait := first; ; wait = nextWait(wait) {
 		if err := transport.Sleep(ctx, wait); err != nil {
 			return waitErr(what, err, last)
 		}
-		u, retry, err := c.pollUser(ctx, user)
+		done, retry, err := try()
 		if err != nil && ctx.Err() != nil {
-			return waitErr(what, err, last) // ended during the poll (one that hangs, say), as between polls
+			return waitErr(what, err, last)
 		}
 		if last = err; retry {
 			continue
-		} else if err != nil {
-			return err
 		}
-		if s, ok := u.defaultServer(); !ok || s.Stopped {
-			return nil
+		if err != nil || done {
+			return err
 		}
 	}
 }
