@@ -181,10 +181,6 @@ func connectThroughCutProxy(t *testing.T, tg chanTarget, c *nbserv.Client, recon
 	return proxy, id, conn
 }
 
-// checkAcrossADrop checks the outcome of an execution whose socket was cut:
-// success only with all of stdout (no silent loss); ErrOutputMayBeLost
-// with the reply that came; or ErrOutcomeUnknown when the reply or idle
-// status was lost with the socket.
 // pastTheCut returns once the Conn has seen the proxy's cut, called after
 // it: a request written after the cut but before the Conn saw its socket
 // close goes nowhere, and ends with ErrOutcomeUnknown
@@ -218,6 +214,10 @@ func nextCellRuns(t *testing.T, conn *kernel.Conn) {
 	}
 }
 
+// checkAcrossADrop checks the outcome of an execution whose socket was cut:
+// success only with all of stdout (no silent loss); ErrOutputMayBeLost
+// with the reply that came; or ErrOutcomeUnknown when the reply or idle
+// status was lost with the socket.
 func checkAcrossADrop(t *testing.T, conn *kernel.Conn, ex *kernel.Execution, err error, stdout string) {
 	t.Helper()
 	switch {
