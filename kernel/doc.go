@@ -17,8 +17,12 @@
 // outputs as they arrive), answers the kernel's input requests
 // (WithStdin), asks for kernel info, completions and help, interrupts and
 // restarts the kernel, and sends any other message (Request, Send). It
-// reconnects by itself after a dropped WebSocket, and bounds the memory
-// of every message and request (WithMaxMessageBytes, WithMaxOutputBytes).
+// reconnects by itself after a dropped WebSocket, a busy kernel's
+// included: a request in flight gets its answers on the restored socket,
+// or ends with an error saying what is unknown (ErrOutcomeUnknown: never
+// sent twice; ErrOutputMayBeLost), and the requests after it run there.
+// It bounds the memory of every message and request (WithMaxMessageBytes,
+// WithMaxOutputBytes).
 //
 // The Conn reaches the server only through an Endpoint, which opens the
 // WebSocket and makes the few REST calls a Conn needs (interrupt,
