@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -593,6 +596,75 @@ func TestRequestLostWithItsSocketEnds(t *testing.T) {
 		})
 	}
 }
+
+// A write that fails drops its socket: the request it carried ends with
+// ErrOutcomeUnknown at once (it may have reached the server), and the one
+// sent straight after goes out on the restored socket instead of failing
+// on the dead one, which the library would otherwise go on reading from.
+func TestFailedWriteDropsItsSocket(t *testing.T) {
+	var d breakableDialer
+	k := newFakeKernel(t, standardExec, func(cfg *Config) {
+		cfg.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.dial}}
+	})
+	conn := k.connect()
+	d.breakWrites()
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	_, err := conn.KernelInfo(ctx)
+	if !errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("kernel info on a socket that cannot be written: %v, want ErrOutcomeUnknown before its context", err)
+	}
+	ex, err := conn.Execute(ctx, "1+1")
+	if err != nil || ex.Result() == nil {
+		t.Fatalf("the Execute straight after a failed write: %v (Conn: %v)", err, conn.Err())
+	}
+	if n := k.handshakeCount(); n < 2 {
+		t.Errorf("%d handshakes, want the socket restored", n)
+	}
+}
+
+// breakableDialer dials TCP connections whose writes it can break: a
+// broken connection fails every write and still reads, as a socket whose
+// sending side failed.
+type breakableDialer struct {
+	mu    sync.Mutex
+	conns []*breakableConn
+}
+
+func (d *breakableDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	bc := &breakableConn{Conn: c}
+	d.mu.Lock()
+	d.conns = append(d.conns, bc)
+	d.mu.Unlock()
+	return bc, nil
+}
+
+// breakWrites breaks the connections dialled so far; later ones work.
+func (d *breakableDialer) breakWrites() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.conns {
+		c.broken.Store(true)
+	}
+}
+
+type breakableConn struct {
+	net.Conn
+	broken atomic.Bool
+}
+
+func (c *breakableConn) Write(p []byte) (int, error) {
+	if c.broken.Load() {
+		return 0, errBrokenWrite
+	}
+	return c.Conn.Write(p)
+}
+
+var errBrokenWrite = errors.New("test: the connection's writes are broken")
 
 // busyKernel is a fake whose "held" execution runs until release is
 // closed, its control channel unanswered meanwhile (ipykernel's control

@@ -84,7 +84,8 @@ const writeChunk = 32 << 10
 // message is out or ctx ends. A message not yet started when ctx ends is
 // not sent; one being written goes on (cutting it off would break the
 // socket for every request on it), bounded by write inactivity, and the
-// caller gets an error matching ErrOutcomeUnknown.
+// caller gets an error matching ErrOutcomeUnknown. A write that fails
+// drops its socket: the Conn restores the connection.
 func (c *Conn) send(ctx context.Context, s *sock, msgType string, typ websocket.MessageType, frame []byte) error {
 	select {
 	case s.turn <- struct{}{}:
@@ -102,6 +103,15 @@ func (c *Conn) send(ctx context.Context, s *sock, msgType string, typ websocket.
 	done := make(chan error, 1)
 	go func() {
 		err := c.writeOut(s, typ, frame)
+		if err != nil {
+			// The socket cannot be written any more (the library keeps a
+			// failed write's error, and may go on reading): drop it before
+			// the next writer's turn, so that later requests wait for the
+			// restored socket instead of failing on this one. The write
+			// runs under its own context, so its error is the socket's,
+			// never the caller's context ending.
+			c.drop(s.gen)
+		}
 		<-s.turn
 		done <- err
 	}()
