@@ -20,7 +20,10 @@
 // reconnects by itself after a dropped WebSocket, a busy kernel's
 // included: a request in flight gets its answers on the restored socket,
 // or ends with an error saying what is unknown (ErrOutcomeUnknown: never
-// sent twice; ErrOutputMayBeLost), and the requests after it run there.
+// sent twice; ErrOutputMayBeLost), and the requests sent once the Conn
+// has seen the drop run there (one written on the socket as it drops,
+// before the Conn has read its close, may be lost with it, and ends with
+// ErrOutcomeUnknown).
 // It bounds the memory of every message and request (WithMaxMessageBytes,
 // WithMaxOutputBytes).
 //
