@@ -623,6 +623,40 @@ func TestFailedWriteDropsItsSocket(t *testing.T) {
 	}
 }
 
+// Requests waiting for their turn on a socket whose write fails: only
+// the one being written fails; the others go out on the restored socket.
+func TestFailedWriteFailsOnlyItsRequest(t *testing.T) {
+	var d breakableDialer
+	k := newFakeKernel(t, standardExec, func(cfg *Config) {
+		cfg.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.dial}}
+	})
+	conn := k.connect()
+	d.breakWrites()
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	const n = 8
+	errc := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := conn.KernelInfo(ctx)
+			errc <- err
+		}()
+	}
+	failed := 0
+	for range n {
+		switch err := <-errc; {
+		case err == nil:
+		case errors.Is(err, ErrOutcomeUnknown) && !errors.Is(err, context.DeadlineExceeded):
+			failed++
+		default:
+			t.Errorf("kernel info: %v", err)
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d of %d requests failed, want only the one whose write failed", failed, n)
+	}
+}
+
 // breakableDialer dials TCP connections whose writes it can break: a
 // broken connection fails every write and still reads, as a socket whose
 // sending side failed.
