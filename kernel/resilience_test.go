@@ -602,12 +602,7 @@ func TestRequestLostWithItsSocketEnds(t *testing.T) {
 // sent straight after goes out on the restored socket instead of failing
 // on the dead one, which the library would otherwise go on reading from.
 func TestFailedWriteDropsItsSocket(t *testing.T) {
-	var d breakableDialer
-	k := newFakeKernel(t, standardExec, func(cfg *Config) {
-		cfg.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.dial}}
-	})
-	conn := k.connect()
-	d.breakWrites()
+	k, conn := connectBreakingWrites(t)
 	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
 	defer cancel()
 	_, err := conn.KernelInfo(ctx)
@@ -626,12 +621,7 @@ func TestFailedWriteDropsItsSocket(t *testing.T) {
 // Requests waiting for their turn on a socket whose write fails: only
 // the one being written fails; the others go out on the restored socket.
 func TestFailedWriteFailsOnlyItsRequest(t *testing.T) {
-	var d breakableDialer
-	k := newFakeKernel(t, standardExec, func(cfg *Config) {
-		cfg.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.dial}}
-	})
-	conn := k.connect()
-	d.breakWrites()
+	_, conn := connectBreakingWrites(t)
 	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
 	defer cancel()
 	const n = 8
@@ -655,6 +645,18 @@ func TestFailedWriteFailsOnlyItsRequest(t *testing.T) {
 	if failed != 1 {
 		t.Errorf("%d of %d requests failed, want only the one whose write failed", failed, n)
 	}
+}
+
+// connectBreakingWrites connects to a fake kernel, then breaks the
+// writes of every connection made so far: the Conn's socket's among them.
+func connectBreakingWrites(t *testing.T) (*fakeKernel, *Conn) {
+	var d breakableDialer
+	k := newFakeKernel(t, standardExec, func(cfg *Config) {
+		cfg.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.dial}}
+	})
+	conn := k.connect()
+	d.breakWrites()
+	return k, conn
 }
 
 // breakableDialer dials TCP connections whose writes it can break: a
