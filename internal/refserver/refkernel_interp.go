@@ -243,6 +243,28 @@ func newInterp() (*interp, error) {
 	b["isinstance"] = method("isinstance", instanceBuiltin("isinstance", false))
 	b["issubclass"] = method("issubclass", instanceBuiltin("issubclass", true))
 	b[sizeName] = sizeGuard{}
+	b[deepName] = deepGuard{}
+	b[depthCheckName] = depthCheck{}
+	b["RecursionError"] = recursionError
+	b["ascii"] = method("ascii", func(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		if len(args) != 1 || len(kwargs) != 0 {
+			return nil, py.ExceptionNewf(py.TypeError, "ascii() takes exactly one argument (%d given)", len(args))
+		}
+		s, err := asciiRepr(args[0])
+		return py.String(s), err
+	})
+	origGetattr := b["getattr"]
+	b["getattr"] = method("getattr", func(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		// getattr(o, "__eq__") is o.__eq__, marked as the
+		// instrumentation marks the attribute (refkernel_depth.go).
+		if len(args) >= 2 {
+			if name, ok := args[1].(py.String); ok && deepAttrs[string(name)] {
+				d, _ := deepGuard{}.M__pow__(args[0], py.None)
+				args = append(py.Tuple{d}, args[1:]...)
+			}
+		}
+		return py.Call(origGetattr, args, kwargs)
+	})
 	b[fstrName] = method(fstrName, fstrJoin)
 	b[fmtName] = method(fmtName, fmtField)
 	b["pow"] = method("pow", builtinPow)
@@ -283,7 +305,7 @@ func newInterp() (*interp, error) {
 			return nil, err
 		}
 		if runtime.Callers(0, ip.pcs) == len(ip.pcs) {
-			return nil, py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded")
+			return nil, errRecursion("")
 		}
 		return py.None, nil
 	})
@@ -981,7 +1003,7 @@ func objRepr(o py.Object) (string, error) {
 
 func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth int) error {
 	if depth > maxReprDepth {
-		return py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded while getting the repr of an object")
+		return errRecursion(" while getting the repr of an object")
 	}
 	items := func(open, close string, xs []py.Object, trailingComma bool) error {
 		b.WriteString(open)
@@ -1034,6 +1056,18 @@ func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth in
 		b.WriteString(o.Base.Name)
 		args, _ := o.Args.(py.Tuple)
 		return items("(", ")", args, false)
+	case *py.Set, *py.FrozenSet:
+		// gpython's repr recursed in Go as deep as sets hold sets.
+		xs := setItems(o)
+		open, close := "{", "}"
+		if _, frozen := o.(*py.FrozenSet); frozen {
+			open, close = "frozenset({", "})"
+		}
+		if len(xs) == 0 {
+			b.WriteString(o.Type().Name + "()")
+			return nil
+		}
+		return items(open, close, xs, false)
 	}
 	r, err := py.Repr(o)
 	if err != nil {
