@@ -64,6 +64,9 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{"r = x.__repr__()", inRepr},
 		{"r = t.__str__()", inRepr},
 		{"r = repr(s)", inRepr},
+		{"r = str(s)", inRepr},
+		{"r = s.__str__()", inRepr},
+		{"r = f'{s}'", inRepr},
 		{"r = repr(t)", inRepr},
 	} {
 		c, err := ip.compileCell(tc.code, 1, py.ExecMode)
@@ -99,7 +102,7 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "[1, (2,), {'a': [3]}] == [1, (2,), {'a': [3]}], (1, 2) == [1, 2], 'a' in 'cat', 'b' in {'b': 1}, 3 in range(5)", result: "(True, False, True, True, True)"},
 		{code: "[1] == [1] == [2], [] is [] == [], 1 == 1.0 == True, [1] == [1] in [True], {1, 2} == {2, 1}, None == [1]", result: "(False, False, True, False, True, False)"},
 		{code: "{'a': 1}.__eq__({'a': 1}), [1, 2].__ne__([1, 2]), getattr([1], '__ne__')([2]), {1}.__repr__(), (1,).__str__()", result: "(True, False, True, '{1}', '(1,)')"},
-		{code: "ascii('é😀ü') + ascii([1, 'ÿ']), repr(set())", result: `("'\\xe9\\U0001f600\\xfc'[1, '\\xff']", 'set()')`},
+		{code: "ascii('é😀ü') + ascii([1, 'ÿ']), repr(set()), str({1}), str(set())", result: `("'\\xe9\\U0001f600\\xfc'[1, '\\xff']", 'set()', '{1}', 'set()')`},
 		{code: "[1] in [[1]] in [[True]], [[1]] in [[[1]]] is True, 1 < 2 == 2 is True, w in [v] in [[True]]", result: "(False, False, False, False)"},
 		{code: "1 + 1", result: "2"},
 	} {

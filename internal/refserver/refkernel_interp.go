@@ -976,7 +976,7 @@ func objStr(o py.Object) (string, error) {
 		return string(o), nil
 	case *py.Exception:
 		return excStr(o)
-	case py.Float, py.Tuple, *py.List, py.StringDict:
+	case py.Float, py.Tuple, *py.List, py.StringDict, *py.Set, *py.FrozenSet:
 		return objRepr(o)
 	}
 	s, err := py.Str(o)
