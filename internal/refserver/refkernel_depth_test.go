@@ -104,6 +104,11 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "{'a': 1}.__eq__({'a': 1}), [1, 2].__ne__([1, 2]), getattr([1], '__ne__')([2]), {1}.__repr__(), (1,).__str__()", result: "(True, False, True, '{1}', '(1,)')"},
 		{code: "ascii('é😀ü') + ascii([1, 'ÿ']), repr(set()), str({1}), str(set())", result: `("'\\xe9\\U0001f600\\xfc'[1, '\\xff']", 'set()', '{1}', 'set()')`},
 		{code: "[1] in [[1]] in [[True]], [[1]] in [[[1]]] is True, 1 < 2 == 2 is True, w in [v] in [[True]]", result: "(False, False, False, False)"},
+		// An exception's str is its one argument's: a chain of them is
+		// followed to the same bound.
+		{code: "ex = ValueError(1)\nfor i in range(5000):\n    ex = ValueError(ex)\nprint(ex)", err: "RecursionError: maximum recursion depth exceeded while getting the str of an object"},
+		{code: "raise ex", err: "ValueError: <exception str() failed>"}, // as CPython's traceback says
+		{code: "f'{ValueError(ValueError(KeyError(2)))}', f'{ValueError(ValueError(1), 2)}'", result: `('2', '(ValueError(1), 2)')`},
 		{code: "1 + 1", result: "2"},
 	} {
 		out, r, e := outcome(run(t, c, tc.code))

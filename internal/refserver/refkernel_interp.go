@@ -1083,21 +1083,31 @@ func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth in
 
 // excStr is str() of an exception: its one argument, or the tuple of
 // them; KeyError shows its key's repr.
+// An exception whose one argument is an exception is the str of that
+// one: followed in a loop, at most maxReprDepth deep, as CPython's
+// recursion limit stops it, rather than recursing in Go as deep as the
+// chain goes.
 func excStr(o py.Object) (string, error) {
-	e, ok := o.(*py.Exception)
-	if !ok {
-		return objStr(o)
+	for depth := 0; ; depth++ {
+		if depth > maxReprDepth {
+			return "", errRecursion(" while getting the str of an object")
+		}
+		e, ok := o.(*py.Exception)
+		if !ok {
+			return objStr(o)
+		}
+		args, _ := e.Args.(py.Tuple)
+		switch {
+		case len(args) == 0:
+			return "", nil
+		case len(args) == 1 && e.Base.Name == "KeyError":
+			return objRepr(args[0])
+		case len(args) == 1:
+			o = args[0]
+			continue
+		}
+		return objRepr(args)
 	}
-	args, _ := e.Args.(py.Tuple)
-	switch {
-	case len(args) == 0:
-		return "", nil
-	case len(args) == 1 && e.Base.Name == "KeyError":
-		return objRepr(args[0])
-	case len(args) == 1:
-		return objStr(args[0])
-	}
-	return objRepr(args)
 }
 
 func sortedKeysOf(d py.StringDict) []string {
