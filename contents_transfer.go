@@ -74,6 +74,11 @@ type TransferOptions struct {
 // checks the size the server reports, so a chunk stored twice, or a file
 // written by someone else meanwhile, fails the upload rather than leaving
 // a corrupt file unnoticed.
+//
+// A reader that returns no bytes and no error 100 times in a row
+// (maxEmptyReads) fails the upload, as bufio does, with an error matching
+// io.ErrNoProgress, before the chunk it was reading is sent: an
+// *UploadError when earlier chunks were stored.
 func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, t TransferOptions, opts ...CallOption) (*Contents, error) {
 	p, err := contentsURL(path, false)
 	if err != nil {
@@ -89,6 +94,7 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 	if r == nil {
 		return nil, &ValidationError{Field: "r", Problem: "nil reader"}
 	}
+	r = progressingReader{r}
 	buf := make([]byte, size)
 	var look [1]byte // one byte read ahead, to know which chunk is the last
 	haveLook := false
@@ -160,6 +166,32 @@ func (s *ContentsService) Upload(ctx context.Context, path string, r io.Reader, 
 			return m, nil
 		}
 	}
+}
+
+// maxEmptyReads is how many reads in a row may return no bytes and no
+// error before Upload gives up on the caller's reader, as bufio does. The
+// io.Reader contract discourages (0, nil) without forbidding it, and
+// io.ReadFull asks again at once, so a reader that returns it for ever
+// would hold Upload for ever, spinning.
+const maxEmptyReads = 100
+
+// progressingReader fails a read that got nothing from the reader
+// maxEmptyReads times in a row, with an error matching io.ErrNoProgress.
+// Upload reads a chunk whole before sending it, so the chunk being read
+// is never sent: the file holds the chunks before it (an *UploadError
+// says so when there were any).
+type progressingReader struct{ r io.Reader }
+
+func (p progressingReader) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return p.r.Read(b)
+	}
+	for i := 0; i < maxEmptyReads; i++ {
+		if n, err := p.r.Read(b); n > 0 || err != nil {
+			return n, err
+		}
+	}
+	return 0, fmt.Errorf("the reader returned no bytes and no error %d times in a row: %w", maxEmptyReads, io.ErrNoProgress)
 }
 
 // chunkModel is the body of one chunked-upload PUT. Content is a []byte,

@@ -265,6 +265,103 @@ func TestUploadReaders(t *testing.T) {
 	}
 }
 
+// stuck returns no bytes and no error once it has handed out its data,
+// for ever, and counts the reads.
+type stuck struct {
+	data  []byte
+	reads int
+}
+
+func (s *stuck) Read(p []byte) (int, error) {
+	s.reads++
+	n := copy(p, s.data)
+	s.data = s.data[n:]
+	return n, nil
+}
+
+// A reader that returns (0, nil) for ever held Upload for ever, spinning
+// in io.ReadFull. It fails now after maxEmptyReads empty reads in a row,
+// with io.ErrNoProgress; the chunk it was reading is never sent, the
+// chunks before it are stored and an *UploadError says so. A reader that
+// returns (0, nil) fewer times in a row between its bytes still uploads
+// whole.
+func TestUploadReaderWithoutProgress(t *testing.T) {
+	ctx := context.Background()
+	data := randomBytes(1000)
+	for _, tt := range []struct {
+		name       string
+		data       []byte
+		chunk      int
+		stored     int64
+		upErr      bool
+		wantChunks []int
+	}{
+		{"nothing at all", nil, 100, 0, false, nil},
+		{"within the first chunk", data[:50], 100, 0, false, nil},
+		{"after two chunks and a half", data[:250], 100, 200, true, []int{1, 2}},
+		{"exactly after three chunks: the third waits for the byte after it", data[:300], 100, 200, true, []int{1, 2}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cs, c := newChunkServer(t, true)
+			r := &stuck{data: tt.data}
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.Contents.Upload(ctx, "s.bin", r, TransferOptions{ChunkSize: tt.chunk})
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(time.Minute): // a generous bound: it takes microseconds
+				t.Fatal("Upload still reading a reader that makes no progress after a minute")
+			}
+			var ue *UploadError
+			if !errors.Is(err, io.ErrNoProgress) || errors.As(err, &ue) != tt.upErr || !strings.Contains(err.Error(), "no bytes and no error 100 times in a row") {
+				t.Fatalf("Upload: %v", err)
+			}
+			if tt.upErr && (ue.Size != tt.stored || ue.Sent != tt.stored || ue.Whole()) {
+				t.Errorf("UploadError %+v", ue)
+			}
+			if got := cs.file("s.bin"); int64(len(got)) != tt.stored || !bytes.Equal(got, tt.data[:tt.stored]) {
+				t.Errorf("the file holds %d bytes, want %d", len(got), tt.stored)
+			}
+			if got := cs.chunkLog(); fmt.Sprint(got) != fmt.Sprint(tt.wantChunks) {
+				t.Errorf("chunks sent %v, want %v", got, tt.wantChunks)
+			}
+			if r.reads > len(tt.data)+maxEmptyReads+1 {
+				t.Errorf("%d reads", r.reads)
+			}
+		})
+	}
+	// Empty reads fewer than the bound in a row, between every byte.
+	cs, c := newChunkServer(t, true)
+	if _, err := c.Contents.Upload(ctx, "e.bin", &emptyReads{data: data, every: maxEmptyReads - 1}, TransferOptions{ChunkSize: 64}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(cs.file("e.bin"), data) {
+		t.Error("upload with empty reads between bytes differs")
+	}
+}
+
+// emptyReads returns (0, nil) every times before each byte.
+type emptyReads struct {
+	data         []byte
+	every, empty int
+}
+
+func (e *emptyReads) Read(p []byte) (int, error) {
+	if len(e.data) == 0 {
+		return 0, io.EOF
+	}
+	if e.empty < e.every {
+		e.empty++
+		return 0, nil
+	}
+	e.empty = 0
+	p[0], e.data = e.data[0], e.data[1:]
+	return 1, nil
+}
+
 // What happens to a failed chunk after the first: see Upload's doc.
 func TestUploadRecoversAChunkWhoseFateIsUnknown(t *testing.T) {
 	ctx := context.Background()

@@ -215,6 +215,47 @@ func TestListUsersRefusesPaginationThatDoesNotAdvance(t *testing.T) {
 	}
 }
 
+// A hub whose every page has one user and says there is a next one was
+// asked for pages until the decode budget ran out: millions of requests.
+// ListUsers stops after 10,000 pages, with an error matching
+// ErrResponseTooLarge that says why; a hub with exactly 10,000 pages is
+// listed whole.
+func TestListUsersEndlessPagesAreBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		last  int32 // the page that says there is no next one
+		pages int32
+	}{
+		// Endless as far as ListUsers may go: the last page is far
+		// enough past the bound to tell, near enough that the test ends
+		// (with a failure) without the bound.
+		{"endless", 30_000, 10_000},
+		{"exactly 10,000 pages", 10_000, 10_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var pages atomic.Int32
+			c := fakeHub(t, func(w http.ResponseWriter, r *http.Request) {
+				p := pages.Add(1)
+				next := fmt.Sprintf(`{"offset": %d, "limit": 1}`, p)
+				if p == tc.last {
+					next = "null"
+				}
+				writeJSON(w, 200, fmt.Sprintf(`{"items": [{"name": "u%d"}], "_pagination": {"offset": %d, "limit": 1, "total": %d, "next": %s}}`, p, p-1, p+1, next))
+			})
+			users, err := c.ListUsers(context.Background())
+			if tc.last > 10_000 && (!errors.Is(err, nbserv.ErrResponseTooLarge) || !strings.Contains(err.Error(), "a page after 10000 pages (10000 users)")) {
+				t.Errorf("%v", err)
+			}
+			if tc.last <= 10_000 && (err != nil || len(users) != int(tc.last) || users[len(users)-1].Name != "u10000") {
+				t.Errorf("%d users, %v", len(users), err)
+			}
+			if got := pages.Load(); got != tc.pages {
+				t.Errorf("%d pages asked for, want %d", got, tc.pages)
+			}
+		})
+	}
+}
+
 // Bodies are bounded twice: in bytes by MaxResponseBytes, and in what
 // their values could take decoded (8 × MaxResponseBytes), per answer and
 // across the pages of ListUsers.

@@ -126,6 +126,12 @@ const paginationMediaType = "application/jupyterhub-pagination+json"
 // pageLimit is the page size asked for: the hub's default maximum.
 const pageLimit = 200
 
+// maxPages bounds the pages ListUsers asks for: 2,000,000 users at the
+// hub's default page size, far past any real hub. The decode budget alone
+// would let a hub whose every page says there is a next one, each with one
+// user, be asked millions of times.
+const maxPages = 10_000
+
 type page struct {
 	Items      []User `json:"items"`
 	Pagination *struct {
@@ -138,12 +144,19 @@ type page struct {
 
 // ListUsers returns every user of the hub with their servers (GET
 // /hub/api/users), page by page. It needs the list:users and read:users
-// scopes (read:servers for User.Servers).
+// scopes (read:servers for User.Servers). It asks for at most 10,000
+// pages: a hub that says there is a next page after those fails the call
+// with an error matching nbserv.ErrResponseTooLarge, as does a list whose
+// pages together would decode to more than the client's decode budget.
 func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	var all []User
 	var cost int64 // of every page so far: the bound holds for the whole list
 	offset := 0
-	for {
+	for pages := 1; ; pages++ {
+		if pages > maxPages {
+			return nil, fmt.Errorf("hub: GET %shub/api/users: %w: the hub says there is a page after %d pages (%d users), the most ListUsers asks for",
+				c.t.BasePath(), nbserv.ErrResponseTooLarge, maxPages, len(all))
+		}
 		var p page
 		var plain bool
 		_, err := c.t.Do(ctx, transport.Call{

@@ -261,7 +261,7 @@ func init() {
 		// maxReprDepth, and writes floats inside as CPython does.
 		if len(args) == 1 && len(kwargs) == 0 && t == py.StringType {
 			switch args[0].(type) {
-			case *py.List, py.Tuple, py.StringDict:
+			case *py.List, py.Tuple, py.StringDict, *py.Set, *py.FrozenSet:
 				s, err := objStr(args[0])
 				if err != nil {
 					return nil, err

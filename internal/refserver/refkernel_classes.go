@@ -89,7 +89,7 @@ func hasExceptionBase(bases py.Tuple) bool {
 // past maxReprDepth is CPython's recursion error, not a Go stack overflow.
 func isInstance(name string, sub bool, o, cls py.Object, depth int) (bool, error) {
 	if depth > maxReprDepth {
-		return false, py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded in __%scheck__", map[bool]string{false: "instance", true: "subclass"}[sub])
+		return false, errRecursion(" in __" + map[bool]string{false: "instance", true: "subclass"}[sub] + "check__")
 	}
 	switch c := cls.(type) {
 	case py.Tuple:

@@ -41,7 +41,7 @@ func TestRefKernelExceptionSubclasses(t *testing.T) {
 	}
 	// A tuple nested past the recursion bound is an error, not a Go stack
 	// overflow.
-	if _, _, e := outcome(run(t, c, "t = int\nfor i in range(100000):\n    t = (t,)\nisinstance(1, t)")); e != "RuntimeError: maximum recursion depth exceeded in __instancecheck__" {
+	if _, _, e := outcome(run(t, c, "t = int\nfor i in range(100000):\n    t = (t,)\nisinstance(1, t)")); e != "RecursionError: maximum recursion depth exceeded in __instancecheck__" {
 		t.Errorf("deep tuple: %q", e)
 	}
 }

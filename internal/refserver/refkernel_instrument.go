@@ -62,7 +62,7 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		return nil, nil, err
 	}
 	if astDeeper(tree, maxASTDepth) {
-		return nil, nil, py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded during compilation")
+		return nil, nil, errRecursion(" during compilation")
 	}
 	lines := strings.Split(src, "\n")
 	var edits []textEdit
@@ -79,34 +79,43 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 			edits = append(edits, textEdit{line: line, col: col, text: call + "() or "})
 		}
 	}
-	guard := func(t ast.Expr) {
-		a, ok := t.(*ast.Attribute)
-		if !ok || failed != nil {
-			return
-		}
+	// wrap puts a call of name around the object of an attribute:
+	// "name(o, 'attr').attr" with the attribute's name, else "name(o).attr".
+	wrap := func(a *ast.Attribute, name string, withAttr bool) {
 		dot, ok := attributeDot(lines, a)
 		if !ok {
 			failed = fmt.Errorf("cannot find the attribute .%s at line %d", a.Attr, a.Lineno)
 			return
 		}
-		line, col := exprStart(a.Value)
-		if line != a.Lineno || col > dot {
+		line, col, ok := operandStart(lines, a.Value, false)
+		if !ok || line != a.Lineno || col > dot {
 			failed = fmt.Errorf("cannot find the object of .%s at line %d", a.Attr, a.Lineno)
 			return
 		}
-		edits = append(edits, textEdit{line: a.Lineno, col: col, text: guardName + "("},
-			textEdit{line: a.Lineno, col: dot, text: ", '" + string(a.Attr) + "')"})
+		closing := ")"
+		if withAttr {
+			closing = ", '" + string(a.Attr) + "')"
+		}
+		edits = append(edits, textEdit{line: a.Lineno, col: col, text: name + "("},
+			textEdit{line: a.Lineno, col: dot, text: closing})
 	}
-	sized := func(e ast.Expr) {
+	guard := func(t ast.Expr) {
+		if a, ok := t.(*ast.Attribute); ok && failed == nil {
+			wrap(a, guardName, true)
+		}
+	}
+	// mark puts "name ** " before an operand: before the parentheses
+	// around it if parens (a right operand's are its own).
+	mark := func(e ast.Expr, name string, parens bool) {
 		if failed != nil {
 			return
 		}
-		line, col, ok := operandStart(lines, e)
+		line, col, ok := operandStart(lines, e, parens)
 		if !ok {
 			failed = fmt.Errorf("cannot find the operand at line %d", e.GetLineno())
 			return
 		}
-		edits = append(edits, textEdit{line: line, col: col, text: sizeName + " ** "})
+		edits = append(edits, textEdit{line: line, col: col, text: name + " ** "})
 	}
 	ast.Walk(tree, func(n ast.Ast) bool {
 		switch n := n.(type) {
@@ -138,11 +147,25 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		case *ast.AugAssign:
 			walkTargets(n.Target, guard)
 			if sizedOps[n.Op] && sizeable(n.Value) {
-				sized(n.Value)
+				mark(n.Value, sizeName, true)
 			}
 		case *ast.BinOp:
 			if sizedOps[n.Op] && (n.Op != ast.LShift || sizeable(n.Right)) {
-				sized(n.Right)
+				mark(n.Right, sizeName, true)
+			}
+		case *ast.Compare:
+			marked, checked := deepOperands(n)
+			for _, e := range marked {
+				// A parenthesis before a chain's left operand may open
+				// a call, or enclose the whole chain.
+				mark(e, deepName, e != n.Left)
+			}
+			for _, e := range checked {
+				mark(e, depthCheckName, e != n.Left)
+			}
+		case *ast.Attribute:
+			if n.Ctx == ast.Load && deepAttrs[string(n.Attr)] && failed == nil {
+				wrap(n, deepName, false)
 			}
 		case *ast.Delete:
 			for _, t := range n.Targets {
@@ -190,6 +213,69 @@ func astDeeper(tree ast.Ast, limit int) bool {
 // (refkernel_bounds.go).
 var sizedOps = map[ast.OperatorNumber]bool{ast.Mult: true, ast.Pow: true, ast.LShift: true}
 
+// deepAttrs are the methods of lists, tuples, dicts and sets that
+// compare or write their items, recursing in Go (refkernel_depth.go).
+var deepAttrs = map[string]bool{"__eq__": true, "__ne__": true, "__repr__": true, "__str__": true}
+
+// deepOperands are the operands of a comparison chain to mark with
+// "__nbserv_deep__ ** " (deep), and those to check with
+// "__nbserv_depth__ ** " (checked; refkernel_depth.go). An operand of a
+// chain takes part in up to two comparisons, as the right operand of the
+// one before it and the left of the one after; it may be marked when each
+// of them takes a marked operand there: ==, != and (on the right only)
+// in, not in. Each ==, !=, in and not in gets its right operand marked,
+// or, for == and != when that cannot be, its left. When neither can be
+// (both operands also take part in an ordering or identity test, or are
+// the left of an "in": "a in b in c", "a < b == c is d"), both are
+// checked instead: their depth before the comparison, a cycle refused
+// too.
+func deepOperands(n *ast.Compare) (deep, checked []ast.Expr) {
+	operands := append([]ast.Expr{n.Left}, n.Comparators...)
+	can := func(k int) bool {
+		if k == 0 && !sizeable(n.Left) {
+			return false // "(a or b) == c in d": marked inside its parentheses, a would be marked alone
+		}
+		return (k == 0 || deepCmp(n.Ops[k-1], true)) && (k == len(n.Ops) || deepCmp(n.Ops[k], false))
+	}
+	marked := make([]bool, len(operands))
+	var checks []int
+	for i, op := range n.Ops {
+		switch {
+		case !deepCmp(op, true) || marked[i]:
+		case can(i + 1):
+			marked[i+1] = true
+		case deepCmp(op, false) && can(i):
+			marked[i] = true
+		default:
+			checks = append(checks, i, i+1)
+		}
+	}
+	for k, e := range operands {
+		if marked[k] {
+			deep = append(deep, e)
+		}
+	}
+	for _, k := range checks {
+		if e := operands[k]; !marked[k] && (k > 0 || sizeable(e)) {
+			marked[k] = true // checked once
+			checked = append(checked, e)
+		}
+	}
+	return deep, checked
+}
+
+// deepCmp reports a comparison that takes a marked operand on its right
+// (right) or left side.
+func deepCmp(op ast.CmpOp, right bool) bool {
+	switch op {
+	case ast.Eq, ast.NotEq:
+		return true
+	case ast.In, ast.NotIn:
+		return right
+	}
+	return false
+}
+
 // sizeable reports an operand that "__nbserv_size__ ** " may precede
 // without changing its meaning: one that binds at least as tightly as
 // arithmetic (a shift's right operand and an augmented assignment's value
@@ -210,12 +296,24 @@ func sizeable(e ast.Expr) bool {
 }
 
 // operandStart is where an operator's right operand starts in the text:
-// before the brackets that enclose it, which gpython's positions leave
-// out, looking back over blanks, line ends and comments.
-func operandStart(lines []string, e ast.Expr) (line, col int, ok bool) {
+// before the brackets that enclose it (with parens, the parentheses too),
+// which gpython's positions leave out, looking back over blanks, line
+// ends and comments. (gpython puts a non-empty dict or set display, or
+// comprehension, at its first item.)
+func operandStart(lines []string, e ast.Expr, parens bool) (line, col int, ok bool) {
 	line, col = exprStart(e)
 	if line < 1 || line > len(lines) {
 		return 0, 0, false
+	}
+	brace := false
+	switch e := startNode(e).(type) {
+	case *ast.Dict:
+		brace = len(e.Keys) > 0
+	case *ast.Set, *ast.DictComp, *ast.SetComp:
+		brace = true
+	}
+	if !brace && !parens {
+		return line, col, true
 	}
 	for l, end := line, col; l >= 1; l-- {
 		text := lines[l-1]
@@ -227,8 +325,14 @@ func operandStart(lines []string, e ast.Expr) (line, col int, ok bool) {
 			t := toks[i]
 			switch {
 			case t.start >= end || t.kind == lexSpace || t.kind == lexComment:
-			case t.kind == lexPunct && text[t.start:t.end] == "(":
+			case brace && t.kind == lexPunct && (text[t.start:t.end] == "*" || text[t.start:t.end] == "**"):
+				// {**d, ...} and {*s, ...}: before the first item's star
+			case brace && t.kind == lexPunct && text[t.start:t.end] == "{":
+				line, col, brace = l, t.start, false
+			case !brace && parens && t.kind == lexPunct && text[t.start:t.end] == "(":
 				line, col = l, t.start
+			case brace:
+				return 0, 0, false
 			default:
 				return line, col, true
 			}
@@ -241,17 +345,27 @@ func operandStart(lines []string, e ast.Expr) (line, col int, ok bool) {
 // no position and an attribute the position of its dot: they start where
 // their callee or object does.
 func exprStart(e ast.Expr) (line, col int) {
-	switch e := e.(type) {
-	case nil:
+	if e = startNode(e); e == nil {
 		return 0, 0
-	case *ast.Call:
-		return exprStart(e.Func)
-	case *ast.Attribute:
-		return exprStart(e.Value)
-	case *ast.Subscript:
-		return exprStart(e.Value)
 	}
 	return e.GetLineno(), e.GetColOffset()
+}
+
+// startNode is the expression an expression starts with, which gives the
+// position of both.
+func startNode(e ast.Expr) ast.Expr {
+	for {
+		switch x := e.(type) {
+		case *ast.Call:
+			e = x.Func
+		case *ast.Attribute:
+			e = x.Value
+		case *ast.Subscript:
+			e = x.Value
+		default:
+			return e
+		}
+	}
 }
 
 // walkTargets calls f for each attribute among an assignment's targets,

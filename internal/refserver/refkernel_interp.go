@@ -243,6 +243,28 @@ func newInterp() (*interp, error) {
 	b["isinstance"] = method("isinstance", instanceBuiltin("isinstance", false))
 	b["issubclass"] = method("issubclass", instanceBuiltin("issubclass", true))
 	b[sizeName] = sizeGuard{}
+	b[deepName] = deepGuard{}
+	b[depthCheckName] = depthCheck{}
+	b["RecursionError"] = recursionError
+	b["ascii"] = method("ascii", func(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		if len(args) != 1 || len(kwargs) != 0 {
+			return nil, py.ExceptionNewf(py.TypeError, "ascii() takes exactly one argument (%d given)", len(args))
+		}
+		s, err := asciiRepr(args[0])
+		return py.String(s), err
+	})
+	origGetattr := b["getattr"]
+	b["getattr"] = method("getattr", func(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		// getattr(o, "__eq__") is o.__eq__, marked as the
+		// instrumentation marks the attribute (refkernel_depth.go).
+		if len(args) >= 2 {
+			if name, ok := args[1].(py.String); ok && deepAttrs[string(name)] {
+				d, _ := deepGuard{}.M__pow__(args[0], py.None)
+				args = append(py.Tuple{d}, args[1:]...)
+			}
+		}
+		return py.Call(origGetattr, args, kwargs)
+	})
 	b[fstrName] = method(fstrName, fstrJoin)
 	b[fmtName] = method(fmtName, fmtField)
 	b["pow"] = method("pow", builtinPow)
@@ -283,7 +305,7 @@ func newInterp() (*interp, error) {
 			return nil, err
 		}
 		if runtime.Callers(0, ip.pcs) == len(ip.pcs) {
-			return nil, py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded")
+			return nil, errRecursion("")
 		}
 		return py.None, nil
 	})
@@ -954,7 +976,7 @@ func objStr(o py.Object) (string, error) {
 		return string(o), nil
 	case *py.Exception:
 		return excStr(o)
-	case py.Float, py.Tuple, *py.List, py.StringDict:
+	case py.Float, py.Tuple, *py.List, py.StringDict, *py.Set, *py.FrozenSet:
 		return objRepr(o)
 	}
 	s, err := py.Str(o)
@@ -981,7 +1003,7 @@ func objRepr(o py.Object) (string, error) {
 
 func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth int) error {
 	if depth > maxReprDepth {
-		return py.ExceptionNewf(py.RuntimeError, "maximum recursion depth exceeded while getting the repr of an object")
+		return errRecursion(" while getting the repr of an object")
 	}
 	items := func(open, close string, xs []py.Object, trailingComma bool) error {
 		b.WriteString(open)
@@ -1034,6 +1056,18 @@ func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth in
 		b.WriteString(o.Base.Name)
 		args, _ := o.Args.(py.Tuple)
 		return items("(", ")", args, false)
+	case *py.Set, *py.FrozenSet:
+		// gpython's repr recursed in Go as deep as sets hold sets.
+		xs := setItems(o)
+		open, close := "{", "}"
+		if _, frozen := o.(*py.FrozenSet); frozen {
+			open, close = "frozenset({", "})"
+		}
+		if len(xs) == 0 {
+			b.WriteString(o.Type().Name + "()")
+			return nil
+		}
+		return items(open, close, xs, false)
 	}
 	r, err := py.Repr(o)
 	if err != nil {
@@ -1049,21 +1083,31 @@ func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth in
 
 // excStr is str() of an exception: its one argument, or the tuple of
 // them; KeyError shows its key's repr.
+// An exception whose one argument is an exception is the str of that
+// one: followed in a loop, at most maxReprDepth deep, as CPython's
+// recursion limit stops it, rather than recursing in Go as deep as the
+// chain goes.
 func excStr(o py.Object) (string, error) {
-	e, ok := o.(*py.Exception)
-	if !ok {
-		return objStr(o)
+	for depth := 0; ; depth++ {
+		if depth > maxReprDepth {
+			return "", errRecursion(" while getting the str of an object")
+		}
+		e, ok := o.(*py.Exception)
+		if !ok {
+			return objStr(o)
+		}
+		args, _ := e.Args.(py.Tuple)
+		switch {
+		case len(args) == 0:
+			return "", nil
+		case len(args) == 1 && e.Base.Name == "KeyError":
+			return objRepr(args[0])
+		case len(args) == 1:
+			o = args[0]
+			continue
+		}
+		return objRepr(args)
 	}
-	args, _ := e.Args.(py.Tuple)
-	switch {
-	case len(args) == 0:
-		return "", nil
-	case len(args) == 1 && e.Base.Name == "KeyError":
-		return objRepr(args[0])
-	case len(args) == 1:
-		return objStr(args[0])
-	}
-	return objRepr(args)
 }
 
 func sortedKeysOf(d py.StringDict) []string {

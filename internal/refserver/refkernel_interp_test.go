@@ -185,7 +185,7 @@ func TestRefKernelLanguage(t *testing.T) {
 		{code: "import sys\nprint('e', file=sys.stderr)"},
 		{code: "1+1;"},
 		{code: "import math; math.floor(2.5)", result: "2"},
-		{code: "def r(): return r()\nr()", err: "RuntimeError: maximum recursion depth exceeded"},
+		{code: "def r(): return r()\nr()", err: "RecursionError: maximum recursion depth exceeded"},
 		{code: "import os", err: "ImportError: No module named 'os'"},
 		{code: "open('/etc/passwd')", err: "NameError: name 'open' is not defined"},
 		{code: "int.probe = 1", err: "TypeError: cannot set 'probe' attribute of immutable type 'int'"},
@@ -378,7 +378,7 @@ func TestRefKernelBoundsOperations(t *testing.T) {
 // can make: printing a list nested millions deep, and a cell whose syntax
 // tree is as deep (three million unary minuses). Either overflowed the Go stack,
 // which is fatal to the whole process, not a panic; each is CPython's
-// RuntimeError now, and nesting short of the bounds still works.
+// RecursionError now, and nesting short of the bounds still works.
 func TestRefKernelDeepNesting(t *testing.T) {
 	deep := py.Object(py.NewList())
 	for i := 0; i < 4_000_000; i++ {
@@ -406,10 +406,10 @@ func TestRefKernelDeepNesting(t *testing.T) {
 	// Through the kernel: the error is the cell's.
 	f := newChanFixture(t)
 	c := f.dial(f.kernel(), "s")
-	if _, _, e := outcome(run(t, c, "l = []\nfor i in range(2000):\n    l = [l]\nprint(l)")); e != "RuntimeError: maximum recursion depth exceeded while getting the repr of an object" {
+	if _, _, e := outcome(run(t, c, "l = []\nfor i in range(2000):\n    l = [l]\nprint(l)")); e != "RecursionError: maximum recursion depth exceeded while getting the repr of an object" {
 		t.Errorf("print of a nested list: %q", e)
 	}
-	if _, _, e := outcome(run(t, c, "x = "+strings.Repeat("-", maxASTDepth+10)+"1")); e != "RuntimeError: maximum recursion depth exceeded during compilation" {
+	if _, _, e := outcome(run(t, c, "x = "+strings.Repeat("-", maxASTDepth+10)+"1")); e != "RecursionError: maximum recursion depth exceeded during compilation" {
 		t.Errorf("deep cell: %q", e)
 	}
 }
@@ -465,7 +465,7 @@ func TestRefKernelConstructorBounds(t *testing.T) {
 		{code: "int(' -' + '1' * 4301)", err: "ValueError: Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; use sys.set_int_max_str_digits() to increase the limit"},
 		{code: "[int('7' * 4301, 8) > 0, int('0x' + 'f' * 5000, 0) > 0, len(str(int('9' * 4300)))]", result: "[True, True, 4300]"},
 		{code: "list(map(int, ['9' * 5000]))", err: "ValueError: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits; use sys.set_int_max_str_digits() to increase the limit"},
-		{code: "x = []\nfor i in range(100000):\n    x = [x]\nstr(x)", err: "RuntimeError: maximum recursion depth exceeded while getting the repr of an object"},
+		{code: "x = []\nfor i in range(100000):\n    x = [x]\nstr(x)", err: "RecursionError: maximum recursion depth exceeded while getting the repr of an object"},
 		{code: "str([0.1, (1,), {'a': 1e16}]), str(1.5), str('s'), str(b'b')", result: `("[0.1, (1,), {'a': 1e+16}]", '1.5', 's', "b'b'")`},
 		{code: "1 + 1", result: "2"},
 	} {

@@ -1,0 +1,125 @@
+package refserver
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-python/gpython/py"
+)
+
+// TestRefKernelDeepComparisons compares data nested three million deep
+// (the size a cell makes with "x = [x]" in a loop), and data nested for
+// ever (a = [a]), with every operator and method that compares or writes
+// containers: gpython recursed in Go as deep as the data, and a Go stack
+// overflow is fatal to the whole server, not a panic. Each ends the cell
+// with CPython's RecursionError now, the kernel alive; comparisons short
+// of the bound, identical items (a == a on a cycle, as in CPython) and the
+// operators' other operands still give CPython's answers.
+func TestRefKernelDeepComparisons(t *testing.T) {
+	// In one interpreter, with data built in Go: a list three million
+	// deep, and cycles of each kind of container (nested for ever, in
+	// constant memory).
+	x := py.Object(py.NewList())
+	for i := 0; i < 3_000_000; i++ {
+		x = py.NewListFromItems([]py.Object{x})
+	}
+	y, y2 := py.NewList(), py.NewList()
+	y.Items, y2.Items = []py.Object{y}, []py.Object{y2}
+	t1, t2 := py.Tuple{nil}, py.Tuple{nil}
+	t1[0], t2[0] = t1, t2
+	d1, d2 := py.StringDict{}, py.StringDict{}
+	d1["k"], d2["k"] = d1, d2
+	s1, s2 := py.NewSet(), py.NewSet()
+	s1.Add(s1)
+	s2.Add(s2)
+	ip, err := newInterp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip.run = &pyRun{x: &execution{intr: make(chan struct{})}}
+	for k, v := range map[string]py.Object{"x": x, "y": y, "y2": y2, "t": t1, "u": t2, "d": d1, "e": d2, "s": s1, "z": s2} {
+		ip.main.Globals[k] = v
+	}
+	const inComparison = "maximum recursion depth exceeded in comparison"
+	const inRepr = "maximum recursion depth exceeded while getting the repr of an object"
+	for _, tc := range []struct{ code, err string }{
+		{"r = x == y", inComparison},
+		{"r = y == y2", inComparison},
+		{"r = x != y", inComparison},
+		{"r = x in [y]", inComparison},
+		{"r = x not in (y,)", inComparison},
+		{"r = [x] == [y]", inComparison},
+		{"r = x == y + []", inComparison},
+		{"r = x == y == x", inComparison},
+		{"r = x == y in [True]", inComparison},
+		{"r = x in [y] in [[True]]", inComparison},
+		{"r = y is y == y2 is y2", inComparison},
+		{"r = x.__eq__(y)", inComparison},
+		{"r = getattr(x, '__ne__')(y)", inComparison},
+		{"r = t == u", inComparison},
+		{"r = d == e", inComparison},
+		{"r = {'k': d} == {'k': e}", inComparison},
+		{"r = s == z", inComparison},
+		{"r = ascii(x)", inRepr},
+		{"r = x.__repr__()", inRepr},
+		{"r = t.__str__()", inRepr},
+		{"r = repr(s)", inRepr},
+		{"r = str(s)", inRepr},
+		{"r = s.__str__()", inRepr},
+		{"r = f'{s}'", inRepr},
+		{"r = repr(t)", inRepr},
+	} {
+		c, err := ip.compileCell(tc.code, 1, py.ExecMode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ip.ctx.RunCode(c.body, ip.main.Globals, ip.main.Globals, nil)
+		if ei, ok := err.(py.ExceptionInfo); !ok || ei.Type != recursionError || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%q: %v, want RecursionError: %s", tc.code, err, tc.err)
+		}
+	}
+
+	// Through the kernel: cycles (compared for ever before), and nesting
+	// built in a loop.
+	f := newChanFixture(t)
+	c := f.dial(f.kernel(), "s")
+	const cmp = "RecursionError: " + inComparison
+	run(t, c, "a = []\na.append(a)\nb = []\nb.append(b)\nx = []\nfor i in range(100000):\n    x = [x]\ny = []\nfor i in range(100000):\n    y = [y]\nw = []\nfor i in range(500):\n    w = [w, (i,), {'k': i}]\nv = []\nfor i in range(500):\n    v = [v, (i,), {'k': i}]")
+	for _, tc := range []struct{ code, result, err string }{
+		{code: "a == b", err: cmp},
+		{code: "a != b", err: cmp},
+		{code: "a in [b]", err: cmp},
+		{code: "a.__eq__(b)", err: cmp},
+		{code: "(a,) == (b,)", err: cmp},
+		{code: "{'k': a} == {'k': b}", err: cmp},
+		{code: "x == y", err: cmp},
+		{code: "ascii(x)", err: "RecursionError: " + inRepr},
+		{code: "try:\n    a == b\nexcept RuntimeError as err:\n    print(isinstance(err, RecursionError), issubclass(RecursionError, RuntimeError), err)", result: "", err: ""},
+		// Identical items are equal without a look inside, as in CPython.
+		{code: "a == a, a in [a], a != a, [a] == [a]", result: "(True, True, False, True)"},
+		// Short of the bound, and the other operands, as CPython answers.
+		{code: "w == v, w != v, w in [0, v], [w] == [v], w == v[:2] + [v[2]]", result: "(True, False, True, True, True)"},
+		{code: "[1, (2,), {'a': [3]}] == [1, (2,), {'a': [3]}], (1, 2) == [1, 2], 'a' in 'cat', 'b' in {'b': 1}, 3 in range(5)", result: "(True, False, True, True, True)"},
+		{code: "[1] == [1] == [2], [] is [] == [], 1 == 1.0 == True, [1] == [1] in [True], {1, 2} == {2, 1}, None == [1]", result: "(False, False, True, False, True, False)"},
+		{code: "{'a': 1}.__eq__({'a': 1}), [1, 2].__ne__([1, 2]), getattr([1], '__ne__')([2]), {1}.__repr__(), (1,).__str__()", result: "(True, False, True, '{1}', '(1,)')"},
+		{code: "ascii('é😀ü') + ascii([1, 'ÿ']), repr(set()), str({1}), str(set())", result: `("'\\xe9\\U0001f600\\xfc'[1, '\\xff']", 'set()', '{1}', 'set()')`},
+		{code: "[1] in [[1]] in [[True]], [[1]] in [[[1]]] is True, 1 < 2 == 2 is True, w in [v] in [[True]]", result: "(False, False, False, False)"},
+		// An exception's str is its one argument's: a chain of them is
+		// followed to the same bound.
+		{code: "ex = ValueError(1)\nfor i in range(5000):\n    ex = ValueError(ex)\nprint(ex)", err: "RecursionError: maximum recursion depth exceeded while getting the str of an object"},
+		{code: "raise ex", err: "ValueError: <exception str() failed>"}, // as CPython's traceback says
+		{code: "f'{ValueError(ValueError(KeyError(2)))}', f'{ValueError(ValueError(1), 2)}'", result: `('2', '(ValueError(1), 2)')`},
+		{code: "1 + 1", result: "2"},
+	} {
+		out, r, e := outcome(run(t, c, tc.code))
+		if tc.code[:3] == "try" {
+			if out != "True True "+inComparison+"\n" {
+				t.Errorf("caught: %q %q", out, e)
+			}
+			continue
+		}
+		if r != tc.result || e != tc.err {
+			t.Errorf("%q: got result %q error %q, want %q %q", tc.code, r, e, tc.result, tc.err)
+		}
+	}
+}
