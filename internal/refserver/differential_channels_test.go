@@ -303,7 +303,10 @@ func TestDifferentialChannels(t *testing.T) {
 		model := regexp.MustCompile(`"execution_state":"(idle|starting|busy)"`).ReplaceAllString(normModel(body), `"execution_state":"<state>"`)
 		return tr.with("rest", fmt.Sprint(status, " ", model))
 	})
-	compare(t, "execute after restart", peers, func(p *chanPeer) trace { return p.exec(`1+1`).settle() })
+	compare(t, "execute after restart", peers, func(p *chanPeer) trace {
+		p.c.iopubUp()
+		return p.exec(`1+1`).settle()
+	})
 	compare(t, "restart while executing, with a queued request", peers, func(p *chanPeer) trace {
 		a := p.c.execute("import time\ntime.sleep(30)")
 		b := p.c.execute(`print("queued")`)
@@ -471,6 +474,7 @@ func TestDifferentialChannels(t *testing.T) {
 				}
 			}
 			p.c.quiet(3 * time.Second)
+			p.c.iopubUp()
 			after := p.exec(`1+1`).settle()
 			return p.normalize(msgs, id).with("restarting keys", strings.Join(sortedKeys(restarting.Raw), " ")).
 				with("after", after.flat()...)
@@ -848,6 +852,46 @@ func (c *wsClient) until2(d time.Duration) (wmsg, error) {
 			return m, err
 		}
 		_ = m
+	}
+}
+
+// iopubUp returns once the kernel's IOPub reaches the connection, taking
+// what comes meanwhile: a kernel process just started can handle the first
+// requests before Jupyter's subscription to its IOPub is in place, and
+// their first messages (a cell's busy status and execute_input) then never
+// come (docs/wire/kernel-channels.md KC102). It asks for kernel_info on
+// shell until the idle status of a request comes: that status is the
+// request's last message, published after every status of the requests
+// before it, so none of them comes later. A request whose reply came and
+// whose idle status did not come within a second is taken as lost and the
+// next is sent. It fails the test when that takes more than a minute.
+func (c *wsClient) iopubUp() {
+	c.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the kernel's IOPub did not reach %s within a minute", c.url)
+		}
+		id := c.send("shell", "kernel_info_request", map[string]any{})
+		reply, idle := false, false
+		for !reply || !idle {
+			d := time.Until(deadline)
+			if reply {
+				d = time.Second
+			}
+			m, err := c.recv(d)
+			if errors.Is(err, errQuiet) && reply {
+				break
+			}
+			if err != nil {
+				c.t.Fatalf("waiting for the kernel's IOPub on %s: %v", c.url, err)
+			}
+			reply = reply || m.ParentID() == id && m.Type() == "kernel_info_reply"
+			idle = idle || isIdleFor(id)(m)
+		}
+		if idle {
+			return
+		}
 	}
 }
 
