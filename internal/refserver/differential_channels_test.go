@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1283,5 +1285,60 @@ func TestLaterNudges(t *testing.T) {
 	}
 	if got := step(five).nudgeKinds("iopub")["iopub"]; len(got) != 3 || !strings.HasPrefix(got[0], "stream parent=<req0>") {
 		t.Errorf("nudgeKinds kept %q, want the stream then one busy and one idle status", got)
+	}
+}
+
+// TestIOPubUp runs iopubUp against a fake kernel-channels server whose
+// first lostRequests kernel_info requests get their reply and no status,
+// as a restarted kernel's do when they come before Jupyter's subscription
+// to its IOPub (docs/wire/kernel-channels.md KC102): iopubUp must ask
+// again until a request's idle status comes, and leave nothing of its
+// requests for the next step.
+func TestIOPubUp(t *testing.T) {
+	for _, lostRequests := range []int{0, 1, 3} {
+		var requests atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ws, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer ws.CloseNow()
+			ctx := r.Context()
+			for {
+				_, data, err := ws.Read(ctx)
+				if err != nil {
+					return
+				}
+				var req wmsg
+				if json.Unmarshal(data, &req) != nil {
+					t.Errorf("fake server: %q", data)
+					return
+				}
+				n := int(requests.Add(1))
+				reply := func(channel, msgType string, content map[string]any) {
+					m := map[string]any{"channel": channel, "parent_header": req.Header, "metadata": map[string]any{}, "content": content,
+						"header": map[string]any{"msg_id": fmt.Sprintf("k_1_%d", n), "msg_type": msgType, "username": "u",
+							"session": "k", "date": "2026-12-06T20:00:00.000000Z", "version": "5.3"}}
+					_ = ws.Write(ctx, websocket.MessageText, mustJSON(m))
+				}
+				if n > lostRequests {
+					reply("iopub", "status", map[string]any{"execution_state": "busy"})
+				}
+				reply("shell", "kernel_info_reply", map[string]any{"status": "ok"})
+				if n > lostRequests {
+					reply("iopub", "status", map[string]any{"execution_state": "idle"})
+				}
+			}
+		}))
+		c := mustDial(t, srv.URL+"/", "", "k", "s", false)
+		c.iopubUp()
+		if got := int(requests.Load()); got != lostRequests+1 {
+			t.Errorf("%d requests lost: iopubUp sent %d requests, want %d", lostRequests, got, lostRequests+1)
+		}
+		if m, err := c.recv(300 * time.Millisecond); !errors.Is(err, errQuiet) {
+			t.Errorf("%d requests lost: after iopubUp came %v (%v)", lostRequests, m, err)
+		}
+		c.close()
+		srv.Close()
 	}
 }
