@@ -315,6 +315,9 @@ func TestDifferentialChannels(t *testing.T) {
 		msgs := p.c.until(30*time.Second, func(m wmsg) bool { return m.Type() == "execute_input" })
 		status, _ := p.rest("POST", "api/kernels/"+p.kernel+"/restart")
 		msgs = append(msgs, p.c.quiet(3*time.Second)...)
+		// The next step's execution must not be the new process's first
+		// request (KC102).
+		p.c.iopubUp()
 		// What the old process sends after the shutdown (the running
 		// execution's KeyboardInterrupt, the queued one's abort) races its
 		// exit: some runs have it, some do not. The reference kernel sends
