@@ -62,8 +62,11 @@ var (
 	// ErrInvalidArgument matches a *ValidationError: the call was refused
 	// by the client before any request was sent.
 	ErrInvalidArgument = transport.ErrInvalidArgument
-	// ErrResponseTooLarge is returned when a response body exceeds
-	// Config.MaxResponseBytes; the body is not decoded.
+	// ErrResponseTooLarge is returned when an answer is larger than the
+	// client's bounds allow: a response body past Config.MaxResponseBytes
+	// (not decoded), a body whose decoding would pass the decode budget, or
+	// a listing whose pages never end (hub.Client.ListUsers stops after
+	// 10,000 pages). The error's text says which bound.
 	ErrResponseTooLarge = transport.ErrResponseTooLarge
 
 	// ErrServerNotRunning matches JupyterHub's answer, in a user's
