@@ -197,7 +197,12 @@ func undeep(o py.Object) py.Object {
 
 // M__eq__ is reached for "a == d" (gpython asks a first, which declines a
 // type it does not know), for "d == c" in a chain, and for d.__eq__(a).
+// A marked iterable that is not a container compares as gpython
+// compares it, with no item to follow.
 func (d deepOperand) M__eq__(a py.Object) (py.Object, error) {
+	if !isContainer(d.v) {
+		return py.Eq(undeep(a), d.v)
+	}
 	eq, err := deepEqual(undeep(a), d.v, 0)
 	if err != nil {
 		return nil, err
@@ -206,6 +211,9 @@ func (d deepOperand) M__eq__(a py.Object) (py.Object, error) {
 }
 
 func (d deepOperand) M__ne__(a py.Object) (py.Object, error) {
+	if !isContainer(d.v) {
+		return py.Ne(undeep(a), d.v)
+	}
 	eq, err := deepEqual(undeep(a), d.v, 0)
 	if err != nil {
 		return nil, err

@@ -126,6 +126,8 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "a1, b1 = [], [1]\n(a1 or b1)[0] == 1 < 2, (a1 + b1)[0] == 1 < 2, ((['x'])) [0] == 'x' < 'y'", result: "(True, True, True)"},
 		{code: "a1 = {'k': [1]}\n(a1)['k'] == [1] is not None, ([[1]] or [2])[0].__repr__()", result: "(True, '[1]')"},
 		{code: "a1 = [[1]]\n(a1 + [])[0].__eq__([1]), (a1)[0] == [1], (a1 or 1)[0] != [1], (a1)[0] in [[1]]", result: "(True, True, False, True)"},
+		{code: "def f(v):\n    return v\nf((b)[0] == 1 < 2), ((b)[0] == 1 < 2), (b # c\n )[0] == 1 < 2, (f)(3) == 3 < 4, ((b))[0].__repr__(), (f)([1]).__repr__(), (\n [1])[0].__eq__(1)", result: "(False, False, False, True, '[[...]]', '[1]', True)"},
+		{code: "x1 = iter([[1], [2], [3]])\ng1 = (i for i in range(3))\n[2] in x1, list(x1), [0] in g1, list(g1)", result: "(True, [[3]], False, [])"},
 		// The object of .__repr__ and the like over lines.
 		{code: "r = [\n 1].__repr__()\nr", result: "'[1]'"},
 		{code: "r = (a1\n     .__repr__())\nr", result: "'[[1]]'"},
