@@ -128,6 +128,8 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "a1 = [[1]]\n(a1 + [])[0].__eq__([1]), (a1)[0] == [1], (a1 or 1)[0] != [1], (a1)[0] in [[1]]", result: "(True, True, False, True)"},
 		{code: "def f(v):\n    return v\nf((b)[0] == 1 < 2), ((b)[0] == 1 < 2), (b # c\n )[0] == 1 < 2, (f)(3) == 3 < 4, ((b))[0].__repr__(), (f)([1]).__repr__(), (\n [1])[0].__eq__(1)", result: "(False, False, False, True, '[[...]]', '[1]', True)"},
 		{code: "x1 = iter([[1], [2], [3]])\ng1 = (i for i in range(3))\n[2] in x1, list(x1), [0] in g1, list(g1)", result: "(True, [[3]], False, [])"},
+		// An attribute store's object is found the same way.
+		{code: "class O:\n    pass\no1 = [O()]\n(o1)[0].x = 1\n(o1\n )[0].y = 2\no1[0].x + o1[0].y", result: "3"},
 		// The object of .__repr__ and the like over lines.
 		{code: "r = [\n 1].__repr__()\nr", result: "'[1]'"},
 		{code: "r = (a1\n     .__repr__())\nr", result: "'[[1]]'"},
