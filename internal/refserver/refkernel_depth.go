@@ -83,8 +83,13 @@ func (deepGuard) M__pow__(other, modulus py.Object) (py.Object, error) {
 
 // M__call__ marks its one argument, the object of a .__eq__, .__ne__,
 // .__repr__ or .__str__, when it is a container: an iterator's own
-// methods compare and write no items.
+// methods compare and write no items. With no argument it is the guard
+// of the last right operand of a chain's "in" or "not in"
+// ("__nbserv_deep__() ** c"), which takes part in no other comparison.
 func (g deepGuard) M__call__(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+	if len(args) == 0 && len(kwargs) == 0 {
+		return deepInGuard{}, nil
+	}
 	if len(args) != 1 || len(kwargs) != 0 {
 		return nil, py.ExceptionNewf(py.SystemError, "bad deep guard")
 	}
@@ -92,6 +97,22 @@ func (g deepGuard) M__call__(args py.Tuple, kwargs py.StringDict) (py.Object, er
 		return deepOperand{args[0]}, nil
 	}
 	return args[0], nil
+}
+
+// deepInGuard marks what deepGuard marks and also an instance of a
+// user's class: without its own __contains__, gpython compares the
+// needle with each item it iterates, recursing as deep as they are
+// nested. Only "in" sees the mark: the user's __eq__ of a left operand
+// would see it in "x == c".
+type deepInGuard struct{}
+
+func (deepInGuard) Type() *py.Type { return deepGuardType }
+
+func (deepInGuard) M__pow__(other, modulus py.Object) (py.Object, error) {
+	if _, user := other.(*py.Type); user {
+		return deepOperand{other}, nil
+	}
+	return deepGuard{}.M__pow__(other, modulus)
 }
 
 // isContainer reports a list, tuple, dict or set: the objects gpython
@@ -227,7 +248,7 @@ func (d deepOperand) M__ne__(a py.Object) (py.Object, error) {
 // which then recurses into no item (and for a set, looks it up).
 func (d deepOperand) M__contains__(a py.Object) (py.Object, error) {
 	a = undeep(a)
-	if _, dict := d.v.(py.StringDict); dict || !isContainer(a) { // a dict's keys are strings
+	if _, dict := d.v.(py.StringDict); dict || !isContainer(a) || hasContains(d.v) { // a dict's keys are strings
 		found, err := py.SequenceContains(d.v, a)
 		return py.NewBool(found), err
 	}
@@ -248,6 +269,13 @@ func (d deepOperand) M__contains__(a py.Object) (py.Object, error) {
 		return nil, err
 	}
 	return py.NewBool(found), nil
+}
+
+// hasContains reports an instance of a user's class with a __contains__,
+// which gpython calls as Python code, instrumented.
+func hasContains(o py.Object) bool {
+	t, ok := o.(*py.Type)
+	return ok && t.GetAttrOrNil("__contains__") != nil
 }
 
 func (d deepOperand) M__repr__() (py.Object, error) {

@@ -167,10 +167,15 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 			}
 		case *ast.Compare:
 			marked, checked := deepOperands(n)
+			last := len(n.Ops) - 1
 			for _, e := range marked {
 				// A parenthesis before a chain's left operand may open
 				// a call, or enclose the whole chain.
-				mark(e, deepName, e != n.Left, n.Comparators[0])
+				name := deepName
+				if op := n.Ops[last]; e == n.Comparators[last] && (op == ast.In || op == ast.NotIn) {
+					name += "()" // compared by "in" only (refkernel_depth.go)
+				}
+				mark(e, name, e != n.Left, n.Comparators[0])
 			}
 			for _, e := range checked {
 				mark(e, depthCheckName, e != n.Left, n.Comparators[0])
