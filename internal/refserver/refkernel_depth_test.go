@@ -121,6 +121,8 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "r = {'k': a} in iter([{'k': b}])", err: cmp},
 		{code: "class It:\n    def __iter__(self):\n        return iter([b])\nr = a in It()", err: cmp},
 		{code: "r = a not in [1, It()][1]", err: cmp},
+		{code: "r = a in It() == True", err: cmp},
+		{code: "1 in It() == True, [1] in iter([[1]]) == True, [1] in [[1]] != False", result: "(False, False, True)"},
 		{code: "class In(It):\n    def __contains__(self, v):\n        return v == 2\n[b] in It(), b in It(), 2 in In(), b in In(), 1 in It() in [False], It() == It(), [It()] == [1]", result: "(True, True, True, False, False, False, False)"},
 		{code: "it = iter([1, [2], 3, 4])\n3 in it, next(it)", result: "(True, 4)"},
 		{code: "[2] in iter([1, [2]]), 5 in map(abs, [-5]), [1] in filter(None, [[1]]), (0, [1]) in enumerate([[1]]), (1, [2]) in zip([1], [[2]]), a in iter([a]), [1] not in iter([])", result: "(True, True, True, True, True, True, True)"},

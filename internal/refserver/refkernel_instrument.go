@@ -267,6 +267,13 @@ func deepOperands(n *ast.Compare) (deep, checked []ast.Expr) {
 			checks = append(checks, i, i+1)
 		}
 	}
+	for i, op := range n.Ops {
+		// "a in c == d": c, compared by == too, is marked as for ==,
+		// which leaves a user's iterable as it is; a is checked.
+		if (op == ast.In || op == ast.NotIn) && i+1 < len(n.Ops) && marked[i+1] && !marked[i] {
+			checks = append(checks, i)
+		}
+	}
 	for k, e := range operands {
 		if marked[k] {
 			deep = append(deep, e)
