@@ -70,21 +70,72 @@ type deepGuard struct{}
 func (deepGuard) Type() *py.Type { return deepGuardType }
 
 // M__pow__ marks a container, whose comparison gpython would recurse
-// into; it returns anything else as it is.
+// into, and any other built-in iterable but a string, bytes or range (an
+// iterator, generator, map, ...): "a in it" compares a with each item in
+// gpython, recursing as deep as they are nested. It returns anything else
+// as it is.
 func (deepGuard) M__pow__(other, modulus py.Object) (py.Object, error) {
-	switch other.(type) {
-	case *py.List, py.Tuple, py.StringDict, *py.Set, *py.FrozenSet:
+	if isContainer(other) || iterable(other) {
 		return deepOperand{other}, nil
 	}
 	return other, nil
 }
 
-// M__call__ marks its one argument as M__pow__ does.
+// M__call__ marks its one argument, the object of a .__eq__, .__ne__,
+// .__repr__ or .__str__, when it is a container: an iterator's own
+// methods compare and write no items. With no argument it is the guard
+// of the last right operand of a chain's "in" or "not in"
+// ("__nbserv_deep__() ** c"), which takes part in no other comparison.
 func (g deepGuard) M__call__(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+	if len(args) == 0 && len(kwargs) == 0 {
+		return deepInGuard{}, nil
+	}
 	if len(args) != 1 || len(kwargs) != 0 {
 		return nil, py.ExceptionNewf(py.SystemError, "bad deep guard")
 	}
-	return g.M__pow__(args[0], py.None)
+	if isContainer(args[0]) {
+		return deepOperand{args[0]}, nil
+	}
+	return args[0], nil
+}
+
+// deepInGuard marks what deepGuard marks and also an instance of a
+// user's class: without its own __contains__, gpython compares the
+// needle with each item it iterates, recursing as deep as they are
+// nested. Only "in" sees the mark: the user's __eq__ of a left operand
+// would see it in "x == c".
+type deepInGuard struct{}
+
+func (deepInGuard) Type() *py.Type { return deepGuardType }
+
+func (deepInGuard) M__pow__(other, modulus py.Object) (py.Object, error) {
+	if _, user := other.(*py.Type); user {
+		return deepOperand{other}, nil
+	}
+	return deepGuard{}.M__pow__(other, modulus)
+}
+
+// isContainer reports a list, tuple, dict or set: the objects gpython
+// compares item by item.
+func isContainer(o py.Object) bool {
+	switch o.(type) {
+	case *py.List, py.Tuple, py.StringDict, *py.Set, *py.FrozenSet:
+		return true
+	}
+	return false
+}
+
+// iterable reports a built-in iterable other than a container, a string,
+// bytes or a range (whose "in" compares no items). A user's class is not
+// one: gpython makes its instances *py.Type.
+func iterable(o py.Object) bool {
+	switch o.(type) {
+	case py.String, py.Bytes, *py.Range, *py.Type:
+		return false
+	case py.I__iter__, py.I__next__:
+		return true
+	}
+	return false
 }
 
 // depthCheckName is the builtin the instrumentation puts before an operand
@@ -167,7 +218,12 @@ func undeep(o py.Object) py.Object {
 
 // M__eq__ is reached for "a == d" (gpython asks a first, which declines a
 // type it does not know), for "d == c" in a chain, and for d.__eq__(a).
+// A marked iterable that is not a container compares as gpython
+// compares it, with no item to follow.
 func (d deepOperand) M__eq__(a py.Object) (py.Object, error) {
+	if !isContainer(d.v) {
+		return py.Eq(undeep(a), d.v)
+	}
 	eq, err := deepEqual(undeep(a), d.v, 0)
 	if err != nil {
 		return nil, err
@@ -176,6 +232,9 @@ func (d deepOperand) M__eq__(a py.Object) (py.Object, error) {
 }
 
 func (d deepOperand) M__ne__(a py.Object) (py.Object, error) {
+	if !isContainer(d.v) {
+		return py.Ne(undeep(a), d.v)
+	}
 	eq, err := deepEqual(undeep(a), d.v, 0)
 	if err != nil {
 		return nil, err
@@ -183,34 +242,40 @@ func (d deepOperand) M__ne__(a py.Object) (py.Object, error) {
 	return py.NewBool(!eq), nil
 }
 
-// M__contains__ is "a in d": an item identical to a, or equal to it.
+// M__contains__ is "a in d": an item identical to a, or equal to it,
+// stepping through d (an iterator is consumed up to the first match, as
+// in CPython). A needle that is not a container is compared by gpython,
+// which then recurses into no item (and for a set, looks it up).
 func (d deepOperand) M__contains__(a py.Object) (py.Object, error) {
 	a = undeep(a)
-	var items []py.Object
-	switch v := d.v.(type) {
-	case *py.List:
-		items = v.Items
-	case py.Tuple:
-		items = v
-	case *py.Set, *py.FrozenSet:
-		items = setItems(v)
-	default: // a dict: its keys are strings
-		found, err := py.SequenceContains(v, a)
+	if _, dict := d.v.(py.StringDict); dict || !isContainer(a) || hasContains(d.v) { // a dict's keys are strings
+		found, err := py.SequenceContains(d.v, a)
 		return py.NewBool(found), err
 	}
-	for _, x := range items {
+	found := false
+	var cmpErr error
+	err := py.Iterate(d.v, func(x py.Object) bool {
 		if same(x, a) {
-			return py.True, nil
+			found = true
+		} else {
+			found, cmpErr = deepEqual(x, a, 1)
 		}
-		eq, err := deepEqual(x, a, 1)
-		if err != nil {
-			return nil, err
-		}
-		if eq {
-			return py.True, nil
-		}
+		return found || cmpErr != nil
+	})
+	if err == nil {
+		err = cmpErr
 	}
-	return py.False, nil
+	if err != nil {
+		return nil, err
+	}
+	return py.NewBool(found), nil
+}
+
+// hasContains reports an instance of a user's class with a __contains__,
+// which gpython calls as Python code, instrumented.
+func hasContains(o py.Object) bool {
+	t, ok := o.(*py.Type)
+	return ok && t.GetAttrOrNil("__contains__") != nil
 }
 
 func (d deepOperand) M__repr__() (py.Object, error) {

@@ -109,6 +109,38 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "ex = ValueError(1)\nfor i in range(5000):\n    ex = ValueError(ex)\nprint(ex)", err: "RecursionError: maximum recursion depth exceeded while getting the str of an object"},
 		{code: "raise ex", err: "ValueError: <exception str() failed>"}, // as CPython's traceback says
 		{code: "f'{ValueError(ValueError(KeyError(2)))}', f'{ValueError(ValueError(1), 2)}'", result: `('2', '(ValueError(1), 2)')`},
+		// An iterator, generator, dict view or map on the right of "in":
+		// its items compared to the same bound, stopping at the first
+		// match as CPython does.
+		{code: "r = a in iter([b])", err: cmp},
+		{code: "r = a not in iter([b])", err: cmp},
+		{code: "r = not (a in iter([b]))", err: cmp},
+		{code: "r = a in {'k': b}.values()", err: cmp},
+		{code: "r = a in (v for v in [b])", err: cmp},
+		{code: "r = a in map(lambda v: v, [b])", err: cmp},
+		{code: "r = {'k': a} in iter([{'k': b}])", err: cmp},
+		{code: "class It:\n    def __iter__(self):\n        return iter([b])\nr = a in It()", err: cmp},
+		{code: "r = a not in [1, It()][1]", err: cmp},
+		{code: "r = a in It() == True", err: cmp},
+		{code: "1 in It() == True, [1] in iter([[1]]) == True, [1] in [[1]] != False", result: "(False, False, True)"},
+		{code: "class In(It):\n    def __contains__(self, v):\n        return v == 2\n[b] in It(), b in It(), 2 in In(), b in In(), 1 in It() in [False], It() == It(), [It()] == [1]", result: "(True, True, True, False, False, False, False)"},
+		{code: "it = iter([1, [2], 3, 4])\n3 in it, next(it)", result: "(True, 4)"},
+		{code: "[2] in iter([1, [2]]), 5 in map(abs, [-5]), [1] in filter(None, [[1]]), (0, [1]) in enumerate([[1]]), (1, [2]) in zip([1], [[2]]), a in iter([a]), [1] not in iter([])", result: "(True, True, True, True, True, True, True)"},
+		// A parenthesised primary with a trailer, marked or checked.
+		{code: "a1 = [3]\n(a1)[0] == 3 >= 2, (a1)[0] == 3 is not None", result: "(True, True)"},
+		{code: "a1, b1 = [], [1]\n(a1 or b1)[0] == 1 < 2, (a1 + b1)[0] == 1 < 2, ((['x'])) [0] == 'x' < 'y'", result: "(True, True, True)"},
+		{code: "a1 = {'k': [1]}\n(a1)['k'] == [1] is not None, ([[1]] or [2])[0].__repr__()", result: "(True, '[1]')"},
+		{code: "a1 = [[1]]\n(a1 + [])[0].__eq__([1]), (a1)[0] == [1], (a1 or 1)[0] != [1], (a1)[0] in [[1]]", result: "(True, True, False, True)"},
+		{code: "def f(v):\n    return v\nf((b)[0] == 1 < 2), ((b)[0] == 1 < 2), (b # c\n )[0] == 1 < 2, (f)(3) == 3 < 4, ((b))[0].__repr__(), (f)([1]).__repr__(), (\n [1])[0].__eq__(1)", result: "(False, False, False, True, '[[...]]', '[1]', True)"},
+		{code: "x1 = iter([[1], [2], [3]])\ng1 = (i for i in range(3))\n[2] in x1, list(x1), [0] in g1, list(g1)", result: "(True, [[3]], False, [])"},
+		// An attribute store's object is found the same way.
+		{code: "class O:\n    pass\no1 = [O()]\n(o1)[0].x = 1\n(o1\n )[0].y = 2\no1[0].x + o1[0].y", result: "3"},
+		// The object of .__repr__ and the like over lines.
+		{code: "r = [\n 1].__repr__()\nr", result: "'[1]'"},
+		{code: "r = (a1\n     .__repr__())\nr", result: "'[[1]]'"},
+		{code: "r = {'k':\n 1}.__str__()\nr", result: `"{'k': 1}"`},
+		{code: "r = (1,\n 2).__eq__((1, 2))\nr", result: "True"},
+		{code: "def f(v):\n    return v\nr = f(\n  [1]).__repr__()\nr", result: "'[1]'"},
 		{code: "1 + 1", result: "2"},
 	} {
 		out, r, e := outcome(run(t, c, tc.code))

@@ -88,7 +88,12 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 			return
 		}
 		line, col, ok := operandStart(lines, a.Value, false)
-		if !ok || line != a.Lineno || col > dot {
+		if ok {
+			line, col = groupStart(lines, line, col, a.Lineno, dot)
+		}
+		// The object may start on an earlier line ("[\n 1].__repr__()");
+		// the edits add no line, so each keeps its line's columns.
+		if !ok || line > a.Lineno || line == a.Lineno && col > dot {
 			failed = fmt.Errorf("cannot find the object of .%s at line %d", a.Attr, a.Lineno)
 			return
 		}
@@ -96,7 +101,7 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		if withAttr {
 			closing = ", '" + string(a.Attr) + "')"
 		}
-		edits = append(edits, textEdit{line: a.Lineno, col: col, text: name + "("},
+		edits = append(edits, textEdit{line: line, col: col, text: name + "("},
 			textEdit{line: a.Lineno, col: dot, text: closing})
 	}
 	guard := func(t ast.Expr) {
@@ -105,8 +110,11 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		}
 	}
 	// mark puts "name ** " before an operand: before the parentheses
-	// around it if parens (a right operand's are its own).
-	mark := func(e ast.Expr, name string, parens bool) {
+	// around it if parens (a right operand's are its own); else before
+	// those that close before next, the expression after the operand
+	// ("(a)[0] == b": a parenthesis that closes later opens a call, or
+	// encloses more than the operand).
+	mark := func(e ast.Expr, name string, parens bool, next ast.Expr) {
 		if failed != nil {
 			return
 		}
@@ -114,6 +122,10 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		if !ok {
 			failed = fmt.Errorf("cannot find the operand at line %d", e.GetLineno())
 			return
+		}
+		if !parens {
+			endLine, endCol := exprStart(next)
+			line, col = groupStart(lines, line, col, endLine, endCol)
 		}
 		edits = append(edits, textEdit{line: line, col: col, text: name + " ** "})
 	}
@@ -147,21 +159,26 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		case *ast.AugAssign:
 			walkTargets(n.Target, guard)
 			if sizedOps[n.Op] && sizeable(n.Value) {
-				mark(n.Value, sizeName, true)
+				mark(n.Value, sizeName, true, nil)
 			}
 		case *ast.BinOp:
 			if sizedOps[n.Op] && (n.Op != ast.LShift || sizeable(n.Right)) {
-				mark(n.Right, sizeName, true)
+				mark(n.Right, sizeName, true, nil)
 			}
 		case *ast.Compare:
 			marked, checked := deepOperands(n)
+			last := len(n.Ops) - 1
 			for _, e := range marked {
 				// A parenthesis before a chain's left operand may open
 				// a call, or enclose the whole chain.
-				mark(e, deepName, e != n.Left)
+				name := deepName
+				if op := n.Ops[last]; e == n.Comparators[last] && (op == ast.In || op == ast.NotIn) {
+					name += "()" // compared by "in" only (refkernel_depth.go)
+				}
+				mark(e, name, e != n.Left, n.Comparators[0])
 			}
 			for _, e := range checked {
-				mark(e, depthCheckName, e != n.Left)
+				mark(e, depthCheckName, e != n.Left, n.Comparators[0])
 			}
 		case *ast.Attribute:
 			if n.Ctx == ast.Load && deepAttrs[string(n.Attr)] && failed == nil {
@@ -248,6 +265,13 @@ func deepOperands(n *ast.Compare) (deep, checked []ast.Expr) {
 			marked[i] = true
 		default:
 			checks = append(checks, i, i+1)
+		}
+	}
+	for i, op := range n.Ops {
+		// "a in c == d": c, compared by == too, is marked as for ==,
+		// which leaves a user's iterable as it is; a is checked.
+		if (op == ast.In || op == ast.NotIn) && i+1 < len(n.Ops) && marked[i+1] && !marked[i] {
+			checks = append(checks, i)
 		}
 	}
 	for k, e := range operands {
@@ -339,6 +363,66 @@ func operandStart(lines []string, e ast.Expr, parens bool) (line, col int, ok bo
 		}
 	}
 	return line, col, true
+}
+
+// groupStart is where an operand found at (line, col) starts when
+// parentheses before it close before (endLine, endCol), inside the
+// operand: "(a)[0]", "((a or b))[0]" start at their first "(". It looks
+// back over blanks, line ends and comments; a parenthesis whose match it
+// cannot find (a string over lines between) is left out.
+func groupStart(lines []string, line, col, endLine, endCol int) (int, int) {
+	for {
+		l, c, ok := tokenBefore(lines, line, col)
+		if !ok || lines[l-1][c] != '(' {
+			return line, col
+		}
+		cl, cc, ok := closingParen(lines, l, c)
+		if !ok || cl > endLine || cl == endLine && cc >= endCol {
+			return line, col
+		}
+		line, col = l, c
+	}
+}
+
+// tokenBefore is where the last token before (line, col) starts, other
+// than blanks and comments, looking back over line ends.
+func tokenBefore(lines []string, line, col int) (int, int, bool) {
+	for l, end := line, col; l >= 1 && l <= len(lines); l-- {
+		text := lines[l-1]
+		if l < line {
+			end = len(text)
+		}
+		toks := lexLine(text)
+		for i := len(toks) - 1; i >= 0; i-- {
+			if t := toks[i]; t.start < end && t.kind != lexSpace && t.kind != lexComment {
+				return l, t.start, t.kind == lexPunct
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// closingParen is where the bracket that closes the "(" at (line, col)
+// is.
+func closingParen(lines []string, line, col int) (int, int, bool) {
+	depth := 0
+	for l := line; l <= len(lines); l++ {
+		text := lines[l-1]
+		for _, t := range lexLine(text) {
+			if l == line && t.start < col || t.kind != lexPunct {
+				continue
+			}
+			switch text[t.start:t.end] {
+			case "(", "[", "{":
+				depth++
+			case ")", "]", "}":
+				if depth--; depth == 0 {
+					return l, t.start, true
+				}
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // exprStart is where an expression starts. gpython's parser gives a call
