@@ -224,6 +224,9 @@ func (d deepOperand) M__eq__(a py.Object) (py.Object, error) {
 	if !isContainer(d.v) {
 		return py.Eq(undeep(a), d.v)
 	}
+	if !sameKind(d.v, undeep(a)) {
+		return py.NotImplemented, nil
+	}
 	eq, err := deepEqual(undeep(a), d.v, 0)
 	if err != nil {
 		return nil, err
@@ -234,6 +237,9 @@ func (d deepOperand) M__eq__(a py.Object) (py.Object, error) {
 func (d deepOperand) M__ne__(a py.Object) (py.Object, error) {
 	if !isContainer(d.v) {
 		return py.Ne(undeep(a), d.v)
+	}
+	if !sameKind(d.v, undeep(a)) {
+		return py.NotImplemented, nil
 	}
 	eq, err := deepEqual(undeep(a), d.v, 0)
 	if err != nil {
@@ -438,6 +444,31 @@ func same(x, y py.Object) bool {
 	case py.Tuple:
 		y, ok := y.(py.Tuple)
 		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case py.StringDict:
+		y, ok := y.(py.StringDict)
+		return ok && reflect.ValueOf(x).Pointer() == reflect.ValueOf(y).Pointer()
+	}
+	return false
+}
+
+// sameKind reports whether CPython's list, tuple, dict or set __eq__ would
+// compare x with y at all; otherwise it returns NotImplemented.
+func sameKind(x, y py.Object) bool {
+	switch x.(type) {
+	case *py.List:
+		_, ok := y.(*py.List)
+		return ok
+	case py.Tuple:
+		_, ok := y.(py.Tuple)
+		return ok
+	case py.StringDict:
+		_, ok := y.(py.StringDict)
+		return ok
+	case *py.Set, *py.FrozenSet:
+		switch y.(type) {
+		case *py.Set, *py.FrozenSet:
+			return true
+		}
 	}
 	return false
 }

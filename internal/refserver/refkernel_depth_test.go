@@ -141,6 +141,16 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "r = {'k':\n 1}.__str__()\nr", result: `"{'k': 1}"`},
 		{code: "r = (1,\n 2).__eq__((1, 2))\nr", result: "True"},
 		{code: "def f(v):\n    return v\nr = f(\n  [1]).__repr__()\nr", result: "'[1]'"},
+		// A mark inserted against a keyword stays a word of its own.
+		{code: "x2 = 2\nx2 in(1, 2), x2 not in[3], [c for c in 'abc' if c in('a','b')]", result: "(True, True, ['a', 'b'])"},
+		{code: "[1]==[1],[1]!=[1],1in[1],1 not in[1]", result: "(True, False, True, False)"},
+		{code: "x2 = 1\nx2 if x2 else[1].__repr__(), not[1].__eq__([1])", result: "(1, False)"},
+		{code: "def f2():\n    return[1].__repr__()\ndef f3():\n    return(1)==1<2\ndef f4(v):\n    if(v)==1<2:\n        assert(v)==1<2\n        return 'y'\nf2(), f3(), f4(1)", result: "('[1]', True, 'y')"},
+		// A container's __eq__ and __ne__ decline another kind, as CPython's.
+		{code: "[1].__eq__(1) is NotImplemented, [1].__ne__(1) is NotImplemented, (1,).__eq__([1]) is NotImplemented, {}.__eq__(1) is NotImplemented, [1] == 1, [1] != 1, [1] == (1,), {1}.__eq__({1})", result: "(True, True, True, True, False, True, False, True)"},
+		// A dict holding itself is the same dict: equal without a look inside.
+		{code: "d2 = {}\nd2['s'] = d2\n[d2] == [d2], d2 in [d2], (d2,) == (d2,), d2.__eq__(d2), d2 == d2", result: "(True, True, True, True, True)"},
+		{code: "repr(d2), str({'a': [d2]}), f'{d2}'", result: `("{'s': {...}}", "{'a': [{'s': {...}}]}", "{'s': {...}}")`},
 		{code: "1 + 1", result: "2"},
 	} {
 		out, r, e := outcome(run(t, c, tc.code))

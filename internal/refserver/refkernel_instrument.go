@@ -599,7 +599,14 @@ func applyEdits(lines []string, edits []textEdit) *instrumented {
 				continue
 			}
 			col := min(e.col, len(line))
-			line = line[:col] + e.text + line[col:]
+			text := e.text
+			// A keyword or name written against the insertion ("in[x]",
+			// "return(a)") would join the inserted name: a space keeps
+			// them two words.
+			if col > 0 && text != "" && isNameByte(line[col-1], false) && isNameByte(text[0], true) {
+				text = " " + text
+			}
+			line = line[:col] + text + line[col:]
 		}
 		for _, l := range inserts {
 			emit(l, n)

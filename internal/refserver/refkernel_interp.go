@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
 	"runtime"
 	"runtime/metrics"
 	"sort"
@@ -997,11 +998,14 @@ const maxReprDepth = 1000
 
 func objRepr(o py.Object) (string, error) {
 	var b strings.Builder
-	err := reprInto(&b, o, map[py.Object]bool{}, 0)
+	err := reprInto(&b, o, map[any]bool{}, 0)
 	return b.String(), err
 }
 
-func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth int) error {
+// reprInto writes o's repr; seen holds the lists and dicts being written
+// (a dict by its map's pointer: a map is no key), which write as "[...]"
+// and "{...}" where they hold themselves, as CPython's.
+func reprInto(b *strings.Builder, o py.Object, seen map[any]bool, depth int) error {
 	if depth > maxReprDepth {
 		return errRecursion(" while getting the repr of an object")
 	}
@@ -1039,6 +1043,13 @@ func reprInto(b *strings.Builder, o py.Object, seen map[py.Object]bool, depth in
 		defer delete(seen, o)
 		return items("[", "]", o.Items, false)
 	case py.StringDict:
+		key := reflect.ValueOf(o).Pointer()
+		if seen[key] {
+			b.WriteString("{...}")
+			return nil
+		}
+		seen[key] = true
+		defer delete(seen, key)
 		// gpython's dicts are Go maps, without insertion order: sorted.
 		b.WriteString("{")
 		for i, k := range sortedKeysOf(o) {
