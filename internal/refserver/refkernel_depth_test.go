@@ -85,7 +85,7 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 	c := f.dial(f.kernel(), "s")
 	const cmp = "RecursionError: " + inComparison
 	run(t, c, "a = []\na.append(a)\nb = []\nb.append(b)\nx = []\nfor i in range(100000):\n    x = [x]\ny = []\nfor i in range(100000):\n    y = [y]\nw = []\nfor i in range(500):\n    w = [w, (i,), {'k': i}]\nv = []\nfor i in range(500):\n    v = [v, (i,), {'k': i}]")
-	for _, tc := range []struct{ code, result, err string }{
+	for _, tc := range []struct{ code, result, err, out string }{
 		{code: "a == b", err: cmp},
 		{code: "a != b", err: cmp},
 		{code: "a in [b]", err: cmp},
@@ -141,6 +141,15 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "r = {'k':\n 1}.__str__()\nr", result: `"{'k': 1}"`},
 		{code: "r = (1,\n 2).__eq__((1, 2))\nr", result: "True"},
 		{code: "def f(v):\n    return v\nr = f(\n  [1]).__repr__()\nr", result: "'[1]'"},
+		// A line that starts inside a string over lines: its brackets
+		// and the operand's are told apart (python3 prints the same).
+		{code: "a = [1]\nprint(\"\"\"(\n\"\"\", (a)[0] == 1 < 2)", out: "(\n True\n"},
+		{code: "a = [1]\nprint(\"\"\"\n\"\"\", [1] == (a)[0:1])", out: "\n True\n"},
+		{code: "a = [[1]]\nprint(\"\"\"\n\"\"\", (a)[0].__eq__([1]))", out: "\n True\n"},
+		{code: "print(\"\"\"\n)\"\"\" == 'x' < 'y')", out: "False\n"},
+		{code: "a = [1]\nprint('''(\n''', (a)[0] == 1 < 2, '\\\n(', (a)[0] == 1 < 2)", out: "(\n True ( True\n"},
+		{code: "a = [1]\nprint(\"\"\"\n)(\\\"\"\"\n\"\"\", (a)[0] == 1 < 2)", out: "\n)(\"\"\"\n True\n"},
+		{code: "a = [1]\nprint(r'''\n)(\\\\''', (a)[0] == 1 < 2, b'''\n(''' == b'(', (a)[0].__eq__(1))", out: "\n)(\\\\ True False True\n"},
 		{code: "1 + 1", result: "2"},
 	} {
 		out, r, e := outcome(run(t, c, tc.code))
@@ -150,8 +159,33 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 			}
 			continue
 		}
-		if r != tc.result || e != tc.err {
-			t.Errorf("%q: got result %q error %q, want %q %q", tc.code, r, e, tc.result, tc.err)
+		if r != tc.result || e != tc.err || tc.out != "" && out != tc.out {
+			t.Errorf("%q: got result %q error %q output %q, want %q %q %q", tc.code, r, e, out, tc.result, tc.err, tc.out)
+		}
+	}
+}
+
+// TestRefKernelGroupStartUnmatched: a parenthesis before an operand
+// whose match is not found is reported, for the instrumentation to check
+// the operand's depth instead of marking it inside the parentheses.
+func TestRefKernelGroupStartUnmatched(t *testing.T) {
+	for _, tc := range []struct {
+		lines     []string
+		line, col int
+		ok        bool
+	}{
+		{[]string{"((a)[0] == 1"}, 1, 1, false},
+		{[]string{"((a)[0]) == 1"}, 1, 0, true},
+		{[]string{"x = ((", "a)[0]) == 1"}, 1, 4, true},
+		{[]string{"print(\"\"\"(", "\"\"\", (a)[0] == 1)"}, 2, 5, true},
+	} {
+		cell := cellText{lines: tc.lines, toks: lexCell(tc.lines)}
+		last := len(tc.lines)
+		at := strings.Index(tc.lines[last-1], "a)")
+		end := strings.Index(tc.lines[last-1], "1")
+		line, col, ok := groupStart(cell, last, at, last, end)
+		if line != tc.line || col != tc.col || ok != tc.ok {
+			t.Errorf("%q: (%d, %d, %v), want (%d, %d, %v)", tc.lines, line, col, ok, tc.line, tc.col, tc.ok)
 		}
 	}
 }
