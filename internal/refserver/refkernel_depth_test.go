@@ -150,6 +150,11 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		{code: "a = [1]\nprint('''(\n''', (a)[0] == 1 < 2, '\\\n(', (a)[0] == 1 < 2)", out: "(\n True ( True\n"},
 		{code: "a = [1]\nprint(\"\"\"\n)(\\\"\"\"\n\"\"\", (a)[0] == 1 < 2)", out: "\n)(\"\"\"\n True\n"},
 		{code: "a = [1]\nprint(r'''\n)(\\\\''', (a)[0] == 1 < 2, b'''\n(''' == b'(', (a)[0].__eq__(1))", out: "\n)(\\\\ True False True\n"},
+		{code: "class O:\n    pass\no = [O()]\ns = \"\"\"\n(\"\"\"; (o)[0].x = 1\nprint(o[0].x)", out: "1\n"},
+		{code: "x = [[1]]\nprint(\"\"\"\n)\"\"\", (x)[0].__repr__(), '''\n(''', (x)[0] == [1] != 2)", out: "\n) [1] \n( True\n"},
+		{code: "x = [1]\ny = (\"\"\"(\"\"\" +\n\"\"\"\n)(\"\"\")\nprint((x)[0] == 1 < 2, y)", out: "True (\n)(\n"},
+		{code: "x = [1]\nprint('a\\\n(', (x)[0] == 1 < 2, \"b\\\n)\", 1 == (x)[0:1])", out: "a( True b) False\n"},
+		{code: "x = [[1]]\nprint(f\"\"\"{1}\n(\"\"\", (x)[0].__eq__([1]), (x)[0] != [2] != 3)", out: "1\n( True True\n"},
 		{code: "1 + 1", result: "2"},
 	} {
 		out, r, e := outcome(run(t, c, tc.code))
