@@ -85,7 +85,7 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 	c := f.dial(f.kernel(), "s")
 	const cmp = "RecursionError: " + inComparison
 	run(t, c, "a = []\na.append(a)\nb = []\nb.append(b)\nx = []\nfor i in range(100000):\n    x = [x]\ny = []\nfor i in range(100000):\n    y = [y]\nw = []\nfor i in range(500):\n    w = [w, (i,), {'k': i}]\nv = []\nfor i in range(500):\n    v = [v, (i,), {'k': i}]")
-	for _, tc := range []struct{ code, result, err string }{
+	for _, tc := range []struct{ code, result, err, out string }{
 		{code: "a == b", err: cmp},
 		{code: "a != b", err: cmp},
 		{code: "a in [b]", err: cmp},
@@ -151,6 +151,20 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 		// A dict holding itself is the same dict: equal without a look inside.
 		{code: "d2 = {}\nd2['s'] = d2\n[d2] == [d2], d2 in [d2], (d2,) == (d2,), d2.__eq__(d2), d2 == d2", result: "(True, True, True, True, True)"},
 		{code: "repr(d2), str({'a': [d2]}), f'{d2}'", result: `("{'s': {...}}", "{'a': [{'s': {...}}]}", "{'s': {...}}")`},
+		// A line that starts inside a string over lines: its brackets
+		// and the operand's are told apart (python3 prints the same).
+		{code: "a = [1]\nprint(\"\"\"(\n\"\"\", (a)[0] == 1 < 2)", out: "(\n True\n"},
+		{code: "a = [1]\nprint(\"\"\"\n\"\"\", [1] == (a)[0:1])", out: "\n True\n"},
+		{code: "a = [[1]]\nprint(\"\"\"\n\"\"\", (a)[0].__eq__([1]))", out: "\n True\n"},
+		{code: "print(\"\"\"\n)\"\"\" == 'x' < 'y')", out: "False\n"},
+		{code: "a = [1]\nprint('''(\n''', (a)[0] == 1 < 2, '\\\n(', (a)[0] == 1 < 2)", out: "(\n True ( True\n"},
+		{code: "a = [1]\nprint(\"\"\"\n)(\\\"\"\"\n\"\"\", (a)[0] == 1 < 2)", out: "\n)(\"\"\"\n True\n"},
+		{code: "a = [1]\nprint(r'''\n)(\\\\''', (a)[0] == 1 < 2, b'''\n(''' == b'(', (a)[0].__eq__(1))", out: "\n)(\\\\ True False True\n"},
+		{code: "class O:\n    pass\no = [O()]\ns = \"\"\"\n(\"\"\"; (o)[0].x = 1\nprint(o[0].x)", out: "1\n"},
+		{code: "x = [[1]]\nprint(\"\"\"\n)\"\"\", (x)[0].__repr__(), '''\n(''', (x)[0] == [1] != 2)", out: "\n) [1] \n( True\n"},
+		{code: "x = [1]\ny = (\"\"\"(\"\"\" +\n\"\"\"\n)(\"\"\")\nprint((x)[0] == 1 < 2, y)", out: "True (\n)(\n"},
+		{code: "x = [1]\nprint('a\\\n(', (x)[0] == 1 < 2, \"b\\\n)\", 1 == (x)[0:1])", out: "a( True b) False\n"},
+		{code: "x = [[1]]\nprint(f\"\"\"{1}\n(\"\"\", (x)[0].__eq__([1]), (x)[0] != [2] != 3)", out: "1\n( True True\n"},
 		{code: "1 + 1", result: "2"},
 	} {
 		out, r, e := outcome(run(t, c, tc.code))
@@ -160,8 +174,33 @@ func TestRefKernelDeepComparisons(t *testing.T) {
 			}
 			continue
 		}
-		if r != tc.result || e != tc.err {
-			t.Errorf("%q: got result %q error %q, want %q %q", tc.code, r, e, tc.result, tc.err)
+		if r != tc.result || e != tc.err || tc.out != "" && out != tc.out {
+			t.Errorf("%q: got result %q error %q output %q, want %q %q %q", tc.code, r, e, out, tc.result, tc.err, tc.out)
+		}
+	}
+}
+
+// TestRefKernelGroupStartUnmatched: a parenthesis before an operand
+// whose match is not found is reported, for the instrumentation to check
+// the operand's depth instead of marking it inside the parentheses.
+func TestRefKernelGroupStartUnmatched(t *testing.T) {
+	for _, tc := range []struct {
+		lines     []string
+		line, col int
+		ok        bool
+	}{
+		{[]string{"((a)[0] == 1"}, 1, 1, false},
+		{[]string{"((a)[0]) == 1"}, 1, 0, true},
+		{[]string{"x = ((", "a)[0]) == 1"}, 1, 4, true},
+		{[]string{"print(\"\"\"(", "\"\"\", (a)[0] == 1)"}, 2, 5, true},
+	} {
+		cell := cellText{lines: tc.lines, toks: lexCell(tc.lines)}
+		last := len(tc.lines)
+		at := strings.Index(tc.lines[last-1], "a)")
+		end := strings.Index(tc.lines[last-1], "1")
+		line, col, ok := groupStart(cell, last, at, last, end)
+		if line != tc.line || col != tc.col || ok != tc.ok {
+			t.Errorf("%q: (%d, %d, %v), want (%d, %d, %v)", tc.lines, line, col, ok, tc.line, tc.col, tc.ok)
 		}
 	}
 }

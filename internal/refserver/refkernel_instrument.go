@@ -65,6 +65,9 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		return nil, nil, errRecursion(" during compilation")
 	}
 	lines := strings.Split(src, "\n")
+	// The helpers that look for brackets read the cell's tokens, lexed as
+	// one text: a line that starts inside a string has no brackets there.
+	cell := cellText{lines: lines, toks: lexCell(lines)}
 	var edits []textEdit
 	var failed error
 	before := func(body []ast.Stmt, call string) {
@@ -82,17 +85,19 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 	// wrap puts a call of name around the object of an attribute:
 	// "name(o, 'attr').attr" with the attribute's name, else "name(o).attr".
 	wrap := func(a *ast.Attribute, name string, withAttr bool) {
-		dot, ok := attributeDot(lines, a)
+		dot, ok := attributeDot(cell, a)
 		if !ok {
 			failed = fmt.Errorf("cannot find the attribute .%s at line %d", a.Attr, a.Lineno)
 			return
 		}
-		line, col, ok := operandStart(lines, a.Value, false)
+		line, col, ok := operandStart(cell, a.Value, false)
 		if ok {
-			line, col = groupStart(lines, line, col, a.Lineno, dot)
+			line, col, ok = groupStart(cell, line, col, a.Lineno, dot)
 		}
 		// The object may start on an earlier line ("[\n 1].__repr__()");
-		// the edits add no line, so each keeps its line's columns.
+		// the edits add no line, so each keeps its line's columns. A
+		// parenthesis whose match is not found may enclose the object
+		// with a trailer: the call would take the object without it.
 		if !ok || line > a.Lineno || line == a.Lineno && col > dot {
 			failed = fmt.Errorf("cannot find the object of .%s at line %d", a.Attr, a.Lineno)
 			return
@@ -118,14 +123,20 @@ func instrument(src string, mode py.CompileMode) (*instrumented, ast.Ast, error)
 		if failed != nil {
 			return
 		}
-		line, col, ok := operandStart(lines, e, parens)
+		line, col, ok := operandStart(cell, e, parens)
 		if !ok {
 			failed = fmt.Errorf("cannot find the operand at line %d", e.GetLineno())
 			return
 		}
 		if !parens {
 			endLine, endCol := exprStart(next)
-			line, col = groupStart(lines, line, col, endLine, endCol)
+			if line, col, ok = groupStart(cell, line, col, endLine, endCol); !ok && name != sizeName {
+				// The mark may land inside parentheses around the
+				// operand and a trailer ("(a)[0]"): a trailer on the
+				// deep operand fails, the depth check returns the
+				// operand itself.
+				name = depthCheckName
+			}
 		}
 		edits = append(edits, textEdit{line: line, col: col, text: name + " ** "})
 	}
@@ -324,9 +335,9 @@ func sizeable(e ast.Expr) bool {
 // which gpython's positions leave out, looking back over blanks, line
 // ends and comments. (gpython puts a non-empty dict or set display, or
 // comprehension, at its first item.)
-func operandStart(lines []string, e ast.Expr, parens bool) (line, col int, ok bool) {
+func operandStart(cell cellText, e ast.Expr, parens bool) (line, col int, ok bool) {
 	line, col = exprStart(e)
-	if line < 1 || line > len(lines) {
+	if line < 1 || line > len(cell.lines) {
 		return 0, 0, false
 	}
 	brace := false
@@ -340,11 +351,10 @@ func operandStart(lines []string, e ast.Expr, parens bool) (line, col int, ok bo
 		return line, col, true
 	}
 	for l, end := line, col; l >= 1; l-- {
-		text := lines[l-1]
+		text, toks := cell.lines[l-1], cell.toks[l-1]
 		if l < line {
 			end = len(text)
 		}
-		toks := lexLine(text)
 		for i := len(toks) - 1; i >= 0; i-- {
 			t := toks[i]
 			switch {
@@ -368,31 +378,35 @@ func operandStart(lines []string, e ast.Expr, parens bool) (line, col int, ok bo
 // groupStart is where an operand found at (line, col) starts when
 // parentheses before it close before (endLine, endCol), inside the
 // operand: "(a)[0]", "((a or b))[0]" start at their first "(". It looks
-// back over blanks, line ends and comments; a parenthesis whose match it
-// cannot find (a string over lines between) is left out.
-func groupStart(lines []string, line, col, endLine, endCol int) (int, int) {
+// back over blanks, line ends and comments. It reports false, with the
+// start found so far, for a parenthesis whose match it cannot find: the
+// operand may start before it.
+func groupStart(cell cellText, line, col, endLine, endCol int) (int, int, bool) {
 	for {
-		l, c, ok := tokenBefore(lines, line, col)
-		if !ok || lines[l-1][c] != '(' {
-			return line, col
+		l, c, ok := tokenBefore(cell, line, col)
+		if !ok || cell.lines[l-1][c] != '(' {
+			return line, col, true
 		}
-		cl, cc, ok := closingParen(lines, l, c)
-		if !ok || cl > endLine || cl == endLine && cc >= endCol {
-			return line, col
+		cl, cc, ok := closingParen(cell, l, c)
+		if !ok {
+			return line, col, false
+		}
+		if cl > endLine || cl == endLine && cc >= endCol {
+			return line, col, true
 		}
 		line, col = l, c
 	}
 }
 
 // tokenBefore is where the last token before (line, col) starts, other
-// than blanks and comments, looking back over line ends.
-func tokenBefore(lines []string, line, col int) (int, int, bool) {
-	for l, end := line, col; l >= 1 && l <= len(lines); l-- {
-		text := lines[l-1]
+// than blanks and comments, looking back over line ends, and whether it
+// is a bracket or other punctuation.
+func tokenBefore(cell cellText, line, col int) (int, int, bool) {
+	for l, end := line, col; l >= 1 && l <= len(cell.lines); l-- {
+		toks := cell.toks[l-1]
 		if l < line {
-			end = len(text)
+			end = len(cell.lines[l-1])
 		}
-		toks := lexLine(text)
 		for i := len(toks) - 1; i >= 0; i-- {
 			if t := toks[i]; t.start < end && t.kind != lexSpace && t.kind != lexComment {
 				return l, t.start, t.kind == lexPunct
@@ -404,11 +418,11 @@ func tokenBefore(lines []string, line, col int) (int, int, bool) {
 
 // closingParen is where the bracket that closes the "(" at (line, col)
 // is.
-func closingParen(lines []string, line, col int) (int, int, bool) {
+func closingParen(cell cellText, line, col int) (int, int, bool) {
 	depth := 0
-	for l := line; l <= len(lines); l++ {
-		text := lines[l-1]
-		for _, t := range lexLine(text) {
+	for l := line; l <= len(cell.lines); l++ {
+		text := cell.lines[l-1]
+		for _, t := range cell.toks[l-1] {
 			if l == line && t.start < col || t.kind != lexPunct {
 				continue
 			}
@@ -423,6 +437,12 @@ func closingParen(lines []string, line, col int) (int, int, bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// cellText is a cell's lines and their tokens (lexCell).
+type cellText struct {
+	lines []string
+	toks  [][]lexTok
 }
 
 // exprStart is where an expression starts. gpython's parser gives a call
@@ -510,16 +530,16 @@ func statementEdit(lines []string, st ast.Stmt, call string) (textEdit, bool) {
 // on a's line: where gpython puts the attribute, else the last "." at
 // bracket depth 0, followed by the name, before the statement's assignment
 // operator or the target's end.
-func attributeDot(lines []string, a *ast.Attribute) (int, bool) {
-	if a.Lineno < 1 || a.Lineno > len(lines) {
+func attributeDot(cell cellText, a *ast.Attribute) (int, bool) {
+	if a.Lineno < 1 || a.Lineno > len(cell.lines) {
 		return 0, false
 	}
-	line := lines[a.Lineno-1]
+	line := cell.lines[a.Lineno-1]
 	if a.ColOffset < len(line) && line[a.ColOffset] == '.' {
 		return a.ColOffset, true
 	}
 	dot := -1
-	walkBrackets(line, a.ColOffset, func(toks []lexTok, i, depth int, text string) bool {
+	walkTokens(line, cell.toks[a.Lineno-1], a.ColOffset, func(toks []lexTok, i, depth int, text string) bool {
 		t := toks[i]
 		switch {
 		case depth == 0 && (t.kind == lexPunct && strings.Contains(")]},;:", text) ||
@@ -537,8 +557,12 @@ func attributeDot(lines []string, a *ast.Attribute) (int, bool) {
 // its bracket depth (a bracket counts as inside the pair it belongs to),
 // until f returns false.
 func walkBrackets(line string, start int, f func(toks []lexTok, i, depth int, text string) bool) {
+	walkTokens(line, lexLine(line), start, f)
+}
+
+// walkTokens is walkBrackets over line's tokens toks.
+func walkTokens(line string, toks []lexTok, start int, f func(toks []lexTok, i, depth int, text string) bool) {
 	depth := 0
-	toks := lexLine(line)
 	for i, t := range toks {
 		if t.start < start {
 			continue

@@ -48,10 +48,38 @@ func isNameByte(c byte, first bool) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 || (!first && c >= '0' && c <= '9')
 }
 
-// lexLine splits one line into Python tokens. Strings do not span lines.
+// lexLine splits one line into Python tokens, the line read on its own: a
+// string from an earlier line is not seen.
 func lexLine(s string) []lexTok {
+	toks, _ := lexLineIn(s, "")
+	return toks
+}
+
+// lexCell splits a cell's lines into tokens, lexed as one text: a string
+// over lines (triple-quoted, or a line end escaped by a backslash) is
+// carried from line to line, one string token on each.
+func lexCell(lines []string) [][]lexTok {
+	out := make([][]lexTok, len(lines))
+	open := ""
+	for i, l := range lines {
+		out[i], open = lexLineIn(l, open)
+	}
+	return out
+}
+
+// lexLineIn splits one line into tokens, the line starting inside a string
+// that open (its closing quotes) ends when open is not empty. It returns
+// the closing quotes of a string the line leaves open.
+func lexLineIn(s, open string) ([]lexTok, string) {
 	var out []lexTok
-	for i := 0; i < len(s); {
+	i := 0
+	if open != "" {
+		i, open = quoteEnd(s, 0, open)
+		if i > 0 {
+			out = append(out, lexTok{lexString, 0, i})
+		}
+	}
+	for i < len(s) {
 		c, start := s[i], i
 		kind := lexOther
 		switch {
@@ -63,14 +91,16 @@ func lexLine(s string) []lexTok {
 		case c == '#':
 			i, kind = len(s), lexComment
 		case c == '\'' || c == '"':
-			i, kind = stringEnd(s, i), lexString
+			i, open = stringEnd(s, i)
+			kind = lexString
 		case isNameByte(c, true):
 			for i < len(s) && isNameByte(s[i], false) {
 				i++
 			}
 			kind = lexName
 			if i < len(s) && (s[i] == '\'' || s[i] == '"') && isStringPrefix(s[start:i]) {
-				i, kind = stringEnd(s, i), lexString
+				i, open = stringEnd(s, i)
+				kind = lexString
 			}
 		case c >= '0' && c <= '9' || c == '.' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
 			i, kind = numberEnd(s, i), lexNumber
@@ -95,7 +125,7 @@ func lexLine(s string) []lexTok {
 		}
 		out = append(out, lexTok{kind, start, i})
 	}
-	return out
+	return out, open
 }
 
 func isStringPrefix(p string) bool {
@@ -106,25 +136,36 @@ func isStringPrefix(p string) bool {
 	return false
 }
 
-// stringEnd finds the end of the string literal whose quote is at s[i];
-// an unterminated one runs to the end of the line.
-func stringEnd(s string, i int) int {
-	q := s[i]
-	if strings.HasPrefix(s[i:], strings.Repeat(string(q), 3)) {
-		if end := strings.Index(s[i+3:], strings.Repeat(string(q), 3)); end >= 0 {
-			return i + 3 + end + 3
-		}
-		return len(s)
+// stringEnd finds the end of the string literal whose quote is at s[i]
+// on line s, and the closing quotes of the string if the line leaves it
+// open.
+func stringEnd(s string, i int) (int, string) {
+	q := s[i : i+1]
+	if strings.HasPrefix(s[i:], strings.Repeat(q, 3)) {
+		return quoteEnd(s, i+3, strings.Repeat(q, 3))
 	}
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case q:
-			return j + 1
+	return quoteEnd(s, i+1, q)
+}
+
+// quoteEnd finds the end of a string's text on line s from byte i: after
+// its closing quotes q, else the line's end, which leaves it open (q
+// returned) if it is triple-quoted or a backslash escapes the line end. An
+// unterminated one-quote string (a syntax error) ends with its line.
+func quoteEnd(s string, i int, q string) (int, string) {
+	for j := i; j < len(s); j++ {
+		switch {
+		case s[j] == '\\':
+			if j++; j >= len(s) || j == len(s)-1 && s[j] == '\r' {
+				return len(s), q
+			}
+		case strings.HasPrefix(s[j:], q):
+			return j + len(q), ""
 		}
 	}
-	return len(s)
+	if len(q) == 3 {
+		return len(s), q
+	}
+	return len(s), ""
 }
 
 func numberEnd(s string, i int) int {
