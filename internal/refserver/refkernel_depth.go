@@ -218,34 +218,28 @@ func undeep(o py.Object) py.Object {
 
 // M__eq__ is reached for "a == d" (gpython asks a first, which declines a
 // type it does not know), for "d == c" in a chain, and for d.__eq__(a).
-// A marked iterable that is not a container compares as gpython
-// compares it, with no item to follow.
-func (d deepOperand) M__eq__(a py.Object) (py.Object, error) {
-	if !isContainer(d.v) {
-		return py.Eq(undeep(a), d.v)
-	}
-	if !sameKind(d.v, undeep(a)) {
-		return py.NotImplemented, nil
-	}
-	eq, err := deepEqual(undeep(a), d.v, 0)
-	if err != nil {
-		return nil, err
-	}
-	return py.NewBool(eq), nil
-}
+func (d deepOperand) M__eq__(a py.Object) (py.Object, error) { return d.compare(a, py.Eq, false) }
 
-func (d deepOperand) M__ne__(a py.Object) (py.Object, error) {
+// M__ne__ is M__eq__'s negation, reached the same ways.
+func (d deepOperand) M__ne__(a py.Object) (py.Object, error) { return d.compare(a, py.Ne, true) }
+
+// compare is == (negate false) or != (negate true) of a and d. A marked
+// iterable that is not a container compares as gpython compares it (op),
+// with no item to follow; a container of another kind than a's declines,
+// as CPython's do.
+func (d deepOperand) compare(a py.Object, op func(a, b py.Object) (py.Object, error), negate bool) (py.Object, error) {
+	a = undeep(a)
 	if !isContainer(d.v) {
-		return py.Ne(undeep(a), d.v)
+		return op(a, d.v)
 	}
-	if !sameKind(d.v, undeep(a)) {
+	if !sameKind(d.v, a) {
 		return py.NotImplemented, nil
 	}
-	eq, err := deepEqual(undeep(a), d.v, 0)
+	eq, err := deepEqual(a, d.v, 0)
 	if err != nil {
 		return nil, err
 	}
-	return py.NewBool(!eq), nil
+	return py.NewBool(eq != negate), nil
 }
 
 // M__contains__ is "a in d": an item identical to a, or equal to it,
